@@ -1,0 +1,222 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using KvnDb.Protocol;
+using Microsoft.Extensions.ObjectPool;
+
+namespace KvnDb.Client;
+
+/// <summary>
+/// One socket to the router shared by every caller. Callers append frames to a send pipe under a
+/// short lock (the fast path never awaits); a send loop writes whatever has accumulated, so many
+/// concurrent callers share one syscall. A read loop matches responses to callers by request id.
+/// </summary>
+internal sealed partial class ClientConnection : IAsyncDisposable
+{
+    private static readonly TimeSpan TimeoutSweepInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly PipeReader _input;
+    private readonly Pipe _sendPipe = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
+    private readonly Lock _writeLock = new();
+    private readonly Lock _pendingLock = new();
+    private readonly Dictionary<ulong, PendingOperation> _pending = [];
+    private readonly ObjectPool<PendingReply> _replyPool = new DefaultObjectPool<PendingReply>(new DefaultPooledObjectPolicy<PendingReply>(), 1024);
+    private readonly KvnDbClientOptions _options;
+    private readonly Timer _timeoutTimer;
+    private readonly Task _sendLoop;
+    private readonly Task _readLoop;
+    private ulong _nextRequestId;
+    private volatile Exception? _failure;
+
+    private ClientConnection(Socket socket, KvnDbClientOptions options)
+    {
+        _socket = socket;
+        _options = options;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(_stream);
+        _sendLoop = Task.Run(SendLoopAsync);
+        _readLoop = Task.Run(ReadLoopAsync);
+        _timeoutTimer = new Timer(static s => ((ClientConnection)s!).FailExpired(), this, TimeoutSweepInterval, TimeoutSweepInterval);
+    }
+
+    public bool IsAlive => _failure is null;
+
+    public ulong ConnectionId { get; private set; }
+
+    public static async Task<ClientConnection> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(options.ConnectTimeout);
+            try
+            {
+                await socket.ConnectAsync(options.Host, options.Port, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+                throw new KvnDbConnectionException($"cannot connect to {options.Host}:{options.Port}: {ex.Message}", ex);
+            }
+        }
+
+        var connection = new ClientConnection(socket, options);
+        try
+        {
+            var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, options.Password, 0, Guid.Empty);
+            var reply = await connection.SendHelloAsync(hello, cancellationToken).ConfigureAwait(false);
+            reply.ThrowIfError();
+            if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))
+                connection.ConnectionId = response.ConnectionId;
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private ValueTask<Reply> SendHelloAsync(HelloRequest hello, CancellationToken cancellationToken)
+    {
+        var pending = RentReply(Opcode.Hello);
+        lock (_writeLock)
+        {
+            Register(pending);
+            hello.Write(_sendPipe.Writer, pending.RequestId);
+            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        }
+        return AwaitReplyAsync(pending, cancellationToken);
+    }
+
+    /// <summary>Sends a request and returns its (single) reply.</summary>
+    public ValueTask<Reply> SendAsync<TBody>(Opcode opcode, FrameFlags flags, TBody body, CancellationToken cancellationToken)
+        where TBody : struct, IRequestBody
+    {
+        var pending = RentReply(opcode);
+        Send(pending, flags, body);
+        return AwaitReplyAsync(pending, cancellationToken);
+    }
+
+    /// <summary>Sends a key listing request; keys arrive on the returned stream.</summary>
+    public PendingKeyStream SendListKeys<TBody>(TBody body) where TBody : struct, IRequestBody
+    {
+        var stream = new PendingKeyStream { Opcode = Opcode.ListKeys };
+        Send(stream, FrameFlags.None, body);
+        return stream;
+    }
+
+    private PendingReply RentReply(Opcode opcode)
+    {
+        var pending = _replyPool.Get();
+        pending.Pool = _replyPool;
+        pending.Opcode = opcode;
+        return pending;
+    }
+
+    private void Send<TBody>(PendingOperation pending, FrameFlags flags, TBody body) where TBody : struct, IRequestBody
+    {
+        var length = body.Length;
+        if (length > _options.MaxFrameSize)
+            throw new KvnDbProtocolException($"request of {length} bytes is above the frame limit of {_options.MaxFrameSize} bytes", StatusCode.FrameTooLarge);
+        lock (_writeLock)
+        {
+            ThrowIfFailed();
+            Register(pending);
+            var span = _sendPipe.Writer.GetSpan(ProtocolLimits.HeaderSize + length);
+            new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
+            body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
+            _sendPipe.Writer.Advance(ProtocolLimits.HeaderSize + length);
+            // The send pipe never pauses (threshold 0), so this completes at once and wakes the send loop.
+            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        }
+    }
+
+    private void Register(PendingOperation pending)
+    {
+        pending.RequestId = ++_nextRequestId;
+        pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
+        lock (_pendingLock)
+            _pending.Add(pending.RequestId, pending);
+    }
+
+    private ValueTask<Reply> AwaitReplyAsync(PendingReply pending, CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled ? AwaitCancellableAsync(pending, cancellationToken) : pending.Task;
+
+    private async ValueTask<Reply> AwaitCancellableAsync(PendingReply pending, CancellationToken cancellationToken)
+    {
+        var requestId = pending.RequestId;
+        await using var registration = cancellationToken.UnsafeRegister(
+            static (state, token) => ((ClientConnection)((object[])state!)[0]).Cancel((ulong)((object[])state)[1], token),
+            new object[] { this, requestId }).ConfigureAwait(false);
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    private void Cancel(ulong requestId, CancellationToken token)
+    {
+        if (TryRemove(requestId, out var pending))
+            pending.Fail(new OperationCanceledException(token));
+    }
+
+    private bool TryRemove(ulong requestId, out PendingOperation pending)
+    {
+        lock (_pendingLock)
+            return _pending.Remove(requestId, out pending!);
+    }
+
+    private void FailExpired()
+    {
+        var now = Environment.TickCount64;
+        List<PendingOperation>? expired = null;
+        lock (_pendingLock)
+        {
+            foreach (var (id, pending) in _pending)
+            {
+                if (pending.DeadlineMs <= now)
+                    (expired ??= []).Add(pending);
+            }
+            if (expired is not null)
+                foreach (var pending in expired)
+                    _pending.Remove(pending.RequestId);
+        }
+        if (expired is null)
+            return;
+        foreach (var pending in expired)
+            pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"));
+    }
+
+    private void ThrowIfFailed()
+    {
+        var failure = _failure;
+        if (failure is not null)
+            throw new KvnDbConnectionException($"connection to {_options.Host}:{_options.Port} is closed: {failure.Message}", failure);
+    }
+
+    /// <summary>Marks the connection dead and fails every request in flight; later calls fail at once.</summary>
+    private void FailAll(Exception reason)
+    {
+        _failure ??= reason;
+        List<PendingOperation> failed;
+        lock (_pendingLock)
+        {
+            failed = [.. _pending.Values];
+            _pending.Clear();
+        }
+        var error = reason as KvnDbException ?? new KvnDbConnectionException($"connection to {_options.Host}:{_options.Port} lost: {reason.Message}", reason);
+        foreach (var pending in failed)
+            pending.Fail(error);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        FailAll(new KvnDbConnectionException("connection closed by the client"));
+        await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        _sendPipe.Writer.Complete();
+        _input.CancelPendingRead();
+        await _sendLoop.ConfigureAwait(false);
+        _socket.Dispose();
+        await _readLoop.ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text;
+using KvnDb.Protocol;
+
+namespace KvnDb.Client;
+
+/// <summary>A response copied out of the pipe: its status and body (a Get's value, or an error message).</summary>
+internal readonly record struct Reply(StatusCode Status, byte[]? Body)
+{
+    public string Message => Body is null ? Status.ToString() : Encoding.UTF8.GetString(Body);
+
+    /// <summary>Throws the typed exception for an error status; returns for Ok and NotFound.</summary>
+    public void ThrowIfError()
+    {
+        if (Status.IsError())
+            ErrorMapper.Throw(Status, Message);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net.Sockets;
+using KvnDb.Node.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Node;
+
+/// <summary>
+/// A database node: connects out to the router, serves it until the link drops, and reconnects
+/// with capped, jittered exponential backoff. Stops when its token is cancelled.
+/// </summary>
+public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine engine, ILoggerFactory loggerFactory)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<DatabaseNode>();
+
+    public IStorageEngine Engine => engine;
+
+    /// <summary>Number of times a link to the router was established (useful to operators and tests).</summary>
+    public int ConnectionCount { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var delay = options.MinReconnectDelay;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var link = await RouterLink.ConnectAsync(options, engine, _logger, cancellationToken).ConfigureAwait(false);
+                ConnectionCount++;
+                delay = options.MinReconnectDelay;
+                LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence);
+                await link.ServeAsync(cancellationToken).ConfigureAwait(false);
+                LogLinkClosed();
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (NodeFatalException)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException)
+            {
+                LogLinkFailed(ex.Message, delay.TotalMilliseconds);
+            }
+
+            try
+            {
+                await Task.Delay(Jitter(delay), cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.MaxReconnectDelay.Ticks));
+        }
+    }
+
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + Random.Shared.NextDouble() * 0.4);
+
+    [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port}; last sequence {LastSequence}")]
+    private partial void LogConnected(string host, int port, ulong lastSequence);
+
+    [LoggerMessage(2, LogLevel.Warning, "Router link closed; reconnecting")]
+    private partial void LogLinkClosed();
+
+    [LoggerMessage(3, LogLevel.Warning, "Router link failed: {Reason}; retrying in {DelayMs} ms")]
+    private partial void LogLinkFailed(string reason, double delayMs);
+}

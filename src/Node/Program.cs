@@ -1,0 +1,53 @@
+using System.CommandLine;
+using KvnDb.Hosting;
+using KvnDb.Node;
+using KvnDb.Node.Storage;
+using KvnDb.Protocol;
+using Microsoft.Extensions.Logging;
+
+var engineOption = new Option<string>("--engine", "-e")
+{
+    Description = $"Storage engine: {string.Join(", ", StorageEngineFactory.Names)}",
+    DefaultValueFactory = _ => "ram",
+};
+var dataOption = new Option<string?>("--data", "-d") { Description = "Data folder (dir engine)" };
+var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
+var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
+var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
+var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
+
+var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
+{
+    engineOption, dataOption, hostOption, portOption, passwordOption, verboseOption, logFileOption,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
+    var logger = loggerFactory.CreateLogger("kvndb-node");
+    try
+    {
+        await using var engine = StorageEngineFactory.Create(new StorageOptions
+        {
+            Engine = parse.GetValue(engineOption)!,
+            DataDirectory = parse.GetValue(dataOption),
+        });
+        var options = new NodeOptions
+        {
+            RouterHost = parse.GetValue(hostOption)!,
+            RouterPort = parse.GetValue(portOption),
+            Password = parse.GetValue(passwordOption) ?? "",
+        };
+        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}",
+            engine.Name, engine.Count, engine.LastSequence);
+        await new DatabaseNode(options, engine, loggerFactory).RunAsync(cancellationToken);
+        logger.LogInformation("Node stopped");
+        return 0;
+    }
+    catch (Exception ex) when (ex is NodeFatalException or ArgumentException)
+    {
+        logger.LogCritical("{Message}", ex.Message);
+        return 1;
+    }
+});
+return await root.Parse(args).InvokeAsync();

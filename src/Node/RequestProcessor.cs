@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using KvnDb.Node.Storage;
+using KvnDb.Protocol;
+
+namespace KvnDb.Node;
+
+/// <summary>
+/// Applies one request frame from the router to the engine and writes the reply. Writes arrive
+/// with the router's sequence in front of the client's body: <c>[u64 sequence][body]</c>.
+/// </summary>
+internal sealed class RequestProcessor(IStorageEngine engine, int maxKeySize)
+{
+    /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
+    private int _appliedWrites;
+
+    public int TakeAppliedWrites()
+    {
+        var count = _appliedWrites;
+        _appliedWrites = 0;
+        return count;
+    }
+
+    /// <summary>Handles a frame; key listings are left to the caller (they stream and flush).</summary>
+    public void Process(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        switch (header.Opcode)
+        {
+            case Opcode.Ping:
+                Reply(output, header, StatusCode.Ok);
+                break;
+            case Opcode.Get:
+                Get(header, body, output);
+                break;
+            case Opcode.Exists:
+                if (!TryReadSingleKey(body, out var key))
+                    ReplyMalformed(output, header);
+                else
+                    Reply(output, header, engine.Exists(key) ? StatusCode.Ok : StatusCode.NotFound);
+                break;
+            case Opcode.MultiGet:
+                MultiGet(header, body, output);
+                break;
+            case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
+                ApplyWrite(header, body, output);
+                break;
+            default:
+                FrameWriter.WriteError(output, header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
+                    $"node does not handle opcode 0x{(byte)header.Opcode:x2}");
+                break;
+        }
+    }
+
+    private void Get(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        if (!TryReadSingleKey(body, out var key))
+        {
+            ReplyMalformed(output, header);
+            return;
+        }
+        if (!engine.TryGet(key, out var stored))
+        {
+            Reply(output, header, StatusCode.NotFound);
+            return;
+        }
+        using (stored)
+            FrameWriter.WriteWithField(output, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId, stored.Value.Span);
+    }
+
+    private void MultiGet(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        if (BodyValidator.Validate(Opcode.MultiGet, body, maxKeySize) != StatusCode.Ok)
+        {
+            ReplyMalformed(output, header);
+            return;
+        }
+        var reader = new BodyReader(body);
+        reader.TryReadUInt32(out var count);
+        var values = ArrayPool<StoredValue>.Shared.Rent((int)count);
+        var found = ArrayPool<bool>.Shared.Rent((int)count);
+        try
+        {
+            var bodyLength = 4;
+            for (var i = 0; i < count; i++)
+            {
+                reader.TryReadField(out var key);
+                found[i] = engine.TryGet(key, out values[i]);
+                bodyLength += FrameWriter.LengthPrefixSize + (found[i] ? values[i].Value.Length : 0);
+            }
+            var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
+            new FrameHeader(bodyLength, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(span);
+            BinaryPrimitives.WriteUInt32LittleEndian(span[ProtocolLimits.HeaderSize..], count);
+            var offset = ProtocolLimits.HeaderSize + 4;
+            for (var i = 0; i < count; i++)
+            {
+                if (found[i])
+                    offset += FrameWriter.WriteField(span[offset..], values[i].Value.Span);
+                else
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(span[offset..], -1);
+                    offset += FrameWriter.LengthPrefixSize;
+                }
+            }
+            output.Advance(offset);
+        }
+        finally
+        {
+            for (var i = 0; i < count; i++)
+                if (found[i])
+                    values[i].Dispose();
+            ArrayPool<StoredValue>.Shared.Return(values, clearArray: true);
+            ArrayPool<bool>.Shared.Return(found);
+        }
+    }
+
+    private void ApplyWrite(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        if (body.Length < 8)
+        {
+            ReplyMalformed(output, header);
+            return;
+        }
+        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
+        var request = body[8..];
+        if (BodyValidator.Validate(header.Opcode, request, maxKeySize) != StatusCode.Ok)
+        {
+            ReplyMalformed(output, header);
+            return;
+        }
+        var reader = new BodyReader(request);
+        var status = StatusCode.Ok;
+        switch (header.Opcode)
+        {
+            case Opcode.Set:
+                reader.TryReadField(out var key);
+                reader.TryReadField(out var value);
+                engine.Set(key, value, sequence);
+                break;
+            case Opcode.Delete:
+                reader.TryReadField(out var deleted);
+                status = engine.Delete(deleted, sequence) ? StatusCode.Ok : StatusCode.NotFound;
+                break;
+            case Opcode.MultiSet:
+                reader.TryReadUInt32(out var count);
+                for (var i = 0; i < count; i++)
+                {
+                    reader.TryReadField(out var k);
+                    reader.TryReadField(out var v);
+                    engine.Set(k, v, sequence);
+                }
+                break;
+        }
+        _appliedWrites++;
+        Reply(output, header, status);
+    }
+
+    private static bool TryReadSingleKey(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> key)
+    {
+        var reader = new BodyReader(body);
+        return reader.TryReadField(out key) && reader.IsAtEnd;
+    }
+
+    private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>
+        FrameWriter.WriteHeaderOnly(output, new FrameHeader(0, request.Opcode, FrameFlags.Response, status, request.RequestId));
+
+    private static void ReplyMalformed(IBufferWriter<byte> output, in FrameHeader request) =>
+        FrameWriter.WriteError(output, request.Opcode, request.RequestId, StatusCode.ProtocolError,
+            $"malformed {request.Opcode} body");
+}

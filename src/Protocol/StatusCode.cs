@@ -1,0 +1,38 @@
+namespace KvnDb.Protocol;
+
+/// <summary>Status of a response (bytes 6-7 of the header). Error statuses carry a UTF-8 message body.</summary>
+public enum StatusCode : ushort
+{
+    Ok = 0,
+    /// <summary>The key does not exist (get, exists, delete). Not an error.</summary>
+    NotFound = 1,
+
+    /// <summary>No node can take the request (none connected, or all died before answering).</summary>
+    Unavailable = 10,
+    /// <summary>Wrong password. The connection is closed after the reply.</summary>
+    AuthFailed = 11,
+    /// <summary>The peer speaks another protocol version. The connection is closed after the reply.</summary>
+    VersionMismatch = 12,
+    /// <summary>A frame other than hello before the handshake, or a node-only operation from a client.</summary>
+    NotAuthorized = 13,
+
+    /// <summary>A malformed frame or body. Connection-level violations close the connection.</summary>
+    ProtocolError = 20,
+    /// <summary>The header claims a body above the frame limit. The connection is closed.</summary>
+    FrameTooLarge = 21,
+    /// <summary>A key above the key size limit. The request fails, the connection lives.</summary>
+    KeyTooLarge = 22,
+    /// <summary>The opcode is not known. The connection is closed.</summary>
+    UnknownOpcode = 23,
+
+    /// <summary>Too many requests in flight on the connection or the router.</summary>
+    Busy = 30,
+    /// <summary>A node failed to apply or answer the request.</summary>
+    InternalError = 31,
+}
+
+public static class StatusCodeExtensions
+{
+    /// <summary>Ok and NotFound are answers; everything else is an error with a message body.</summary>
+    public static bool IsError(this StatusCode status) => status is not (StatusCode.Ok or StatusCode.NotFound);
+}
