@@ -8,9 +8,25 @@ using Microsoft.Extensions.Logging;
 var engineOption = new Option<string>("--engine", "-e")
 {
     Description = $"Storage engine: {string.Join(", ", StorageEngineFactory.Names)}",
-    DefaultValueFactory = _ => "ram",
+    DefaultValueFactory = _ => "faster",
 };
-var dataOption = new Option<string?>("--data", "-d") { Description = "Data folder (dir engine)" };
+var dataOption = new Option<string?>("--data", "-d") { Description = "Data folder (faster and dir engines; default ./kvndb-data)" };
+var memoryOption = new Option<string>("--memory", "-m")
+{
+    Description = "Memory budget of the faster engine (index, in-memory log, WAL buffer), e.g. 512m, 2g",
+    DefaultValueFactory = _ => "512m",
+};
+var checkpointIntervalOption = new Option<double>("--checkpoint-interval")
+{
+    Description = "Seconds between checkpoints of the faster engine (0: only at shutdown)",
+    DefaultValueFactory = _ => 60,
+};
+var durabilityOption = new Option<string>("--durability")
+{
+    Description = "faster engine: none (ack after the in-memory apply) or fsync (ack once the write is on disk, group-committed)",
+    DefaultValueFactory = _ => "none",
+};
+durabilityOption.AcceptOnlyFromAmong("none", "fsync");
 var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
@@ -19,7 +35,7 @@ var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, hostOption, portOption, passwordOption, verboseOption, logFileOption,
+    engineOption, dataOption, memoryOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -27,11 +43,19 @@ root.SetAction(async (parse, cancellationToken) =>
     var logger = loggerFactory.CreateLogger("kvndb-node");
     try
     {
+        var engineName = parse.GetValue(engineOption)!;
+        var checkpointSeconds = parse.GetValue(checkpointIntervalOption);
+        if (checkpointSeconds < 0 || double.IsNaN(checkpointSeconds))
+            throw new ArgumentException("--checkpoint-interval must be 0 or a positive number of seconds");
+        // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
         await using var engine = StorageEngineFactory.Create(new StorageOptions
         {
-            Engine = parse.GetValue(engineOption)!,
-            DataDirectory = parse.GetValue(dataOption),
-        });
+            Engine = engineName,
+            DataDirectory = parse.GetValue(dataOption) ?? (engineName == "ram" ? null : "kvndb-data"),
+            MemoryBytes = ParseSize(parse.GetValue(memoryOption)!, "--memory"),
+            CheckpointInterval = checkpointSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpointSeconds),
+            Durability = parse.GetValue(durabilityOption) == "fsync" ? DurabilityMode.Fsync : DurabilityMode.None,
+        }, loggerFactory);
         var options = new NodeOptions
         {
             RouterHost = parse.GetValue(hostOption)!,
@@ -50,4 +74,17 @@ root.SetAction(async (parse, cancellationToken) =>
         return 1;
     }
 });
-return await root.Parse(args).InvokeAsync();
+// Ctrl+C / SIGTERM cancel the action's token; give the final checkpoint time to finish (the default is 2 s).
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+
+static long ParseSize(string text, string option)
+{
+    try
+    {
+        return SizeParser.Parse(text);
+    }
+    catch (FormatException ex)
+    {
+        throw new ArgumentException($"{option}: {ex.Message}", ex);
+    }
+}

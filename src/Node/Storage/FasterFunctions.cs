@@ -1,0 +1,39 @@
+using System.Buffers.Binary;
+using FASTER.core;
+
+namespace KvnDb.Node.Storage;
+
+/// <summary>
+/// FASTER callbacks for the <c>faster</c> engine. Stored values are <c>[u64 sequence][value bytes]</c>;
+/// upserts and deletes use FASTER's SpanByte defaults, reads split the sequence off and copy the
+/// value into pooled memory (or nothing, for existence checks).
+/// </summary>
+internal sealed class FasterFunctions : SpanByteFunctions<SpanByte, FasterReadOutput, Empty>
+{
+    public const int SequenceSize = sizeof(ulong);
+
+    public static readonly FasterFunctions Instance = new();
+
+    public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref FasterReadOutput dst, ref ReadInfo readInfo)
+    {
+        Copy(value.AsReadOnlySpan(), ref dst);
+        return true;
+    }
+
+    public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref FasterReadOutput dst, ref ReadInfo readInfo)
+    {
+        Copy(value.AsReadOnlySpan(), ref dst);
+        return true;
+    }
+
+    private static void Copy(ReadOnlySpan<byte> stored, ref FasterReadOutput dst)
+    {
+        dst.Sequence = BinaryPrimitives.ReadUInt64LittleEndian(stored);
+        if (!dst.CopyValue)
+            return;
+        var value = stored[SequenceSize..];
+        var buffer = PooledValueBuffer.Rent(value.Length);
+        value.CopyTo(buffer.Memory.Span);
+        dst.Value = buffer;
+    }
+}

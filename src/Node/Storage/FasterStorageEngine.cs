@@ -1,0 +1,256 @@
+using FASTER.core;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Node.Storage;
+
+/// <summary>
+/// The default engine: a FASTER <c>FasterKV&lt;SpanByte, SpanByte&gt;</c> whose hybrid log lives under
+/// <c>--data</c>. Values are stored as <c>[u64 sequence][value]</c>. One FASTER session, reused for every
+/// call (calls are sequential; a lock keeps the checkpoint timer off the session while it is in use).
+/// Periodic CPR checkpoints plus one at dispose; recovery to the newest readable checkpoint at open;
+/// with <see cref="DurabilityMode.Fsync"/>, a write-ahead log committed once per <see cref="FlushAsync"/>.
+/// See docs/storage.md for the guarantees.
+/// </summary>
+public sealed partial class FasterStorageEngine : IStorageEngine
+{
+    private const int InitialScratchSize = 64 << 10;
+    private const int ScratchKeepSize = 4 << 20;
+
+    private readonly Lock _gate = new();
+    private readonly string _directory;
+    private readonly FasterSizing _sizing;
+    private readonly DurabilityMode _durability;
+    private readonly ILogger _logger;
+    private readonly IDevice _logDevice;
+    private readonly DeviceLogCommitCheckpointManager _checkpointManager;
+    private readonly FasterKV<SpanByte, SpanByte> _store;
+    private ClientSession<SpanByte, SpanByte, SpanByte, FasterReadOutput, Empty, FasterFunctions> _session = null!; // created after recovery
+    private WriteAheadLog? _wal;
+
+    /// <summary>Pinned buffer holding the WAL entry of the current write; its tail is the stored value.</summary>
+    private byte[] _scratch = GC.AllocateUninitializedArray<byte>(InitialScratchSize, pinned: true);
+    private ulong _lastSequence;
+    private long _count;
+    private bool _disposed;
+
+    private FasterStorageEngine(string directory, StorageOptions options, ILogger logger)
+    {
+        _directory = directory;
+        _durability = options.Durability;
+        _logger = logger;
+        _sizing = FasterSizing.FromBudget(options.MemoryBytes, options.Durability == DurabilityMode.Fsync);
+        Directory.CreateDirectory(directory);
+        _logDevice = Devices.CreateLogDevice(Path.Combine(directory, "hlog", "hlog.log"), recoverDevice: true);
+        _checkpointManager = new DeviceLogCommitCheckpointManager(
+            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")), removeOutdated: false);
+        _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
+        {
+            IndexSize = _sizing.IndexBytes,
+            LogDevice = _logDevice,
+            PageSize = _sizing.PageBytes,
+            MemorySize = _sizing.LogMemoryBytes,
+            MutableFraction = 0.9,
+            CheckpointManager = _checkpointManager,
+            RemoveOutdatedCheckpoints = false, // we keep the newest two, so a torn newest one has a fallback
+            ReadCopyOptions = new ReadCopyOptions(ReadCopyFrom.None, ReadCopyTo.None), // reads never move records (listing relies on it)
+            ConcurrencyControlMode = ConcurrencyControlMode.None, // one session does every operation
+        });
+        _checkpointInterval = options.CheckpointInterval;
+    }
+
+    /// <summary>Opens (recovering if there is data) the store in <paramref name="directory"/>.</summary>
+    public static FasterStorageEngine Open(string directory, StorageOptions options, ILogger logger)
+    {
+        var engine = new FasterStorageEngine(directory, options, logger);
+        try
+        {
+            engine.Recover();
+            engine.StartCheckpointTimer();
+            return engine;
+        }
+        catch
+        {
+            engine.DisposeResources();
+            throw;
+        }
+    }
+
+    public string Name => "faster";
+
+    public ulong LastSequence => Volatile.Read(ref _lastSequence);
+
+    public long Count => Volatile.Read(ref _count);
+
+    /// <summary>Memory split chosen from the budget (for logs and tests).</summary>
+    internal FasterSizing Sizing => _sizing;
+
+    public bool TryGet(ReadOnlySpan<byte> key, out StoredValue value)
+    {
+        var output = new FasterReadOutput { CopyValue = true };
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (!ReadCore(key, ref output, out _))
+            {
+                value = default;
+                return false;
+            }
+        }
+        var buffer = output.Value!;
+        value = new StoredValue(buffer.Memory, output.Sequence, buffer);
+        return true;
+    }
+
+    public bool Exists(ReadOnlySpan<byte> key)
+    {
+        var output = default(FasterReadOutput);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return ReadCore(key, ref output, out _);
+        }
+    }
+
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    {
+        if ((long)key.Length + value.Length > _sizing.MaxRecordPayload)
+            throw new ArgumentException($"key and value of {key.Length + value.Length} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            ApplySet(key, value, sequence, log: true);
+        }
+    }
+
+    public bool Delete(ReadOnlySpan<byte> key, ulong sequence)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return ApplyDelete(key, sequence, log: true);
+        }
+    }
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        WriteAheadLog? wal;
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            _batchOpen = false;
+            if (_checkpointDue)
+                TryStartCheckpoint(force: false);
+            wal = _wal is { HasUncommitted: true } ? _wal : null;
+        }
+        if (wal is not null)
+            await wal.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stores <c>[u64 sequence][value]</c> for the key, keeps the count, and appends to the WAL when asked.</summary>
+    private unsafe void ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, bool log)
+    {
+        var existence = default(FasterReadOutput);
+        var existed = ReadCore(key, ref existence, out _);
+        var size = WalRecord.Size(key.Length, value.Length);
+        var scratch = Scratch(size);
+        var valueOffset = WalRecord.Write(scratch, WalRecord.SetKind, key, sequence, value);
+        if (log)
+            AppendToWal(scratch.AsSpan(0, size));
+        fixed (byte* keyPointer = key)
+        fixed (byte* entryPointer = scratch)
+        {
+            var storedKey = SpanByte.FromPointer(keyPointer, key.Length);
+            var storedValue = SpanByte.FromPointer(entryPointer + valueOffset, size - valueOffset);
+            _session.Upsert(ref storedKey, ref storedValue);
+        }
+        if (!existed)
+            _count++;
+        RecordApplied(sequence);
+        ReleaseLargeScratch();
+    }
+
+    private unsafe bool ApplyDelete(ReadOnlySpan<byte> key, ulong sequence, bool log)
+    {
+        var existence = default(FasterReadOutput);
+        var existed = ReadCore(key, ref existence, out _);
+        if (log)
+        {
+            var size = WalRecord.Size(key.Length, 0);
+            var scratch = Scratch(size);
+            WalRecord.Write(scratch, WalRecord.DeleteKind, key, sequence, default);
+            AppendToWal(scratch.AsSpan(0, size));
+        }
+        if (existed)
+        {
+            fixed (byte* keyPointer = key)
+            {
+                var storedKey = SpanByte.FromPointer(keyPointer, key.Length);
+                _session.Delete(ref storedKey);
+            }
+            _count--;
+        }
+        RecordApplied(sequence);
+        return existed;
+    }
+
+    /// <summary>Reads the key's latest live record; waits for the disk when it is not in memory.</summary>
+    private unsafe bool ReadCore(ReadOnlySpan<byte> key, ref FasterReadOutput output, out long address)
+    {
+        fixed (byte* keyPointer = key)
+        {
+            var storedKey = SpanByte.FromPointer(keyPointer, key.Length);
+            return ReadCore(ref storedKey, ref output, out address);
+        }
+    }
+
+    private bool ReadCore(ref SpanByte key, ref FasterReadOutput output, out long address)
+    {
+        var input = default(SpanByte);
+        var options = default(ReadOptions);
+        var status = _session.Read(ref key, ref input, ref output, ref options, out var metadata);
+        if (status.IsPending)
+        {
+            _session.CompletePendingWithOutputs(out var completed, wait: true);
+            using (completed)
+            {
+                if (!completed.Next())
+                    throw new InvalidOperationException("FASTER completed a pending read without an output");
+                ref var result = ref completed.Current;
+                output = result.Output;
+                status = result.Status;
+                metadata = result.RecordMetadata;
+            }
+        }
+        address = status.Found ? metadata.Address : -1;
+        return status.Found;
+    }
+
+    private void AppendToWal(ReadOnlySpan<byte> entry)
+    {
+        _wal?.Append(entry);
+    }
+
+    private void RecordApplied(ulong sequence)
+    {
+        if (sequence > _lastSequence)
+            Volatile.Write(ref _lastSequence, sequence);
+        _writesSinceCheckpoint++;
+        _batchOpen = true;
+    }
+
+    private byte[] Scratch(int size)
+    {
+        if (_scratch.Length < size)
+            _scratch = GC.AllocateUninitializedArray<byte>((int)Math.Min(Array.MaxLength, Math.Max(size, 2L * _scratch.Length)), pinned: true);
+        return _scratch;
+    }
+
+    /// <summary>A single huge value should not pin megabytes for the life of the node.</summary>
+    private void ReleaseLargeScratch()
+    {
+        if (_scratch.Length > ScratchKeepSize)
+            _scratch = GC.AllocateUninitializedArray<byte>(InitialScratchSize, pinned: true);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

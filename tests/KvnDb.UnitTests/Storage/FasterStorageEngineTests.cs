@@ -1,0 +1,242 @@
+using System.Text;
+using KvnDb.Node.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvnDb.UnitTests.Storage;
+
+/// <summary>The faster engine against real FASTER files in temp folders.</summary>
+public sealed class FasterStorageEngineTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _directory = new();
+
+    public void Dispose() => _directory.Dispose();
+
+    private FasterStorageEngine Open(DurabilityMode durability = DurabilityMode.None, TimeSpan? checkpointInterval = null) =>
+        FasterStorageEngine.Open(_directory.Path, new StorageOptions
+        {
+            Engine = "faster",
+            DataDirectory = _directory.Path,
+            MemoryBytes = 64L << 20,
+            CheckpointInterval = checkpointInterval ?? System.Threading.Timeout.InfiniteTimeSpan,
+            Durability = durability,
+        }, NullLogger.Instance);
+
+    private static byte[] Key(int i) => Encoding.UTF8.GetBytes($"key:{i:D6}");
+
+    private static byte[] ValueOf(int i) => Encoding.UTF8.GetBytes($"value-{i}-" + new string('x', i % 50));
+
+    private static byte[]? Read(IStorageEngine engine, byte[] key, out ulong sequence)
+    {
+        sequence = 0;
+        if (!engine.TryGet(key, out var stored))
+            return null;
+        using (stored)
+        {
+            sequence = stored.Sequence;
+            return stored.Value.ToArray();
+        }
+    }
+
+    [Fact]
+    public async Task Restart_with_10k_keys_keeps_every_key_and_no_deleted_one()
+    {
+        const int keys = 10_000;
+        var engine = Open();
+        ulong sequence = 0;
+        for (var i = 0; i < keys; i++)
+            engine.Set(Key(i), ValueOf(i), ++sequence);
+        for (var i = 0; i < keys; i += 10)
+            Assert.True(engine.Delete(Key(i), ++sequence));
+        Assert.False(engine.Delete(Key(-1), ++sequence));
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        Assert.Equal(keys - keys / 10, engine.Count);
+        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open();
+        Assert.Equal(sequence, reopened.LastSequence);
+        Assert.Equal(keys - keys / 10, reopened.Count);
+        for (var i = 0; i < keys; i++)
+        {
+            var value = Read(reopened, Key(i), out var stored);
+            if (i % 10 == 0)
+            {
+                Assert.Null(value);
+                Assert.False(reopened.Exists(Key(i)));
+            }
+            else
+            {
+                Assert.Equal(ValueOf(i), value);
+                Assert.Equal((ulong)i + 1, stored);
+                Assert.True(reopened.Exists(Key(i)));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Large_and_empty_values_round_trip_from_memory_and_from_disk()
+    {
+        // 48 x 1 MiB with a 64 MiB budget (32 MiB of log memory): the early values are read back from disk.
+        const int large = 48;
+        var engine = Open();
+        var random = new Random(7);
+        var values = new byte[large][];
+        for (var i = 0; i < large; i++)
+        {
+            values[i] = new byte[1 << 20];
+            random.NextBytes(values[i]);
+            engine.Set(Key(i), values[i], (ulong)i + 1);
+        }
+        engine.Set("empty"u8, [], large + 1);
+        for (var i = 0; i < large; i++)
+            Assert.Equal(values[i], Read(engine, Key(i), out _));
+        Assert.Equal(Array.Empty<byte>(), Read(engine, "empty"u8.ToArray(), out var emptySequence));
+        Assert.Equal((ulong)large + 1, emptySequence);
+        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open();
+        Assert.Equal(large + 1, reopened.Count);
+        for (var i = 0; i < large; i++)
+            Assert.Equal(values[i], Read(reopened, Key(i), out _));
+        Assert.Equal(Array.Empty<byte>(), Read(reopened, "empty"u8.ToArray(), out _));
+    }
+
+    [Fact]
+    public async Task Listing_shows_only_live_keys_after_deletes_overwrites_and_recovery()
+    {
+        var engine = Open();
+        ulong sequence = 0;
+        var expected = new HashSet<string>();
+        for (var i = 0; i < 500; i++)
+        {
+            var key = (i % 2 == 0 ? "a:" : "b:") + i;
+            engine.Set(Encoding.UTF8.GetBytes(key), ValueOf(i), ++sequence);
+            if (i % 2 == 0)
+                expected.Add(key);
+        }
+        for (var i = 0; i < 500; i += 6)
+        {
+            engine.Set(Encoding.UTF8.GetBytes("a:" + i), "overwritten"u8, ++sequence); // a second record for the key
+            engine.Delete(Encoding.UTF8.GetBytes("a:" + (i + 2)), ++sequence);
+            expected.Remove("a:" + (i + 2));
+        }
+        engine.Delete("a:0"u8, ++sequence);
+        engine.Set("a:0"u8, "back"u8, ++sequence); // deleted, then set again: listed once
+        AssertListing(engine, expected);
+        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open();
+        AssertListing(reopened, expected);
+        Assert.Equal(expected.Count + 250, reopened.Count);
+        Assert.Equal("back"u8.ToArray(), Read(reopened, "a:0"u8.ToArray(), out _));
+    }
+
+    private static void AssertListing(IStorageEngine engine, HashSet<string> expected)
+    {
+        var listed = engine.ListKeys("a:"u8.ToArray()).Select(k => Encoding.UTF8.GetString(k)).ToList();
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+        Assert.Equal(expected.OrderBy(k => k, StringComparer.Ordinal), listed.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(expected.Count + 250, engine.ListKeys(ReadOnlyMemory<byte>.Empty).Count());
+    }
+
+    [Fact]
+    public async Task Last_sequence_survives_restart_even_when_the_last_write_deleted_nothing()
+    {
+        var engine = Open();
+        engine.Set("k"u8, "v"u8, 40);
+        engine.Delete("missing"u8, 42);
+        Assert.Equal(42UL, engine.LastSequence);
+        await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open();
+        Assert.Equal(42UL, reopened.LastSequence);
+        Assert.Equal(1, reopened.Count);
+    }
+
+    [Fact]
+    public async Task Torn_newest_checkpoint_falls_back_to_the_previous_one()
+    {
+        var engine = Open();
+        for (var i = 0; i < 100; i++)
+            engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        await engine.CheckpointAsync().WaitAsync(Timeout);
+        for (var i = 100; i < 200; i++)
+            engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        await engine.CheckpointAsync().WaitAsync(Timeout);
+        await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout);
+
+        // The newest checkpoint's metadata is cut in half, and a newer one never got its metadata at all.
+        var checkpoints = new DirectoryInfo(Path.Combine(_directory.Path, "checkpoints", "cpr-checkpoints"))
+            .GetDirectories().OrderByDescending(d => d.LastWriteTimeUtc).ToList();
+        Assert.Equal(2, checkpoints.Count);
+        var metadata = checkpoints[0].GetFiles("info.dat*").Single();
+        var bytes = File.ReadAllBytes(metadata.FullName);
+        var written = 4 + BitConverter.ToInt32(bytes, 0); // [i32 length][metadata], padded to a sector
+        File.WriteAllBytes(metadata.FullName, bytes[..(written / 2)]);
+        Directory.CreateDirectory(Path.Combine(checkpoints[0].Parent!.FullName, Guid.NewGuid().ToString()));
+
+        await using var reopened = Open();
+        Assert.Equal(100UL, reopened.LastSequence);
+        Assert.Equal(100, reopened.Count);
+        for (var i = 0; i < 200; i++)
+            Assert.Equal(i < 100 ? ValueOf(i) : null, Read(reopened, Key(i), out _));
+        Assert.Equal(100, reopened.ListKeys(ReadOnlyMemory<byte>.Empty).Count());
+    }
+
+    [Fact]
+    public async Task Fsync_writes_flushed_before_a_crash_are_replayed_from_the_write_ahead_log()
+    {
+        var engine = Open(DurabilityMode.Fsync);
+        ulong sequence = 0;
+        for (var i = 0; i < 1000; i++)
+            engine.Set(Key(i), ValueOf(i), ++sequence);
+        await engine.CheckpointAsync().WaitAsync(Timeout); // the WAL is then replayed on top of a checkpoint
+        for (var i = 0; i < 1000; i += 3)
+            engine.Delete(Key(i), ++sequence);
+        for (var i = 1000; i < 2000; i++)
+            engine.Set(Key(i), ValueOf(i), ++sequence);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open(DurabilityMode.Fsync);
+        Assert.Equal(sequence, reopened.LastSequence);
+        Assert.Equal(2000 - 334, reopened.Count);
+        for (var i = 0; i < 2000; i++)
+            Assert.Equal(i < 1000 && i % 3 == 0 ? null : ValueOf(i), Read(reopened, Key(i), out _));
+    }
+
+    [Fact]
+    public async Task Periodic_checkpoints_keep_data_across_a_crash_without_a_write_ahead_log()
+    {
+        var engine = Open(DurabilityMode.None, TimeSpan.FromMilliseconds(100));
+        for (var i = 0; i < 300; i++)
+            engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        var checkpoints = Path.Combine(_directory.Path, "checkpoints", "cpr-checkpoints");
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!(Directory.Exists(checkpoints) && Directory.GetDirectories(checkpoints).Any(d => Directory.GetFiles(d, "info.dat*").Length > 0)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no periodic checkpoint was taken");
+            await Task.Delay(50);
+        }
+        await Task.Delay(300); // let the checkpoint that wrote info.dat finish its bookkeeping
+        await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open();
+        Assert.Equal(300UL, reopened.LastSequence);
+        Assert.Equal(300, reopened.Count);
+    }
+
+    [Fact]
+    public void Memory_budget_sets_index_log_and_page_sizes()
+    {
+        var sizing = FasterSizing.FromBudget(512L << 20, withWriteAheadLog: true);
+        Assert.Equal(64L << 20, sizing.IndexBytes);
+        Assert.Equal(16L << 20, sizing.PageBytes);
+        Assert.Equal(32L << 20, sizing.WalMemoryBytes);
+        Assert.Equal(256L << 20, sizing.LogMemoryBytes);
+        Assert.Throws<ArgumentException>(() => FasterSizing.FromBudget(1L << 20, withWriteAheadLog: false));
+    }
+}
