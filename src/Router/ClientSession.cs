@@ -9,8 +9,14 @@ namespace KvnDb.Router;
 /// A client connection after its hello: handles every complete frame of each read (run to
 /// completion: validate, route, write to node channels), then flushes every touched channel once.
 /// </summary>
-internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster)
+internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster) : IReplyTarget
 {
+    public void Forward(in ReadOnlySequence<byte> frame, ulong requestId) => Output.TryForward(frame, requestId);
+
+    public void Status(Opcode opcode, ulong requestId, StatusCode status) => Output.WriteStatus(opcode, requestId, status);
+
+    public void Error(Opcode opcode, ulong requestId, StatusCode status, string message) => Output.WriteError(opcode, requestId, status, message);
+
     public long Id { get; } = id;
 
     public string RemoteAddress { get; } = remoteAddress;

@@ -6,13 +6,13 @@ namespace KvnDb.Router;
 internal sealed partial class Cluster
 {
     /// <summary>Sends a read to one serving node. The frame is kept so the read survives that node's death.</summary>
-    public void SubmitRead(ClientSession client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
+    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Read();
         var request = _pending.Rent();
         if (request is null)
         {
-            client.Output.WriteError(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
             return;
         }
         lock (request)
@@ -66,8 +66,11 @@ internal sealed partial class Cluster
         if (request.ReadNode != node)
             return;
         var client = request.Client;
-        if (client is not null && client.Output.TryForward(frame, request.ClientRequestId))
+        if (client is not null)
+        {
+            client.Forward(frame, request.ClientRequestId);
             touched.Add(client.Output);
+        }
         if (header.HasMore && !header.Status.IsError())
         {
             request.ChunksForwarded++;
@@ -83,7 +86,7 @@ internal sealed partial class Cluster
         var client = request.Client;
         if (client is not null)
         {
-            client.Output.WriteError(request.Opcode, request.ClientRequestId, StatusCode.Unavailable, message);
+            client.Error(request.Opcode, request.ClientRequestId, StatusCode.Unavailable, message);
             touched.Add(client.Output);
         }
         Finish(request);

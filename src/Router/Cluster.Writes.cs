@@ -7,13 +7,13 @@ namespace KvnDb.Router;
 internal sealed partial class Cluster
 {
     /// <summary>Sequences a write and queues it to every node; the reply goes out per the write concern.</summary>
-    public void SubmitWrite(ClientSession client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
+    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Write();
         var request = _pending.Rent();
         if (request is null)
         {
-            client.Output.WriteError(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
             return;
         }
 
@@ -92,11 +92,11 @@ internal sealed partial class Cluster
         if (status.IsError())
         {
             Stats.Error();
-            client.Output.WriteError(request.Opcode, request.ClientRequestId, status, message ?? status.ToString());
+            client.Error(request.Opcode, request.ClientRequestId, status, message ?? status.ToString());
         }
         else
         {
-            client.Output.WriteStatus(request.Opcode, request.ClientRequestId, status);
+            client.Status(request.Opcode, request.ClientRequestId, status);
         }
         touched.Add(client.Output);
     }

@@ -19,7 +19,7 @@ internal sealed class PendingRequest(int index)
 
     public PendingKind Kind { get; private set; }
 
-    public ClientSession? Client { get; private set; }
+    public IReplyTarget? Client { get; private set; }
 
     public ulong ClientRequestId { get; private set; }
 
@@ -52,7 +52,7 @@ internal sealed class PendingRequest(int index)
 
     public ReadOnlySpan<byte> RetryFrameSpan => RetryFrame.AsSpan(0, RetryFrameLength);
 
-    public void Begin(PendingKind kind, ClientSession? client, in FrameHeader header)
+    public void Begin(PendingKind kind, IReplyTarget? client, in FrameHeader header)
     {
         _generation++;
         Id = ((ulong)_generation << 32) | (uint)Index;
