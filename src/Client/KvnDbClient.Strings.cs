@@ -33,7 +33,7 @@ public sealed partial class KvnDbClient
         return Array.ConvertAll(values, v => v is null ? null : Encoding.UTF8.GetString(v));
     }
 
-    public Task MultiSetAsync(IReadOnlyList<KeyValuePair<string, string>> pairs, WriteConcern? writeConcern = null, CancellationToken cancellationToken = default) =>
+    public Task MultiSetStringsAsync(IReadOnlyList<KeyValuePair<string, string>> pairs, WriteConcern? writeConcern = null, CancellationToken cancellationToken = default) =>
         MultiSetAsync(
             pairs.Select(p => KeyValuePair.Create((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(p.Key), (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(p.Value))).ToArray(),
             writeConcern, cancellationToken);

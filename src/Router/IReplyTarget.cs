@@ -1,0 +1,22 @@
+using System.Buffers;
+using KvnDb.Protocol;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// Where the answers to a request go. The native <see cref="ClientSession"/> forwards node replies
+/// as they are; another front end (RESP) translates them. Calls come from node links, under the
+/// pending request's lock; the target writes into <see cref="Output"/>, which the caller flushes.
+/// </summary>
+internal interface IReplyTarget
+{
+    OutputChannel Output { get; }
+
+    /// <summary>A node's reply frame for the request the client numbered <paramref name="requestId"/>.</summary>
+    void Forward(in ReadOnlySequence<byte> frame, ulong requestId);
+
+    /// <summary>A reply without body (write acknowledgements).</summary>
+    void Status(Opcode opcode, ulong requestId, StatusCode status);
+
+    void Error(Opcode opcode, ulong requestId, StatusCode status, string message);
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Text;
+
+namespace KvnDb.Router;
+
+/// <summary>The text of the <c>info</c> operation: <c>name: value</c> lines, then one line per node.</summary>
+internal static class InfoReport
+{
+    public static string Build(Cluster cluster)
+    {
+        var stats = cluster.Stats;
+        var text = new StringBuilder();
+        Line(text, "version", typeof(InfoReport).Assembly.GetName().Version?.ToString(3) ?? "?");
+        Line(text, "protocol", KvnDb.Protocol.ProtocolLimits.Version);
+        Line(text, "sequence", cluster.Sequence);
+        Line(text, "clients", stats.Clients);
+        Line(text, "connections_accepted", stats.ConnectionsAccepted);
+        Line(text, "auth_failures", stats.AuthFailures);
+        Line(text, "reads", stats.Reads);
+        Line(text, "writes", stats.Writes);
+        Line(text, "read_retries", stats.ReadRetries);
+        Line(text, "errors", stats.Errors);
+        Line(text, "pending", cluster.PendingRequests);
+        Line(text, "gc_collections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
+        Line(text, "allocated_bytes", GC.GetTotalAllocatedBytes());
+        var nodes = cluster.Nodes;
+        Line(text, "nodes", nodes.Count);
+        Line(text, "nodes_serving", cluster.ServingNodeCount);
+        foreach (var node in nodes)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} outstanding={node.Outstanding} hello_sequence={node.HelloSequence} connected={node.ConnectedAt:O}\n");
+        }
+        return text.ToString();
+    }
+
+    private static void Line<T>(StringBuilder text, string name, T value) =>
+        text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");
+}

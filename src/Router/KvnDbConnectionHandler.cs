@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using KvnDb.Protocol;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// Kestrel connection middleware for the native protocol: the hello handshake (version,
+/// password, role), then the connection becomes a <see cref="ClientSession"/> or a <see cref="NodeLink"/>.
+/// </summary>
+internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<KvnDbConnectionHandler> logger) : ConnectionHandler
+{
+    private static long s_nextConnectionId;
+    private readonly PasswordVerifier _clientPassword = new(cluster.Options.Password);
+    private readonly PasswordVerifier _nodePassword = new(cluster.Options.EffectiveNodePassword);
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        cluster.Stats.ConnectionAccepted();
+        var id = Interlocked.Increment(ref s_nextConnectionId);
+        var remote = connection.RemoteEndPoint?.ToString() ?? "?";
+        var input = connection.Transport.Input;
+        var output = new OutputChannel(connection.Transport.Output);
+        var closed = connection.ConnectionClosed;
+
+        var hello = await ReadHelloAsync(input, output, remote, closed).ConfigureAwait(false);
+        if (hello is not { } accepted)
+        {
+            output.Flush();
+            return;
+        }
+
+        if (accepted.Role == ConnectionRole.Node)
+        {
+            var node = new NodeLink((int)id, remote, accepted.LastSequence, output);
+            if (!cluster.TryAddNode(node, accepted.RequestId))
+            {
+                output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {Cluster.MaxNodes} nodes");
+                output.Flush();
+                return;
+            }
+            output.Flush();
+            await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
+            return;
+        }
+
+        output.Write((id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.id).Write(w, s.RequestId));
+        output.Flush();
+        cluster.Stats.ClientConnected();
+        LogClientConnected(id, remote);
+        try
+        {
+            await new ClientSession(id, remote, output, cluster).RunAsync(input, closed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException)
+        {
+            // Client went away mid-read; its in-flight requests finish and their replies are dropped.
+        }
+        finally
+        {
+            cluster.Stats.ClientDisconnected();
+            LogClientDisconnected(id, remote);
+        }
+    }
+
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, ulong RequestId);
+
+    /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
+    private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
+        timeout.CancelAfter(cluster.Options.HandshakeTimeout);
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                // A hello is small: anything claiming more than the largest key is not one.
+                var status = FrameReader.TryRead(ref buffer, 1024 + cluster.Options.MaxKeySize, out var header, out var frame);
+                if (status == FrameReadStatus.NeedMoreData)
+                {
+                    if (result.IsCompleted)
+                        return null;
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+                if (status == FrameReadStatus.TooLarge || header.Opcode != Opcode.Hello)
+                {
+                    output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, "the first frame must be a hello");
+                    LogBadHandshake(remote, header.Opcode);
+                    return null;
+                }
+                var verdict = Check(header, frame, out var accepted, out var message);
+                input.AdvanceTo(buffer.Start);
+                if (verdict == StatusCode.Ok)
+                    return accepted;
+                if (verdict == StatusCode.AuthFailed)
+                {
+                    cluster.Stats.AuthFailure();
+                    LogAuthFailed(remote, accepted.Role);
+                    // Only this connection waits; the handler is async, so nobody else is held up.
+                    await Task.Delay(cluster.Options.AuthFailureDelay, closed).ConfigureAwait(false);
+                }
+                output.WriteError(Opcode.Hello, header.RequestId, verdict, message!);
+                return null;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            LogHandshakeTimeout(remote);
+            return null;
+        }
+    }
+
+    private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, out AcceptedHello accepted, out string? message)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        accepted = default;
+        message = null;
+        if (!HelloRequest.TryRead(body.Span, out var version, out var role, out var password, out var lastSequence, out _))
+        {
+            message = "malformed hello";
+            return StatusCode.ProtocolError;
+        }
+        accepted = new AcceptedHello(role, lastSequence, header.RequestId);
+        if (version != ProtocolLimits.Version)
+        {
+            message = $"protocol version mismatch: router speaks {ProtocolLimits.Version}, peer sent {version}";
+            return StatusCode.VersionMismatch;
+        }
+        var verifier = role == ConnectionRole.Node ? _nodePassword : _clientPassword;
+        if (!verifier.Verify(password))
+        {
+            message = role == ConnectionRole.Node ? "wrong node password" : "wrong password";
+            return StatusCode.AuthFailed;
+        }
+        return StatusCode.Ok;
+    }
+
+    [LoggerMessage(30, LogLevel.Debug, "Client {ConnectionId} connected from {Address}")]
+    private partial void LogClientConnected(long connectionId, string address);
+
+    [LoggerMessage(31, LogLevel.Debug, "Client {ConnectionId} ({Address}) disconnected")]
+    private partial void LogClientDisconnected(long connectionId, string address);
+
+    [LoggerMessage(32, LogLevel.Warning, "Authentication failed for a {Role} from {Address}")]
+    private partial void LogAuthFailed(string address, ConnectionRole role);
+
+    [LoggerMessage(33, LogLevel.Warning, "Connection from {Address} sent {Opcode} before hello; closed")]
+    private partial void LogBadHandshake(string address, Opcode opcode);
+
+    [LoggerMessage(34, LogLevel.Warning, "Connection from {Address} did not complete its hello in time; closed")]
+    private partial void LogHandshakeTimeout(string address);
+}

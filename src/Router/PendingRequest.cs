@@ -1,0 +1,94 @@
+using System.Buffers;
+using KvnDb.Protocol;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// A request forwarded to nodes and not yet finished. Instances live in <see cref="PendingTable"/>
+/// and are reused; <see cref="Id"/> carries a generation so a late reply for a previous use of the
+/// slot is recognised and dropped. Fields change only under the instance's lock.
+/// </summary>
+internal sealed class PendingRequest(int index)
+{
+    private uint _generation;
+
+    public int Index { get; } = index;
+
+    /// <summary>The id sent to nodes: generation in the high 32 bits, slot index in the low.</summary>
+    public ulong Id { get; private set; }
+
+    public PendingKind Kind { get; private set; }
+
+    public IReplyTarget? Client { get; private set; }
+
+    public ulong ClientRequestId { get; private set; }
+
+    public Opcode Opcode { get; private set; }
+
+    // ---- writes ----
+    public WriteConcern Concern { get; set; }
+
+    public bool ClientAnswered { get; set; }
+
+    /// <summary>Nodes (by <see cref="NodeLink.Slot"/>) that still owe an acknowledgement.</summary>
+    public ulong AwaitedNodes { get; set; }
+
+    public int Acknowledgements { get; set; }
+
+    public StatusCode WriteStatus { get; set; }
+
+    public string? ErrorMessage { get; set; }
+
+    // ---- reads ----
+    public NodeLink? ReadNode { get; set; }
+
+    /// <summary>Streamed replies already forwarded (a listing cannot be retried once it started).</summary>
+    public int ChunksForwarded { get; set; }
+
+    /// <summary>The request frame, kept so the read can be retried on another node.</summary>
+    public byte[]? RetryFrame { get; private set; }
+
+    public int RetryFrameLength { get; private set; }
+
+    public ReadOnlySpan<byte> RetryFrameSpan => RetryFrame.AsSpan(0, RetryFrameLength);
+
+    public void Begin(PendingKind kind, IReplyTarget? client, in FrameHeader header)
+    {
+        _generation++;
+        Id = ((ulong)_generation << 32) | (uint)Index;
+        Kind = kind;
+        Client = client;
+        ClientRequestId = header.RequestId;
+        Opcode = header.Opcode;
+        Concern = header.Flags.GetWriteConcern();
+        ClientAnswered = (header.Flags & FrameFlags.NoReply) != 0;
+        AwaitedNodes = 0;
+        Acknowledgements = 0;
+        WriteStatus = StatusCode.Ok;
+        ErrorMessage = null;
+        ReadNode = null;
+        ChunksForwarded = 0;
+    }
+
+    public void KeepForRetry(in ReadOnlySequence<byte> frame)
+    {
+        RetryFrameLength = (int)frame.Length;
+        RetryFrame = ArrayPool<byte>.Shared.Rent(RetryFrameLength);
+        frame.CopyTo(RetryFrame);
+    }
+
+    /// <summary>Ends this use of the slot: later replies carrying the old id no longer match.</summary>
+    public void End()
+    {
+        _generation++;
+        Id = 0;
+        Client = null;
+        ReadNode = null;
+        ErrorMessage = null;
+        if (RetryFrame is not null)
+        {
+            ArrayPool<byte>.Shared.Return(RetryFrame);
+            RetryFrame = null;
+        }
+    }
+}

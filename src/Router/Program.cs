@@ -1,0 +1,50 @@
+using System.CommandLine;
+using KvnDb.Hosting;
+using KvnDb.Protocol;
+using KvnDb.Router;
+using Microsoft.Extensions.Logging;
+
+var hostOption = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
+var portOption = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var passwordOption = new Option<string?>("--password", "-p") { Description = "Password clients must present" };
+var nodePasswordOption = new Option<string?>("--node-password") { Description = "Password nodes must present (default: the client password)" };
+var nodesOption = new Option<int>("--nodes", "-n") { Description = "Also start N in-process ram nodes (a whole cluster in one process)" };
+var readPolicyOption = new Option<ReadPolicy>("--read-policy") { Description = "How reads pick a node", DefaultValueFactory = _ => ReadPolicy.LeastOutstanding };
+var maxFrameOption = new Option<string>("--max-frame") { Description = "Largest frame body accepted", DefaultValueFactory = _ => "64m" };
+var maxKeyOption = new Option<string>("--max-key") { Description = "Largest key accepted", DefaultValueFactory = _ => "64k" };
+var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
+var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
+
+var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
+{
+    hostOption, portOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, verboseOption, logFileOption,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
+    var logger = loggerFactory.CreateLogger("kvndb-router");
+    var options = new RouterOptions
+    {
+        Host = parse.GetValue(hostOption)!,
+        Port = parse.GetValue(portOption),
+        Password = parse.GetValue(passwordOption) ?? "",
+        NodePassword = parse.GetValue(nodePasswordOption),
+        EmbeddedNodes = parse.GetValue(nodesOption),
+        ReadPolicy = parse.GetValue(readPolicyOption),
+        MaxFrameSize = checked((int)SizeParser.Parse(parse.GetValue(maxFrameOption)!)),
+        MaxKeySize = checked((int)SizeParser.Parse(parse.GetValue(maxKeyOption)!)),
+    };
+    try
+    {
+        await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
+        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        logger.LogInformation("Router stopping");
+        return 0;
+    }
+    catch (IOException ex)
+    {
+        logger.LogCritical("Cannot listen on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
+        return 1;
+    }
+});
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,123 @@
+using System.Net;
+using KvnDb.Node;
+using KvnDb.Node.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// A running router: Kestrel with the KvnDb connection handler on one port (no HTTP), plus any
+/// embedded ram nodes. Used by the <c>kvndb-router</c> program and by tests (port 0).
+/// </summary>
+public sealed class RouterHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly CancellationTokenSource _nodesStopping = new();
+    private readonly List<Task> _embeddedNodes = [];
+
+    private RouterHost(WebApplication app, RouterOptions options, int port)
+    {
+        _app = app;
+        Options = options;
+        Port = port;
+        Cluster = app.Services.GetRequiredService<Cluster>();
+    }
+
+    public RouterOptions Options { get; }
+
+    /// <summary>The bound port (the real one when the options asked for 0).</summary>
+    public int Port { get; }
+
+    /// <summary>Host clients and nodes use to reach this router.</summary>
+    public string ConnectHost => Options.Host is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : Options.Host;
+
+    internal Cluster Cluster { get; }
+
+    public int NodeCount => Cluster.Nodes.Count;
+
+    public int ServingNodeCount => Cluster.ServingNodeCount;
+
+    /// <summary>The text of the <c>info</c> operation.</summary>
+    public string Info => InfoReport.Build(Cluster);
+
+    public static async Task<RouterHost> StartAsync(RouterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= NullLoggerFactory.Instance;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<Cluster>();
+        builder.WebHost.UseSockets(sockets =>
+        {
+            // Never pause writers: router channels write under a lock and must not await a flush.
+            // In-flight limits bound what can accumulate instead.
+            sockets.MaxWriteBufferSize = null;
+            // A frame is consumed only when complete, so the read buffer must hold the largest frame.
+            sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
+            sockets.NoDelay = true;
+        });
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            kestrel.Listen(ParseAddress(options.Host), options.Port, listen => listen.UseConnectionHandler<KvnDbConnectionHandler>());
+        });
+        var app = builder.Build();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var host = new RouterHost(app, options, new Uri(address).Port);
+        loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
+            options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
+        return host;
+    }
+
+    /// <summary>Waits until at least <paramref name="count"/> nodes are serving.</summary>
+    public async Task WaitForServingNodesAsync(int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (ServingNodeCount < count)
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{ServingNodeCount} of {count} nodes serving after {timeout}");
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
+    private void StartEmbeddedNodes(int count, ILoggerFactory loggerFactory)
+    {
+        var nodeOptions = new NodeOptions { RouterHost = ConnectHost, RouterPort = Port, Password = Options.EffectiveNodePassword };
+        for (var i = 0; i < count; i++)
+        {
+            var node = new DatabaseNode(nodeOptions, new RamStorageEngine(), loggerFactory);
+            _embeddedNodes.Add(Task.Run(() => node.RunAsync(_nodesStopping.Token)));
+        }
+    }
+
+    private static IPAddress ParseAddress(string host) => host switch
+    {
+        "localhost" => IPAddress.Loopback,
+        "0.0.0.0" or "*" => IPAddress.Any,
+        "::" => IPAddress.IPv6Any,
+        _ => IPAddress.Parse(host),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await _nodesStopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_embeddedNodes).ConfigureAwait(false);
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _nodesStopping.Dispose();
+    }
+}

@@ -1,0 +1,43 @@
+namespace KvnDb.Router;
+
+/// <summary>Router counters, shown by <c>info</c>. Incremented with interlocked adds on the hot path.</summary>
+internal sealed class RouterStats
+{
+    private long _reads;
+    private long _writes;
+    private long _readRetries;
+    private long _errors;
+    private long _connectionsAccepted;
+    private long _authFailures;
+    private long _clients;
+
+    public long Reads => Volatile.Read(ref _reads);
+
+    public long Writes => Volatile.Read(ref _writes);
+
+    public long ReadRetries => Volatile.Read(ref _readRetries);
+
+    public long Errors => Volatile.Read(ref _errors);
+
+    public long ConnectionsAccepted => Volatile.Read(ref _connectionsAccepted);
+
+    public long AuthFailures => Volatile.Read(ref _authFailures);
+
+    public long Clients => Volatile.Read(ref _clients);
+
+    public void Read() => Interlocked.Increment(ref _reads);
+
+    public void Write() => Interlocked.Increment(ref _writes);
+
+    public void ReadRetry() => Interlocked.Increment(ref _readRetries);
+
+    public void Error() => Interlocked.Increment(ref _errors);
+
+    public void ConnectionAccepted() => Interlocked.Increment(ref _connectionsAccepted);
+
+    public void AuthFailure() => Interlocked.Increment(ref _authFailures);
+
+    public void ClientConnected() => Interlocked.Increment(ref _clients);
+
+    public void ClientDisconnected() => Interlocked.Decrement(ref _clients);
+}

@@ -1,0 +1,104 @@
+using KvnDb.Client;
+using KvnDb.Node;
+using KvnDb.Node.Storage;
+using KvnDb.Router;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KvnDb.IntegrationTests;
+
+/// <summary>
+/// A real router on a loopback port chosen by the OS, with in-process nodes that each connect over
+/// a real socket and can be stopped one by one.
+/// </summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    private readonly List<TestNode> _nodes = [];
+
+    private TestCluster(RouterHost router) => Router = router;
+
+    public RouterHost Router { get; private set; }
+
+    public IReadOnlyList<TestNode> Nodes => _nodes;
+
+    public static async Task<TestCluster> StartAsync(int nodes, RouterOptions? options = null)
+    {
+        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0 });
+        var cluster = new TestCluster(router);
+        for (var i = 0; i < nodes; i++)
+            cluster.StartNode();
+        await router.WaitForServingNodesAsync(nodes, Timeout);
+        return cluster;
+    }
+
+    public TestNode StartNode(IStorageEngine? engine = null, string? password = null)
+    {
+        var node = TestNode.Start(new NodeOptions
+        {
+            RouterHost = "127.0.0.1",
+            RouterPort = Router.Port,
+            Password = password ?? Router.Options.EffectiveNodePassword,
+            MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+        }, engine ?? new RamStorageEngine());
+        _nodes.Add(node);
+        return node;
+    }
+
+    public Task<KvnDbClient> ConnectAsync(string? password = null, TimeSpan? requestTimeout = null) =>
+        KvnDbClient.ConnectAsync(new KvnDbClientOptions
+        {
+            Port = Router.Port,
+            Password = password ?? Router.Options.Password,
+            RequestTimeout = requestTimeout ?? Timeout,
+        });
+
+    /// <summary>Stops the router and starts a new one on the same port (nodes reconnect by themselves).</summary>
+    public async Task RestartRouterAsync()
+    {
+        var options = Router.Options with { Port = Router.Port };
+        await Router.DisposeAsync();
+        Router = await RouterHost.StartAsync(options);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in _nodes)
+            await node.StopAsync();
+        await Router.DisposeAsync();
+    }
+}
+
+/// <summary>An in-process database node with its own lifetime.</summary>
+internal sealed class TestNode
+{
+    private readonly CancellationTokenSource _stop = new();
+
+    private TestNode(DatabaseNode node, Task run)
+    {
+        Node = node;
+        Run = run;
+    }
+
+    public DatabaseNode Node { get; }
+
+    public IStorageEngine Engine => Node.Engine;
+
+    public Task Run { get; }
+
+    public static TestNode Start(NodeOptions options, IStorageEngine engine)
+    {
+        var node = new DatabaseNode(options, engine, NullLoggerFactory.Instance);
+        var stop = new CancellationTokenSource();
+        var testNode = new TestNode(node, Task.Run(() => node.RunAsync(stop.Token)), stop);
+        return testNode;
+    }
+
+    private TestNode(DatabaseNode node, Task run, CancellationTokenSource stop) : this(node, run) => _stop = stop;
+
+    public async Task StopAsync()
+    {
+        await _stop.CancelAsync();
+        await Run.WaitAsync(TestCluster.Timeout);
+    }
+}
