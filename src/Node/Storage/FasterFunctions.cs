@@ -16,18 +16,19 @@ internal sealed class FasterFunctions : SpanByteFunctions<SpanByte, FasterReadOu
 
     public override bool SingleReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref FasterReadOutput dst, ref ReadInfo readInfo)
     {
-        Copy(value.AsReadOnlySpan(), ref dst);
+        Copy(value.AsReadOnlySpan(), ref dst, readInfo.Address);
         return true;
     }
 
     public override bool ConcurrentReader(ref SpanByte key, ref SpanByte input, ref SpanByte value, ref FasterReadOutput dst, ref ReadInfo readInfo)
     {
-        Copy(value.AsReadOnlySpan(), ref dst);
+        Copy(value.AsReadOnlySpan(), ref dst, readInfo.Address);
         return true;
     }
 
-    private static void Copy(ReadOnlySpan<byte> stored, ref FasterReadOutput dst)
+    private static void Copy(ReadOnlySpan<byte> stored, ref FasterReadOutput dst, long address)
     {
+        dst.Address = address;
         dst.Sequence = BinaryPrimitives.ReadUInt64LittleEndian(stored);
         if (!dst.CopyValue)
             return;

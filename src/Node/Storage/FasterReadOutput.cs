@@ -8,5 +8,8 @@ internal struct FasterReadOutput
 
     public ulong Sequence;
 
+    /// <summary>Log address of the record read (what listing compares with the scanned record's address).</summary>
+    public long Address;
+
     public PooledValueBuffer? Value;
 }

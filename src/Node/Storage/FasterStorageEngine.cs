@@ -207,7 +207,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     {
         var input = default(SpanByte);
         var options = default(ReadOptions);
-        var status = _session.Read(ref key, ref input, ref output, ref options, out var metadata);
+        var status = _session.Read(ref key, ref input, ref output, ref options, out _);
         if (status.IsPending)
         {
             _session.CompletePendingWithOutputs(out var completed, wait: true);
@@ -218,10 +218,11 @@ public sealed partial class FasterStorageEngine : IStorageEngine
                 ref var result = ref completed.Current;
                 output = result.Output;
                 status = result.Status;
-                metadata = result.RecordMetadata;
             }
         }
-        address = status.Found ? metadata.Address : -1;
+        // The address comes from our reader callback: for a read that went to disk through other keys'
+        // records, FASTER's RecordMetadata reports the chain's first address, not the record found.
+        address = status.Found ? output.Address : -1;
         return status.Found;
     }
 
