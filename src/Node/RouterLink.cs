@@ -36,6 +36,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
+    public ulong ConnectionId { get; private set; }
+
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -80,6 +83,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
                 switch (header.Status)
                 {
                     case StatusCode.Ok:
+                        if (HelloResponse.TryRead(body.IsSingleSegment ? body.FirstSpan : body.ToArray(), out var hello))
+                            ConnectionId = hello.ConnectionId;
                         return;
                     case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
                         throw new NodeFatalException($"router refused the node: {header.Status}: {message}");

@@ -133,6 +133,7 @@ internal sealed partial class Cluster
                 if (session.Donor == node)
                 {
                     session.Donor = null; // restarts from another donor below
+                    Stats.SyncRestarted();
                     LogDonorLost(session.Joiner.Id, node.Id);
                 }
             }
