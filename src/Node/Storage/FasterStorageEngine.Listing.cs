@@ -23,8 +23,8 @@ public sealed partial class FasterStorageEngine
         {
             using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
             {
-                while (TryNextLiveKey(scan, prefix, out var key))
-                    yield return key;
+                while (TryNextLiveRecord(scan, prefix, withValue: false, out var record))
+                    yield return record.Key;
             }
             begin = end;
             lock (_gate)
@@ -32,7 +32,7 @@ public sealed partial class FasterStorageEngine
         }
     }
 
-    private bool TryNextLiveKey(IFasterScanIterator<SpanByte, SpanByte> scan, ReadOnlyMemory<byte> prefix, out byte[] key)
+    private bool TryNextLiveRecord(IFasterScanIterator<SpanByte, SpanByte> scan, ReadOnlyMemory<byte> prefix, bool withValue, out StoredRecord record)
     {
         lock (_gate)
         {
@@ -47,11 +47,14 @@ public sealed partial class FasterStorageEngine
                 var probe = default(FasterReadOutput);
                 if (!ReadCore(ref storedKey, ref probe, out var latest) || latest != scan.CurrentAddress)
                     continue;
-                key = storedKey.AsReadOnlySpan().ToArray();
+                var key = storedKey.AsReadOnlySpan().ToArray();
+                // The scanned record is the newest, so its value is the current one: [u64 sequence][value].
+                var value = withValue ? scan.GetValue().AsReadOnlySpan()[FasterFunctions.SequenceSize..].ToArray() : [];
+                record = new StoredRecord(key, value, probe.Sequence);
                 return true;
             }
         }
-        key = [];
+        record = default;
         return false;
     }
 }

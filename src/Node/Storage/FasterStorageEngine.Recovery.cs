@@ -62,8 +62,10 @@ public sealed partial class FasterStorageEngine
             {
                 if (kind == WalRecord.SetKind)
                     ApplySet(key, value, sequence, log: false);
-                else
+                else if (kind == WalRecord.DeleteKind)
                     ApplyDelete(key, sequence, log: false);
+                else
+                    RecordApplied(sequence);
             }
             replayed++;
         }

@@ -10,6 +10,9 @@ internal static class WalRecord
 {
     public const byte SetKind = 1;
     public const byte DeleteKind = 2;
+
+    /// <summary>"Every write up to this sequence is reflected" (end of a sync); no key, no value.</summary>
+    public const byte MarkKind = 3;
     public const int KeyOffset = 5;
 
     public static int Size(int keyLength, int valueLength) => KeyOffset + keyLength + FasterFunctions.SequenceSize + valueLength;
@@ -36,7 +39,7 @@ internal static class WalRecord
             return false;
         kind = entry[0];
         var keyLength = BinaryPrimitives.ReadInt32LittleEndian(entry[1..]);
-        if (kind is not (SetKind or DeleteKind) || keyLength < 0 || keyLength > entry.Length - KeyOffset - FasterFunctions.SequenceSize)
+        if (kind is not (SetKind or DeleteKind or MarkKind) || keyLength < 0 || keyLength > entry.Length - KeyOffset - FasterFunctions.SequenceSize)
             return false;
         key = entry.Slice(KeyOffset, keyLength);
         sequence = BinaryPrimitives.ReadUInt64LittleEndian(entry[(KeyOffset + keyLength)..]);

@@ -292,6 +292,57 @@ public sealed class FasterStorageEngineTests : IDisposable
         Assert.Equal(300, reopened.Count);
     }
 
+    [Theory]
+    [InlineData(DurabilityMode.None)]
+    [InlineData(DurabilityMode.Fsync)]
+    public async Task Clear_forgets_keys_and_sequence_across_a_crash(DurabilityMode durability)
+    {
+        var engine = Open(durability);
+        for (var i = 0; i < 1000; i++)
+            engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        await engine.CheckpointAsync().WaitAsync(Timeout);
+        engine.Clear();
+        Assert.Equal(0UL, engine.LastSequence);
+        Assert.Equal(0, engine.Count);
+        Assert.Empty(engine.ListKeys(ReadOnlyMemory<byte>.Empty));
+        engine.Set("after"u8, "clear"u8, 3);
+        engine.MarkApplied(10);
+        await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+        if (durability == DurabilityMode.Fsync)
+            await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout); // the WAL must carry the set and the mark
+        else
+            await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
+
+        await using var reopened = Open(durability);
+        Assert.Equal(10UL, reopened.LastSequence);
+        Assert.Equal(1, reopened.Count);
+        Assert.Equal(["after"], reopened.ListKeys(ReadOnlyMemory<byte>.Empty).Select(k => Encoding.UTF8.GetString(k)));
+        Assert.False(reopened.Exists(Key(1)));
+    }
+
+    [Fact]
+    public async Task Scan_and_set_if_newer_see_values_and_sequences()
+    {
+        await using var engine = Open();
+        engine.Set("a"u8, "1"u8, 1);
+        engine.Set("b"u8, "2"u8, 2);
+        engine.Set("a"u8, "3"u8, 3);
+        engine.Delete("b"u8, 4);
+        engine.Set("c"u8, ReadOnlySpan<byte>.Empty, 5);
+        var records = engine.Scan().ToDictionary(r => Encoding.UTF8.GetString(r.Key), r => (Encoding.UTF8.GetString(r.Value.Span), r.Sequence));
+        Assert.Equal(2, records.Count);
+        Assert.Equal(("3", 3UL), records["a"]);
+        Assert.Equal(("", 5UL), records["c"]);
+
+        Assert.False(engine.SetIfNewer("a"u8, "old"u8, 2));
+        Assert.True(engine.SetIfNewer("a"u8, "new"u8, 7));
+        Assert.True(engine.SetIfNewer("d"u8, "d"u8, 6));
+        Assert.Equal("new"u8.ToArray(), Read(engine, "a"u8.ToArray(), out var sequence));
+        Assert.Equal(7UL, sequence);
+        Assert.Equal(3, engine.Count);
+    }
+
     [Fact]
     public void Memory_budget_sets_index_log_and_page_sizes()
     {

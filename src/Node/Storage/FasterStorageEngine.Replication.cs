@@ -1,0 +1,89 @@
+using FASTER.core;
+
+namespace KvnDb.Node.Storage;
+
+public sealed partial class FasterStorageEngine
+{
+    /// <summary>One read of the stored sequence (no value copy), then the set.</summary>
+    public bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    {
+        if ((long)key.Length + value.Length > _sizing.MaxRecordPayload)
+            throw new ArgumentException($"key and value of {key.Length + value.Length} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var probe = default(FasterReadOutput);
+            if (ReadCore(key, ref probe, out _) && probe.Sequence >= sequence)
+                return false;
+            ApplySet(key, value, sequence, log: true);
+            return true;
+        }
+    }
+
+    public void MarkApplied(ulong sequence)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (_wal is not null)
+            {
+                var size = WalRecord.Size(0, 0);
+                var scratch = Scratch(size);
+                WalRecord.Write(scratch, WalRecord.MarkKind, default, sequence, default);
+                _wal.Append(scratch.AsSpan(0, size));
+            }
+            RecordApplied(sequence);
+        }
+    }
+
+    /// <summary>
+    /// Deletes every key and forgets the last sequence, durably: the write-ahead log is emptied first (a
+    /// crash then recovers the previous checkpoint, consistent with its own last sequence), then an
+    /// empty checkpoint with last sequence 0 is taken. Blocks until both are on disk.
+    /// </summary>
+    public void Clear()
+    {
+        WaitForRunningCheckpointAsync().GetAwaiter().GetResult();
+        var keys = ListKeys(ReadOnlyMemory<byte>.Empty).ToList();
+        WriteAheadLog? wal;
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            foreach (var key in keys)
+                ApplyDelete(key, 0, log: false);
+            _count = 0;
+            _batchOpen = false;
+            Volatile.Write(ref _lastSequence, 0);
+            wal = _wal;
+            wal?.TruncateUntil(wal.TailAddress);
+        }
+        wal?.CommitAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        WaitForRunningCheckpointAsync().GetAwaiter().GetResult();
+        lock (_gate)
+            TryStartCheckpoint(force: true);
+        _checkpointTask.GetAwaiter().GetResult();
+    }
+
+    /// <summary>Live records in one pass over the log (the value comes from the scanned record, no second lookup).</summary>
+    public IEnumerable<StoredRecord> Scan()
+    {
+        long begin, end;
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            begin = _store.Log.BeginAddress;
+            end = _store.Log.TailAddress;
+        }
+        while (begin < end)
+        {
+            using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
+            {
+                while (TryNextLiveRecord(scan, ReadOnlyMemory<byte>.Empty, withValue: true, out var record))
+                    yield return record;
+            }
+            begin = end;
+            lock (_gate)
+                end = _store.Log.TailAddress;
+        }
+    }
+}
