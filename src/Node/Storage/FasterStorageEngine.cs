@@ -54,6 +54,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             RemoveOutdatedCheckpoints = false, // we keep the newest two, so a torn newest one has a fallback
             ReadCopyOptions = new ReadCopyOptions(ReadCopyFrom.None, ReadCopyTo.None), // reads never move records (listing relies on it)
             ConcurrencyControlMode = ConcurrencyControlMode.None, // one session does every operation
+            EqualityComparer = FasterKeyComparer.Instance,
         });
         _checkpointInterval = options.CheckpointInterval;
     }
