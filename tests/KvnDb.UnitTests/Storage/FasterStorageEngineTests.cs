@@ -142,9 +142,9 @@ public sealed class FasterStorageEngineTests : IDisposable
     [Fact]
     public async Task Listing_matches_count_when_most_records_are_on_disk()
     {
-        // About 120 MB through a 16 MiB budget: most pages are evicted to disk and listed from there. Keys
-        // shaped like a load generator's share hash tags often, so reads walk chains through other keys'
-        // records on disk (where FASTER's RecordMetadata reports the chain's head, not the record found).
+        // About 120 MB through a 16 MiB budget: most pages are evicted to disk and listed from there. With
+        // 100k keys in a 2 MiB index, some reads walk chains through other keys' records on disk, where
+        // FASTER's RecordMetadata reports the chain's head rather than the record found (a listing bug we had).
         const int keys = 100_000;
         static byte[] LoadKey(int i) => Encoding.UTF8.GetBytes($"c1-w{i % 8}-{i / 8}");
         var engine = Open(memory: 16L << 20);
