@@ -50,16 +50,17 @@ public sealed class RouterHost : IAsyncDisposable
     public static async Task<RouterHost> StartAsync(RouterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
+        ProtectedMode.Check(options);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<Cluster>();
+        builder.Services.AddSingleton<ClientRegistry>();
         builder.WebHost.UseSockets(sockets =>
         {
-            // Never pause writers: router channels write under a lock and must not await a flush.
-            // In-flight limits bound what can accumulate instead.
-            sockets.MaxWriteBufferSize = null;
+            // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
+            sockets.MaxWriteBufferSize = Math.Max(options.OutputLimitBytes, (long)options.MaxFrameSize * 2);
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;

@@ -36,6 +36,18 @@ public sealed record RouterOptions
 
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>Unread output a peer may leave behind before it is disconnected (<c>--output-limit</c>); above the frame limit.</summary>
+    public long OutputLimitBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>Requests one client connection may have in flight; past it the router stops reading that connection (back-pressure).</summary>
+    public int MaxInFlightPerClient { get; init; } = 4096;
+
+    /// <summary>A client connection idle this long is closed; zero (default, as Redis) never closes.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Allow binding a non-loopback address without any password (<c>--insecure</c>).</summary>
+    public bool Insecure { get; init; }
+
     /// <summary>Bytes of recent writes kept so a returning node can be sent only what it missed (<c>--backlog</c>).</summary>
     public long BacklogBytes { get; init; } = 64L * 1024 * 1024;
 
