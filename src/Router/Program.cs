@@ -20,13 +20,18 @@ var idleTimeoutOption = new Option<double>("--idle-timeout") { Description = "Cl
 var handshakeTimeoutOption = new Option<double>("--handshake-timeout") { Description = "Seconds a new connection has to complete its hello", DefaultValueFactory = _ => 10 };
 var maxConnectionsOption = new Option<int>("--max-connections") { Description = "Connections accepted at once", DefaultValueFactory = _ => 10_000 };
 var insecureOption = new Option<bool>("--insecure") { Description = "Allow a non-loopback address without any password" };
+var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 (IPv6) or tls", DefaultValueFactory = _ => "tcp" };
+transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
+var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Router certificate for -t tls (PEM or PFX)" };
+var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
+var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Require client and node certificates signed by this CA (PEM)" };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
     hostOption, portOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
-    verboseOption, logFileOption,
+    transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -35,6 +40,10 @@ root.SetAction(async (parse, cancellationToken) =>
     var options = new RouterOptions
     {
         Host = parse.GetValue(hostOption)!,
+        Transport = parse.GetValue(transportOption)!,
+        TlsCertificateFile = parse.GetValue(tlsCertOption),
+        TlsKeyFile = parse.GetValue(tlsKeyOption),
+        TlsCaFile = parse.GetValue(tlsCaOption),
         Port = parse.GetValue(portOption),
         Password = parse.GetValue(passwordOption) ?? "",
         NodePassword = parse.GetValue(nodePasswordOption),
@@ -58,7 +67,7 @@ root.SetAction(async (parse, cancellationToken) =>
         logger.LogInformation("Router stopping");
         return 0;
     }
-    catch (Exception ex) when (ex is IOException or InvalidOperationException)
+    catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException)
     {
         logger.LogCritical("Cannot start on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
         return 1;

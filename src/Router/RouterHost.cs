@@ -1,7 +1,10 @@
 using System.Net;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
+using System.Security.Cryptography.X509Certificates;
+using KvnDb.Protocol.Tls;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -21,6 +24,7 @@ public sealed class RouterHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _nodesStopping = new();
     private readonly List<Task> _embeddedNodes = [];
+    private X509Certificate2? _certificate;
 
     private RouterHost(WebApplication app, RouterOptions options, int port)
     {
@@ -36,7 +40,12 @@ public sealed class RouterHost : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>Host clients and nodes use to reach this router.</summary>
-    public string ConnectHost => Options.Host is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : Options.Host;
+    public string ConnectHost => Options.ListenHost switch
+    {
+        "0.0.0.0" or "*" => "127.0.0.1",
+        "::" => "::1",
+        var host => host,
+    };
 
     internal Cluster Cluster { get; }
 
@@ -51,6 +60,9 @@ public sealed class RouterHost : IAsyncDisposable
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         ProtectedMode.Check(options);
+        var certificate = options.UsesTls
+            ? TlsCertificates.LoadWithKey(options.TlsCertificateFile ?? throw new ArgumentException("-t tls needs --tls-cert FILE"), options.TlsKeyFile)
+            : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
@@ -69,13 +81,18 @@ public sealed class RouterHost : IAsyncDisposable
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
-            kestrel.Listen(ParseAddress(options.Host), options.Port, listen => listen.UseConnectionHandler<KvnDbConnectionHandler>());
+            kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
+            {
+                if (certificate is not null)
+                    listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
+                listen.UseConnectionHandler<KvnDbConnectionHandler>();
+            });
         });
         var app = builder.Build();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var host = new RouterHost(app, options, new Uri(address).Port);
+        var host = new RouterHost(app, options, new Uri(address).Port) { _certificate = certificate };
         loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
             options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
@@ -96,12 +113,33 @@ public sealed class RouterHost : IAsyncDisposable
 
     private void StartEmbeddedNodes(int count, ILoggerFactory loggerFactory)
     {
-        var nodeOptions = new NodeOptions { RouterHost = ConnectHost, RouterPort = Port, Password = Options.EffectiveNodePassword };
+        var nodeOptions = new NodeOptions
+        {
+            RouterHost = ConnectHost,
+            RouterPort = Port,
+            Password = Options.EffectiveNodePassword,
+            // In-process nodes trust exactly this router's certificate.
+            Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
+        };
         for (var i = 0; i < count; i++)
         {
             var node = new DatabaseNode(nodeOptions, new RamStorageEngine(), loggerFactory);
             _embeddedNodes.Add(Task.Run(() => node.RunAsync(_nodesStopping.Token)));
         }
+    }
+
+    private static HttpsConnectionAdapterOptions TlsServerOptions(X509Certificate2 certificate, string? caFile)
+    {
+        var authorities = caFile is null ? null : TlsCertificates.LoadAuthorities(caFile);
+        return new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            ClientCertificateMode = authorities is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = authorities is null
+                ? null
+                : (peer, _, errors) => TlsCertificates.Validate(peer, errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, authorities, null),
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
+        };
     }
 
     private static IPAddress ParseAddress(string host) => host switch
@@ -120,5 +158,6 @@ public sealed class RouterHost : IAsyncDisposable
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _nodesStopping.Dispose();
+        _certificate?.Dispose();
     }
 }

@@ -7,6 +7,22 @@ public sealed record RouterOptions
 {
     public string Host { get; init; } = "127.0.0.1";
 
+    /// <summary><c>tcp</c>, <c>tcp6</c> (IPv6; loopback becomes ::1) or <c>tls</c> (<c>-t</c>, as in the original).</summary>
+    public string Transport { get; init; } = "tcp";
+
+    /// <summary>Router certificate for TLS: PEM (with <see cref="TlsKeyFile"/>) or PFX.</summary>
+    public string? TlsCertificateFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>When set, clients and nodes must present a certificate signed by this CA (mutual TLS).</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>The address actually bound: <see cref="Host"/>, or ::1 for <c>tcp6</c> left on the IPv4 loopback default.</summary>
+    public string ListenHost => Transport == "tcp6" && Host == "127.0.0.1" ? "::1" : Host;
+
+    public bool UsesTls => Transport == "tls";
+
     /// <summary>Port to listen on; 0 picks a free one (tests), read back from <see cref="RouterHost.Port"/>.</summary>
     public int Port { get; init; } = ProtocolLimits.DefaultPort;
 
