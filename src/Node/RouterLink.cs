@@ -201,6 +201,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
+        _processor.Metrics.Dispose();
     }
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]

@@ -106,6 +106,7 @@ internal sealed partial class Cluster
 
     private void Finish(PendingRequest request)
     {
+        Metrics?.RecordLatency(request.Kind, request.StartedAt);
         request.End();
         _pending.Return(request);
     }

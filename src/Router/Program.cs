@@ -25,13 +25,14 @@ transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
 var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Router certificate for -t tls (PEM or PFX)" };
 var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
 var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Require client and node certificates signed by this CA (PEM)" };
+var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
     hostOption, portOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
-    transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
+    metricsPortOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -59,6 +60,7 @@ root.SetAction(async (parse, cancellationToken) =>
         HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(handshakeTimeoutOption)),
         MaxConnections = parse.GetValue(maxConnectionsOption),
         Insecure = parse.GetValue(insecureOption),
+        MetricsPort = parse.GetValue(metricsPortOption),
     };
     try
     {

@@ -6,6 +6,7 @@ using KvnDb.Protocol.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -35,6 +36,9 @@ public sealed class RouterHost : IAsyncDisposable
     }
 
     public RouterOptions Options { get; }
+
+    /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
+    public int? MetricsPort { get; private init; }
 
     /// <summary>The bound port (the real one when the options asked for 0).</summary>
     public int Port { get; }
@@ -69,6 +73,8 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<Cluster>();
         builder.Services.AddSingleton<ClientRegistry>();
+        builder.Services.AddSingleton<RouterMetrics>();
+        builder.Services.AddSingleton<PrometheusExporter>();
         builder.WebHost.UseSockets(sockets =>
         {
             // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
@@ -87,12 +93,29 @@ public sealed class RouterHost : IAsyncDisposable
                     listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                 listen.UseConnectionHandler<KvnDbConnectionHandler>();
             });
+            if (options.MetricsPort is { } metricsPort)
+                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort);
         });
         var app = builder.Build();
+        app.Services.GetRequiredService<Cluster>().Metrics = app.Services.GetRequiredService<RouterMetrics>();
+        if (options.MetricsPort is not null)
+        {
+            var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+            app.Run(async context =>
+            {
+                if (context.Request.Path != "/metrics")
+                {
+                    context.Response.StatusCode = 404;
+                    return;
+                }
+                context.Response.ContentType = "text/plain; version=0.0.4";
+                await context.Response.WriteAsync(exporter.Render(), context.RequestAborted).ConfigureAwait(false);
+            });
+        }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var host = new RouterHost(app, options, new Uri(address).Port) { _certificate = certificate };
+        var ports = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a).Port).ToList();
+        var host = new RouterHost(app, options, ports[0]) { _certificate = certificate, MetricsPort = ports.Count > 1 ? ports[1] : null };
         loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
             options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);

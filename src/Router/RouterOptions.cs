@@ -61,6 +61,9 @@ public sealed record RouterOptions
     /// <summary>A client connection idle this long is closed; zero (default, as Redis) never closes.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
+    /// <summary>Port of the Prometheus text endpoint (<c>/metrics</c>, plain HTTP on <see cref="Host"/>); 0 = off.</summary>
+    public int? MetricsPort { get; init; }
+
     /// <summary>Allow binding a non-loopback address without any password (<c>--insecure</c>).</summary>
     public bool Insecure { get; init; }
 
