@@ -65,7 +65,8 @@ root.SetAction(async (parse, cancellationToken) =>
     try
     {
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
-        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("Router stopping");
         return 0;
     }

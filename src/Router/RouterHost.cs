@@ -37,6 +37,9 @@ public sealed class RouterHost : IAsyncDisposable
 
     public RouterOptions Options { get; }
 
+    /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
     public int? MetricsPort { get; private init; }
 
