@@ -16,6 +16,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public KvnDbClient Client { get; private set; } = null!;
 
+    /// <summary>A compiled-script cache shared by the tests of one class, so each sample compiles once.</summary>
+    public string SharedCache { get; } = Path.Combine(Path.GetTempPath(), "kvndb-script-tests", "cache-" + Guid.NewGuid().ToString("N"));
+
     /// <summary>The host arguments that point kvndb-script at this cluster, with a cache folder of the test's own.</summary>
     public string[] HostArgs(string cacheDirectory) => ["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cache-dir", cacheDirectory];
 
@@ -32,5 +35,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             await Client.DisposeAsync().AsTask().WaitAsync(Timeout);
         if (_router is not null)
             await _router.DisposeAsync().AsTask().WaitAsync(Timeout);
+        if (Directory.Exists(SharedCache))
+            Directory.Delete(SharedCache, recursive: true);
     }
 }
