@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 var (hostArgs, scriptArgs) = CommandLine.Split(args);
 
 var scriptArgument = new Argument<string>("script") { Description = "The .csx (C#) or .fsx (F#) file to run" };
-var hostOption = new Option<string>("--host", "-h") { Description = "Router address", DefaultValueFactory = _ => "127.0.0.1" };
+var hostOption = new Option<string>("--host") { Description = "Router address", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router password (default: $KVNDB_PASSWORD)" };
 var cacheDirOption = new Option<string?>("--cache-dir") { Description = "Where compiled C# scripts are kept (default: $KVNDB_SCRIPT_CACHE or ~/.cache/kvndb-script)" };

@@ -13,6 +13,12 @@ internal sealed class ScriptCache(string directory)
     private const string AssemblyFile = "script.dll";
     private const string ManifestFile = "manifest.json";
 
+    /// <summary>Entries unused for this long are removed when a new one is stored.</summary>
+    private static readonly TimeSpan MaxUnusedAge = TimeSpan.FromDays(30);
+
+    /// <summary>Staging folders older than this were left by a crashed or racing run.</summary>
+    private static readonly TimeSpan MaxStagingAge = TimeSpan.FromHours(1);
+
     // A rebuilt host or client changes these ids, so scripts compiled against the old ones are not reused.
     private static readonly string HostStamp = string.Join(",", HostReferences.Assemblies.Select(a => a.ManifestModule.ModuleVersionId));
 
@@ -43,6 +49,7 @@ internal sealed class ScriptCache(string directory)
             var manifest = JsonSerializer.Deserialize<ScriptManifest>(File.ReadAllText(manifestPath));
             if (manifest is null || !manifest.Dependencies.All(d => d.IsCurrent()))
                 return null;
+            File.SetLastWriteTimeUtc(manifestPath, DateTime.UtcNow); // marks the entry as used, for pruning
             return (assemblyPath, manifest);
         }
         catch (JsonException)
@@ -55,6 +62,7 @@ internal sealed class ScriptCache(string directory)
     public string Store(string key, ReadOnlySpan<byte> assembly, ScriptManifest manifest)
     {
         System.IO.Directory.CreateDirectory(Directory);
+        Prune();
         var folder = Path.Combine(Directory, key);
         var staging = Path.Combine(Directory, $".{key}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(staging);
@@ -73,5 +81,25 @@ internal sealed class ScriptCache(string directory)
             return Path.Combine(staging, AssemblyFile);
         }
         return Path.Combine(folder, AssemblyFile);
+    }
+
+    /// <summary>Removes entries not used for <see cref="MaxUnusedAge"/> and stale staging folders; best effort.</summary>
+    private void Prune()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var folder in new DirectoryInfo(Directory).EnumerateDirectories())
+        {
+            try
+            {
+                var staging = folder.Name.StartsWith('.');
+                var lastUse = staging ? folder.CreationTimeUtc : File.GetLastWriteTimeUtc(Path.Combine(folder.FullName, ManifestFile));
+                if (now - lastUse > (staging ? MaxStagingAge : MaxUnusedAge))
+                    folder.Delete(recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another run may be using or removing it.
+            }
+        }
     }
 }

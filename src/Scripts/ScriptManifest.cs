@@ -14,11 +14,3 @@ internal sealed record ScriptManifest
     /// <summary>Assemblies referenced with <c>#r</c>, loaded on demand when the script runs.</summary>
     public required List<string> References { get; init; }
 }
-
-/// <summary>A file and the SHA-256 of its content.</summary>
-internal sealed record FileStamp(string Path, string Sha256)
-{
-    public static FileStamp Of(string path) => new(path, ScriptCache.HashFile(path));
-
-    public bool IsCurrent() => File.Exists(Path) && ScriptCache.HashFile(Path) == Sha256;
-}

@@ -83,4 +83,28 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
         Assert.True(result.ExitCode == 3, result.ToString());
         Assert.Contains("exiting with 3", result.Stdout);
     }
+
+    [Fact]
+    public async Task Ctrl_C_cancels_a_long_running_fsx()
+    {
+        using var temp = new TempFolder();
+        var script = temp.Write("loop.fsx", """
+            let mutable written = 0
+            while not Cancellation.IsCancellationRequested do
+                Kv.SetAsync("fsx-cancel/last", string written).AsTask().Wait()
+                written <- written + 1
+                if written = 10 then printfn "started"
+                Threading.Thread.Sleep 10
+            Cancellation.ThrowIfCancellationRequested()
+            """);
+        using var process = ScriptProcess.StartHost([script, .. cluster.HostArgs(temp.Cache)]);
+
+        await process.WaitForOutputAsync("started", ScriptProcess.Timeout);
+        await process.SignalAsync("INT");
+        var result = await process.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+        Assert.Contains($"{script}: cancelled", result.Stderr);
+        Assert.NotNull(await cluster.Client.GetStringAsync("fsx-cancel/last").AsTask().WaitAsync(Timeout));
+    }
 }

@@ -234,9 +234,3 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
         return script;
     }
 }
-
-/// <summary>The globals dotnet-script gives a script that matter here: <c>Args</c>.</summary>
-public sealed class DotnetScriptGlobals(IList<string> args)
-{
-    public IList<string> Args { get; } = args;
-}

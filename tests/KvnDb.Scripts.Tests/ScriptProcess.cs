@@ -144,9 +144,3 @@ internal sealed class ScriptProcess : IDisposable
         _process.Dispose();
     }
 }
-
-/// <summary>How a child process ended.</summary>
-internal sealed record ScriptResult(int ExitCode, string Stdout, string Stderr)
-{
-    public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
-}
