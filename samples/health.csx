@@ -1,16 +1,14 @@
-// Cluster health check: prints the router's view of each node and exits non-zero when the cluster is
-// not healthy, for cron jobs and monitors.
+// Cluster health check: prints each node's state and content digest and exits non-zero when the
+// cluster is not healthy, for cron jobs and monitors.
 //
 //   kvndb-script samples/health.csx --port 54565 -- [--min-nodes 1] [--probe yes]
 //
 // Unhealthy (exit code 2) when: fewer than --min-nodes nodes are connected, a node is not serving
-// (syncing or gone), or nodes report different digests. --probe yes also writes, reads back and deletes
-// a key under "__kvndb_health/" with write concern all, so every node must take it.
-//
-// Digests: the router's info text has one line per node ("node3: address=... state=serving ..."). When a
-// node line carries "digest=<hex>" (the replication work adds it), this check compares the digests of the
-// serving nodes; until then it prints "digest n/a" and judges by state alone. To move to a digest operation
-// on the client instead, change only DigestOf below.
+// (syncing or gone), or serving replicas disagree: the router's digest operation (Kv.DigestAsync) asks
+// every node for its key count, last sequence and an order-independent hash of its content, all taken
+// at the same point of the write stream, so equal replicas report equal digests even under load.
+// --probe yes also writes, reads back and deletes a key under "__kvndb_health/" with write concern
+// all, so every node must take it. Addresses and router counters come from the info text.
 #nullable enable
 #load "include/options.csx"
 
@@ -20,8 +18,11 @@ var probe = options.Get("probe", "no") is "yes" or "true";
 
 var rtt = await Kv.PingAsync(Cancellation);
 var info = await Kv.InfoAsync(Cancellation);
+var digests = await Kv.DigestAsync(Cancellation);
+
+// Info text: "name: value" lines, then "node3: address=127.0.0.1:5000 state=serving ..." per node.
 var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-var nodes = new List<Dictionary<string, string>>();
+var addresses = new Dictionary<string, string>(StringComparer.Ordinal);
 foreach (var line in info.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
 {
     var colon = line.IndexOf(':');
@@ -29,44 +30,32 @@ foreach (var line in info.Split('\n', StringSplitOptions.RemoveEmptyEntries | St
         continue;
     var name = line[..colon];
     var rest = line[(colon + 1)..].Trim();
-    if (name.StartsWith("node", StringComparison.Ordinal) && rest.Contains('='))
-    {
-        // "node3: address=127.0.0.1:5000 state=serving outstanding=0 ..." -> name/value pairs
-        var node = new Dictionary<string, string>(StringComparer.Ordinal) { ["name"] = name };
-        foreach (var pair in rest.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var eq = pair.IndexOf('=');
-            if (eq > 0)
-                node[pair[..eq]] = pair[(eq + 1)..];
-        }
-        nodes.Add(node);
-    }
+    var address = rest.Split(' ').FirstOrDefault(p => p.StartsWith("address=", StringComparison.Ordinal));
+    if (name.StartsWith("node", StringComparison.Ordinal) && address is not null)
+        addresses[name] = address["address=".Length..];
     else
-    {
         fields[name] = rest;
-    }
 }
-
-string? DigestOf(Dictionary<string, string> node) => node.GetValueOrDefault("digest");
 
 var problems = new List<string>();
 Console.WriteLine($"router {Kv.Options.Host}:{Kv.Options.Port}  version {fields.GetValueOrDefault("version", "?")}  " +
     $"sequence {fields.GetValueOrDefault("sequence", "?")}  ping {rtt.TotalMilliseconds:F2} ms");
-foreach (var node in nodes)
+foreach (var node in digests.OrderBy(d => d.NodeId))
 {
-    var state = node.GetValueOrDefault("state", "?");
-    var digest = DigestOf(node);
-    Console.WriteLine($"  {node["name"],-8} {state,-8} {node.GetValueOrDefault("address", "?"),-22} digest {digest ?? "n/a"}");
-    if (state != "serving")
-        problems.Add($"{node["name"]} is {state}");
+    var name = $"node{node.NodeId}";
+    var state = node.State.ToString().ToLowerInvariant();
+    Console.WriteLine($"  {name,-8} {state,-8} {addresses.GetValueOrDefault(name, "?"),-22} keys {node.Digest.KeyCount,10}  " +
+        $"sequence {node.Digest.LastSequence,10}  digest {node.Digest.ContentHash:x16}");
+    if (node.State != NodeState.Serving)
+        problems.Add($"{name} is {state}");
 }
-if (nodes.Count < minNodes)
-    problems.Add($"{nodes.Count} node(s) connected, at least {minNodes} wanted");
-var digests = nodes.Where(n => n.GetValueOrDefault("state") == "serving").Select(DigestOf).OfType<string>().Distinct().ToList();
-if (digests.Count > 1)
-    problems.Add($"serving nodes disagree: {digests.Count} different digests");
+if (digests.Count < minNodes)
+    problems.Add($"{digests.Count} node(s) connected, at least {minNodes} wanted");
+var serving = digests.Where(d => d.State == NodeState.Serving).ToList();
+if (serving.Select(d => (d.Digest.KeyCount, d.Digest.ContentHash)).Distinct().Count() > 1)
+    problems.Add("serving replicas disagree: " + string.Join(", ", serving.Select(d => $"node{d.NodeId}={d.Digest.KeyCount} keys/{d.Digest.ContentHash:x16}")));
 
-if (probe && nodes.Count > 0)
+if (probe && digests.Count > 0)
 {
     var key = $"__kvndb_health/{Environment.MachineName}/{Guid.NewGuid():N}";
     var value = DateTime.UtcNow.ToString("O");

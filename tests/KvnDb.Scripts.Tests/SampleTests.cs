@@ -1,9 +1,13 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using KvnDb.Client;
+using KvnDb.Node;
+using KvnDb.Node.Storage;
 using KvnDb.Router;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvnDb.Scripts.Tests;
 
@@ -124,15 +128,50 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Health_check_reports_each_node_and_passes_on_a_healthy_cluster()
     {
-        using var temp = new TempFolder();
+        await cluster.Client.MultiSetStringsAsync([new("health/a", "1"), new("health/b", "2")]).WaitAsync(Timeout);
 
         var result = await ScriptProcess.RunHostAsync([Sample("health.csx"), .. cluster.HostArgs(cluster.SharedCache), "--", "--min-nodes", "2", "--probe", "yes"]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(2, result.Stdout.Split('\n').Count(l => l.Contains(" serving ") && l.Contains("digest n/a")));
+        var digests = Regex.Matches(result.Stdout, @"node\d+ +serving .* digest ([0-9a-f]{16})").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(2, digests.Count);
+        Assert.Equal(digests[0], digests[1]);
+        Assert.NotEqual("0000000000000000", digests[0]);
         Assert.Contains("probe    write/read/delete ok", result.Stdout);
         Assert.Contains("HEALTHY", result.Stdout);
         Assert.DoesNotContain("UNHEALTHY", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Health_check_exits_non_zero_when_replicas_disagree()
+    {
+        await using var router = await RouterHost.StartAsync(new RouterOptions { Port = 0 }).WaitAsync(Timeout);
+        var engines = new[] { new RamStorageEngine(), new RamStorageEngine() };
+        using var stop = new CancellationTokenSource();
+        var nodes = engines.Select(e => Task.Run(() => new DatabaseNode(new NodeOptions { RouterPort = router.Port }, e, NullLoggerFactory.Instance).RunAsync(stop.Token))).ToArray();
+        try
+        {
+            await router.WaitForServingNodesAsync(2, Timeout);
+            await using (var client = await KvnDbClient.ConnectAsync("127.0.0.1", router.Port).WaitAsync(Timeout))
+                await client.MultiSetStringsAsync([new("same/1", "x"), new("same/2", "y")]).WaitAsync(Timeout);
+            var port = router.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var agreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
+
+            // One replica changed behind the router's back, as a bug or a bad disk would.
+            engines[0].Set("rogue"u8, "x"u8, engines[0].LastSequence);
+            var disagreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
+
+            Assert.True(agreeing.ExitCode == 0, agreeing.ToString());
+            Assert.True(disagreeing.ExitCode == 2, disagreeing.ToString());
+            Assert.Contains("PROBLEM: serving replicas disagree: ", disagreeing.Stdout);
+            Assert.Contains("3 keys/", disagreeing.Stdout);
+            Assert.Contains("UNHEALTHY", disagreeing.Stdout);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(nodes).WaitAsync(Timeout);
+        }
     }
 
     [Fact]
