@@ -177,6 +177,26 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     }
 
     [Fact]
+    public async Task Second_Ctrl_C_ends_a_script_that_ignores_its_token()
+    {
+        using var temp = new TempFolder();
+        var script = temp.Write("stubborn.csx", """
+            Console.WriteLine("started");
+            while (true)
+                await Task.Delay(20);
+            """);
+        using var process = ScriptProcess.StartHost([script, "--cache-dir", temp.Cache]);
+
+        await process.WaitForOutputAsync("started", ScriptProcess.Timeout);
+        await process.SignalAsync("INT");
+        await process.WaitForErrorAsync("cancelling (Ctrl+C again to abort)", TimeSpan.FromSeconds(30));
+        await process.SignalAsync("INT");
+        var result = await process.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.ExitCode == 130, result.ToString());
+    }
+
+    [Fact]
     public async Task Missing_file_and_unknown_extension_fail_with_a_message()
     {
         using var temp = new TempFolder();

@@ -97,10 +97,15 @@ internal sealed class ScriptProcess : IDisposable
     }
 
     /// <summary>Waits until standard output contains <paramref name="text"/>.</summary>
-    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    public Task WaitForOutputAsync(string text, TimeSpan timeout) => WaitForAsync(() => Stdout, text, timeout);
+
+    /// <summary>Waits until standard error contains <paramref name="text"/>.</summary>
+    public Task WaitForErrorAsync(string text, TimeSpan timeout) => WaitForAsync(() => Stderr, text, timeout);
+
+    private async Task WaitForAsync(Func<string> output, string text, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (!Stdout.Contains(text, StringComparison.Ordinal))
+        while (!output().Contains(text, StringComparison.Ordinal))
         {
             if (_process.HasExited || DateTime.UtcNow > deadline)
                 throw new TimeoutException($"'{text}' never appeared.\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
