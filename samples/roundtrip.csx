@@ -1,6 +1,6 @@
 // A script that connects by itself: runs unchanged under dotnet-script and under kvndb-script.
 //
-//   dotnet publish src/Client -c Release -o samples/lib          # once: puts KvnDb.Client.dll beside the samples
+//   dotnet publish src/Client.FSharp -c Release -o samples/lib   # once: puts KvnDb.Client.dll beside the samples
 //   dotnet script samples/roundtrip.csx -- 127.0.0.1:54565
 //   kvndb-script samples/roundtrip.csx -- 127.0.0.1:54565        # here the #r binds to the host's own client
 //

@@ -64,10 +64,14 @@ internal sealed class FSharpScriptEngine(ILogger logger)
         // Framework assemblies come from the reference assemblies FSI already uses; naming the runtime's
         // implementation copies again would give every BCL type two identities.
         var runtimeFolder = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
-        var own = HostReferences.Assemblies.Select(a => a.Location).Where(l => Path.GetDirectoryName(l) != runtimeFolder).Distinct();
+        var own = HostReferences.Assemblies
+            .Append(typeof(KvnDb.Client.FSharp.KvnDbClientExtensions).Assembly) // options, lists and tuples for F#
+            .Select(a => a.Location)
+            .Where(l => Path.GetDirectoryName(l) != runtimeFolder)
+            .Distinct();
         foreach (var assembly in own)
             text.Append("#r @\"").Append(assembly.Replace("\"", "\"\"", StringComparison.Ordinal)).Append("\"\n");
-        foreach (var import in HostReferences.Imports)
+        foreach (var import in HostReferences.Imports.Append("KvnDb.Client.FSharp"))
             text.Append("open ").Append(import).Append('\n');
         text.Append("open type KvnDb.Scripts.FSharpGlobals\n");
         return text.ToString();

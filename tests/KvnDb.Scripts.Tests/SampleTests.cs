@@ -259,14 +259,19 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     }
 
     /// <summary>
-    /// Copies a sample into a folder with lib/ holding the client as `dotnet publish src/Client -o samples/lib`
-    /// would: the client, its protocol assembly and its package dependency.
+    /// Copies a sample into a folder with lib/ holding the client as `dotnet publish src/Client.FSharp -o samples/lib`
+    /// would: the client, its protocol assembly, its package dependency and the F# extensions.
     /// </summary>
     private static string CopySampleWithClientLibrary(string sample, TempFolder temp)
     {
         var lib = Path.Combine(temp.Path, "lib");
         Directory.CreateDirectory(lib);
-        foreach (var assembly in new[] { typeof(KvnDbClient).Assembly, typeof(KvnDb.Protocol.WriteConcern).Assembly, typeof(Microsoft.Extensions.ObjectPool.ObjectPool).Assembly })
+        var assemblies = new[]
+        {
+            typeof(KvnDbClient).Assembly, typeof(KvnDb.Protocol.WriteConcern).Assembly, typeof(Microsoft.Extensions.ObjectPool.ObjectPool).Assembly,
+            typeof(KvnDb.Client.FSharp.KvnDbClientExtensions).Assembly,
+        };
+        foreach (var assembly in assemblies)
             File.Copy(assembly.Location, Path.Combine(lib, Path.GetFileName(assembly.Location)));
         var script = Path.Combine(temp.Path, sample);
         File.Copy(Sample(sample), script);
