@@ -9,7 +9,9 @@ namespace KvnDb.Scripts;
 /// </summary>
 internal sealed class HostMetadataResolver(MetadataReferenceResolver inner) : MetadataReferenceResolver
 {
-    public override bool ResolveMissingAssemblies => inner.ResolveMissingAssemblies;
+    private readonly MetadataReferenceResolver _inner = inner;
+
+    public override bool ResolveMissingAssemblies => _inner.ResolveMissingAssemblies;
 
     public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties)
     {
@@ -19,15 +21,13 @@ internal sealed class HostMetadataResolver(MetadataReferenceResolver inner) : Me
             if (shared is not null)
                 return [MetadataReference.CreateFromFile(shared.Location, properties)];
         }
-        return inner.ResolveReference(reference, baseFilePath, properties);
+        return _inner.ResolveReference(reference, baseFilePath, properties);
     }
 
     public override PortableExecutableReference? ResolveMissingAssembly(MetadataReference definition, AssemblyIdentity referenceIdentity) =>
-        inner.ResolveMissingAssembly(definition, referenceIdentity);
+        _inner.ResolveMissingAssembly(definition, referenceIdentity);
 
-    public override bool Equals(object? other) => other is HostMetadataResolver r && r.InnerEquals(inner);
+    public override bool Equals(object? other) => other is HostMetadataResolver resolver && resolver._inner.Equals(_inner);
 
-    public override int GetHashCode() => inner.GetHashCode();
-
-    private bool InnerEquals(MetadataReferenceResolver other) => inner.Equals(other);
+    public override int GetHashCode() => _inner.GetHashCode();
 }
