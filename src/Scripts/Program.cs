@@ -5,7 +5,7 @@ using KvnDb.Protocol;
 using KvnDb.Scripts;
 using Microsoft.Extensions.Logging;
 
-var (hostArgs, scriptArgs) = CommandLine.Split(args);
+var (hostArgs, scriptArgs) = ScriptArguments.Split(args);
 
 var scriptArgument = new Argument<string>("script") { Description = "The .csx (C#) or .fsx (F#) file to run" };
 var hostOption = new Option<string>("--host") { Description = "Router address", DefaultValueFactory = _ => "127.0.0.1" };

@@ -1,3 +1,4 @@
+using KvnDb.Router;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
@@ -149,6 +150,51 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
         Assert.Contains("Compiled", changed.Stderr);
         Assert.Contains("word=second", changed.Stdout);
         Assert.Single(Directory.GetDirectories(temp.Cache));
+    }
+
+    [Fact]
+    public async Task No_cache_compiles_every_time_and_stores_nothing()
+    {
+        using var temp = new TempFolder();
+        var script = temp.Write("nocache.csx", "Console.WriteLine(\"fresh\");\n");
+        string[] args = [script, "--no-cache", "-v"];
+
+        var first = await ScriptProcess.RunHostAsync(args);
+        var second = await ScriptProcess.RunHostAsync(args);
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first + "\n" + second);
+        Assert.Contains("fresh", second.Stdout);
+        Assert.Contains("Compiled", first.Stderr);
+        Assert.Contains("Compiled", second.Stderr);
+        Assert.False(Directory.Exists(temp.Cache));
+    }
+
+    [Fact]
+    public async Task Password_comes_from_the_option_or_the_environment_and_a_wrong_one_fails_at_the_script_line()
+    {
+        using var temp = new TempFolder();
+        await using var router = await RouterHost.StartAsync(new RouterOptions
+        {
+            Port = 0, Password = "s3cret", EmbeddedNodes = 1, AuthFailureDelay = TimeSpan.FromMilliseconds(50),
+        }).WaitAsync(Timeout);
+        await router.WaitForServingNodesAsync(1, Timeout);
+        var script = temp.Write("auth.csx", """
+            Console.WriteLine("starting");
+            await Kv.SetAsync("auth/ok", "yes");
+            Console.WriteLine("stored");
+            """);
+        var port = router.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var withOption = await ScriptProcess.RunHostAsync([script, "--port", port, "-p", "s3cret", "--cache-dir", temp.Cache]);
+        var fromEnvironment = await ScriptProcess.RunHostAsync([script, "--port", port, "--cache-dir", temp.Cache], new Dictionary<string, string> { ["KVNDB_PASSWORD"] = "s3cret" });
+        var wrong = await ScriptProcess.RunHostAsync([script, "--port", port, "-p", "guess", "--cache-dir", temp.Cache]);
+
+        Assert.True(withOption.ExitCode == 0, withOption.ToString());
+        Assert.Contains("stored", withOption.Stdout);
+        Assert.True(fromEnvironment.ExitCode == 0, fromEnvironment.ToString());
+        Assert.True(wrong.ExitCode == 1, wrong.ToString());
+        Assert.DoesNotContain("stored", wrong.Stdout);
+        Assert.Contains($"{script}(2,1): error: KvnDbAuthenticationException:", wrong.Stderr);
     }
 
     [Fact]

@@ -42,7 +42,7 @@ internal sealed class ScriptProcess : IDisposable
     public static ScriptProcess StartHost(params string[] args) => Start([HostDll, .. args]);
 
     /// <summary>Starts <c>dotnet args...</c> (e.g. <c>fsi script.fsx</c>).</summary>
-    public static ScriptProcess Start(IEnumerable<string> dotnetArgs, string? workingDirectory = null)
+    public static ScriptProcess Start(IEnumerable<string> dotnetArgs, string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -56,6 +56,9 @@ internal sealed class ScriptProcess : IDisposable
             info.ArgumentList.Add(arg);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment.Remove("KVNDB_PASSWORD");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var script = new ScriptProcess(process);
         process.OutputDataReceived += (_, e) => script.Append(script._stdout, script._stdoutClosed, e.Data);
@@ -71,6 +74,13 @@ internal sealed class ScriptProcess : IDisposable
     public static async Task<ScriptResult> RunHostAsync(params string[] args)
     {
         using var process = StartHost(args);
+        return await process.WaitAsync();
+    }
+
+    /// <summary>Runs kvndb-script to the end with extra environment variables.</summary>
+    public static async Task<ScriptResult> RunHostAsync(string[] args, IReadOnlyDictionary<string, string> environment)
+    {
+        using var process = Start([HostDll, .. args], environment: environment);
         return await process.WaitAsync();
     }
 

@@ -1,7 +1,7 @@
 namespace KvnDb.Scripts;
 
 /// <summary>Splits kvndb-script's own arguments from the script's (everything after the first <c>--</c>).</summary>
-internal static class CommandLine
+internal static class ScriptArguments
 {
     public static (string[] Host, string[] Script) Split(string[] args)
     {
