@@ -188,20 +188,13 @@ public sealed partial class NodeCrashTests
         Assert.True(missing.Count == 0, $"{missing.Count} of {expected.Count} acknowledged writes are not in the killed node's files, e.g. {string.Join(", ", missing.Take(5))}; reopened at last sequence {engine.LastSequence} with {engine.Count} keys\n{nodeOutput}");
     }
 
-    /// <summary>Copies with modification times, as <c>cp -a</c> does: FASTER takes the newest checkpoint by folder time.</summary>
+    /// <summary>A plain copy (new folder times, as <c>cp</c> without <c>-a</c> makes): the engine must still pick the newest checkpoint.</summary>
     private static void CopyDirectory(string source, string destination)
     {
-        var directories = Directory.GetDirectories(source, "*", SearchOption.AllDirectories);
-        foreach (var directory in directories)
+        foreach (var directory in Directory.GetDirectories(source, "*", SearchOption.AllDirectories))
             Directory.CreateDirectory(directory.Replace(source, destination, StringComparison.Ordinal));
         foreach (var file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = file.Replace(source, destination, StringComparison.Ordinal);
-            File.Copy(file, target);
-            File.SetLastWriteTimeUtc(target, File.GetLastWriteTimeUtc(file));
-        }
-        foreach (var directory in directories)
-            Directory.SetLastWriteTimeUtc(directory.Replace(source, destination, StringComparison.Ordinal), Directory.GetLastWriteTimeUtc(directory));
+            File.Copy(file, file.Replace(source, destination, StringComparison.Ordinal));
     }
 
     private static async Task WaitForNoServingNodeAsync(RouterHost router)

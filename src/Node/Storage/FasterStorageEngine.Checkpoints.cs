@@ -125,6 +125,7 @@ public sealed partial class FasterStorageEngine
             _logCheckpointsSinceIndex++;
             _lastCheckpointSucceeded = true;
             PurgeOldCheckpoints();
+            _checkpointOrder.Completed(token);
             LogCheckpointTaken(token, cookie.LastSequence, cookie.Count);
         }
         catch (Exception ex)

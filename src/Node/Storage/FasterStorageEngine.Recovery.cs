@@ -13,6 +13,7 @@ public sealed partial class FasterStorageEngine
     private void Recover()
     {
         var recovered = default(CheckpointCookie);
+        _checkpointOrder.RestoreFolderTimes();
         if (_checkpointManager.GetLogCheckpointTokens().Any())
         {
             try

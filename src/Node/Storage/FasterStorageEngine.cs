@@ -23,6 +23,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     private readonly ILogger _logger;
     private readonly IDevice _logDevice;
     private readonly DeviceLogCommitCheckpointManager _checkpointManager;
+    private readonly CheckpointOrder _checkpointOrder;
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private ClientSession<SpanByte, SpanByte, SpanByte, FasterReadOutput, Empty, FasterFunctions> _session = null!; // created after recovery
     private WriteAheadLog? _wal;
@@ -41,8 +42,11 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         _sizing = FasterSizing.FromBudget(options.MemoryBytes, options.Durability == DurabilityMode.Fsync);
         Directory.CreateDirectory(directory);
         _logDevice = Devices.CreateLogDevice(Path.Combine(directory, "hlog", "hlog.log"), recoverDevice: true);
+        var checkpoints = Path.Combine(directory, "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        _checkpointOrder = new CheckpointOrder(checkpoints);
         _checkpointManager = new DeviceLogCommitCheckpointManager(
-            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(Path.Combine(directory, "checkpoints")), removeOutdated: false);
+            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(checkpoints), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
             IndexSize = _sizing.IndexBytes,

@@ -249,6 +249,32 @@ public sealed class FasterStorageEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task Recovery_takes_the_newest_checkpoint_even_when_folder_times_were_reset()
+    {
+        var engine = Open();
+        for (var i = 0; i < 200; i++)
+        {
+            engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
+            if (i is 99 or 199)
+            {
+                await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
+                await engine.CheckpointAsync().WaitAsync(Timeout);
+            }
+        }
+        await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout);
+
+        // As after a copy that does not keep times: the older checkpoint's folder now looks newest.
+        var checkpoints = new DirectoryInfo(Path.Combine(_directory.Path, "checkpoints", "cpr-checkpoints"))
+            .GetDirectories().OrderBy(d => d.LastWriteTimeUtc).ToList();
+        Assert.Equal(2, checkpoints.Count);
+        Directory.SetLastWriteTimeUtc(checkpoints[0].FullName, DateTime.UtcNow.AddMinutes(1));
+
+        await using var reopened = Open();
+        Assert.Equal(200UL, reopened.LastSequence);
+        Assert.Equal(200, reopened.Count);
+    }
+
+    [Fact]
     public async Task Fsync_writes_flushed_before_a_crash_are_replayed_from_the_write_ahead_log()
     {
         var engine = Open(DurabilityMode.Fsync);
