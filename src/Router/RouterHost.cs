@@ -40,6 +40,9 @@ public sealed class RouterHost : IAsyncDisposable
 
     internal Cluster Cluster { get; }
 
+    /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
+    public int? RespPort { get; private set; }
+
     public int NodeCount => Cluster.Nodes.Count;
 
     public int ServingNodeCount => Cluster.ServingNodeCount;
@@ -64,19 +67,24 @@ public sealed class RouterHost : IAsyncDisposable
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
         });
+        Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions? respListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.Listen(ParseAddress(options.Host), options.Port, listen => listen.UseConnectionHandler<KvnDbConnectionHandler>());
+            if (options.RespPort is { } respPort)
+                kestrel.Listen(ParseAddress(options.Host), respPort, listen => (respListen = listen).UseConnectionHandler<Resp.RespConnectionHandler>());
         });
         var app = builder.Build();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var host = new RouterHost(app, options, new Uri(address).Port);
+        var host = new RouterHost(app, options, new Uri(address).Port) { RespPort = respListen?.IPEndPoint?.Port };
         loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
             options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        if (host.RespPort is { } boundRespPort)
+            loggerFactory.CreateLogger<RouterHost>().LogInformation("RESP (Redis protocol) listener on {Host}:{Port}", options.Host, boundRespPort);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
         return host;
     }
