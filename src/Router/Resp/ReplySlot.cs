@@ -38,6 +38,9 @@ internal sealed class ReplySlot
 
     public bool ReturnOld { get; set; }
 
+    /// <summary>SETNX: 1 when written, 0 when not, instead of OK / null.</summary>
+    public bool IntegerReply { get; set; }
+
     /// <summary>True once the read is answered and the write was sent.</summary>
     public bool Writing { get; set; }
 
@@ -72,6 +75,7 @@ internal sealed class ReplySlot
         Error = null;
         Condition = SetCondition.Always;
         ReturnOld = false;
+        IntegerReply = false;
         Writing = false;
         Pattern = null;
         After = null;

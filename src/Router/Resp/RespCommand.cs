@@ -12,7 +12,10 @@ internal enum RespCommand
     Quit,
     Get,
     Set,
+    SetNx,
     Del,
+    /// <summary>DEL by another name (Redis frees memory in the background; here they are the same).</summary>
+    Unlink,
     Exists,
     MGet,
     MSet,

@@ -12,6 +12,8 @@ internal sealed class RespServerState(Cluster cluster)
 
     public PasswordVerifier Password { get; } = new(cluster.Options.Password);
 
+    public ScanCursors Cursors { get; } = new();
+
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     public long Connections => Volatile.Read(ref _connections);

@@ -58,7 +58,10 @@ internal sealed partial class RespSession
             case RespCommand.Set:
                 Set(request);
                 break;
-            case RespCommand.Del:
+            case RespCommand.SetNx:
+                SetNx(request);
+                break;
+            case RespCommand.Del or RespCommand.Unlink:
                 Counted(request, ReplyKind.Delete, Opcode.Delete, write: true);
                 break;
             case RespCommand.Exists:

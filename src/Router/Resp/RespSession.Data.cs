@@ -61,12 +61,25 @@ internal sealed partial class RespSession
             return;
         }
 
+        SubmitConditionalSet(request, condition, returnOld, integerReply: false);
+    }
+
+    /// <summary>SETNX key value: SET NX answering 1 or 0 (StackExchange.Redis sends it for When.NotExists).</summary>
+    private void SetNx(in RespRequest request)
+    {
+        if (KeysFit(request, 1, 1))
+            SubmitConditionalSet(request, SetCondition.IfAbsent, returnOld: false, integerReply: true);
+    }
+
+    private void SubmitConditionalSet(in RespRequest request, SetCondition condition, bool returnOld, bool integerReply)
+    {
         ulong slotNumber;
         lock (_replyLock)
         {
             var slot = BeginSlot(ReplyKind.ConditionalSet);
             slot.Condition = condition;
             slot.ReturnOld = returnOld;
+            slot.IntegerReply = integerReply;
             // The write is encoded now (the arguments die with this read) and sent once the read answers.
             slot.Frame = ReplySlot.Fresh(slot.Frame);
             NativeFrames.KeyValue(slot.Frame, Opcode.Set, slot.Number, request[1], request[2]);

@@ -9,16 +9,12 @@ namespace KvnDb.Router.Resp;
 /// SCAN walks keys in byte order: a page is the COUNT smallest matching keys after the last key of
 /// the previous page, so every key present for the whole scan is returned exactly once, whatever is
 /// written meanwhile and whichever node answers. The cursor is a number (clients expect one) naming
-/// the last key returned, kept by this connection (the last <see cref="MaxCursors"/> cursors).
+/// the last key returned, kept router-wide by <see cref="ScanCursors"/>.
 /// </summary>
 internal sealed partial class RespSession
 {
-    private const int MaxCursors = 64;
     private const int DefaultScanCount = 10;
     private const int MaxScanCount = 1 << 20;
-
-    private readonly Dictionary<ulong, byte[]> _cursors = [];
-    private ulong _nextCursor;
 
     private void Keys(in RespRequest request)
     {
@@ -98,15 +94,10 @@ internal sealed partial class RespSession
         }
 
         byte[]? after = null;
-        if (cursor != 0)
+        if (cursor != 0 && (after = _server.Cursors.Find(cursor)) is null)
         {
-            lock (_replyLock)
-                _cursors.TryGetValue(cursor, out after);
-            if (after is null)
-            {
-                ReplyError("ERR invalid cursor (SCAN cursors belong to the connection that started the scan, which keeps its last 64)");
-                return;
-            }
+            ReplyError($"ERR invalid cursor (the router keeps the last {ScanCursors.Capacity} cursors)");
+            return;
         }
         if (!anyType)
         {
@@ -177,7 +168,7 @@ internal sealed partial class RespSession
                 });
                 break;
             default:
-                var next = slot.More ? NewCursor(slot.Best!.Max!) : 0;
+                var next = slot.More ? _server.Cursors.Add(slot.Best!.Max!) : 0;
                 Deliver(slot, (slot, next), static (w, s) =>
                 {
                     RespWriter.WriteArrayHeader(w, 2);
@@ -211,15 +202,5 @@ internal sealed partial class RespSession
             return;
         best.Remove(largest);
         best.Add(key.ToArray());
-    }
-
-    /// <summary>A cursor naming the last key of a page (under the reply lock); the oldest is forgotten beyond <see cref="MaxCursors"/>.</summary>
-    private ulong NewCursor(byte[] lastKey)
-    {
-        if (_cursors.Count >= MaxCursors)
-            _cursors.Remove(_nextCursor - MaxCursors + 1);
-        var cursor = ++_nextCursor;
-        _cursors[cursor] = lastKey;
-        return cursor;
     }
 }

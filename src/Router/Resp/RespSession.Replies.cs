@@ -72,6 +72,9 @@ internal sealed partial class RespSession
                 case ReplyKind.ConditionalSet when slot.ReturnOld:
                     Deliver(slot, slot.Saved!.WrittenMemory, CopyBytes);
                     break;
+                case ReplyKind.ConditionalSet when slot.IntegerReply:
+                    Deliver(slot, 1L, static (w, one) => RespWriter.WriteInteger(w, one));
+                    break;
                 default:
                     Deliver(slot, 0, static (w, _) => RespWriter.WriteOk(w));
                     break;
@@ -142,6 +145,8 @@ internal sealed partial class RespSession
         }
         if (slot.ReturnOld)
             Deliver(slot, slot.Saved!.WrittenMemory, CopyBytes);
+        else if (slot.IntegerReply)
+            Deliver(slot, 0L, static (w, zero) => RespWriter.WriteInteger(w, zero));
         else
             DeliverNull(slot);
         return null;
