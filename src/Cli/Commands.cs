@@ -1,0 +1,146 @@
+using KvnDb.Client;
+using KvnDb.Protocol;
+
+namespace KvnDb.Cli;
+
+/// <summary>
+/// The console's commands, shared by the prompt and one-shot mode. Each returns an exit code:
+/// 0 done, 1 not found or error. Output goes to <paramref name="output"/>, problems to <paramref name="error"/>.
+/// </summary>
+internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter error)
+{
+    public static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>
+    {
+        ["set"] = "set",
+        ["get"] = "get", ["show"] = "get", ["view"] = "get", ["print"] = "get",
+        ["del"] = "del", ["delete"] = "del", ["remove"] = "del",
+        ["keys"] = "keys", ["getkeys"] = "keys", ["list"] = "keys",
+        ["exists"] = "exists",
+        ["ping"] = "ping",
+        ["info"] = "info",
+        ["digest"] = "digest",
+        ["help"] = "help", ["?"] = "help",
+    };
+
+    public const string Help = """
+        Commands:
+          set KEY VALUE            store VALUE under KEY (quote with '...' or "...")
+          get KEY                  print the value of KEY   (aliases: show, view, print)
+          del KEY                  delete KEY               (aliases: delete, remove)
+          exists KEY               print whether KEY exists
+          keys [PREFIX] [COLUMNS]  list keys, in COLUMNS columns (aliases: getkeys, list)
+          ping                     round trip to the router
+          info                     router and node status
+          digest                   every node's keys, last sequence and content digest
+          help                     this text
+          quit                     leave (also: exit, Ctrl+D)
+        """;
+
+    public async Task<int> RunAsync(IReadOnlyList<string> words, CancellationToken cancellationToken)
+    {
+        if (words.Count == 0)
+            return 0;
+        if (!Aliases.TryGetValue(words[0].ToLowerInvariant(), out var command))
+            return Fail($"unknown command '{words[0]}' (try: help)");
+        var args = words.Skip(1).ToArray();
+        try
+        {
+            return command switch
+            {
+                "set" when args.Length == 2 => await SetAsync(args[0], args[1], cancellationToken),
+                "get" when args.Length == 1 => await GetAsync(args[0], cancellationToken),
+                "del" when args.Length == 1 => await DeleteAsync(args[0], cancellationToken),
+                "exists" when args.Length == 1 => await ExistsAsync(args[0], cancellationToken),
+                "keys" when args.Length <= 2 => await KeysAsync(args, cancellationToken),
+                "ping" when args.Length == 0 => await PingAsync(cancellationToken),
+                "info" when args.Length == 0 => await InfoAsync(cancellationToken),
+                "digest" when args.Length == 0 => await DigestAsync(cancellationToken),
+                "help" => Print(Help),
+                _ => Fail($"wrong arguments for '{words[0]}' (try: help)"),
+            };
+        }
+        catch (KvnDbException ex)
+        {
+            return Fail(ex.Message);
+        }
+    }
+
+    private async Task<int> SetAsync(string key, string value, CancellationToken cancellationToken)
+    {
+        await client.SetAsync(key, value, cancellationToken: cancellationToken);
+        return 0;
+    }
+
+    private async Task<int> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var value = await client.GetStringAsync(key, cancellationToken);
+        return value is null ? Fail("not found") : Print(value);
+    }
+
+    private async Task<int> DeleteAsync(string key, CancellationToken cancellationToken) =>
+        await client.DeleteAsync(key, cancellationToken: cancellationToken) ? 0 : Fail("not found");
+
+    private async Task<int> ExistsAsync(string key, CancellationToken cancellationToken) =>
+        Print(await client.ExistsAsync(key, cancellationToken) ? "yes" : "no");
+
+    /// <summary>Prompt form: <c>keys [PREFIX] [COLUMNS]</c>; a lone positive number is COLUMNS, as in the original.</summary>
+    private Task<int> KeysAsync(string[] args, CancellationToken cancellationToken) => args switch
+    {
+        [] => ListKeysAsync("", 1, cancellationToken),
+        [var one] when int.TryParse(one, out var columns) && columns > 0 => ListKeysAsync("", columns, cancellationToken),
+        [var prefix] => ListKeysAsync(prefix, 1, cancellationToken),
+        [var prefix, var two] when int.TryParse(two, out var columns) && columns > 0 => ListKeysAsync(prefix, columns, cancellationToken),
+        _ => Task.FromResult(Fail("COLUMNS must be a positive number")),
+    };
+
+    public async Task<int> ListKeysAsync(string prefix, int columns, CancellationToken cancellationToken)
+    {
+        var row = new List<string>(columns);
+        await foreach (var key in client.ListKeyStringsAsync(prefix, cancellationToken))
+        {
+            row.Add(key);
+            if (row.Count == columns)
+            {
+                output.WriteLine(string.Join('\t', row));
+                row.Clear();
+            }
+        }
+        if (row.Count > 0)
+            output.WriteLine(string.Join('\t', row));
+        return 0;
+    }
+
+    private async Task<int> PingAsync(CancellationToken cancellationToken) =>
+        Print($"PONG {(await client.PingAsync(cancellationToken)).TotalMilliseconds:0.###} ms");
+
+    private async Task<int> InfoAsync(CancellationToken cancellationToken)
+    {
+        output.Write(await client.InfoAsync(cancellationToken));
+        return 0;
+    }
+
+    /// <summary>One line per node; exit code 0 when all serving nodes agree, 2 when they differ (for scripts and health checks).</summary>
+    public async Task<int> DigestAsync(CancellationToken cancellationToken)
+    {
+        var entries = await client.DigestAsync(cancellationToken);
+        foreach (var e in entries)
+            output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}");
+        var serving = entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count();
+        if (serving <= 1)
+            return 0;
+        error.WriteLine("error: serving replicas differ");
+        return 2;
+    }
+
+    private int Print(string text)
+    {
+        output.WriteLine(text);
+        return 0;
+    }
+
+    private int Fail(string message)
+    {
+        error.WriteLine($"error: {message}");
+        return 1;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Text;
+using KvnDb.Protocol;
+
+namespace KvnDb.IntegrationTests;
+
+/// <summary>A bare socket speaking frames by hand, for tests that send what a well-behaved client never would.</summary>
+internal sealed class RawConnection : IDisposable
+{
+    private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+    private readonly List<byte> _received = [];
+
+    public static async Task<RawConnection> ConnectAsync(int port)
+    {
+        var connection = new RawConnection();
+        await connection._socket.ConnectAsync("127.0.0.1", port).WaitAsync(TestCluster.Timeout);
+        return connection;
+    }
+
+    public async Task SendAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes).AsTask().WaitAsync(TestCluster.Timeout);
+
+    public Task SendHelloAsync(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        new HelloRequest(version, role, password, 0, Guid.Empty).Write(writer, 1);
+        return SendAsync(writer.WrittenMemory);
+    }
+
+    public Task SendFrameAsync(Opcode opcode, ulong requestId, params byte[][] fields)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        var body = new ArrayBufferWriter<byte>();
+        foreach (var field in fields)
+        {
+            var span = body.GetSpan(4 + field.Length);
+            body.Advance(FrameWriter.WriteField(span, field));
+        }
+        FrameWriter.WriteRaw(writer, opcode, FrameFlags.None, StatusCode.Ok, requestId, body.WrittenSpan);
+        return SendAsync(writer.WrittenMemory);
+    }
+
+    /// <summary>The next frame, or null when the router closed the connection.</summary>
+    public async Task<(FrameHeader Header, string Body)?> ReadFrameAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            if (_received.Count >= ProtocolLimits.HeaderSize)
+            {
+                var header = FrameHeader.Read(_received.ToArray());
+                if (_received.Count >= header.FrameLength)
+                {
+                    var body = Encoding.UTF8.GetString(_received.GetRange(ProtocolLimits.HeaderSize, header.BodyLength).ToArray());
+                    _received.RemoveRange(0, header.FrameLength);
+                    return (header, body);
+                }
+            }
+            var read = await _socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TestCluster.Timeout);
+            if (read == 0)
+                return null;
+            _received.AddRange(buffer.AsSpan(0, read).ToArray());
+        }
+    }
+
+    /// <summary>True once the peer has closed (reads return 0 or reset).</summary>
+    public async Task<bool> IsClosedByPeerAsync()
+    {
+        try
+        {
+            var buffer = new byte[1024];
+            while (true)
+            {
+                var read = await _socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TestCluster.Timeout);
+                if (read == 0)
+                    return true;
+            }
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+}
