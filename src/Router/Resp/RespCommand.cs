@@ -13,6 +13,8 @@ internal enum RespCommand
     Get,
     Set,
     SetNx,
+    /// <summary>SETEX and PSETEX: refused with the expiry error until keys can expire.</summary>
+    SetEx,
     Del,
     /// <summary>DEL by another name (Redis frees memory in the background; here they are the same).</summary>
     Unlink,

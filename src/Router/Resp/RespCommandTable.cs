@@ -16,6 +16,7 @@ internal static class RespCommandTable
         new(RespCommand.Get, "get", 2, ["readonly", "fast"], 1, 1, 1, "Returns the string value of a key."),
         new(RespCommand.Set, "set", -3, ["write", "denyoom"], 1, 1, 1, "Sets the string value of a key (NX, XX and GET read first: not atomic)."),
         new(RespCommand.SetNx, "setnx", 3, ["write", "denyoom", "fast"], 1, 1, 1, "Sets a key only if it does not exist (reads first: not atomic)."),
+        new(RespCommand.SetEx, "setex", 4, ["write", "denyoom"], 1, 1, 1, "Sets a key with a time to live: not supported (keys do not expire)."),
         new(RespCommand.Del, "del", -2, ["write"], 1, -1, 1, "Deletes one or more keys."),
         new(RespCommand.Unlink, "unlink", -2, ["write", "fast"], 1, -1, 1, "Deletes one or more keys (same as DEL)."),
         new(RespCommand.Exists, "exists", -2, ["readonly", "fast"], 1, -1, 1, "Counts how many of the keys exist."),
@@ -39,10 +40,10 @@ internal static class RespCommandTable
             : Is(name, "QUIT"u8) ? RespCommand.Quit : Is(name, "MGET"u8) ? RespCommand.MGet : Is(name, "MSET"u8) ? RespCommand.MSet
             : Is(name, "KEYS"u8) ? RespCommand.Keys : Is(name, "SCAN"u8) ? RespCommand.Scan : Is(name, "INFO"u8) ? RespCommand.Info
             : RespCommand.Unknown,
-        5 => Is(name, "HELLO"u8) ? RespCommand.Hello : Is(name, "SETNX"u8) ? RespCommand.SetNx : RespCommand.Unknown,
+        5 => Is(name, "HELLO"u8) ? RespCommand.Hello : Is(name, "SETNX"u8) ? RespCommand.SetNx : Is(name, "SETEX"u8) ? RespCommand.SetEx : RespCommand.Unknown,
         6 => Is(name, "SELECT"u8) ? RespCommand.Select : Is(name, "EXISTS"u8) ? RespCommand.Exists : Is(name, "DBSIZE"u8) ? RespCommand.DbSize
             : Is(name, "CONFIG"u8) ? RespCommand.Config : Is(name, "CLIENT"u8) ? RespCommand.Client : Is(name, "UNLINK"u8) ? RespCommand.Unlink
-            : RespCommand.Unknown,
+            : Is(name, "PSETEX"u8) ? RespCommand.SetEx : RespCommand.Unknown,
         7 => Is(name, "COMMAND"u8) ? RespCommand.Command : RespCommand.Unknown,
         _ => RespCommand.Unknown,
     };

@@ -7,6 +7,8 @@ namespace KvnDb.Router.Resp;
 
 internal sealed partial class RespSession
 {
+    private const string ExpiryNotSupported = "ERR expiry (EX, PX, EXAT, PXAT, SETEX, PSETEX) is not supported by KvnDb: keys do not expire";
+
     private static readonly Action<IBufferWriter<byte>, string> RenderError = static (w, message) => RespWriter.WriteError(w, message);
 
     /// <summary>Handles one command; returns <see cref="BatchOutcome.Continue"/> unless the loop must pause or close.</summary>
@@ -60,6 +62,9 @@ internal sealed partial class RespSession
                 break;
             case RespCommand.SetNx:
                 SetNx(request);
+                break;
+            case RespCommand.SetEx:
+                ReplyError(ExpiryNotSupported);
                 break;
             case RespCommand.Del or RespCommand.Unlink:
                 Counted(request, ReplyKind.Delete, Opcode.Delete, write: true);

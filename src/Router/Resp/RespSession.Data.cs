@@ -39,7 +39,7 @@ internal sealed partial class RespSession
             else if (RespCommandTable.Is(option, "EX"u8) || RespCommandTable.Is(option, "PX"u8)
                 || RespCommandTable.Is(option, "EXAT"u8) || RespCommandTable.Is(option, "PXAT"u8))
             {
-                ReplyError("ERR expiry (EX, PX, EXAT, PXAT) is not supported by KvnDb: keys do not expire");
+                ReplyError(ExpiryNotSupported);
                 return;
             }
             else

@@ -93,6 +93,17 @@ internal sealed partial class RespSession
         }
     }
 
+    /// <summary>A router-composed body (digest): never asked for by RESP commands.</summary>
+    public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body)
+    {
+        lock (_replyLock)
+        {
+            var slot = Find(requestId);
+            if (slot is not null)
+                Fail(slot, $"ERR unexpected {opcode} reply");
+        }
+    }
+
     private void Fail(ReplySlot slot, string message)
     {
         if (slot.Kind is ReplyKind.Delete or ReplyKind.Exists)
