@@ -15,6 +15,7 @@ namespace KvnDb.Node;
 internal sealed partial class RouterLink : IAsyncDisposable
 {
     private readonly Socket _socket;
+    private readonly NetworkStream _stream;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
@@ -26,9 +27,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private RouterLink(Socket socket, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
         _socket = socket;
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        _input = PipeReader.Create(stream);
-        _output = PipeWriter.Create(stream);
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         _options = options;
         _engine = engine;
         _identity = identity;
@@ -175,15 +176,16 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _input.CompleteAsync().ConfigureAwait(false);
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
         {
             // The router is gone; unsent replies die with the link, the router fails or retries them.
         }
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
     }
 

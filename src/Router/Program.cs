@@ -13,12 +13,14 @@ var nodesOption = new Option<int>("--nodes", "-n") { Description = "Also start N
 var readPolicyOption = new Option<ReadPolicy>("--read-policy") { Description = "How reads pick a node", DefaultValueFactory = _ => ReadPolicy.LeastOutstanding };
 var maxFrameOption = new Option<string>("--max-frame") { Description = "Largest frame body accepted", DefaultValueFactory = _ => "64m" };
 var maxKeyOption = new Option<string>("--max-key") { Description = "Largest key accepted", DefaultValueFactory = _ => "64k" };
+var backlogOption = new Option<string>("--backlog") { Description = "Recent writes kept for returning nodes", DefaultValueFactory = _ => "64m" };
+var joinGraceOption = new Option<double>("--join-grace") { Description = "Seconds to gather nodes after a start before adopting the most advanced one", DefaultValueFactory = _ => 1 };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
-    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, verboseOption, logFileOption,
+    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -35,6 +37,8 @@ root.SetAction(async (parse, cancellationToken) =>
         ReadPolicy = parse.GetValue(readPolicyOption),
         MaxFrameSize = checked((int)SizeParser.Parse(parse.GetValue(maxFrameOption)!)),
         MaxKeySize = checked((int)SizeParser.Parse(parse.GetValue(maxKeyOption)!)),
+        BacklogBytes = SizeParser.Parse(parse.GetValue(backlogOption)!),
+        JoinGrace = TimeSpan.FromSeconds(parse.GetValue(joinGraceOption)),
     };
     try
     {
