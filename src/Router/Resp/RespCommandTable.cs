@@ -31,7 +31,17 @@ internal static class RespCommandTable
         new(RespCommand.Client, "client", -2, ["noscript", "loading", "stale"], 0, 0, 0, "Connection name and id."),
     ];
 
-    public static RespCommandInfo Info(RespCommand command) => All[(int)command - 1];
+    private static readonly RespCommandInfo[] ByCommand = IndexByCommand();
+
+    public static RespCommandInfo Info(RespCommand command) => ByCommand[(int)command];
+
+    private static RespCommandInfo[] IndexByCommand()
+    {
+        var index = new RespCommandInfo[Enum.GetValues<RespCommand>().Length];
+        foreach (var info in All)
+            index[(int)info.Command] = info;
+        return index;
+    }
 
     public static RespCommand Lookup(ReadOnlySpan<byte> name) => name.Length switch
     {
