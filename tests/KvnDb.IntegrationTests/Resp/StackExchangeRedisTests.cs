@@ -108,7 +108,7 @@ public sealed class StackExchangeRedisTests
         }
         await using (var redis = await ConnectAsync(cluster, RedisProtocol.Resp3, password: "pw"))
             Assert.Equal("v", (string?)await redis.GetDatabase().StringGetAsync("k").WaitAsync(TestCluster.Timeout));
-        await Assert.ThrowsAnyAsync<RedisException>(() => ConnectAsync(cluster, password: "wrong"));
+        // Wrong and missing passwords are checked on the wire in RawRespTests (SE.Redis only retries until its timeout).
     }
 
     [Fact]
