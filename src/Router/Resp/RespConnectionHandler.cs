@@ -19,7 +19,12 @@ internal sealed class RespConnectionHandler(Cluster cluster, ILogger<RespConnect
         cluster.Stats.ClientConnected();
         var id = _server.Connected();
         var remote = connection.RemoteEndPoint?.ToString() ?? "?";
-        var output = new OutputChannel(connection.Transport.Output);
+        // A client that stops reading its replies is cut off past the output limit, as on the native port.
+        var output = new OutputChannel(connection.Transport.Output, () =>
+        {
+            RespLog.OutputLimit(logger, remote, cluster.Options.OutputLimitBytes);
+            connection.Abort(new ConnectionAbortedException("output limit exceeded"));
+        });
         var session = new RespSession(id, remote, output, _server, logger)
         {
             LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,

@@ -14,6 +14,9 @@ internal static partial class RespLog
     [LoggerMessage(63, LogLevel.Warning, "RESP client {ConnectionId} ({Address}) broke the protocol ({Reason}); closing it")]
     public static partial void ProtocolError(ILogger logger, long connectionId, string address, string reason);
 
+    [LoggerMessage(65, LogLevel.Warning, "RESP client {Address} left more than {Limit} bytes of replies unread; disconnected")]
+    public static partial void OutputLimit(ILogger logger, string address, long limit);
+
     [LoggerMessage(64, LogLevel.Warning, "RESP authentication failed from {Address}")]
     public static partial void AuthFailed(ILogger logger, string address);
 }

@@ -14,9 +14,6 @@ internal sealed partial class RespSession : IReplyTarget
 {
     private const int InitialSlots = 16;
 
-    /// <summary>Replies owed before the connection stops reading (pipelining backpressure); a power of two.</summary>
-    private const int MaxInFlight = 4096;
-
     /// <summary>How long a closing connection waits for the replies it still owes.</summary>
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(30);
 
@@ -37,6 +34,9 @@ internal sealed partial class RespSession : IReplyTarget
     private TaskCompletionSource? _roomWaiter;
     private ulong _roomThreshold;
     private ulong _failedAuthSlot;
+
+    /// <summary>Replies owed before the connection stops reading (pipelining backpressure, <c>--max-inflight</c>).</summary>
+    private readonly ulong _maxInFlight;
     private bool _resp3;
     private bool _authenticated;
     private string? _name;
@@ -50,6 +50,7 @@ internal sealed partial class RespSession : IReplyTarget
         _cluster = server.Cluster;
         _logger = logger;
         _authenticated = !server.Password.IsRequired;
+        _maxInFlight = (ulong)Math.Max(1, _cluster.Options.MaxInFlightPerClient);
         _ring = new ReplySlot[InitialSlots];
         for (var i = 0; i < _ring.Length; i++)
             _ring[i] = new ReplySlot();
@@ -84,7 +85,7 @@ internal sealed partial class RespSession : IReplyTarget
                         break;
                     case BatchOutcome.Backpressure:
                         input.AdvanceTo(buffer.Start);
-                        await WaitForRoomAsync(MaxInFlight / 2).WaitAsync(cancellationToken).ConfigureAwait(false);
+                        await WaitForRoomAsync(_maxInFlight / 2).WaitAsync(cancellationToken).ConfigureAwait(false);
                         break;
                     case BatchOutcome.AuthDelay:
                         input.AdvanceTo(buffer.Start);
@@ -119,7 +120,7 @@ internal sealed partial class RespSession : IReplyTarget
         var maxCommandSize = _cluster.Options.MaxFrameSize;
         while (true)
         {
-            if (InFlight >= MaxInFlight)
+            if (InFlight >= _maxInFlight)
                 return BatchOutcome.Backpressure;
             var status = RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out var length, out var error);
             if (status == RespParseStatus.Incomplete)
