@@ -10,14 +10,8 @@ internal sealed partial class Cluster
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Write();
-        var request = _pending.Rent();
-        if (request is null)
-        {
-            if ((header.Flags & FrameFlags.NoReply) == 0)
-                client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        if (RentOrRefuse(client, header) is not { } request)
             return;
-        }
-
         lock (request)
         {
             request.Begin(PendingKind.Write, client, header);
@@ -102,6 +96,15 @@ internal sealed partial class Cluster
             client.Status(request.Opcode, request.ClientRequestId, status);
         }
         touched.Add(client.Output);
+    }
+
+    /// <summary>A pending slot, or null after answering Busy (unless the request wants no reply).</summary>
+    private PendingRequest? RentOrRefuse(IReplyTarget client, in FrameHeader header)
+    {
+        var request = _pending.Rent();
+        if (request is null && (header.Flags & FrameFlags.NoReply) == 0)
+            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        return request;
     }
 
     private void Finish(PendingRequest request)
