@@ -10,6 +10,16 @@ namespace KvnDb.Node;
 internal sealed partial class RequestProcessor
 {
     private Guid _joiningHistory;
+    private Guid? _pendingHistory;
+
+    /// <summary>A history to record once the data that earns it is durable (after a sync ended).</summary>
+    public bool TakePendingHistory(out Guid history)
+    {
+        history = _pendingHistory.GetValueOrDefault();
+        var pending = _pendingHistory.HasValue;
+        _pendingHistory = null;
+        return pending;
+    }
 
     public bool IsSyncing => _sync.IsSyncing;
 
@@ -46,7 +56,8 @@ internal sealed partial class RequestProcessor
         }
         var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
         engine.MarkApplied(sequence);
-        identity.SetHistory(_joiningHistory);
+        // The node belongs to the history again only once the synced data is durable (see RouterLink).
+        _pendingHistory = _joiningHistory;
         if (_sync.IsSyncing)
             LogFullSyncEnded(_sync.RecordsApplied, _sync.RecordsSkipped, engine.Count, sequence);
         _sync.End();

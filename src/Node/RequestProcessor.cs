@@ -154,7 +154,25 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         }
         var reader = new BodyReader(request);
         var status = StatusCode.Ok;
-        switch (header.Opcode)
+        try
+        {
+            Apply(header.Opcode, ref reader, sequence, ref status);
+        }
+        catch (ArgumentException ex)
+        {
+            // The engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
+            FrameWriter.WriteError(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
+            return;
+        }
+        _appliedWrites++;
+        Metrics.Write();
+        if ((header.Flags & FrameFlags.NoReply) == 0)
+            Reply(output, header, status); // replayed backlog writes carry NoReply
+    }
+
+    private void Apply(Opcode opcode, ref BodyReader reader, ulong sequence, ref StatusCode status)
+    {
+        switch (opcode)
         {
             case Opcode.Set:
                 reader.TryReadField(out var key);
@@ -176,10 +194,6 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 }
                 break;
         }
-        _appliedWrites++;
-        Metrics.Write();
-        if ((header.Flags & FrameFlags.NoReply) == 0)
-            Reply(output, header, status); // replayed backlog writes carry NoReply
     }
 
     private static bool TryReadSingleKey(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> key)

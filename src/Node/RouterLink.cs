@@ -157,6 +157,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         if (_processor.TakeAppliedWrites() > 0)
             await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_processor.TakePendingHistory(out var history))
+        {
+            // A crash before this checkpoint must not leave a half-synced store claiming the history.
+            await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+            _identity.SetHistory(history);
+        }
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -68,6 +68,9 @@ public interface IStorageEngine : IAsyncDisposable
             Delete(key, LastSequence);
     }
 
+    /// <summary>Makes everything applied so far survive a crash (a checkpoint); engines that write through need not do anything.</summary>
+    Task CheckpointAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+
     /// <summary>Records that every write up to <paramref name="sequence"/> is reflected (end of a sync).</summary>
     void MarkApplied(ulong sequence)
     {
