@@ -1,4 +1,5 @@
 using KvnDb.Client;
+using KvnDb.Protocol;
 
 namespace KvnDb.Cli;
 
@@ -17,6 +18,7 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
         ["exists"] = "exists",
         ["ping"] = "ping",
         ["info"] = "info",
+        ["digest"] = "digest",
         ["help"] = "help", ["?"] = "help",
     };
 
@@ -29,6 +31,7 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
           keys [PREFIX] [COLUMNS]  list keys, in COLUMNS columns (aliases: getkeys, list)
           ping                     round trip to the router
           info                     router and node status
+          digest                   every node's keys, last sequence and content digest
           help                     this text
           quit                     leave (also: exit, Ctrl+D)
         """;
@@ -51,6 +54,7 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
                 "keys" when args.Length <= 2 => await KeysAsync(args, cancellationToken),
                 "ping" when args.Length == 0 => await PingAsync(cancellationToken),
                 "info" when args.Length == 0 => await InfoAsync(cancellationToken),
+                "digest" when args.Length == 0 => await DigestAsync(cancellationToken),
                 "help" => Print(Help),
                 _ => Fail($"wrong arguments for '{words[0]}' (try: help)"),
             };
@@ -113,6 +117,19 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
     {
         output.Write(await client.InfoAsync(cancellationToken));
         return 0;
+    }
+
+    /// <summary>One line per node; exit code 0 when all serving nodes agree, 2 when they differ (for scripts and health checks).</summary>
+    public async Task<int> DigestAsync(CancellationToken cancellationToken)
+    {
+        var entries = await client.DigestAsync(cancellationToken);
+        foreach (var e in entries)
+            output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}");
+        var serving = entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count();
+        if (serving <= 1)
+            return 0;
+        error.WriteLine("error: serving replicas differ");
+        return 2;
     }
 
     private int Print(string text)

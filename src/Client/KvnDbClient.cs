@@ -93,6 +93,17 @@ public sealed partial class KvnDbClient : IAsyncDisposable
         return reply.Body is null ? "" : Encoding.UTF8.GetString(reply.Body);
     }
 
+    /// <summary>
+    /// Every connected node's key count, last sequence and content digest, all taken at the same point
+    /// of the write stream: serving replicas that agree report identical digests.
+    /// </summary>
+    public async Task<IReadOnlyList<NodeDigestEntry>> DigestAsync(CancellationToken cancellationToken = default)
+    {
+        var reply = await RequestAsync(Opcode.Digest, FrameFlags.None, new EmptyBody(), cancellationToken).ConfigureAwait(false);
+        reply.ThrowIfError();
+        return ClusterDigest.TryRead(reply.Body, out var entries) ? entries : throw new KvnDbProtocolException("malformed digest reply");
+    }
+
     // ---- plumbing ----
 
     private FrameFlags WriteFlags(WriteConcern? writeConcern) =>

@@ -8,11 +8,19 @@ namespace KvnDb.Node;
 /// A database node: connects out to the router, serves it until the link drops, and reconnects
 /// with capped, jittered exponential backoff. Stops when its token is cancelled.
 /// </summary>
-public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine engine, ILoggerFactory loggerFactory)
+public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILoggerFactory loggerFactory)
 {
+    /// <summary>A node whose data lives only in memory (no history file).</summary>
+    public DatabaseNode(NodeOptions options, IStorageEngine engine, ILoggerFactory loggerFactory)
+        : this(options, engine, new NodeIdentity(null), loggerFactory)
+    {
+    }
+
     private readonly ILogger _logger = loggerFactory.CreateLogger<DatabaseNode>();
 
     public IStorageEngine Engine => engine;
+
+    public NodeIdentity Identity => identity;
 
     /// <summary>Number of times a link to the router was established (useful to operators and tests).</summary>
     public int ConnectionCount { get; private set; }
@@ -24,7 +32,7 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
         {
             try
             {
-                await using var link = await RouterLink.ConnectAsync(options, engine, _logger, cancellationToken).ConfigureAwait(false);
+                await using var link = await RouterLink.ConnectAsync(options, engine, identity, _logger, cancellationToken).ConfigureAwait(false);
                 ConnectionCount++;
                 delay = options.MinReconnectDelay;
                 LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence);

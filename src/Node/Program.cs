@@ -14,12 +14,13 @@ var dataOption = new Option<string?>("--data", "-d") { Description = "Data folde
 var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
+var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, hostOption, portOption, passwordOption, verboseOption, logFileOption,
+    engineOption, dataOption, hostOption, portOption, passwordOption, resetOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -38,9 +39,16 @@ root.SetAction(async (parse, cancellationToken) =>
             RouterPort = parse.GetValue(portOption),
             Password = parse.GetValue(passwordOption) ?? "",
         };
-        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}",
-            engine.Name, engine.Count, engine.LastSequence);
-        await new DatabaseNode(options, engine, loggerFactory).RunAsync(cancellationToken);
+        var identity = new NodeIdentity(parse.GetValue(dataOption));
+        if (parse.GetValue(resetOption))
+        {
+            logger.LogWarning("Reset: wiping {Count} keys; the node will copy its data from its peers", engine.Count);
+            engine.Clear();
+            identity.SetHistory(Guid.Empty);
+        }
+        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}",
+            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId);
+        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
         logger.LogInformation("Node stopped");
         return 0;
     }

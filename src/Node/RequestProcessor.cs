@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
+using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Node;
 
@@ -9,8 +10,12 @@ namespace KvnDb.Node;
 /// Applies one request frame from the router to the engine and writes the reply. Writes arrive
 /// with the router's sequence in front of the client's body: <c>[u64 sequence][body]</c>.
 /// </summary>
-internal sealed class RequestProcessor(IStorageEngine engine, int maxKeySize)
+internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, ILogger logger)
 {
+    private readonly SyncState _sync = new();
+    private readonly SnapshotSource _snapshots = new(engine);
+    private readonly ILogger _logger = logger;
+
     /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
     private int _appliedWrites;
 
@@ -43,6 +48,21 @@ internal sealed class RequestProcessor(IStorageEngine engine, int maxKeySize)
                 break;
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
                 ApplyWrite(header, body, output);
+                break;
+            case Opcode.SyncBegin:
+                SyncBegin(header, body, output);
+                break;
+            case Opcode.SyncEnd:
+                SyncEnd(header, body, output);
+                break;
+            case Opcode.SnapshotRead:
+                SnapshotRead(header, body, output);
+                break;
+            case Opcode.SnapshotApply:
+                SnapshotApply(header, body, output);
+                break;
+            case Opcode.Digest:
+                Digest(header, output);
                 break;
             default:
                 FrameWriter.WriteError(output, header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
@@ -139,6 +159,7 @@ internal sealed class RequestProcessor(IStorageEngine engine, int maxKeySize)
             case Opcode.Delete:
                 reader.TryReadField(out var deleted);
                 status = engine.Delete(deleted, sequence) ? StatusCode.Ok : StatusCode.NotFound;
+                _sync.OnDelete(deleted, sequence);
                 break;
             case Opcode.MultiSet:
                 reader.TryReadUInt32(out var count);
@@ -151,7 +172,8 @@ internal sealed class RequestProcessor(IStorageEngine engine, int maxKeySize)
                 break;
         }
         _appliedWrites++;
-        Reply(output, header, status);
+        if ((header.Flags & FrameFlags.NoReply) == 0)
+            Reply(output, header, status); // replayed backlog writes carry NoReply
     }
 
     private static bool TryReadSingleKey(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> key)

@@ -19,10 +19,11 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
     private readonly IStorageEngine _engine;
+    private readonly NodeIdentity _identity;
     private readonly RequestProcessor _processor;
     private readonly ILogger _logger;
 
-    private RouterLink(Socket socket, NodeOptions options, IStorageEngine engine, ILogger logger)
+    private RouterLink(Socket socket, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
         _socket = socket;
         var stream = new NetworkStream(socket, ownsSocket: true);
@@ -30,11 +31,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _output = PipeWriter.Create(stream);
         _options = options;
         _engine = engine;
-        _processor = new RequestProcessor(engine, options.MaxKeySize);
+        _identity = identity;
+        _processor = new RequestProcessor(engine, identity, options.MaxKeySize, logger);
         _logger = logger;
     }
 
-    public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -46,7 +48,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var link = new RouterLink(socket, options, engine, logger);
+        var link = new RouterLink(socket, options, engine, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -63,7 +65,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, Guid.Empty).Write(_output, 0);
+        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId).Write(_output, 0);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {

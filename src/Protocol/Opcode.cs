@@ -19,6 +19,18 @@ public enum Opcode : byte
     Delete = 0x21,
     MultiSet = 0x22,
 
-    /// <summary>Router to node: key count, last sequence and content digest of the node.</summary>
+    /// <summary>
+    /// Client to router: every node's key count, last sequence and content digest, taken at the same
+    /// point of the write stream. Router to node: that node's own digest.
+    /// </summary>
     Digest = 0x30,
+
+    /// <summary>Router to node: how the node joins (already current, replay, or full sync) and the history it joins.</summary>
+    SyncBegin = 0x31,
+    /// <summary>Router to node: the node now reflects every write up to the given sequence; it may serve.</summary>
+    SyncEnd = 0x32,
+    /// <summary>Router to donor node: the next chunk of a snapshot.</summary>
+    SnapshotRead = 0x33,
+    /// <summary>Router to joining node: a snapshot chunk to apply (records newer than what it holds).</summary>
+    SnapshotApply = 0x34,
 }

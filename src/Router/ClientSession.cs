@@ -17,6 +17,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public void Error(Opcode opcode, ulong requestId, StatusCode status, string message) => Output.WriteError(opcode, requestId, status, message);
 
+    public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body) => Output.WriteRaw(opcode, requestId, body);
+
     public long Id { get; } = id;
 
     public string RemoteAddress { get; } = remoteAddress;
@@ -85,7 +87,10 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.ProtocolError, "hello was already done on this connection");
                 return true;
             case Opcode.Digest:
-                Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is not available to clients");
+                cluster.SubmitDigest(this, header, touched);
+                return true;
+            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply:
+                Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");
                 return true;
             default:
                 cluster.Stats.Error();

@@ -95,6 +95,11 @@ internal sealed partial class Cluster
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
+        if ((header.RequestId & SyncMessages.SyncIdBit) != 0)
+        {
+            OnSyncReply(node, header, frame, touched);
+            return;
+        }
         var request = _pending.Find(header.RequestId);
         if (request is null)
             return;
@@ -102,10 +107,18 @@ internal sealed partial class Cluster
         {
             if (request.Id != header.RequestId)
                 return;
-            if (request.Kind == PendingKind.Read)
-                OnReadReply(request, node, header, frame, touched);
-            else
-                OnWriteReply(request, node, header, frame, touched);
+            switch (request.Kind)
+            {
+                case PendingKind.Read:
+                    OnReadReply(request, node, header, frame, touched);
+                    break;
+                case PendingKind.Write:
+                    OnWriteReply(request, node, header, frame, touched);
+                    break;
+                default:
+                    OnDigestReply(request, node, header, frame, touched);
+                    break;
+            }
         }
     }
 

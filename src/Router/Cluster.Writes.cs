@@ -26,6 +26,7 @@ internal sealed partial class Cluster
                 if (targets.Length > 0)
                 {
                     var sequence = ++_sequence;
+                    _backlog.Append(header, frame, sequence);
                     foreach (var node in targets)
                     {
                         if (node.Output.TryWriteSequenced(header, frame, request.Id, sequence))

@@ -18,6 +18,8 @@ internal sealed partial class Cluster
     private readonly PendingTable _pending;
     private readonly RouterOptions _options;
     private readonly ILogger _logger;
+    private readonly WriteBacklog _backlog;
+    private readonly ClusterHistory _history = new();
     private NodeLink[] _writeTargets = [];
     private NodeLink[] _readTargets = [];
     private ulong _sequence;
@@ -28,6 +30,7 @@ internal sealed partial class Cluster
         _options = options;
         _logger = logger;
         _pending = new PendingTable(options.MaxPendingRequests);
+        _backlog = new WriteBacklog(options.BacklogBytes);
     }
 
     public RouterStats Stats { get; } = new();
@@ -36,76 +39,21 @@ internal sealed partial class Cluster
 
     public ulong Sequence => Volatile.Read(ref _sequence);
 
+    public Guid HistoryId => _history.Current;
+
     public int PendingRequests => _pending.InUse;
+
+    public (ulong Oldest, ulong Newest, long Bytes) Backlog
+    {
+        get
+        {
+            lock (_writeOrder)
+                return (_backlog.OldestSequence, _backlog.NewestSequence, _backlog.Bytes);
+        }
+    }
 
     /// <summary>Every connected node (serving or syncing).</summary>
     public IReadOnlyList<NodeLink> Nodes => Volatile.Read(ref _writeTargets);
 
     public int ServingNodeCount => Volatile.Read(ref _readTargets).Length;
-
-    /// <summary>
-    /// Registers a node after its hello and welcomes it; false when all node slots are taken. The
-    /// welcome is written under the write-order lock, so it reaches the node before any write.
-    /// </summary>
-    public bool TryAddNode(NodeLink node, ulong helloRequestId)
-    {
-        lock (_writeOrder)
-        {
-            var slot = Array.IndexOf(_nodeSlots, null);
-            if (slot < 0)
-                return false;
-            _nodeSlots[slot] = node;
-            node.Slot = slot;
-            // Never hand out a sequence a node already holds (the router may have restarted).
-            _sequence = Math.Max(_sequence, node.HelloSequence);
-            node.State = NodeState.Serving;
-            _writeTargets = [.. _writeTargets, node];
-            _readTargets = [.. _readTargets, node];
-            node.Output.Write((node, helloRequestId), static (writer, s) =>
-                new HelloResponse(ProtocolLimits.Version, (ulong)s.node.Id).Write(writer, s.helloRequestId));
-        }
-        LogNodeJoined(node.Id, node.RemoteAddress, node.HelloSequence, node.State);
-        return true;
-    }
-
-    /// <summary>Takes a dead node out, then settles what it owed: its writes stop waiting for it, its reads go elsewhere.</summary>
-    public void RemoveNode(NodeLink node, HashSet<OutputChannel> touched)
-    {
-        lock (_writeOrder)
-        {
-            if (node.State == NodeState.Gone)
-                return;
-            node.State = NodeState.Gone;
-            _writeTargets = [.. _writeTargets.Where(n => n != node)];
-            _readTargets = [.. _readTargets.Where(n => n != node)];
-            _nodeSlots[node.Slot] = null;
-        }
-        node.Output.Close();
-        LogNodeLeft(node.Id, node.RemoteAddress);
-
-        var bit = 1UL << node.Slot;
-        foreach (var request in _pending.Slots)
-        {
-            lock (request)
-            {
-                if (request.Id == 0)
-                    continue;
-                if (request.Kind == PendingKind.Write && (request.AwaitedNodes & bit) != 0)
-                {
-                    request.AwaitedNodes &= ~bit;
-                    ProgressWrite(request, touched);
-                }
-                else if (request.Kind == PendingKind.Read && request.ReadNode == node)
-                {
-                    RetryRead(request, touched);
-                }
-            }
-        }
-    }
-
-    [LoggerMessage(20, LogLevel.Information, "Node {NodeId} joined from {Address}: last sequence {LastSequence}, {State}")]
-    private partial void LogNodeJoined(int nodeId, string address, ulong lastSequence, NodeState state);
-
-    [LoggerMessage(21, LogLevel.Warning, "Node {NodeId} ({Address}) left; its requests in flight are retried or settled")]
-    private partial void LogNodeLeft(int nodeId, string address);
 }

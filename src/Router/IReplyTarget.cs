@@ -19,4 +19,7 @@ internal interface IReplyTarget
     void Status(Opcode opcode, ulong requestId, StatusCode status);
 
     void Error(Opcode opcode, ulong requestId, StatusCode status, string message);
+
+    /// <summary>An Ok reply with a body composed by the router (digest).</summary>
+    void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body);
 }

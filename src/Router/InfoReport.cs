@@ -13,6 +13,12 @@ internal static class InfoReport
         Line(text, "version", typeof(InfoReport).Assembly.GetName().Version?.ToString(3) ?? "?");
         Line(text, "protocol", KvnDb.Protocol.ProtocolLimits.Version);
         Line(text, "sequence", cluster.Sequence);
+        Line(text, "history", cluster.HistoryId);
+        var backlog = cluster.Backlog;
+        Line(text, "backlog", $"{backlog.Oldest}..{backlog.Newest} ({backlog.Bytes} bytes)");
+        Line(text, "replayed_writes", stats.ReplayedWrites);
+        Line(text, "full_syncs", stats.FullSyncs);
+        Line(text, "syncs_completed", stats.SyncsCompleted);
         Line(text, "clients", stats.Clients);
         Line(text, "connections_accepted", stats.ConnectionsAccepted);
         Line(text, "auth_failures", stats.AuthFailures);
@@ -29,7 +35,7 @@ internal static class InfoReport
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} outstanding={node.Outstanding} hello_sequence={node.HelloSequence} connected={node.ConnectedAt:O}\n");
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.HelloSequence} connected={node.ConnectedAt:O}\n");
         }
         return text.ToString();
     }

@@ -34,8 +34,8 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
 
         if (accepted.Role == ConnectionRole.Node)
         {
-            var node = new NodeLink((int)id, remote, accepted.LastSequence, output);
-            if (!cluster.TryAddNode(node, accepted.RequestId))
+            var node = new NodeLink((int)id, remote, accepted.HistoryId, accepted.LastSequence, output);
+            if (!await cluster.JoinAsync(node, accepted.RequestId, closed).ConfigureAwait(false))
             {
                 output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {Cluster.MaxNodes} nodes");
                 output.Flush();
@@ -65,7 +65,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
         }
     }
 
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, ulong RequestId);
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, ulong RequestId);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
@@ -120,12 +120,12 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
         accepted = default;
         message = null;
-        if (!HelloRequest.TryRead(body.Span, out var version, out var role, out var password, out var lastSequence, out _))
+        if (!HelloRequest.TryRead(body.Span, out var version, out var role, out var password, out var lastSequence, out var historyId))
         {
             message = "malformed hello";
             return StatusCode.ProtocolError;
         }
-        accepted = new AcceptedHello(role, lastSequence, header.RequestId);
+        accepted = new AcceptedHello(role, lastSequence, historyId, header.RequestId);
         if (version != ProtocolLimits.Version)
         {
             message = $"protocol version mismatch: router speaks {ProtocolLimits.Version}, peer sent {version}";

@@ -4,7 +4,7 @@ using KvnDb.Protocol;
 namespace KvnDb.Router;
 
 /// <summary>A database node connected to the router: its outbound channel, its state, and the loop reading its replies.</summary>
-internal sealed class NodeLink(int id, string remoteAddress, ulong helloSequence, OutputChannel output)
+internal sealed class NodeLink(int id, string remoteAddress, Guid helloHistory, ulong helloSequence, OutputChannel output)
 {
     private int _outstanding;
 
@@ -15,8 +15,16 @@ internal sealed class NodeLink(int id, string remoteAddress, ulong helloSequence
     /// <summary>Last sequence the node reported in its hello.</summary>
     public ulong HelloSequence { get; } = helloSequence;
 
-    /// <summary>Position in write masks, assigned by <see cref="Cluster.TryAddNode"/>.</summary>
-    public int Slot { get; set; }
+    /// <summary>History the node's data belonged to at hello.</summary>
+    public Guid HelloHistory { get; } = helloHistory;
+
+    /// <summary>Position in write masks, assigned when the node joins.</summary>
+    public int Slot { get; set; } = -1;
+
+    public SyncMode JoinMode { get; set; }
+
+    /// <summary>Backlog writes sent to the node when it joined (replay mode).</summary>
+    public int ReplayedWrites { get; set; }
 
     public NodeState State { get; set; } = NodeState.Syncing;
 

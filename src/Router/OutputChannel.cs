@@ -67,6 +67,34 @@ internal sealed class OutputChannel(PipeWriter writer)
         }
     }
 
+    /// <summary>Writes a complete frame held in memory (backlog replays).</summary>
+    public bool TryWriteRaw(ReadOnlySpan<byte> frame)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return false;
+            writer.Write(frame);
+            return true;
+        }
+    }
+
+    /// <summary>A new frame whose body is copied from another frame's body (snapshot chunks, donor to joiner).</summary>
+    public bool TryWriteWithBody(Opcode opcode, FrameFlags flags, ulong requestId, in ReadOnlySequence<byte> body)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return false;
+            var length = (int)body.Length;
+            var span = writer.GetSpan(ProtocolLimits.HeaderSize + length);
+            new FrameHeader(length, opcode, flags, StatusCode.Ok, requestId).Write(span);
+            body.CopyTo(span[ProtocolLimits.HeaderSize..]);
+            writer.Advance(ProtocolLimits.HeaderSize + length);
+            return true;
+        }
+    }
+
     public void WriteStatus(Opcode opcode, ulong requestId, StatusCode status)
     {
         lock (_lock)

@@ -6,4 +6,6 @@ internal enum PendingKind : byte
     Read,
     /// <summary>Sent to every node; answered per write concern as acknowledgements arrive.</summary>
     Write,
+    /// <summary>Sent to every node at one point of the write stream; answered when every node reported.</summary>
+    Digest,
 }

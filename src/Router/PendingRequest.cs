@@ -39,6 +39,9 @@ internal sealed class PendingRequest(int index)
 
     public string? ErrorMessage { get; set; }
 
+    /// <summary>Digest replies gathered so far.</summary>
+    public List<NodeDigestEntry>? DigestEntries { get; set; }
+
     // ---- reads ----
     public NodeLink? ReadNode { get; set; }
 
@@ -68,6 +71,7 @@ internal sealed class PendingRequest(int index)
         ErrorMessage = null;
         ReadNode = null;
         ChunksForwarded = 0;
+        DigestEntries = null;
     }
 
     public void KeepForRetry(in ReadOnlySequence<byte> frame)

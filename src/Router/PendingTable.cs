@@ -39,7 +39,7 @@ internal sealed class PendingTable(int capacity)
     {
         var slots = Volatile.Read(ref _slots);
         var index = (uint)id;
-        if (index >= (uint)slots.Length)
+        if (id == 0 || index >= (uint)slots.Length)
             return null;
         var request = slots[index];
         return request.Id == id ? request : null;

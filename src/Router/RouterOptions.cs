@@ -36,5 +36,17 @@ public sealed record RouterOptions
 
     public int MaxConnections { get; init; } = 10_000;
 
+    /// <summary>Bytes of recent writes kept so a returning node can be sent only what it missed (<c>--backlog</c>).</summary>
+    public long BacklogBytes { get; init; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// After a router start, how long the first nodes' hellos are gathered before the router adopts
+    /// the most advanced one as the reference history (the others catch up from it).
+    /// </summary>
+    public TimeSpan JoinGrace { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Bytes per snapshot chunk pulled from a donor (flow control: one chunk in flight per sync).</summary>
+    public int SnapshotChunkBytes { get; init; } = 256 * 1024;
+
     public string EffectiveNodePassword => NodePassword ?? Password;
 }

@@ -10,6 +10,21 @@ internal sealed class RouterStats
     private long _connectionsAccepted;
     private long _authFailures;
     private long _clients;
+    private long _replayedWrites;
+    private long _fullSyncs;
+    private long _syncsCompleted;
+
+    public long ReplayedWrites => Volatile.Read(ref _replayedWrites);
+
+    public long FullSyncs => Volatile.Read(ref _fullSyncs);
+
+    public long SyncsCompleted => Volatile.Read(ref _syncsCompleted);
+
+    public void Replayed(int count) => Interlocked.Add(ref _replayedWrites, count);
+
+    public void FullSyncStarted() => Interlocked.Increment(ref _fullSyncs);
+
+    public void SyncCompleted() => Interlocked.Increment(ref _syncsCompleted);
 
     public long Reads => Volatile.Read(ref _reads);
 

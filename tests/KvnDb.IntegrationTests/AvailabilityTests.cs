@@ -125,9 +125,21 @@ public sealed class AvailabilityTests
         await using var cluster = await TestCluster.StartAsync(nodes: 0);
         using var silentNode = await RawConnection.ConnectAsync(cluster.Router.Port);
         await silentNode.SendHelloAsync(role: KvnDb.Protocol.ConnectionRole.Node);
-        await silentNode.ReadFrameAsync();
+        await silentNode.ReadFrameAsync(); // hello reply
+        await silentNode.ReadFrameAsync(); // SyncBegin
+        var syncEnd = (await silentNode.ReadFrameAsync())!.Value.Header;
+        Assert.Equal(KvnDb.Protocol.Opcode.SyncEnd, syncEnd.Opcode);
+        await silentNode.SendAsync(Frame(new KvnDb.Protocol.FrameHeader(0, syncEnd.Opcode, KvnDb.Protocol.FrameFlags.Response, KvnDb.Protocol.StatusCode.Ok, syncEnd.RequestId)));
+        await cluster.Router.WaitForServingNodesAsync(1, TestCluster.Timeout);
         await using var client = await cluster.ConnectAsync(requestTimeout: TimeSpan.FromMilliseconds(300));
         await Assert.ThrowsAsync<KvnDbTimeoutException>(async () => await client.GetStringAsync("k"));
         Assert.True(await client.PingAsync() > TimeSpan.Zero);
+    }
+
+    private static byte[] Frame(KvnDb.Protocol.FrameHeader header)
+    {
+        var bytes = new byte[KvnDb.Protocol.ProtocolLimits.HeaderSize];
+        header.Write(bytes);
+        return bytes;
     }
 }

@@ -24,7 +24,7 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(int nodes, RouterOptions? options = null)
     {
-        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0 });
+        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) });
         var cluster = new TestCluster(router);
         for (var i = 0; i < nodes; i++)
             cluster.StartNode();

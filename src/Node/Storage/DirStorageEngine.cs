@@ -96,6 +96,17 @@ public sealed class DirStorageEngine : IStorageEngine
         }
     }
 
+    public void Clear()
+    {
+        foreach (var path in Directory.EnumerateFiles(_keysDirectory))
+            File.Delete(path);
+        _count = 0;
+        _lastSequence = 0;
+        File.Delete(_sequenceFile);
+    }
+
+    public void MarkApplied(ulong sequence) => RecordSequence(sequence);
+
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -31,4 +31,45 @@ public interface IStorageEngine : IAsyncDisposable
 
     /// <summary>Completes once every write applied so far is as durable as the engine's durability mode promises.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    // ---- replication: defaults built on the members above; engines override when they can do better ----
+
+    /// <summary>Every live record with its value and sequence, streamed (snapshots to joining nodes, digests).</summary>
+    IEnumerable<StoredRecord> Scan()
+    {
+        foreach (var key in ListKeys(ReadOnlyMemory<byte>.Empty))
+        {
+            if (!TryGet(key, out var stored))
+                continue;
+            using (stored)
+                yield return new StoredRecord(key, stored.Value.ToArray(), stored.Sequence);
+        }
+    }
+
+    /// <summary>Applies a snapshot record only if it is newer than what the engine holds for the key.</summary>
+    bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    {
+        if (TryGet(key, out var stored))
+        {
+            using (stored)
+            {
+                if (stored.Sequence >= sequence)
+                    return false;
+            }
+        }
+        Set(key, value, sequence);
+        return true;
+    }
+
+    /// <summary>Removes every key and forgets the last sequence (a node started with reset, or about to take a full sync).</summary>
+    void Clear()
+    {
+        foreach (var key in ListKeys(ReadOnlyMemory<byte>.Empty).ToList())
+            Delete(key, LastSequence);
+    }
+
+    /// <summary>Records that every write up to <paramref name="sequence"/> is reflected (end of a sync).</summary>
+    void MarkApplied(ulong sequence)
+    {
+    }
 }

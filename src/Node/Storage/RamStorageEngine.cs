@@ -53,6 +53,14 @@ public sealed class RamStorageEngine : IStorageEngine
         }
     }
 
+    public void Clear()
+    {
+        _entries.Clear();
+        Volatile.Write(ref _lastSequence, 0);
+    }
+
+    public void MarkApplied(ulong sequence) => Volatile.Write(ref _lastSequence, Math.Max(_lastSequence, sequence));
+
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
