@@ -36,6 +36,9 @@ internal sealed record BenchOptions
     /// <summary>Print the router's GC counts and allocated bytes before and after (kvndb only).</summary>
     public bool RouterInfo { get; init; }
 
+    /// <summary>Only print the router's <c>info</c> text and exit (scripts use it to wait for nodes).</summary>
+    public bool InfoOnly { get; init; }
+
     /// <summary>Null: show the progress line only when stderr is a terminal.</summary>
     public bool? Progress { get; init; }
 

@@ -12,7 +12,8 @@ internal static class BenchOptionsParser
     public const string Usage = """
         Usage: kvndb-bench [-h <host>] [-p <port>] [-c <clients>] [-n <requests>] [-d <size>]
                            [-P <numreq>] [-t <tests>] [-r <keyspacelen>] [-a <password>] [-q] [--csv]
-                           [--protocol kvndb|resp] [--write-concern all|one|none] [--router-info] [--progress|--no-progress]
+                           [--protocol kvndb|resp] [--write-concern all|one|none] [--router-info] [--info]
+                           [--progress|--no-progress]
 
          -h <hostname>      Server hostname (default 127.0.0.1)
          -p <port>          Server port (default 54565 for kvndb, 6379 for resp)
@@ -28,6 +29,7 @@ internal static class BenchOptionsParser
          --protocol <p>     kvndb (native, default) or resp (Redis, Garnet, twemproxy)
          --write-concern    Write concern of SET on kvndb (default all)
          --router-info      Print the router's GC collections and allocated bytes per request (kvndb)
+         --info             Print the router's info text and exit (kvndb)
          --progress         Always show the live progress line on stderr (default: only on a terminal)
          --help             This text
         """;
@@ -64,6 +66,7 @@ internal static class BenchOptionsParser
                     "--protocol" => options with { Protocol = ParseProtocol(Value()) },
                     "--write-concern" => options with { WriteConcern = ParseConcern(Value()) },
                     "--router-info" => options with { RouterInfo = true },
+                    "--info" => options with { InfoOnly = true },
                     "--progress" => options with { Progress = true },
                     "--no-progress" => options with { Progress = false },
                     "--help" or "-?" => null,

@@ -21,6 +21,13 @@ WireProtocol wire = options.Protocol == BenchProtocol.Resp ? new RespWire() : ne
 var connections = new List<LoadConnection>();
 try
 {
+    if (options.InfoOnly)
+    {
+        await using var info = await LoadConnection.ConnectAsync(options.Host, options.EffectivePort, new KvnDbWire(), options.Password, 0, 0, 0, cancel.Token);
+        Console.Write(await KvnDbWire.InfoAsync(info, cancel.Token));
+        return 0;
+    }
+
     var connecting = Enumerable.Range(0, options.Clients).Select(i => LoadConnection.ConnectAsync(options.Host, options.EffectivePort, wire,
         options.Password, options.Keyspace, options.DataSize, seed: i, cancel.Token));
     connections.AddRange(await Task.WhenAll(connecting));

@@ -11,7 +11,8 @@ namespace KvnDb.Benchmarks;
 public class EngineBenchmarks
 {
     private const int Keys = 10_000;
-    private const int OperationsPerInvoke = 1_000;
+    // Small enough that one invocation of the slow dir engine (a file write per op) fits an iteration.
+    private const int OperationsPerInvoke = 100;
     private readonly byte[] _value = new byte[100];
     private byte[][] _keys = [];
     private IStorageEngine? _engine;
