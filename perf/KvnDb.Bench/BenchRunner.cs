@@ -9,12 +9,21 @@ internal sealed class BenchRunner(BenchOptions options, IReadOnlyList<LoadConnec
     /// <summary>Histograms count Stopwatch ticks up to a minute, 3 significant digits.</summary>
     private static readonly long HighestTicks = Stopwatch.Frequency * 60;
 
+    private const int WarmupBatches = 2;
+
     public async Task<TestResult> RunAsync(TestKind test, bool showProgress, CancellationToken cancellationToken)
     {
         var name = WireProtocol.TestName(test);
         var work = new WorkCounter(options.Requests);
         var histograms = connections.Select(_ => new LongHistogram(HighestTicks, 3)).ToArray();
         var errors = new long[connections.Count];
+        // Untimed warm-up (JIT, first-use paths on both sides): two batches per connection, not counted in -n.
+        await Task.WhenAll(connections.Select(async connection =>
+        {
+            for (var i = 0; i < WarmupBatches; i++)
+                await connection.RunBatchAsync(test, options.Pipeline, null, cancellationToken).ConfigureAwait(false);
+            connection.ResetExtremes();
+        })).ConfigureAwait(false);
         var clock = Stopwatch.StartNew();
         await using (new ProgressLine(name, work, showProgress))
         {

@@ -43,6 +43,13 @@ internal sealed class LoadConnection : IAsyncDisposable
 
     public long MaxTicks { get; private set; }
 
+    /// <summary>Forgets the extremes of the previous test (connections are reused from test to test).</summary>
+    public void ResetExtremes()
+    {
+        MinTicks = long.MaxValue;
+        MaxTicks = 0;
+    }
+
     public static async Task<LoadConnection> ConnectAsync(string host, int port, WireProtocol wire, string password,
         long keyspace, int valueSize, int seed, CancellationToken cancellationToken)
     {

@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 using KvnDb.Benchmarks;
 
+// --alloc-profile [nodes] [requests] [pipeline]: GC counts and allocating types of a router under load (no BenchmarkDotNet).
+if (args.Length > 0 && args[0] == "--alloc-profile")
+{
+    int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    return await AllocationProfile.RunAsync(nodes: Arg(1, 2), requests: Arg(2, 1_000_000), clients: 50, pipeline: Arg(3, 1));
+}
+
 // --ci: the short job CI runs (perf/run-ci.sh); everything else goes to BenchmarkDotNet (--filter, --list, ...).
 var ci = args.Contains("--ci");
 var rest = args.Where(a => a != "--ci").ToArray();
