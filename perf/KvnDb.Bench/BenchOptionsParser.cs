@@ -75,7 +75,7 @@ internal static class BenchOptionsParser
             }
             catch (FormatException ex)
             {
-                error = ex.Message;
+                error = ex.Message.StartsWith(flag, StringComparison.Ordinal) ? ex.Message : $"{flag}: {ex.Message}";
                 return null;
             }
             if (options is null)
