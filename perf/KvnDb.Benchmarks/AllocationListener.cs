@@ -15,7 +15,11 @@ internal sealed class AllocationListener : EventListener
     private readonly ConcurrentDictionary<string, long> _bytesByType = new();
     private volatile bool _recording;
 
-    public void Start() => _recording = true;
+    public void Start()
+    {
+        _bytesByType.Clear();
+        _recording = true;
+    }
 
     public void Stop() => _recording = false;
 
@@ -36,7 +40,10 @@ internal sealed class AllocationListener : EventListener
         var amountIndex = eventData.PayloadNames.IndexOf("AllocationAmount64");
         if (typeIndex < 0 || amountIndex < 0)
             return;
-        var type = eventData.Payload[typeIndex] as string ?? "?";
+        var sizeIndex = eventData.PayloadNames.IndexOf("ObjectSize");
+        // The size of the sampled object tells a 64 B rented frame from a 4 KB pipe block or a 1 MiB backlog chunk.
+        var size = sizeIndex >= 0 ? Convert.ToInt64(eventData.Payload[sizeIndex], System.Globalization.CultureInfo.InvariantCulture) : -1;
+        var type = $"{eventData.Payload[typeIndex] as string ?? "?"} ({size} B objects)";
         var amount = Convert.ToInt64(eventData.Payload[amountIndex], System.Globalization.CultureInfo.InvariantCulture);
         _bytesByType.AddOrUpdate(type, amount, (_, total) => total + amount);
     }

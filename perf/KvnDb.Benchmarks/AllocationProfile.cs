@@ -35,10 +35,10 @@ internal static class AllocationProfile
             var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{WireProtocol.TestName(test)}: {requests / clock.Elapsed.TotalSeconds:F0} ops/s, GC gen0/gen1/gen2 +{GC.CollectionCount(0) - gen0}/+{GC.CollectionCount(1) - gen1}/+{GC.CollectionCount(2) - gen2}, allocated {bytes} B = {(double)bytes / requests:F1} B/request (router + nodes + client)"));
+            Console.WriteLine("  allocating types (sampled every ~100 KB):");
+            foreach (var (type, sampled) in listener.Top(8))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {sampled,14:N0} B  {type}"));
         }
-        Console.WriteLine("allocating types over both tests (sampled every ~100 KB):");
-        foreach (var (type, bytes) in listener.Top(12))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {bytes,14:N0} B  {type}"));
         foreach (var connection in connections)
             await connection.DisposeAsync();
         return 0;
