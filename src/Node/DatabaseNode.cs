@@ -25,6 +25,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
     /// <summary>Number of times a link to the router was established (useful to operators and tests).</summary>
     public int ConnectionCount { get; private set; }
 
+    /// <summary>The router's id for the current link (0 before the first connection).</summary>
+    public ulong ConnectionId { get; private set; }
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var delay = options.MinReconnectDelay;
@@ -34,6 +37,7 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             {
                 await using var link = await RouterLink.ConnectAsync(options, engine, identity, _logger, cancellationToken).ConfigureAwait(false);
                 ConnectionCount++;
+                ConnectionId = link.ConnectionId;
                 delay = options.MinReconnectDelay;
                 LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence);
                 await link.ServeAsync(cancellationToken).ConfigureAwait(false);
@@ -47,7 +51,7 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             {
                 throw;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException)
+            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or System.Security.Authentication.AuthenticationException)
             {
                 LogLinkFailed(ex.Message, delay.TotalMilliseconds);
             }

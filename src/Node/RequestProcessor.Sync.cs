@@ -9,6 +9,8 @@ namespace KvnDb.Node;
 /// <summary>The node's side of replication: joining (SyncBegin/End), donating and applying snapshots, digests.</summary>
 internal sealed partial class RequestProcessor
 {
+    private Guid _joiningHistory;
+
     public bool IsSyncing => _sync.IsSyncing;
 
     private void SyncBegin(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
@@ -21,14 +23,18 @@ internal sealed partial class RequestProcessor
         if (mode == SyncMode.Full)
         {
             LogFullSyncBegins(syncId, engine.Count);
+            // Until the snapshot is complete the data belongs to no history: a node that dies mid-sync
+            // must never be mistaken for a current replica (it would be adopted after a router restart).
+            identity.SetHistory(Guid.Empty);
             engine.Clear();
             _sync.Begin();
         }
         else
         {
             LogJoining(mode, engine.LastSequence);
+            identity.SetHistory(historyId);
         }
-        identity.SetHistory(historyId);
+        _joiningHistory = historyId;
     }
 
     private void SyncEnd(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
@@ -40,6 +46,7 @@ internal sealed partial class RequestProcessor
         }
         var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
         engine.MarkApplied(sequence);
+        identity.SetHistory(_joiningHistory);
         if (_sync.IsSyncing)
             LogFullSyncEnded(_sync.RecordsApplied, _sync.RecordsSkipped, engine.Count, sequence);
         _sync.End();

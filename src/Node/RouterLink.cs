@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
+using KvnDb.Protocol.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Node;
@@ -15,6 +16,7 @@ namespace KvnDb.Node;
 internal sealed partial class RouterLink : IAsyncDisposable
 {
     private readonly Socket _socket;
+    private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
@@ -23,18 +25,21 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly RequestProcessor _processor;
     private readonly ILogger _logger;
 
-    private RouterLink(Socket socket, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
+    private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
         _socket = socket;
-        var stream = new NetworkStream(socket, ownsSocket: true);
-        _input = PipeReader.Create(stream);
-        _output = PipeWriter.Create(stream);
+        _stream = stream;
+        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         _options = options;
         _engine = engine;
         _identity = identity;
         _processor = new RequestProcessor(engine, identity, options.MaxKeySize, logger);
         _logger = logger;
     }
+
+    /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
+    public ulong ConnectionId { get; private set; }
 
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
@@ -48,7 +53,20 @@ internal sealed partial class RouterLink : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var link = new RouterLink(socket, options, engine, identity, logger);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (options.Tls is { } tls)
+        {
+            try
+            {
+                stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        var link = new RouterLink(socket, stream, options, engine, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -80,6 +98,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
                 switch (header.Status)
                 {
                     case StatusCode.Ok:
+                        if (HelloResponse.TryRead(body.IsSingleSegment ? body.FirstSpan : body.ToArray(), out var hello))
+                            ConnectionId = hello.ConnectionId;
                         return;
                     case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
                         throw new NodeFatalException($"router refused the node: {header.Status}: {message}");
@@ -170,16 +190,18 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _input.CompleteAsync().ConfigureAwait(false);
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
         {
             // The router is gone; unsent replies die with the link, the router fails or retries them.
         }
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
+        _processor.Metrics.Dispose();
     }
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]

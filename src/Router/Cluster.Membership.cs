@@ -83,7 +83,8 @@ internal sealed partial class Cluster
         await Task.Delay(_options.JoinGrace).ConfigureAwait(false);
         lock (_writeOrder)
         {
-            var best = _adoptionCandidates.OrderByDescending(c => c.Sequence).ThenByDescending(c => c.History != Guid.Empty).First();
+            // A node with data but no history was interrupted in a full sync: it is the last choice.
+            var best = _adoptionCandidates.OrderByDescending(c => c.History != Guid.Empty).ThenByDescending(c => c.Sequence).First();
             _history.Adopt(best.History, best.Sequence);
             // Never hand out a sequence a node already holds (the router may have restarted).
             _sequence = Math.Max(_sequence, best.Sequence);
@@ -133,6 +134,7 @@ internal sealed partial class Cluster
                 if (session.Donor == node)
                 {
                     session.Donor = null; // restarts from another donor below
+                    Stats.SyncRestarted();
                     LogDonorLost(session.Joiner.Id, node.Id);
                 }
             }

@@ -13,7 +13,8 @@ internal sealed partial class Cluster
         var request = _pending.Rent();
         if (request is null)
         {
-            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+            if ((header.Flags & FrameFlags.NoReply) == 0)
+                client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
             return;
         }
 
@@ -40,7 +41,8 @@ internal sealed partial class Cluster
 
             if (request.AwaitedNodes == 0)
             {
-                AnswerWrite(request, StatusCode.Unavailable, "no database node is connected", touched);
+                if (!request.ClientAnswered)
+                    AnswerWrite(request, StatusCode.Unavailable, "no database node is connected", touched);
                 Finish(request);
                 return;
             }
@@ -104,6 +106,7 @@ internal sealed partial class Cluster
 
     private void Finish(PendingRequest request)
     {
+        Metrics?.RecordLatency(request.Kind, request.StartedAt);
         request.End();
         _pending.Return(request);
     }

@@ -19,6 +19,7 @@ internal static class InfoReport
         Line(text, "replayed_writes", stats.ReplayedWrites);
         Line(text, "full_syncs", stats.FullSyncs);
         Line(text, "syncs_completed", stats.SyncsCompleted);
+        Line(text, "sync_restarts", stats.SyncRestarts);
         Line(text, "clients", stats.Clients);
         Line(text, "connections_accepted", stats.ConnectionsAccepted);
         Line(text, "auth_failures", stats.AuthFailures);

@@ -55,8 +55,12 @@ internal sealed class PendingRequest(int index)
 
     public ReadOnlySpan<byte> RetryFrameSpan => RetryFrame.AsSpan(0, RetryFrameLength);
 
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> timestamp), for the latency histogram.</summary>
+    public long StartedAt { get; private set; }
+
     public void Begin(PendingKind kind, IReplyTarget? client, in FrameHeader header)
     {
+        StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _generation++;
         Id = ((ulong)_generation << 32) | (uint)Index;
         Kind = kind;

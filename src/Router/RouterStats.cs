@@ -13,6 +13,12 @@ internal sealed class RouterStats
     private long _replayedWrites;
     private long _fullSyncs;
     private long _syncsCompleted;
+    private long _syncRestarts;
+
+    /// <summary>Full syncs that lost their donor and started again from another.</summary>
+    public long SyncRestarts => Volatile.Read(ref _syncRestarts);
+
+    public void SyncRestarted() => Interlocked.Increment(ref _syncRestarts);
 
     public long ReplayedWrites => Volatile.Read(ref _replayedWrites);
 

@@ -7,12 +7,12 @@ namespace KvnDb.Router;
 /// <summary>
 /// The most recent writes, as node-bound frames, bounded in bytes (<c>--backlog</c>). A node that
 /// comes back holding a prefix of the current history is sent only the writes after its last
-/// sequence when they are all still here. Stored in 1 MiB chunks from the array pool, evicted
+/// sequence when they are all still here. Stored in chunks (an eighth of the capacity, at most 1 MiB) from the array pool, evicted
 /// whole, oldest first; entries are <c>[u32 length][frame]</c>. Called under the write-order lock.
 /// </summary>
 internal sealed class WriteBacklog(long capacityBytes)
 {
-    private const int ChunkSize = 1024 * 1024;
+    private readonly int _chunkSize = (int)Math.Clamp(capacityBytes / 8, 4096, 1024 * 1024);
     private readonly LinkedList<Chunk> _chunks = new();
     private long _bytes;
 
@@ -37,7 +37,7 @@ internal sealed class WriteBacklog(long capacityBytes)
         var chunk = _chunks.Last?.Value;
         if (chunk is null || chunk.Free < entryLength)
         {
-            chunk = new Chunk(Math.Max(ChunkSize, entryLength), sequence);
+            chunk = new Chunk(Math.Max(_chunkSize, entryLength), sequence);
             _chunks.AddLast(chunk);
             _bytes += chunk.Capacity;
             while (_bytes > capacityBytes && _chunks.Count > 1)

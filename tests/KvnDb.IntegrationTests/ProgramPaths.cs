@@ -7,15 +7,15 @@ namespace KvnDb.IntegrationTests;
 /// </summary>
 internal static class ProgramPaths
 {
-    /// <summary>Path of the apphost for <paramref name="assemblyName"/> built from <c>src/<paramref name="projectFolder"/></c>.</summary>
-    public static string Executable(string projectFolder, string assemblyName)
+    /// <summary>Path of the apphost for <paramref name="assemblyName"/> built from <c>src/<paramref name="projectFolder"/></c> (or another top folder).</summary>
+    public static string Executable(string projectFolder, string assemblyName, string topFolder = "src")
     {
         // AppContext.BaseDirectory is tests/KvnDb.IntegrationTests/bin/{Configuration}/{TargetFramework}/
         var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var framework = testOutput.Name;
         var configuration = testOutput.Parent!.Name;
         var repository = testOutput.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
-        var path = Path.Combine(repository, "src", projectFolder, "bin", configuration, framework, assemblyName);
+        var path = Path.Combine(repository, topFolder, projectFolder, "bin", configuration, framework, assemblyName);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{assemblyName} is not built at {path}");
     }
 }

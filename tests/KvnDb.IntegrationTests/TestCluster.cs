@@ -32,7 +32,7 @@ internal sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    public TestNode StartNode(IStorageEngine? engine = null, string? password = null)
+    public TestNode StartNode(IStorageEngine? engine = null, string? password = null, NodeIdentity? identity = null)
     {
         var node = TestNode.Start(new NodeOptions
         {
@@ -40,7 +40,7 @@ internal sealed class TestCluster : IAsyncDisposable
             RouterPort = Router.Port,
             Password = password ?? Router.Options.EffectiveNodePassword,
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
-        }, engine ?? new RamStorageEngine());
+        }, engine ?? new RamStorageEngine(), identity ?? new NodeIdentity(null));
         _nodes.Add(node);
         return node;
     }
@@ -86,9 +86,9 @@ internal sealed class TestNode
 
     public Task Run { get; }
 
-    public static TestNode Start(NodeOptions options, IStorageEngine engine)
+    public static TestNode Start(NodeOptions options, IStorageEngine engine, NodeIdentity identity)
     {
-        var node = new DatabaseNode(options, engine, NullLoggerFactory.Instance);
+        var node = new DatabaseNode(options, engine, identity, NullLoggerFactory.Instance);
         var stop = new CancellationTokenSource();
         var testNode = new TestNode(node, Task.Run(() => node.RunAsync(stop.Token)), stop);
         return testNode;
