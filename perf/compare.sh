@@ -15,6 +15,8 @@ PEERS="$SHARED/bench/peers.sh"
 [ -x "$PEERS" ] || { echo "compare.sh: cannot find shared/bench/peers.sh (set SHARED=...)" >&2; exit 2; }
 ROUNDS=${ROUNDS:-3} N1=${N1:-100000} N16=${N16:-500000} CLIENTS=${CLIENTS:-50} DATA=${DATA:-3} KVNDB_PORT=${KVNDB_PORT:-7131}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:$HOME/.dotnet/tools"
+# Our own pid folder: another user of peers.sh stopping its peers must not stop ours.
+export PEERS_DIR=${PEERS_DIR:-/tmp/kvndb-peers-compare-$$}
 WORK=$(mktemp -d /tmp/kvndb-compare.XXXXXX)
 PIDS=()
 
@@ -27,7 +29,7 @@ cleanup() {
   done
   for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   "$PEERS" stop >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$PEERS_DIR"
 }
 trap cleanup EXIT
 
@@ -64,13 +66,19 @@ for round in $(seq "$ROUNDS"); do
       IFS=: read -r name port proto <<< "$t"
       echo "round $round: $name P=$P" >&2
       extra=(); [ "$name" = kvndb ] && extra=(--router-info)
-      "${BENCH[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t set,get -r 100000 --csv --no-progress "${extra[@]}" \
-        2> "$WORK/stderr.txt" | grep -v '^"test"' | tr -d '"' | sed "s/^/$round,$name,$P,/" >> "$RAW"
+      if "${BENCH[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t set,get -r 100000 --csv --no-progress "${extra[@]}" \
+        > "$WORK/out.csv" 2> "$WORK/stderr.txt"; then
+        grep -v '^"test"' "$WORK/out.csv" | tr -d '"' | sed "s/^/$round,$name,$P,/" >> "$RAW"
+      else
+        # One failed cell (a peer gone, a refused connection) must not lose the rest of the table.
+        echo "FAILED" >> "$WORK/stderr.txt"
+      fi
       sed "s/^/round $round, $name, P=$P: /" "$WORK/stderr.txt" | tee -a "$WORK/notes.txt" >&2
     done
   done
 done
 cp "$RAW" "$ROOT/perf/results/compare-raw-latest.csv"
+grep -q FAILED "$WORK/notes.txt" && echo "compare.sh: some cells failed, see the notes below the table" >&2
 
 HOST=$(hostname); DATE=$(date -u +%Y-%m-%dT%H:%MZ); CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); CORES=$(nproc)
 # Per target, pipeline and test: the round with the median ops/s (its latencies come with it).
