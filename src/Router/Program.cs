@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 
 var hostOption = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var respPortOption = new Option<int?>("--resp-port") { Description = "Also listen for Redis clients (RESP2/RESP3) on this port; off by default (6379 is the habit)" };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Password clients must present" };
 var nodePasswordOption = new Option<string?>("--node-password") { Description = "Password nodes must present (default: the client password)" };
 var nodesOption = new Option<int>("--nodes", "-n") { Description = "Also start N in-process ram nodes (a whole cluster in one process)" };
@@ -31,7 +32,7 @@ var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
-    hostOption, portOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
+    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
@@ -46,6 +47,7 @@ root.SetAction(async (parse, cancellationToken) =>
         TlsKeyFile = parse.GetValue(tlsKeyOption),
         TlsCaFile = parse.GetValue(tlsCaOption),
         Port = parse.GetValue(portOption),
+        RespPort = parse.GetValue(respPortOption),
         Password = parse.GetValue(passwordOption) ?? "",
         NodePassword = parse.GetValue(nodePasswordOption),
         EmbeddedNodes = parse.GetValue(nodesOption),
@@ -65,7 +67,8 @@ root.SetAction(async (parse, cancellationToken) =>
     try
     {
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
-        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("Router stopping");
         return 0;
     }

@@ -4,12 +4,11 @@ using KvnDb.Node.Storage;
 using System.Security.Cryptography.X509Certificates;
 using KvnDb.Protocol.Tls;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -37,6 +36,9 @@ public sealed class RouterHost : IAsyncDisposable
 
     public RouterOptions Options { get; }
 
+    /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
     public int? MetricsPort { get; private init; }
 
@@ -52,6 +54,9 @@ public sealed class RouterHost : IAsyncDisposable
     };
 
     internal Cluster Cluster { get; }
+
+    /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
+    public int? RespPort { get; private set; }
 
     public int NodeCount => Cluster.Nodes.Count;
 
@@ -83,18 +88,31 @@ public sealed class RouterHost : IAsyncDisposable
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
         });
+        // Kept to read the bound ports back after start (port 0 in tests).
+        ListenOptions? mainListen = null, respListen = null, metricsListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {
+                mainListen = listen;
                 if (certificate is not null)
                     listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                 listen.UseConnectionHandler<KvnDbConnectionHandler>();
             });
+            if (options.RespPort is { } respPort)
+            {
+                kestrel.Listen(ParseAddress(options.ListenHost), respPort, listen =>
+                {
+                    respListen = listen;
+                    if (certificate is not null)
+                        listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
+                    listen.UseConnectionHandler<Resp.RespConnectionHandler>();
+                });
+            }
             if (options.MetricsPort is { } metricsPort)
-                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort);
+                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort, listen => metricsListen = listen);
         });
         var app = builder.Build();
         app.Services.GetRequiredService<Cluster>().Metrics = app.Services.GetRequiredService<RouterMetrics>();
@@ -114,10 +132,16 @@ public sealed class RouterHost : IAsyncDisposable
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var ports = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a).Port).ToList();
-        var host = new RouterHost(app, options, ports[0]) { _certificate = certificate, MetricsPort = ports.Count > 1 ? ports[1] : null };
+        var host = new RouterHost(app, options, mainListen!.IPEndPoint!.Port)
+        {
+            _certificate = certificate,
+            RespPort = respListen?.IPEndPoint?.Port,
+            MetricsPort = metricsListen?.IPEndPoint?.Port,
+        };
         loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
             options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        if (host.RespPort is { } boundRespPort)
+            loggerFactory.CreateLogger<RouterHost>().LogInformation("RESP (Redis protocol) listener on {Host}:{Port}", options.Host, boundRespPort);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
         return host;
     }

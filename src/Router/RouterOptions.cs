@@ -26,6 +26,9 @@ public sealed record RouterOptions
     /// <summary>Port to listen on; 0 picks a free one (tests), read back from <see cref="RouterHost.Port"/>.</summary>
     public int Port { get; init; } = ProtocolLimits.DefaultPort;
 
+    /// <summary>Port of the Redis-compatible (RESP) listener; null (the default) means none, 0 picks a free one.</summary>
+    public int? RespPort { get; init; }
+
     /// <summary>Password clients must present; empty means none.</summary>
     public string Password { get; init; } = "";
 
