@@ -1,0 +1,71 @@
+using KvnDb.Router;
+
+namespace KvnDb.Bench.Tests;
+
+/// <summary>The generator against a real router with two real ram nodes on loopback (port 0).</summary>
+public sealed class RouterLoadTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private RouterHost? _router;
+
+    public async Task InitializeAsync()
+    {
+        _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = 2, Password = "secret", AuthFailureDelay = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
+        await _router.WaitForServingNodesAsync(2, Timeout);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_router is not null)
+            await _router.DisposeAsync().AsTask().WaitAsync(Timeout);
+    }
+
+    private Task<LoadConnection> ConnectAsync(string password = "secret") =>
+        LoadConnection.ConnectAsync("127.0.0.1", _router!.Port, new KvnDbWire(), password, keyspace: 50, valueSize: 10, seed: 1, CancellationToken.None)
+            .WaitAsync(Timeout);
+
+    [Fact]
+    public async Task PipelinedBatchesAreAllAnsweredWithoutErrors()
+    {
+        await using var connection = await ConnectAsync();
+        Assert.Equal(0, await connection.RunBatchAsync(TestKind.Set, 16, null, CancellationToken.None).AsTask().WaitAsync(Timeout));
+        Assert.Equal(0, await connection.RunBatchAsync(TestKind.Get, 16, null, CancellationToken.None).AsTask().WaitAsync(Timeout));
+        Assert.Equal(0, await connection.RunBatchAsync(TestKind.Ping, 3, null, CancellationToken.None).AsTask().WaitAsync(Timeout));
+        Assert.Contains("nodes_serving: 2", await KvnDbWire.InfoAsync(connection, CancellationToken.None).WaitAsync(Timeout), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARunCountsEveryRequestAndTheRouterSawThemAll()
+    {
+        var options = new BenchOptions { Port = _router!.Port, Clients = 4, Requests = 1000, Pipeline = 8, Keyspace = 100, Password = "secret" };
+        var connections = new List<LoadConnection>();
+        for (var i = 0; i < options.Clients; i++)
+            connections.Add(await ConnectAsync());
+        var before = RouterInfoSnapshot.Parse(_router.Info);
+        var runner = new BenchRunner(options, connections);
+        var set = await runner.RunAsync(TestKind.Set, showProgress: false, CancellationToken.None).WaitAsync(Timeout);
+        var get = await runner.RunAsync(TestKind.Get, showProgress: false, CancellationToken.None).WaitAsync(Timeout);
+        var after = RouterInfoSnapshot.Parse(_router.Info);
+        foreach (var result in new[] { set, get })
+        {
+            Assert.Equal(1000, result.Requests);
+            Assert.Equal(0, result.Errors);
+            Assert.True(result.RequestsPerSecond > 0);
+            Assert.InRange(result.MinMs, 0, result.P50Ms);
+            Assert.InRange(result.P99Ms, result.P50Ms, result.MaxMs + 0.001);
+        }
+        // Warm-up batches (2 per connection and test) come on top of the 1000 measured requests.
+        var warmup = 2 * options.Clients * options.Pipeline;
+        Assert.Equal(1000 + warmup, after.Writes - before.Writes);
+        Assert.Equal(1000 + warmup, after.Reads - before.Reads);
+        foreach (var connection in connections)
+            await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AWrongPasswordIsReportedWithTheRoutersReason()
+    {
+        var error = await Assert.ThrowsAsync<BenchException>(() => ConnectAsync("wrong"));
+        Assert.Contains("AuthFailed", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+using KvnDb.Protocol;
+
+namespace KvnDb.Bench;
+
+/// <summary>
+/// Parses redis-benchmark's flags by hand: <c>-h</c> is the host there (not help) and flags are
+/// single-dash words, which a general-purpose parser would fight.
+/// </summary>
+internal static class BenchOptionsParser
+{
+    public const string Usage = """
+        Usage: kvndb-bench [-h <host>] [-p <port>] [-c <clients>] [-n <requests>] [-d <size>]
+                           [-P <numreq>] [-t <tests>] [-r <keyspacelen>] [-a <password>] [-q] [--csv]
+                           [--protocol kvndb|resp] [--write-concern all|one|none] [--router-info] [--info]
+                           [--progress|--no-progress]
+
+         -h <hostname>      Server hostname (default 127.0.0.1)
+         -p <port>          Server port (default 54565 for kvndb, 6379 for resp)
+         -a <password>      Password (kvndb hello, or RESP AUTH)
+         -c <clients>       Number of parallel connections (default 50)
+         -n <requests>      Total number of requests per test (default 100000)
+         -d <size>          Data size of SET/GET value in bytes (default 3)
+         -P <numreq>        Pipeline <numreq> requests per connection (default 1: no pipeline)
+         -t <tests>         Comma-separated tests: set, get, ping (default set,get)
+         -r <keyspacelen>   Random keys key:NNNNNNNNNNNN in [0, keyspacelen) instead of one fixed key
+         -q                 Quiet: just the requests per second and p50 per test
+         --csv              CSV output, redis-benchmark's columns
+         --protocol <p>     kvndb (native, default) or resp (Redis, Garnet, twemproxy)
+         --write-concern    Write concern of SET on kvndb (default all)
+         --router-info      Print the router's GC collections and allocated bytes per request (kvndb)
+         --info             Print the router's info text and exit (kvndb)
+         --progress         Always show the live progress line on stderr (default: only on a terminal)
+         --help             This text
+        """;
+
+    /// <summary>Returns the options, or null with an error message (or with a null error for --help).</summary>
+    public static BenchOptions? Parse(IReadOnlyList<string> args, out string? error)
+    {
+        var options = new BenchOptions();
+        error = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var flag = args[i];
+            string Value()
+            {
+                if (i + 1 >= args.Count)
+                    throw new FormatException($"{flag} needs a value");
+                return args[++i];
+            }
+            try
+            {
+                options = flag switch
+                {
+                    "-h" => options with { Host = Value() },
+                    "-p" => options with { Port = Positive(flag, Value(), 65535) },
+                    "-a" => options with { Password = Value() },
+                    "-c" => options with { Clients = Positive(flag, Value(), 10_000) },
+                    "-n" => options with { Requests = PositiveLong(flag, Value()) },
+                    "-d" => options with { DataSize = NonNegative(flag, Value(), ProtocolLimits.DefaultMaxFrameSize / 2) },
+                    "-P" => options with { Pipeline = Positive(flag, Value(), 100_000) },
+                    "-t" => options with { Tests = ParseTests(Value()) },
+                    "-r" => options with { Keyspace = PositiveLong(flag, Value()) },
+                    "-q" => options with { Quiet = true },
+                    "--csv" => options with { Csv = true },
+                    "--protocol" => options with { Protocol = ParseProtocol(Value()) },
+                    "--write-concern" => options with { WriteConcern = ParseConcern(Value()) },
+                    "--router-info" => options with { RouterInfo = true },
+                    "--info" => options with { InfoOnly = true },
+                    "--progress" => options with { Progress = true },
+                    "--no-progress" => options with { Progress = false },
+                    "--help" or "-?" => null,
+                    _ => throw new FormatException($"unknown option '{flag}'"),
+                };
+            }
+            catch (FormatException ex)
+            {
+                error = ex.Message.StartsWith(flag, StringComparison.Ordinal) ? ex.Message : $"{flag}: {ex.Message}";
+                return null;
+            }
+            if (options is null)
+                return null;
+        }
+        return options;
+    }
+
+    private static IReadOnlyList<TestKind> ParseTests(string value)
+    {
+        var tests = new List<TestKind>();
+        foreach (var name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var test = name.ToLowerInvariant() switch
+            {
+                "set" => TestKind.Set,
+                "get" => TestKind.Get,
+                "ping" or "ping_mbulk" => TestKind.Ping,
+                _ => throw new FormatException($"unknown test '{name}' (expected set, get, ping)"),
+            };
+            if (!tests.Contains(test))
+                tests.Add(test);
+        }
+        return tests.Count > 0 ? tests : throw new FormatException("-t needs at least one test");
+    }
+
+    private static BenchProtocol ParseProtocol(string value) => value.ToLowerInvariant() switch
+    {
+        "kvndb" => BenchProtocol.KvnDb,
+        "resp" => BenchProtocol.Resp,
+        _ => throw new FormatException($"unknown protocol '{value}' (expected kvndb or resp)"),
+    };
+
+    private static WriteConcern ParseConcern(string value) => value.ToLowerInvariant() switch
+    {
+        "all" => WriteConcern.All,
+        "one" => WriteConcern.One,
+        "none" => WriteConcern.None,
+        _ => throw new FormatException($"unknown write concern '{value}' (expected all, one, none)"),
+    };
+
+    private static int Positive(string flag, string value, int max)
+    {
+        var parsed = NonNegative(flag, value, max);
+        return parsed > 0 ? parsed : throw new FormatException($"{flag} must be above 0");
+    }
+
+    private static int NonNegative(string flag, string value, int max) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed <= max
+            ? parsed
+            : throw new FormatException($"{flag} expects a whole number from 0 to {max}, got '{value}'");
+
+    private static long PositiveLong(string flag, string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) && parsed > 0
+            ? parsed
+            : throw new FormatException($"{flag} expects a whole number above 0, got '{value}'");
+}

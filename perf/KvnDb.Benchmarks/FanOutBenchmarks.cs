@@ -1,0 +1,76 @@
+using BenchmarkDotNet.Attributes;
+using KvnDb.Bench;
+using KvnDb.Router;
+
+namespace KvnDb.Benchmarks;
+
+/// <summary>
+/// Latency of one request (or a pipelined batch of 16) over real loopback sockets: through a real
+/// router to 1, 2 and 4 real ram nodes (writes fan out to all and are acknowledged by all; reads go to
+/// one), and straight to one node with no router (<c>direct</c>). The client is the load generator's
+/// raw connection, which allocates nothing per request, so the Allocated column is what the router
+/// and the nodes in this process allocate per request.
+/// </summary>
+public class FanOutBenchmarks
+{
+    private const int Pipeline = 16;
+    private const int ValueSize = 3;
+    private RouterHost? _router;
+    private DirectNodeHarness? _direct;
+    private LoadConnection? _connection;
+
+    public static IEnumerable<string> Paths => ["direct", "router/1", "router/2", "router/4"];
+
+    /// <summary><c>direct</c>: one node, no router; <c>router/N</c>: through the router to N nodes.</summary>
+    [ParamsSource(nameof(Paths))]
+    public string Path { get; set; } = "router/1";
+
+    [GlobalSetup]
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
+    {
+        if (Path == "direct")
+        {
+            _direct = new DirectNodeHarness();
+            await _direct.StartAsync(ValueSize);
+            _connection = _direct.Connection!;
+        }
+        else
+        {
+            var nodes = int.Parse(Path["router/".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = nodes });
+            await _router.WaitForServingNodesAsync(nodes, TimeSpan.FromSeconds(20));
+            _connection = await LoadConnection.ConnectAsync("127.0.0.1", _router.Port, new KvnDbWire(), "", keyspace: 0, ValueSize, seed: 1, CancellationToken.None);
+        }
+        // GET must find its key.
+        var errors = await _connection.RunBatchAsync(TestKind.Set, 1, null, CancellationToken.None);
+        if (errors != 0)
+            throw new InvalidOperationException($"priming SET failed on {Path}");
+    }
+
+    [Benchmark]
+    public ValueTask<int> Set() => _connection!.RunBatchAsync(TestKind.Set, 1, null, CancellationToken.None);
+
+    [Benchmark]
+    public ValueTask<int> Get() => _connection!.RunBatchAsync(TestKind.Get, 1, null, CancellationToken.None);
+
+    [Benchmark(OperationsPerInvoke = Pipeline)]
+    public ValueTask<int> SetPipelined() => _connection!.RunBatchAsync(TestKind.Set, Pipeline, null, CancellationToken.None);
+
+    [Benchmark(OperationsPerInvoke = Pipeline)]
+    public ValueTask<int> GetPipelined() => _connection!.RunBatchAsync(TestKind.Get, Pipeline, null, CancellationToken.None);
+
+    [GlobalCleanup]
+    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
+
+    private async Task CleanupAsync()
+    {
+        if (_direct is not null)
+            await _direct.DisposeAsync();
+        else if (_connection is not null)
+            await _connection.DisposeAsync();
+        if (_router is not null)
+            await _router.DisposeAsync();
+    }
+}
