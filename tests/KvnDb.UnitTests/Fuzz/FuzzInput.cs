@@ -7,7 +7,7 @@ namespace KvnDb.Fuzzing;
 /// segment (unit tests) or a new socket send (integration tests). Printed as hex so a failing case
 /// found by CsCheck can be pasted into a regression test.
 /// </summary>
-public sealed record FuzzInput(byte[] Bytes, int[] Splits)
+internal sealed record FuzzInput(byte[] Bytes, int[] Splits)
 {
     public static FuzzInput FromHex(string hex, params int[] splits) => new(Convert.FromHexString(hex), splits);
 
