@@ -11,6 +11,15 @@ namespace KvnDb.Router;
 /// </summary>
 internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster) : IReplyTarget
 {
+    /// <summary>
+    /// Room a client body must leave under the frame limit: nodes receive a write with the router's
+    /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (13-byte chunk
+    /// header, 8-byte sequence). Without it, one write at the limit disconnects every node.
+    /// </summary>
+    public const int ForwardingHeadroom = SyncMessages.ChunkHeaderSize + 8;
+
+    private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
+
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId) => Output.TryForward(frame, requestId);
 
     public void Status(Opcode opcode, ulong requestId, StatusCode status) => Output.WriteStatus(opcode, requestId, status);
@@ -37,13 +46,13 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 var keepOpen = true;
                 while (keepOpen)
                 {
-                    var status = FrameReader.TryRead(ref buffer, cluster.Options.MaxFrameSize, out var header, out var frame);
+                    var status = FrameReader.TryRead(ref buffer, _maxBodySize, out var header, out var frame);
                     if (status == FrameReadStatus.NeedMoreData)
                         break;
                     if (status == FrameReadStatus.TooLarge)
                     {
                         Output.WriteError(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
-                            $"frame body of {(uint)header.BodyLength} bytes is above the limit of {cluster.Options.MaxFrameSize} bytes; closing");
+                            $"frame body of {(uint)header.BodyLength} bytes is above the limit of {_maxBodySize} bytes; closing");
                         keepOpen = false;
                         break;
                     }

@@ -37,7 +37,7 @@ public sealed class RequestProcessorFuzzTests
         for (byte b = 0; b < 4; b++)
             engine.Set([b], Encoding.UTF8.GetBytes($"value {b}"), b + 1UL);
         engine.Set([], "empty key"u8, 5);
-        var processor = new RequestProcessor(engine, new NodeIdentity(null), MaxKey, NullLogger.Instance);
+        var processor = new RequestProcessor(engine, new NodeIdentity(null), MaxKey, ProtocolLimits.DefaultMaxFrameSize, NullLogger.Instance);
         // Pre-sized and reused so the measurement sees the processor's allocations, not the output buffer growing.
         var output = t_output ??= new ArrayBufferWriter<byte>(4 * 1024 * 1024);
 
