@@ -35,7 +35,9 @@ internal static class FrameGen
     ];
 
     /// <summary>Short keys: no fuzzed frame can touch the long keys a well-behaved test client uses.</summary>
-    public static readonly Gen<byte[]> Key = Gen.Byte.Array[0, 24];
+    public static readonly Gen<byte[]> Key = Gen.Frequency(
+        (3, Gen.Byte.Array[0, 24]),
+        (1, Gen.Byte[0, 3].Select(b => new[] { b }))); // a small key space, so reads and deletes find what was written
 
     public static readonly Gen<byte[]> Value = Gen.Frequency((8, Gen.Byte.Array[0, 64]), (1, Gen.Byte.Array[0, 4096]));
 

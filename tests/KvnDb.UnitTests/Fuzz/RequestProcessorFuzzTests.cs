@@ -18,6 +18,9 @@ public sealed class RequestProcessorFuzzTests
 {
     private const int MaxKey = 1024;
 
+    /// <summary>Small enough that multi-gets and snapshot chunks of the seeded values can exceed it.</summary>
+    private const int MaxFrame = 8 * 1024;
+
     /// <summary>Bytes a call may allocate per input byte (stored copies, pooled arrays) plus a constant (messages, first-use pools).</summary>
     private const int PerInputByte = 64;
     private const long Constant = 64 * 1024;
@@ -35,14 +38,15 @@ public sealed class RequestProcessorFuzzTests
         var engine = new RamStorageEngine();
         // A few short keys, so fuzzed gets, deletes and snapshots sometimes find data.
         for (byte b = 0; b < 4; b++)
-            engine.Set([b], Encoding.UTF8.GetBytes($"value {b}"), b + 1UL);
+            engine.Set([b], Encoding.UTF8.GetBytes($"value {b} ".PadRight(3000, '.')), b + 1UL);
         engine.Set([], "empty key"u8, 5);
-        var processor = new RequestProcessor(engine, new NodeIdentity(null), MaxKey, ProtocolLimits.DefaultMaxFrameSize, NullLogger.Instance);
+        var processor = new RequestProcessor(engine, new NodeIdentity(null), MaxKey, MaxFrame, NullLogger.Instance);
         // Pre-sized and reused so the measurement sees the processor's allocations, not the output buffer growing.
         var output = t_output ??= new ArrayBufferWriter<byte>(4 * 1024 * 1024);
 
         var buffer = input.ToSequence();
-        while (FrameReader.TryRead(ref buffer, ProtocolLimits.DefaultMaxFrameSize, out var header, out var frame) == FrameReadStatus.Complete)
+        // The largest frame a router on the same limit forwards: a client body leaves 21 bytes of headroom, a write gains 8.
+        while (FrameReader.TryRead(ref buffer, MaxFrame - 13, out var header, out var frame) == FrameReadStatus.Complete)
         {
             using var bytes = new ContiguousBytes(frame); // as the node's link does
             output.ResetWrittenCount();
@@ -66,6 +70,8 @@ public sealed class RequestProcessorFuzzTests
             Assert.Equal(request.RequestId, reply.RequestId);
             Assert.Equal(request.Opcode, reply.Opcode);
             Assert.True(Enum.IsDefined(reply.Status), $"reply to {request.Opcode} has undefined status {reply.Status}");
+            // The router drops a node that sends a frame above the limit.
+            Assert.True(reply.BodyLength <= MaxFrame, $"reply to {request.Opcode} of {reply.BodyLength} bytes is above the frame limit");
         }
         // SyncBegin is never answered; a replayed write (NoReply) is answered only when it is refused.
         var mayBeSilent = request.Opcode == Opcode.SyncBegin || (request.Flags & FrameFlags.NoReply) != 0;
