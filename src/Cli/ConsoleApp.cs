@@ -1,6 +1,7 @@
 using System.CommandLine;
 using KvnDb.Client;
 using KvnDb.Protocol;
+using KvnDb.Protocol.Tls;
 
 namespace KvnDb.Cli;
 
@@ -17,14 +18,24 @@ internal static class ConsoleApp
         var passwordOption = new Option<string?>("--password", "-p") { Description = "Router password", Recursive = true };
         var timeoutOption = new Option<double>("--timeout") { Description = "Request timeout in seconds", DefaultValueFactory = _ => 10, Recursive = true };
 
+        var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 or tls", DefaultValueFactory = _ => "tcp", Recursive = true };
+        transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
+        var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Verify the router's certificate against this CA (PEM)", Recursive = true };
+        var tlsPinOption = new Option<string?>("--tls-pin") { Description = "Accept only the router certificate with this SHA-256 (hex)", Recursive = true };
+
         var root = new RootCommand("kvndb: the KvnDb console. Without a command: an interactive prompt.")
         {
-            hostOption, portOption, passwordOption, timeoutOption,
+            hostOption, portOption, passwordOption, timeoutOption, transportOption, tlsCaOption, tlsPinOption,
         };
 
         KvnDbClientOptions Options(ParseResult parse) => new()
         {
-            Host = parse.GetValue(hostOption)!,
+            Host = parse.GetValue(transportOption) == "tcp6" && parse.GetValue(hostOption) == "127.0.0.1" ? "::1" : parse.GetValue(hostOption)!,
+            Tls = parse.GetValue(transportOption) != "tls" ? null : new TlsClientSettings
+            {
+                CaFile = parse.GetValue(tlsCaOption),
+                PinnedSha256 = parse.GetValue(tlsPinOption),
+            },
             Port = parse.GetValue(portOption),
             Password = parse.GetValue(passwordOption) ?? "",
             RequestTimeout = TimeSpan.FromSeconds(parse.GetValue(timeoutOption)),

@@ -14,13 +14,13 @@ internal sealed partial class ClientConnection
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 foreach (var segment in result.Buffer)
-                    await _socket.SendAsync(segment, SocketFlags.None).ConfigureAwait(false);
+                    await _stream.WriteAsync(segment).ConfigureAwait(false);
                 reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted)
                     break;
             }
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
             FailAll(ex);
         }

@@ -1,6 +1,8 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using KvnDb.Protocol;
+using KvnDb.Protocol.Tls;
 using Microsoft.Extensions.ObjectPool;
 
 namespace KvnDb.Client;
@@ -15,7 +17,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private static readonly TimeSpan TimeoutSweepInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly Pipe _sendPipe = new(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
     private readonly Lock _writeLock = new();
@@ -29,12 +31,12 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private ulong _nextRequestId;
     private volatile Exception? _failure;
 
-    private ClientConnection(Socket socket, KvnDbClientOptions options)
+    private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options)
     {
         _socket = socket;
         _options = options;
-        _stream = new NetworkStream(socket, ownsSocket: true);
-        _input = PipeReader.Create(_stream);
+        _stream = stream;
+        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _sendLoop = Task.Run(SendLoopAsync);
         _readLoop = Task.Run(ReadLoopAsync);
         _timeoutTimer = new Timer(static s => ((ClientConnection)s!).FailExpired(), this, TimeoutSweepInterval, TimeoutSweepInterval);
@@ -61,7 +63,20 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             }
         }
 
-        var connection = new ClientConnection(socket, options);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (options.Tls is { } tls)
+        {
+            try
+            {
+                stream = await TlsConnector.AuthenticateAsync(stream, options.Host, tls, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is AuthenticationException or IOException)
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw new KvnDbConnectionException($"TLS handshake with {options.Host}:{options.Port} failed: {ex.Message}", ex);
+            }
+        }
+        var connection = new ClientConnection(socket, stream, options);
         try
         {
             var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, options.Password, 0, Guid.Empty);

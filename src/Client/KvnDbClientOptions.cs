@@ -1,4 +1,5 @@
 using KvnDb.Protocol;
+using KvnDb.Protocol.Tls;
 
 namespace KvnDb.Client;
 
@@ -18,6 +19,9 @@ public sealed record KvnDbClientOptions
 
     /// <summary>Write concern used when a call does not name one.</summary>
     public WriteConcern WriteConcern { get; init; } = WriteConcern.All;
+
+    /// <summary>TLS settings (<c>-t tls</c>); null for plain TCP.</summary>
+    public TlsClientSettings? Tls { get; init; }
 
     /// <summary>Largest frame accepted from the router.</summary>
     public int MaxFrameSize { get; init; } = ProtocolLimits.DefaultMaxFrameSize;

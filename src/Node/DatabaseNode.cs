@@ -51,7 +51,7 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             {
                 throw;
             }
-            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException)
+            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or System.Security.Authentication.AuthenticationException)
             {
                 LogLinkFailed(ex.Message, delay.TotalMilliseconds);
             }

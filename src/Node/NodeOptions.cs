@@ -12,6 +12,9 @@ public sealed record NodeOptions
     /// <summary>Password presented in the hello (the router's node password).</summary>
     public string Password { get; init; } = "";
 
+    /// <summary>TLS settings (<c>-t tls</c>); null for plain TCP.</summary>
+    public KvnDb.Protocol.Tls.TlsClientSettings? Tls { get; init; }
+
     public int MaxFrameSize { get; init; } = ProtocolLimits.DefaultMaxFrameSize;
 
     public int MaxKeySize { get; init; } = ProtocolLimits.DefaultMaxKeySize;

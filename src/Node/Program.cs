@@ -15,12 +15,19 @@ var hostOption = new Option<string>("--host") { Description = "Router host", Def
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
 var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
+var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 or tls", DefaultValueFactory = _ => "tcp" };
+transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
+var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Verify the router's certificate against this CA (PEM)" };
+var tlsPinOption = new Option<string?>("--tls-pin") { Description = "Accept only the router certificate with this SHA-256 (hex)" };
+var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Node certificate for a router that requires one" };
+var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, hostOption, portOption, passwordOption, resetOption, verboseOption, logFileOption,
+    engineOption, dataOption, hostOption, portOption, passwordOption, resetOption,
+    transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -35,7 +42,14 @@ root.SetAction(async (parse, cancellationToken) =>
         });
         var options = new NodeOptions
         {
-            RouterHost = parse.GetValue(hostOption)!,
+            RouterHost = parse.GetValue(transportOption) == "tcp6" && parse.GetValue(hostOption) == "127.0.0.1" ? "::1" : parse.GetValue(hostOption)!,
+            Tls = parse.GetValue(transportOption) != "tls" ? null : new KvnDb.Protocol.Tls.TlsClientSettings
+            {
+                CaFile = parse.GetValue(tlsCaOption),
+                PinnedSha256 = parse.GetValue(tlsPinOption),
+                CertificateFile = parse.GetValue(tlsCertOption),
+                KeyFile = parse.GetValue(tlsKeyOption),
+            },
             RouterPort = parse.GetValue(portOption),
             Password = parse.GetValue(passwordOption) ?? "",
         };

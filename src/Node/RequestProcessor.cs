@@ -15,6 +15,10 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
     private readonly SyncState _sync = new();
     private readonly SnapshotSource _snapshots = new(engine, maxFrameSize);
     private readonly ILogger _logger = logger;
+    private NodeMetrics? _metrics;
+
+    /// <summary>Instruments for this processor's link; created by the link, disposed with it.</summary>
+    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(engine, () => _sync.IsSyncing);
 
     /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
     private int _appliedWrites;
@@ -35,6 +39,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 Reply(output, header, StatusCode.Ok);
                 break;
             case Opcode.Get:
+                Metrics.Read();
                 Get(header, body, output);
                 break;
             case Opcode.Exists:
@@ -180,6 +185,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 break;
         }
         _appliedWrites++;
+        Metrics.Write();
         if ((header.Flags & FrameFlags.NoReply) == 0)
             Reply(output, header, status); // replayed backlog writes carry NoReply
     }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
+using KvnDb.Protocol.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Node;
@@ -15,7 +16,7 @@ namespace KvnDb.Node;
 internal sealed partial class RouterLink : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
@@ -24,10 +25,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly RequestProcessor _processor;
     private readonly ILogger _logger;
 
-    private RouterLink(Socket socket, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
+    private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         _options = options;
@@ -52,7 +53,20 @@ internal sealed partial class RouterLink : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var link = new RouterLink(socket, options, engine, identity, logger);
+        Stream stream = new NetworkStream(socket, ownsSocket: true);
+        if (options.Tls is { } tls)
+        {
+            try
+            {
+                stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await stream.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+        var link = new RouterLink(socket, stream, options, engine, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -187,6 +201,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
+        _processor.Metrics.Dispose();
     }
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]

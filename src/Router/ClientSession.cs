@@ -9,7 +9,7 @@ namespace KvnDb.Router;
 /// A client connection after its hello: handles every complete frame of each read (run to
 /// completion: validate, route, write to node channels), then flushes every touched channel once.
 /// </summary>
-internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster) : IReplyTarget
+internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster, Action abort) : IReplyTarget
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -19,14 +19,61 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     public const int ForwardingHeadroom = SyncMessages.ChunkHeaderSize + 8;
 
     private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
+    private readonly int _maxInFlight = cluster.Options.MaxInFlightPerClient;
+    private int _inFlight;
+    private TaskCompletionSource? _capacity;
 
-    public void Forward(in ReadOnlySequence<byte> frame, ulong requestId) => Output.TryForward(frame, requestId);
+    /// <summary>When the client last sent anything (<see cref="Environment.TickCount64"/>), for the idle timeout.</summary>
+    public long LastActivityMs { get; private set; } = Environment.TickCount64;
 
-    public void Status(Opcode opcode, ulong requestId, StatusCode status) => Output.WriteStatus(opcode, requestId, status);
+    public int InFlight => Volatile.Read(ref _inFlight);
 
-    public void Error(Opcode opcode, ulong requestId, StatusCode status, string message) => Output.WriteError(opcode, requestId, status, message);
+    /// <summary>Closes the connection (idle timeout).</summary>
+    public void Abort() => abort();
 
-    public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body) => Output.WriteRaw(opcode, requestId, body);
+    public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
+    {
+        Output.TryForward(frame, requestId);
+        Span<byte> header = stackalloc byte[ProtocolLimits.HeaderSize];
+        frame.Slice(0, ProtocolLimits.HeaderSize).CopyTo(header);
+        var parsed = FrameHeader.Read(header);
+        if (!parsed.HasMore || parsed.Status.IsError())
+            Completed();
+    }
+
+    public void Status(Opcode opcode, ulong requestId, StatusCode status)
+    {
+        Output.WriteStatus(opcode, requestId, status);
+        Completed();
+    }
+
+    public void Error(Opcode opcode, ulong requestId, StatusCode status, string message)
+    {
+        Output.WriteError(opcode, requestId, status, message);
+        Completed();
+    }
+
+    public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body)
+    {
+        Output.WriteRaw(opcode, requestId, body);
+        Completed();
+    }
+
+    /// <summary>A request's final reply went out: one more may be read once the client is under half its limit.</summary>
+    private void Completed()
+    {
+        if (Interlocked.Decrement(ref _inFlight) <= _maxInFlight / 2)
+            Interlocked.Exchange(ref _capacity, null)?.TrySetResult();
+    }
+
+    private async Task WaitForCapacityAsync(CancellationToken cancellationToken)
+    {
+        var capacity = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _capacity, capacity);
+        if (InFlight <= _maxInFlight / 2)
+            return;
+        await capacity.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     public long Id { get; } = id;
 
@@ -42,10 +89,17 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             while (true)
             {
                 var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                LastActivityMs = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var keepOpen = true;
+                var throttled = false;
                 while (keepOpen)
                 {
+                    if (InFlight >= _maxInFlight)
+                    {
+                        throttled = true; // back-pressure: leave the rest in the socket until replies drain
+                        break;
+                    }
                     var status = FrameReader.TryRead(ref buffer, _maxBodySize, out var header, out var frame);
                     if (status == FrameReadStatus.NeedMoreData)
                         break;
@@ -62,6 +116,12 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 NodeLink.FlushAll(touched);
                 if (!keepOpen)
                     return;
+                if (throttled)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    await WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                     return;
@@ -86,16 +146,25 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 return true;
             case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys:
                 if (IsValid(header, frame))
+                {
+                    Interlocked.Increment(ref _inFlight);
                     cluster.SubmitRead(this, header, frame, touched);
+                }
                 return true;
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
                 if (IsValid(header, frame))
+                {
+                    // A NoReply write never gets a final reply, so it never counts as in flight.
+                    if ((header.Flags & FrameFlags.NoReply) == 0)
+                        Interlocked.Increment(ref _inFlight);
                     cluster.SubmitWrite(this, header, frame, touched);
+                }
                 return true;
             case Opcode.Hello:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.ProtocolError, "hello was already done on this connection");
                 return true;
             case Opcode.Digest:
+                Interlocked.Increment(ref _inFlight);
                 cluster.SubmitDigest(this, header, touched);
                 return true;
             case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply:

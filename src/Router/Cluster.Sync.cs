@@ -16,6 +16,13 @@ internal sealed partial class Cluster
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
     private readonly Dictionary<NodeLink, SyncSession> _syncs = [];
 
+    /// <summary>Snapshot records copied so far by the syncs in progress.</summary>
+    public long SyncRecords()
+    {
+        lock (_writeOrder)
+            return _syncs.Values.Sum(s => s.Records);
+    }
+
     /// <summary>Ids of the nodes currently donating a snapshot (for operators and tests).</summary>
     public IReadOnlyList<int> ActiveDonorIds()
     {

@@ -10,10 +10,19 @@ internal sealed partial class Cluster
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Write();
+        // Every front door (native, RESP) must leave room for the sequence and snapshot framing, or the nodes drop.
+        if (header.BodyLength > _options.MaxFrameSize - ClientSession.ForwardingHeadroom)
+        {
+            if ((header.Flags & FrameFlags.NoReply) == 0)
+                client.Error(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
+                    $"write body of {header.BodyLength} bytes is above the limit of {_options.MaxFrameSize - ClientSession.ForwardingHeadroom} bytes");
+            return;
+        }
         var request = _pending.Rent();
         if (request is null)
         {
-            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+            if ((header.Flags & FrameFlags.NoReply) == 0)
+                client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
             return;
         }
 
@@ -40,7 +49,8 @@ internal sealed partial class Cluster
 
             if (request.AwaitedNodes == 0)
             {
-                AnswerWrite(request, StatusCode.Unavailable, "no database node is connected", touched);
+                if (!request.ClientAnswered)
+                    AnswerWrite(request, StatusCode.Unavailable, "no database node is connected", touched);
                 Finish(request);
                 return;
             }
@@ -104,6 +114,7 @@ internal sealed partial class Cluster
 
     private void Finish(PendingRequest request)
     {
+        Metrics?.RecordLatency(request.Kind, request.StartedAt);
         request.End();
         _pending.Return(request);
     }

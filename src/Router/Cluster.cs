@@ -35,6 +35,9 @@ internal sealed partial class Cluster
 
     public RouterStats Stats { get; } = new();
 
+    /// <summary>Set once the metrics exist (they observe the cluster, so they are built after it).</summary>
+    public RouterMetrics? Metrics { get; set; }
+
     public RouterOptions Options => _options;
 
     public ulong Sequence => Volatile.Read(ref _sequence);

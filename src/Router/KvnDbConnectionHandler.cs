@@ -10,7 +10,7 @@ namespace KvnDb.Router;
 /// Kestrel connection middleware for the native protocol: the hello handshake (version,
 /// password, role), then the connection becomes a <see cref="ClientSession"/> or a <see cref="NodeLink"/>.
 /// </summary>
-internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<KvnDbConnectionHandler> logger) : ConnectionHandler
+internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegistry clients, ILogger<KvnDbConnectionHandler> logger) : ConnectionHandler
 {
     private static long s_nextConnectionId;
     private readonly PasswordVerifier _clientPassword = new(cluster.Options.Password);
@@ -22,7 +22,11 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
         var id = Interlocked.Increment(ref s_nextConnectionId);
         var remote = connection.RemoteEndPoint?.ToString() ?? "?";
         var input = connection.Transport.Input;
-        var output = new OutputChannel(connection.Transport.Output);
+        var output = new OutputChannel(connection.Transport.Output, () =>
+        {
+            LogOutputLimit(remote, cluster.Options.OutputLimitBytes);
+            connection.Abort(new ConnectionAbortedException("output limit exceeded"));
+        });
         var closed = connection.ConnectionClosed;
 
         var hello = await ReadHelloAsync(input, output, remote, closed).ConfigureAwait(false);
@@ -50,9 +54,11 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
         output.Flush();
         cluster.Stats.ClientConnected();
         LogClientConnected(id, remote);
+        var session = new ClientSession(id, remote, output, cluster, () => connection.Abort(new ConnectionAbortedException("idle timeout")));
+        clients.Add(session);
         try
         {
-            await new ClientSession(id, remote, output, cluster).RunAsync(input, closed).ConfigureAwait(false);
+            await session.RunAsync(input, closed).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException)
         {
@@ -60,6 +66,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
         }
         finally
         {
+            clients.Remove(session);
             cluster.Stats.ClientDisconnected();
             LogClientDisconnected(id, remote);
         }
@@ -151,6 +158,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ILogger<Kv
 
     [LoggerMessage(33, LogLevel.Warning, "Connection from {Address} sent {Opcode} before hello; closed")]
     private partial void LogBadHandshake(string address, Opcode opcode);
+
+    [LoggerMessage(35, LogLevel.Warning, "Connection from {Address} left more than {Limit} bytes of output unread; disconnected")]
+    private partial void LogOutputLimit(string address, long limit);
 
     [LoggerMessage(34, LogLevel.Warning, "Connection from {Address} did not complete its hello in time; closed")]
     private partial void LogHandshakeTimeout(string address);

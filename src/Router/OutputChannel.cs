@@ -8,11 +8,12 @@ namespace KvnDb.Router;
 /// <summary>
 /// The outbound side of one connection, shared by every thread that answers on it (a client's
 /// replies come from many node links; a node's requests from many clients). Writes append under a
-/// short lock; <see cref="Flush"/> sends once per batch. The transport's write buffer never pauses
-/// (Kestrel's <c>MaxWriteBufferSize = null</c>), so a flush completes at once and no lock is held across
-/// an await; in-flight limits bound what can pile up.
+/// short lock; <see cref="Flush"/> sends once per batch and never waits: a flush completes at once
+/// unless the peer has left more than the output limit unread (Kestrel's <c>MaxWriteBufferSize</c>),
+/// and then the peer is cut off, as Redis does with client-output-buffer-limit. So no lock is ever
+/// held across an await and one slow reader cannot make the router buffer without bound.
 /// </summary>
-internal sealed class OutputChannel(PipeWriter writer)
+internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null)
 {
     private readonly Lock _lock = new();
     private bool _closed;
@@ -146,8 +147,10 @@ internal sealed class OutputChannel(PipeWriter writer)
             }
             else
             {
-                // Cannot happen with an unbounded write buffer; observe it anyway so nothing is lost silently.
-                _ = flush.AsTask();
+                // The peer stopped reading and its unread output passed the limit: stop writing and cut it off.
+                _closed = true;
+                flush.AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                onOutputLimit?.Invoke();
             }
         }
     }

@@ -48,6 +48,11 @@ internal sealed class PendingRequest(int index)
     /// <summary>Streamed replies already forwarded (a listing cannot be retried once it started).</summary>
     public int ChunksForwarded { get; set; }
 
+    /// <summary>Frames up to this size are kept in the slot's own buffer, reused from request to request.</summary>
+    private const int OwnBufferLimit = 4096;
+    private byte[]? _ownBuffer;
+    private bool _rented;
+
     /// <summary>The request frame, kept so the read can be retried on another node.</summary>
     public byte[]? RetryFrame { get; private set; }
 
@@ -55,8 +60,12 @@ internal sealed class PendingRequest(int index)
 
     public ReadOnlySpan<byte> RetryFrameSpan => RetryFrame.AsSpan(0, RetryFrameLength);
 
+    /// <summary>When the request arrived (<see cref="System.Diagnostics.Stopwatch"/> timestamp), for the latency histogram.</summary>
+    public long StartedAt { get; private set; }
+
     public void Begin(PendingKind kind, IReplyTarget? client, in FrameHeader header)
     {
+        StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         _generation++;
         Id = ((ulong)_generation << 32) | (uint)Index;
         Kind = kind;
@@ -77,7 +86,12 @@ internal sealed class PendingRequest(int index)
     public void KeepForRetry(in ReadOnlySequence<byte> frame)
     {
         RetryFrameLength = (int)frame.Length;
-        RetryFrame = ArrayPool<byte>.Shared.Rent(RetryFrameLength);
+        // Small frames (nearly every read) reuse the slot's buffer: no allocation and no pool traffic
+        // between the receiving thread and the node thread that finishes the request.
+        _rented = RetryFrameLength > OwnBufferLimit;
+        RetryFrame = _rented
+            ? ArrayPool<byte>.Shared.Rent(RetryFrameLength)
+            : _ownBuffer ??= new byte[OwnBufferLimit];
         frame.CopyTo(RetryFrame);
     }
 
@@ -89,10 +103,9 @@ internal sealed class PendingRequest(int index)
         Client = null;
         ReadNode = null;
         ErrorMessage = null;
-        if (RetryFrame is not null)
-        {
-            ArrayPool<byte>.Shared.Return(RetryFrame);
-            RetryFrame = null;
-        }
+        if (_rented)
+            ArrayPool<byte>.Shared.Return(RetryFrame!);
+        _rented = false;
+        RetryFrame = null;
     }
 }

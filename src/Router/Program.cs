@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 
 var hostOption = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var respPortOption = new Option<int?>("--resp-port") { Description = "Also listen for Redis clients (RESP2/RESP3) on this port; off by default (6379 is the habit)" };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Password clients must present" };
 var nodePasswordOption = new Option<string?>("--node-password") { Description = "Password nodes must present (default: the client password)" };
 var nodesOption = new Option<int>("--nodes", "-n") { Description = "Also start N in-process ram nodes (a whole cluster in one process)" };
@@ -14,12 +15,25 @@ var maxFrameOption = new Option<string>("--max-frame") { Description = "Largest 
 var maxKeyOption = new Option<string>("--max-key") { Description = "Largest key accepted", DefaultValueFactory = _ => "64k" };
 var backlogOption = new Option<string>("--backlog") { Description = "Recent writes kept for returning nodes", DefaultValueFactory = _ => "64m" };
 var joinGraceOption = new Option<double>("--join-grace") { Description = "Seconds to gather nodes after a start before adopting the most advanced one", DefaultValueFactory = _ => 1 };
+var outputLimitOption = new Option<string>("--output-limit") { Description = "Unread output after which a peer is disconnected", DefaultValueFactory = _ => "128m" };
+var maxInFlightOption = new Option<int>("--max-inflight") { Description = "Requests in flight per client connection before the router stops reading it", DefaultValueFactory = _ => 4096 };
+var idleTimeoutOption = new Option<double>("--idle-timeout") { Description = "Close client connections idle this many seconds (0: never)" };
+var handshakeTimeoutOption = new Option<double>("--handshake-timeout") { Description = "Seconds a new connection has to complete its hello", DefaultValueFactory = _ => 10 };
+var maxConnectionsOption = new Option<int>("--max-connections") { Description = "Connections accepted at once", DefaultValueFactory = _ => 10_000 };
+var insecureOption = new Option<bool>("--insecure") { Description = "Allow a non-loopback address without any password" };
+var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 (IPv6) or tls", DefaultValueFactory = _ => "tcp" };
+transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
+var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Router certificate for -t tls (PEM or PFX)" };
+var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
+var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Require client and node certificates signed by this CA (PEM)" };
+var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
-    hostOption, portOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, verboseOption, logFileOption,
+    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
+    metricsPortOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -28,7 +42,12 @@ root.SetAction(async (parse, cancellationToken) =>
     var options = new RouterOptions
     {
         Host = parse.GetValue(hostOption)!,
+        Transport = parse.GetValue(transportOption)!,
+        TlsCertificateFile = parse.GetValue(tlsCertOption),
+        TlsKeyFile = parse.GetValue(tlsKeyOption),
+        TlsCaFile = parse.GetValue(tlsCaOption),
         Port = parse.GetValue(portOption),
+        RespPort = parse.GetValue(respPortOption),
         Password = parse.GetValue(passwordOption) ?? "",
         NodePassword = parse.GetValue(nodePasswordOption),
         EmbeddedNodes = parse.GetValue(nodesOption),
@@ -37,17 +56,25 @@ root.SetAction(async (parse, cancellationToken) =>
         MaxKeySize = checked((int)SizeParser.Parse(parse.GetValue(maxKeyOption)!)),
         BacklogBytes = SizeParser.Parse(parse.GetValue(backlogOption)!),
         JoinGrace = TimeSpan.FromSeconds(parse.GetValue(joinGraceOption)),
+        OutputLimitBytes = SizeParser.Parse(parse.GetValue(outputLimitOption)!),
+        MaxInFlightPerClient = parse.GetValue(maxInFlightOption),
+        IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idleTimeoutOption)),
+        HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(handshakeTimeoutOption)),
+        MaxConnections = parse.GetValue(maxConnectionsOption),
+        Insecure = parse.GetValue(insecureOption),
+        MetricsPort = parse.GetValue(metricsPortOption),
     };
     try
     {
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
-        await Task.Delay(Timeout.Infinite, cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
+        await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         logger.LogInformation("Router stopping");
         return 0;
     }
-    catch (IOException ex)
+    catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException)
     {
-        logger.LogCritical("Cannot listen on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
+        logger.LogCritical("Cannot start on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
         return 1;
     }
 });

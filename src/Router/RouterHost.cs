@@ -1,11 +1,14 @@
 using System.Net;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
+using System.Security.Cryptography.X509Certificates;
+using KvnDb.Protocol.Tls;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -21,6 +24,7 @@ public sealed class RouterHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly CancellationTokenSource _nodesStopping = new();
     private readonly List<Task> _embeddedNodes = [];
+    private X509Certificate2? _certificate;
 
     private RouterHost(WebApplication app, RouterOptions options, int port)
     {
@@ -32,13 +36,27 @@ public sealed class RouterHost : IAsyncDisposable
 
     public RouterOptions Options { get; }
 
+    /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
+    /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
+    public int? MetricsPort { get; private init; }
+
     /// <summary>The bound port (the real one when the options asked for 0).</summary>
     public int Port { get; }
 
     /// <summary>Host clients and nodes use to reach this router.</summary>
-    public string ConnectHost => Options.Host is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : Options.Host;
+    public string ConnectHost => Options.ListenHost switch
+    {
+        "0.0.0.0" or "*" => "127.0.0.1",
+        "::" => "::1",
+        var host => host,
+    };
 
     internal Cluster Cluster { get; }
+
+    /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
+    public int? RespPort { get; private set; }
 
     public int NodeCount => Cluster.Nodes.Count;
 
@@ -50,33 +68,80 @@ public sealed class RouterHost : IAsyncDisposable
     public static async Task<RouterHost> StartAsync(RouterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
+        ProtectedMode.Check(options);
+        var certificate = options.UsesTls
+            ? TlsCertificates.LoadWithKey(options.TlsCertificateFile ?? throw new ArgumentException("-t tls needs --tls-cert FILE"), options.TlsKeyFile)
+            : null;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<Cluster>();
+        builder.Services.AddSingleton<ClientRegistry>();
+        builder.Services.AddSingleton<RouterMetrics>();
+        builder.Services.AddSingleton<PrometheusExporter>();
         builder.WebHost.UseSockets(sockets =>
         {
-            // Never pause writers: router channels write under a lock and must not await a flush.
-            // In-flight limits bound what can accumulate instead.
-            sockets.MaxWriteBufferSize = null;
+            // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
+            sockets.MaxWriteBufferSize = Math.Max(options.OutputLimitBytes, (long)options.MaxFrameSize * 2);
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
         });
+        // Kept to read the bound ports back after start (port 0 in tests).
+        ListenOptions? mainListen = null, respListen = null, metricsListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
-            kestrel.Listen(ParseAddress(options.Host), options.Port, listen => listen.UseConnectionHandler<KvnDbConnectionHandler>());
+            kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
+            {
+                mainListen = listen;
+                if (certificate is not null)
+                    listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
+                listen.UseConnectionHandler<KvnDbConnectionHandler>();
+            });
+            if (options.RespPort is { } respPort)
+            {
+                kestrel.Listen(ParseAddress(options.ListenHost), respPort, listen =>
+                {
+                    respListen = listen;
+                    if (certificate is not null)
+                        listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
+                    listen.UseConnectionHandler<Resp.RespConnectionHandler>();
+                });
+            }
+            if (options.MetricsPort is { } metricsPort)
+                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort, listen => metricsListen = listen);
         });
         var app = builder.Build();
+        app.Services.GetRequiredService<Cluster>().Metrics = app.Services.GetRequiredService<RouterMetrics>();
+        if (options.MetricsPort is not null)
+        {
+            var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+            app.Run(async context =>
+            {
+                if (context.Request.Path != "/metrics")
+                {
+                    context.Response.StatusCode = 404;
+                    return;
+                }
+                context.Response.ContentType = "text/plain; version=0.0.4";
+                await context.Response.WriteAsync(exporter.Render(), context.RequestAborted).ConfigureAwait(false);
+            });
+        }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var host = new RouterHost(app, options, new Uri(address).Port);
+        var host = new RouterHost(app, options, mainListen!.IPEndPoint!.Port)
+        {
+            _certificate = certificate,
+            RespPort = respListen?.IPEndPoint?.Port,
+            MetricsPort = metricsListen?.IPEndPoint?.Port,
+        };
         loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
             options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        if (host.RespPort is { } boundRespPort)
+            loggerFactory.CreateLogger<RouterHost>().LogInformation("RESP (Redis protocol) listener on {Host}:{Port}", options.Host, boundRespPort);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
         return host;
     }
@@ -95,12 +160,33 @@ public sealed class RouterHost : IAsyncDisposable
 
     private void StartEmbeddedNodes(int count, ILoggerFactory loggerFactory)
     {
-        var nodeOptions = new NodeOptions { RouterHost = ConnectHost, RouterPort = Port, Password = Options.EffectiveNodePassword };
+        var nodeOptions = new NodeOptions
+        {
+            RouterHost = ConnectHost,
+            RouterPort = Port,
+            Password = Options.EffectiveNodePassword,
+            // In-process nodes trust exactly this router's certificate.
+            Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
+        };
         for (var i = 0; i < count; i++)
         {
             var node = new DatabaseNode(nodeOptions, new RamStorageEngine(), loggerFactory);
             _embeddedNodes.Add(Task.Run(() => node.RunAsync(_nodesStopping.Token)));
         }
+    }
+
+    private static HttpsConnectionAdapterOptions TlsServerOptions(X509Certificate2 certificate, string? caFile)
+    {
+        var authorities = caFile is null ? null : TlsCertificates.LoadAuthorities(caFile);
+        return new HttpsConnectionAdapterOptions
+        {
+            ServerCertificate = certificate,
+            ClientCertificateMode = authorities is null ? ClientCertificateMode.NoCertificate : ClientCertificateMode.RequireCertificate,
+            ClientCertificateValidation = authorities is null
+                ? null
+                : (peer, _, errors) => TlsCertificates.Validate(peer, errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, authorities, null),
+            HandshakeTimeout = TimeSpan.FromSeconds(10),
+        };
     }
 
     private static IPAddress ParseAddress(string host) => host switch
@@ -119,5 +205,6 @@ public sealed class RouterHost : IAsyncDisposable
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _nodesStopping.Dispose();
+        _certificate?.Dispose();
     }
 }

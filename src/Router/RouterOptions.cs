@@ -7,8 +7,27 @@ public sealed record RouterOptions
 {
     public string Host { get; init; } = "127.0.0.1";
 
+    /// <summary><c>tcp</c>, <c>tcp6</c> (IPv6; loopback becomes ::1) or <c>tls</c> (<c>-t</c>, as in the original).</summary>
+    public string Transport { get; init; } = "tcp";
+
+    /// <summary>Router certificate for TLS: PEM (with <see cref="TlsKeyFile"/>) or PFX.</summary>
+    public string? TlsCertificateFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>When set, clients and nodes must present a certificate signed by this CA (mutual TLS).</summary>
+    public string? TlsCaFile { get; init; }
+
+    /// <summary>The address actually bound: <see cref="Host"/>, or ::1 for <c>tcp6</c> left on the IPv4 loopback default.</summary>
+    public string ListenHost => Transport == "tcp6" && Host == "127.0.0.1" ? "::1" : Host;
+
+    public bool UsesTls => Transport == "tls";
+
     /// <summary>Port to listen on; 0 picks a free one (tests), read back from <see cref="RouterHost.Port"/>.</summary>
     public int Port { get; init; } = ProtocolLimits.DefaultPort;
+
+    /// <summary>Port of the Redis-compatible (RESP) listener; null (the default) means none, 0 picks a free one.</summary>
+    public int? RespPort { get; init; }
 
     /// <summary>Password clients must present; empty means none.</summary>
     public string Password { get; init; } = "";
@@ -35,6 +54,21 @@ public sealed record RouterOptions
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public int MaxConnections { get; init; } = 10_000;
+
+    /// <summary>Unread output a peer may leave behind before it is disconnected (<c>--output-limit</c>); above the frame limit.</summary>
+    public long OutputLimitBytes { get; init; } = 128L * 1024 * 1024;
+
+    /// <summary>Requests one client connection may have in flight; past it the router stops reading that connection (back-pressure).</summary>
+    public int MaxInFlightPerClient { get; init; } = 4096;
+
+    /// <summary>A client connection idle this long is closed; zero (default, as Redis) never closes.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>Port of the Prometheus text endpoint (<c>/metrics</c>, plain HTTP on <see cref="Host"/>); 0 = off.</summary>
+    public int? MetricsPort { get; init; }
+
+    /// <summary>Allow binding a non-loopback address without any password (<c>--insecure</c>).</summary>
+    public bool Insecure { get; init; }
 
     /// <summary>Bytes of recent writes kept so a returning node can be sent only what it missed (<c>--backlog</c>).</summary>
     public long BacklogBytes { get; init; } = 64L * 1024 * 1024;

@@ -14,6 +14,7 @@ internal sealed class WriteBacklog(long capacityBytes)
 {
     private readonly int _chunkSize = (int)Math.Clamp(capacityBytes / 8, 4096, 1024 * 1024);
     private readonly LinkedList<Chunk> _chunks = new();
+    private Chunk? _spare;
     private long _bytes;
 
     /// <summary>Oldest sequence held (0 when empty).</summary>
@@ -37,7 +38,8 @@ internal sealed class WriteBacklog(long capacityBytes)
         var chunk = _chunks.Last?.Value;
         if (chunk is null || chunk.Free < entryLength)
         {
-            chunk = new Chunk(Math.Max(_chunkSize, entryLength), sequence);
+            chunk = entryLength <= _chunkSize && _spare is not null ? _spare.Reuse(sequence) : new Chunk(Math.Max(_chunkSize, entryLength), sequence);
+            _spare = null;
             _chunks.AddLast(chunk);
             _bytes += chunk.Capacity;
             while (_bytes > capacityBytes && _chunks.Count > 1)
@@ -81,6 +83,8 @@ internal sealed class WriteBacklog(long capacityBytes)
     {
         while (_chunks.Count > 0)
             Evict();
+        _spare?.Dispose();
+        _spare = null;
     }
 
     private void Evict()
@@ -88,7 +92,11 @@ internal sealed class WriteBacklog(long capacityBytes)
         var chunk = _chunks.First!.Value;
         _chunks.RemoveFirst();
         _bytes -= chunk.Capacity;
-        chunk.Dispose();
+        // Once full, the backlog recycles its oldest chunk: steady-state writes allocate nothing.
+        if (chunk.Capacity == _chunkSize && _spare is null)
+            _spare = chunk;
+        else
+            chunk.Dispose();
     }
 
     private sealed class Chunk(int capacity, ulong firstSequence) : IDisposable
@@ -98,7 +106,14 @@ internal sealed class WriteBacklog(long capacityBytes)
 
         public int Capacity { get; } = capacity;
 
-        public ulong FirstSequence { get; } = firstSequence;
+        public ulong FirstSequence { get; private set; } = firstSequence;
+
+        public Chunk Reuse(ulong firstSequence)
+        {
+            FirstSequence = firstSequence;
+            _used = 0;
+            return this;
+        }
 
         public int Free => Capacity - _used;
 

@@ -128,6 +128,43 @@ public sealed class RouterFuzzTests
         Assert.Equal(2, cluster.Router.ServingNodeCount);
     }
 
+    /// <summary>
+    /// Well-framed requests with fuzzed flags and bodies (valid, malformed, NoReply, odd write concerns,
+    /// node-only opcodes), pipelined far past the per-connection in-flight limit: every path must
+    /// release its in-flight slot, or the session stops reading and the final ping is never answered.
+    /// </summary>
+    [Fact]
+    public async Task In_flight_accounting_survives_a_long_fuzzed_pipeline()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { MaxInFlightPerClient = 16 });
+        Opcode[] opcodes = [.. FrameGen.ClientOpcodes, Opcode.Hello, Opcode.SyncBegin, Opcode.SnapshotApply];
+        var frames = Gen.Select(Gen.OneOf(opcodes), FrameGen.MutatedBody(FrameGen.ClientOpcodes, nodeView: false), Gen.Byte, Gen.UInt,
+            (opcode, body, flags, id) => FrameGen.Encode(opcode, (FrameFlags)flags, id, body)).Array[2000];
+
+        await Task.Run(() => Check.SampleAsync(frames, async batch =>
+        {
+            const ulong pingId = ulong.MaxValue;
+            using var raw = await RawConnection.ConnectAsync(cluster.Router.Port);
+            await raw.SendHelloAsync();
+            Assert.Equal(StatusCode.Ok, (await raw.ReadFrameAsync())!.Value.Header.Status);
+            var sending = Task.Run(async () =>
+            {
+                foreach (var chunk in batch.Chunk(100))
+                    await raw.SendAsync(chunk.SelectMany(f => f).ToArray());
+                await raw.SendAsync(FrameGen.Encode(Opcode.Ping, FrameFlags.None, pingId, []));
+            });
+            while (true)
+            {
+                var reply = await raw.ReadFrameAsync();
+                Assert.True(reply is not null, "the router closed a connection that sent only known opcodes");
+                if (reply!.Value.Header.RequestId == pingId && reply.Value.Header.Opcode == Opcode.Ping)
+                    break;
+            }
+            await sending.WaitAsync(TestCluster.Timeout);
+        }, iter: FuzzRun.Iter(4), threads: 1)).WaitAsync(FuzzRun.HangTimeout);
+        Assert.Equal(2, cluster.Router.ServingNodeCount);
+    }
+
     /// <summary>What the router sent back must be whole response frames, each answering a request id this connection sent.</summary>
     private static void CheckReplies(bool helloFirst, FuzzInput input, byte[] received)
     {

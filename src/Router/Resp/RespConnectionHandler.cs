@@ -1,0 +1,48 @@
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Router.Resp;
+
+/// <summary>
+/// Kestrel connection middleware for the Redis-compatible port (<c>--resp-port</c>): each connection
+/// is a <see cref="RespSession"/> speaking RESP2, or RESP3 after <c>HELLO 3</c>, over the same cluster,
+/// routing, write concern (all) and password as native clients.
+/// </summary>
+internal sealed class RespConnectionHandler(Cluster cluster, ILogger<RespConnectionHandler> logger) : ConnectionHandler
+{
+    private readonly RespServerState _server = new(cluster);
+
+    public override async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        cluster.Stats.ConnectionAccepted();
+        cluster.Stats.ClientConnected();
+        var id = _server.Connected();
+        var remote = connection.RemoteEndPoint?.ToString() ?? "?";
+        // A client that stops reading its replies is cut off past the output limit, as on the native port.
+        var output = new OutputChannel(connection.Transport.Output, () =>
+        {
+            RespLog.OutputLimit(logger, remote, cluster.Options.OutputLimitBytes);
+            connection.Abort(new ConnectionAbortedException("output limit exceeded"));
+        });
+        var session = new RespSession(id, remote, output, _server, logger)
+        {
+            LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
+        };
+        RespLog.Connected(logger, id, remote);
+        try
+        {
+            await session.RunAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException)
+        {
+            // The client went away; replies still owed to it are dropped.
+        }
+        finally
+        {
+            _server.Disconnected();
+            cluster.Stats.ClientDisconnected();
+            RespLog.Disconnected(logger, id, remote);
+        }
+    }
+}

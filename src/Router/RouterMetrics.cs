@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using KvnDb.Protocol;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// The router's instruments on meter <c>KvnDb.Router</c> (read them with <c>dotnet-counters monitor
+/// --counters KvnDb.Router</c> or the Prometheus endpoint). Counters observe <see cref="RouterStats"/>,
+/// so <c>info</c> and the metrics always show the same numbers and the hot path pays nothing extra;
+/// only request latency is recorded per request.
+/// </summary>
+internal sealed class RouterMetrics : IDisposable
+{
+    public const string MeterName = "KvnDb.Router";
+
+    private readonly Meter _meter = new(MeterName, typeof(RouterMetrics).Assembly.GetName().Version?.ToString(3));
+    private readonly Histogram<double> _latency;
+
+    public RouterMetrics(Cluster cluster, ClientRegistry clients)
+    {
+        var stats = cluster.Stats;
+        _meter.CreateObservableCounter("kvndb.router.reads", () => stats.Reads, description: "Read requests (get, exists, multi-get, key listing)");
+        _meter.CreateObservableCounter("kvndb.router.writes", () => stats.Writes, description: "Write requests (set, delete, multi-set)");
+        _meter.CreateObservableCounter("kvndb.router.errors", () => stats.Errors, description: "Requests answered with an error status");
+        _meter.CreateObservableCounter("kvndb.router.read_retries", () => stats.ReadRetries, description: "Reads re-sent after their node died");
+        _meter.CreateObservableCounter("kvndb.router.auth_failures", () => stats.AuthFailures);
+        _meter.CreateObservableCounter("kvndb.router.connections_accepted", () => stats.ConnectionsAccepted);
+        _meter.CreateObservableCounter("kvndb.router.replayed_writes", () => stats.ReplayedWrites, description: "Backlog writes replayed to returning nodes");
+        _meter.CreateObservableCounter("kvndb.router.full_syncs", () => stats.FullSyncs);
+        _meter.CreateObservableUpDownCounter("kvndb.router.clients", () => clients.Count, description: "Connected clients");
+        _meter.CreateObservableUpDownCounter("kvndb.router.pending", () => cluster.PendingRequests, description: "Requests in flight");
+        _meter.CreateObservableGauge("kvndb.router.sequence", () => (long)cluster.Sequence, description: "Last sequence issued");
+        _meter.CreateObservableGauge("kvndb.router.backlog.bytes", () => cluster.Backlog.Bytes, unit: "By");
+        _meter.CreateObservableGauge("kvndb.router.sync.records", () => cluster.SyncRecords(), description: "Snapshot records copied by syncs in progress");
+        _meter.CreateObservableGauge("kvndb.router.nodes", () => NodesByState(cluster), description: "Nodes by state");
+        _latency = _meter.CreateHistogram<double>("kvndb.router.request.duration", unit: "ms", description: "Time from a request's arrival until every node involved has answered");
+    }
+
+    /// <summary>Records a finished request's latency; <paramref name="startedAt"/> is a <see cref="Stopwatch"/> timestamp.</summary>
+    public void RecordLatency(PendingKind kind, long startedAt)
+    {
+        if (_latency.Enabled)
+            _latency.Record(Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds, new KeyValuePair<string, object?>("kind", KindName(kind)));
+    }
+
+    private static string KindName(PendingKind kind) => kind switch
+    {
+        PendingKind.Read => "read",
+        PendingKind.Write => "write",
+        _ => "digest",
+    };
+
+    private static IEnumerable<Measurement<int>> NodesByState(Cluster cluster)
+    {
+        var nodes = cluster.Nodes;
+        foreach (var state in new[] { NodeState.Syncing, NodeState.Serving })
+            yield return new Measurement<int>(nodes.Count(n => n.State == state), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant()));
+    }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,95 @@
+using KvnDb.Client;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Scripts;
+
+/// <summary>One run of a script: pick the engine by extension, compile, run with the globals, map the outcome to an exit code.</summary>
+internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory loggerFactory, TextWriter errors)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger("kvndb-script");
+
+    public async Task<int> RunAsync(CancellationToken cancellation)
+    {
+        var scriptPath = Path.GetFullPath(options.ScriptPath);
+        if (!File.Exists(scriptPath))
+        {
+            errors.WriteLine($"kvndb-script: {scriptPath}: no such file");
+            return ExitCodes.Failure;
+        }
+        var extension = Path.GetExtension(scriptPath).ToLowerInvariant();
+        if (extension is not (".csx" or ".fsx"))
+        {
+            errors.WriteLine($"kvndb-script: {scriptPath}: expected a .csx (C#) or .fsx (F#) script");
+            return ExitCodes.Failure;
+        }
+
+        var globals = new ScriptGlobals(() => Connect(cancellation), [.. options.ScriptArgs],
+            loggerFactory.CreateLogger(Path.GetFileName(scriptPath)), cancellation, scriptPath);
+        ScriptGlobals.Current = globals;
+        try
+        {
+            return extension == ".csx"
+                ? await RunCSharpAsync(scriptPath, globals, cancellation).ConfigureAwait(false)
+                : RunFSharp(scriptPath, cancellation);
+        }
+        finally
+        {
+            ScriptGlobals.Current = null;
+            await globals.DisposeClientAsync().ConfigureAwait(false);
+            await Console.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<int> RunCSharpAsync(string scriptPath, ScriptGlobals globals, CancellationToken cancellation)
+    {
+        var cache = options.CacheDirectory is null ? null : new ScriptCache(options.CacheDirectory);
+        var script = new CSharpScriptEngine(cache, _logger).Prepare(scriptPath, errors, cancellation);
+        if (script is null)
+            return ExitCodes.Failure;
+        object? result;
+        try
+        {
+            result = await script.RunAsync(globals).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            return Failed(ex, scriptPath, cancellation);
+        }
+        return result is int code ? code : Environment.ExitCode;
+    }
+
+    private int RunFSharp(string scriptPath, CancellationToken cancellation)
+    {
+        var outcome = new FSharpScriptEngine(_logger).Run(scriptPath, errors);
+        if (outcome.CompileFailed)
+            return ExitCodes.Failure;
+        return outcome.Exception is null ? Environment.ExitCode : Failed(outcome.Exception, scriptPath, cancellation);
+    }
+
+    private int Failed(Exception exception, string scriptPath, CancellationToken cancellation)
+    {
+        var inner = ScriptErrorReporter.Unwrap(exception);
+        if (inner is OperationCanceledException && cancellation.IsCancellationRequested)
+        {
+            errors.WriteLine($"{scriptPath}: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        errors.WriteLine(ScriptErrorReporter.Format(inner, scriptPath));
+        _logger.LogDebug(inner, "Script failed");
+        return ExitCodes.Failure;
+    }
+
+    // Runs on the script's first use of Kv; blocking once there keeps Kv a plain property in both languages.
+    private KvnDbClient Connect(CancellationToken cancellation)
+    {
+        var clientOptions = new KvnDbClientOptions
+        {
+            Host = options.Host,
+            Port = options.Port,
+            Password = options.Password,
+            ConnectTimeout = options.ConnectTimeout,
+        };
+        _logger.LogDebug("Connecting to {Host}:{Port}", options.Host, options.Port);
+        return KvnDbClient.ConnectAsync(clientOptions, cancellation).GetAwaiter().GetResult();
+    }
+}

@@ -1,0 +1,113 @@
+using KvnDb.Protocol;
+using KvnDb.Router;
+
+namespace KvnDb.IntegrationTests;
+
+public sealed class LimitsTests
+{
+    [Fact]
+    public async Task Without_a_password_the_router_refuses_a_non_loopback_address_unless_insecure()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => RouterHost.StartAsync(new RouterOptions { Host = "0.0.0.0", Port = 0 }));
+        Assert.Contains("--insecure", error.Message);
+        await using var insecure = await RouterHost.StartAsync(new RouterOptions { Host = "0.0.0.0", Port = 0, Insecure = true });
+        await using var withPassword = await RouterHost.StartAsync(new RouterOptions { Host = "0.0.0.0", Port = 0, Password = "pw" });
+        Assert.True(insecure.Port > 0 && withPassword.Port > 0);
+    }
+
+    [Fact]
+    public async Task A_slowloris_connection_is_cut_at_the_handshake_timeout()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { HandshakeTimeout = TimeSpan.FromSeconds(1) });
+        using var slow = await RawConnection.ConnectAsync(cluster.Router.Port);
+        var hello = new System.Buffers.ArrayBufferWriter<byte>();
+        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, "", 0, Guid.Empty).Write(hello, 1);
+        var started = DateTime.UtcNow;
+        var cut = false;
+        foreach (var b in hello.WrittenMemory.ToArray())
+        {
+            try
+            {
+                await slow.SendAsync(new[] { b });
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                cut = true;
+                break;
+            }
+            await Task.Delay(300);
+            if (DateTime.UtcNow - started > TimeSpan.FromSeconds(3))
+                break;
+        }
+        Assert.True(cut || await slow.IsClosedByPeerAsync(), "the slow handshake should have been cut");
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8));
+        await using var client = await cluster.ConnectAsync();
+        Assert.True(await client.PingAsync() > TimeSpan.Zero);
+    }
+
+    [Fact]
+    public async Task A_client_that_never_reads_is_cut_at_its_output_limit_while_others_are_served()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions
+        {
+            OutputLimitBytes = 4 * 1024 * 1024,
+            MaxFrameSize = 2 * 1024 * 1024,
+        });
+        await using var good = await cluster.ConnectAsync();
+        await good.SetAsync("big", new string('x', 1024 * 1024));
+
+        using var greedy = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await greedy.SendHelloAsync();
+        await greedy.ReadFrameAsync();
+        // Ask for ~300 MiB of replies and never read them.
+        for (var i = 0; i < 300; i++)
+            await greedy.SendFrameAsync(Opcode.Get, (ulong)i + 10, "big"u8.ToArray());
+
+        for (var i = 0; i < 200; i++)
+        {
+            await good.SetAsync($"k{i}", $"{i}");
+            Assert.Equal($"{i}", await good.GetStringAsync($"k{i}"));
+        }
+        Assert.True(await greedy.IsClosedByPeerAsync());
+        Assert.Equal(1, int.Parse(InfoValue(await good.InfoAsync(), "clients")));
+    }
+
+    [Fact]
+    public async Task Requests_in_flight_per_client_are_bounded_by_back_pressure_and_all_complete()
+    {
+        const int limit = 8;
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { MaxInFlightPerClient = limit });
+        await using var client = await cluster.ConnectAsync();
+        await client.SetAsync("k", "v");
+
+        var maxPending = 0;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                maxPending = Math.Max(maxPending, cluster.Router.Cluster.PendingRequests);
+                await Task.Yield();
+            }
+        });
+        var reads = Enumerable.Range(0, 2000).Select(_ => client.GetStringAsync("k").AsTask()).ToArray();
+        var values = await Task.WhenAll(reads).WaitAsync(TestCluster.Timeout);
+        await stop.CancelAsync();
+        await sampler;
+        Assert.All(values, v => Assert.Equal("v", v));
+        Assert.InRange(maxPending, 1, limit);
+    }
+
+    [Fact]
+    public async Task An_idle_client_is_closed_after_the_idle_timeout()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+        using var idle = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await idle.SendHelloAsync();
+        await idle.ReadFrameAsync();
+        Assert.True(await idle.IsClosedByPeerAsync());
+    }
+
+    internal static string InfoValue(string info, string name) =>
+        info.Split('\n').First(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..];
+}
