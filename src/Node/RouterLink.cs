@@ -92,13 +92,14 @@ internal sealed partial class RouterLink : IAsyncDisposable
             var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
             if (status == FrameReadStatus.Complete)
             {
-                var body = frame.Slice(ProtocolLimits.HeaderSize);
+                // Copy what is needed before AdvanceTo: the frame's memory belongs to the pipe after it.
+                var body = frame.Slice(ProtocolLimits.HeaderSize).ToArray();
                 var message = Encoding.UTF8.GetString(body);
                 _input.AdvanceTo(buffer.Start);
                 switch (header.Status)
                 {
                     case StatusCode.Ok:
-                        if (HelloResponse.TryRead(body.IsSingleSegment ? body.FirstSpan : body.ToArray(), out var hello))
+                        if (HelloResponse.TryRead(body, out var hello))
                             ConnectionId = hello.ConnectionId;
                         return;
                     case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:

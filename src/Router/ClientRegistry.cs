@@ -3,10 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Router;
 
-/// <summary>The connected clients; closes those idle past <see cref="RouterOptions.IdleTimeout"/> (checked every second).</summary>
+/// <summary>The connected clients (native and RESP); closes those idle past <see cref="RouterOptions.IdleTimeout"/> (checked every second).</summary>
 internal sealed partial class ClientRegistry : IDisposable
 {
-    private readonly ConcurrentDictionary<long, ClientSession> _sessions = new();
+    private readonly ConcurrentDictionary<ITrackedClient, byte> _sessions = new();
     private readonly TimeSpan _idleTimeout;
     private readonly ILogger _logger;
     private readonly Timer? _sweeper;
@@ -21,17 +21,17 @@ internal sealed partial class ClientRegistry : IDisposable
 
     public int Count => _sessions.Count;
 
-    public void Add(ClientSession session) => _sessions[session.Id] = session;
+    public void Add(ITrackedClient session) => _sessions[session] = 0;
 
-    public void Remove(ClientSession session) => _sessions.TryRemove(session.Id, out _);
+    public void Remove(ITrackedClient session) => _sessions.TryRemove(session, out _);
 
     private void CloseIdle()
     {
         var now = Environment.TickCount64;
-        foreach (var session in _sessions.Values)
+        foreach (var session in _sessions.Keys)
         {
             // A client waiting for replies is not idle, however long they take.
-            if (session.InFlight == 0 && now - session.LastActivityMs > _idleTimeout.TotalMilliseconds)
+            if (!session.HasRequestsInFlight && now - session.LastActivityMs > _idleTimeout.TotalMilliseconds)
             {
                 LogIdle(session.Id, session.RemoteAddress, _idleTimeout.TotalSeconds);
                 session.Abort();

@@ -9,7 +9,7 @@ namespace KvnDb.Router;
 /// A client connection after its hello: handles every complete frame of each read (run to
 /// completion: validate, route, write to node channels), then flushes every touched channel once.
 /// </summary>
-internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster, Action abort) : IReplyTarget
+internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster, Action abort) : IReplyTarget, ITrackedClient
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -27,6 +27,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     public long LastActivityMs { get; private set; } = Environment.TickCount64;
 
     public int InFlight => Volatile.Read(ref _inFlight);
+
+    public bool HasRequestsInFlight => InFlight > 0;
 
     /// <summary>Closes the connection (idle timeout).</summary>
     public void Abort() => abort();

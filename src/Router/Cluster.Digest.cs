@@ -11,12 +11,8 @@ internal sealed partial class Cluster
 {
     public void SubmitDigest(IReplyTarget client, in FrameHeader header, HashSet<OutputChannel> touched)
     {
-        var request = _pending.Rent();
-        if (request is null)
-        {
-            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        if (RentOrRefuse(client, header) is not { } request)
             return;
-        }
         lock (request)
         {
             request.Begin(PendingKind.Digest, client, header);

@@ -9,12 +9,8 @@ internal sealed partial class Cluster
     public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Read();
-        var request = _pending.Rent();
-        if (request is null)
-        {
-            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        if (RentOrRefuse(client, header) is not { } request)
             return;
-        }
         lock (request)
         {
             request.Begin(PendingKind.Read, client, header);

@@ -18,14 +18,8 @@ internal sealed partial class Cluster
                     $"write body of {header.BodyLength} bytes is above the limit of {_options.MaxFrameSize - ClientSession.ForwardingHeadroom} bytes");
             return;
         }
-        var request = _pending.Rent();
-        if (request is null)
-        {
-            if ((header.Flags & FrameFlags.NoReply) == 0)
-                client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        if (RentOrRefuse(client, header) is not { } request)
             return;
-        }
-
         lock (request)
         {
             request.Begin(PendingKind.Write, client, header);
@@ -110,6 +104,18 @@ internal sealed partial class Cluster
             client.Status(request.Opcode, request.ClientRequestId, status);
         }
         touched.Add(client.Output);
+    }
+
+    /// <summary>A pending slot, or null after answering Busy (unless the request wants no reply).</summary>
+    private PendingRequest? RentOrRefuse(IReplyTarget client, in FrameHeader header)
+    {
+        var request = _pending.Rent();
+        // Only a NoReply write goes unanswered: a read or digest is answered whatever its flags (its
+        // session counts it in flight until then), so a refused one must hear Busy.
+        var silent = (header.Flags & FrameFlags.NoReply) != 0 && header.Opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet;
+        if (request is null && !silent)
+            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        return request;
     }
 
     private void Finish(PendingRequest request)

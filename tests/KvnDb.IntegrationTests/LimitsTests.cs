@@ -108,6 +108,15 @@ public sealed class LimitsTests
         Assert.True(await idle.IsClosedByPeerAsync());
     }
 
+    [Fact]
+    public async Task An_idle_resp_client_is_closed_after_the_idle_timeout_too()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { IdleTimeout = TimeSpan.FromSeconds(1), RespPort = 0 });
+        using var idle = await RawConnection.ConnectAsync(cluster.Router.RespPort!.Value);
+        await idle.SendAsync("PING\r\n"u8.ToArray());
+        Assert.True(await idle.IsClosedByPeerAsync());
+    }
+
     internal static string InfoValue(string info, string name) =>
         info.Split('\n').First(l => l.StartsWith(name + ": ", StringComparison.Ordinal))[(name.Length + 2)..];
 }

@@ -9,7 +9,7 @@ namespace KvnDb.Router.Resp;
 /// is a <see cref="RespSession"/> speaking RESP2, or RESP3 after <c>HELLO 3</c>, over the same cluster,
 /// routing, write concern (all) and password as native clients.
 /// </summary>
-internal sealed class RespConnectionHandler(Cluster cluster, ILogger<RespConnectionHandler> logger) : ConnectionHandler
+internal sealed class RespConnectionHandler(Cluster cluster, ClientRegistry clients, ILogger<RespConnectionHandler> logger) : ConnectionHandler
 {
     private readonly RespServerState _server = new(cluster);
 
@@ -25,11 +25,12 @@ internal sealed class RespConnectionHandler(Cluster cluster, ILogger<RespConnect
             RespLog.OutputLimit(logger, remote, cluster.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
         });
-        var session = new RespSession(id, remote, output, _server, logger)
+        var session = new RespSession(id, remote, output, _server, logger, () => connection.Abort(new ConnectionAbortedException("idle timeout")))
         {
             LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
         };
         RespLog.Connected(logger, id, remote);
+        clients.Add(session);
         try
         {
             await session.RunAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
@@ -40,6 +41,7 @@ internal sealed class RespConnectionHandler(Cluster cluster, ILogger<RespConnect
         }
         finally
         {
+            clients.Remove(session);
             _server.Disconnected();
             cluster.Stats.ClientDisconnected();
             RespLog.Disconnected(logger, id, remote);

@@ -10,7 +10,7 @@ namespace KvnDb.Router.Resp;
 /// then touched channels are flushed once. Node replies arrive on node-link threads in any order;
 /// each command owns a <see cref="ReplySlot"/> and replies leave in command order.
 /// </summary>
-internal sealed partial class RespSession : IReplyTarget
+internal sealed partial class RespSession : IReplyTarget, ITrackedClient
 {
     private const int InitialSlots = 16;
 
@@ -41,8 +41,9 @@ internal sealed partial class RespSession : IReplyTarget
     private bool _authenticated;
     private string? _name;
 
-    public RespSession(long id, string remoteAddress, OutputChannel output, RespServerState server, ILogger logger)
+    public RespSession(long id, string remoteAddress, OutputChannel output, RespServerState server, ILogger logger, Action abort)
     {
+        _abort = abort;
         Id = id;
         RemoteAddress = remoteAddress;
         Output = output;
@@ -56,7 +57,15 @@ internal sealed partial class RespSession : IReplyTarget
             _ring[i] = new ReplySlot();
     }
 
+    private readonly Action _abort;
+
     public long Id { get; }
+
+    public long LastActivityMs { get; private set; } = Environment.TickCount64;
+
+    public bool HasRequestsInFlight => InFlight > 0;
+
+    public void Abort() => _abort();
 
     public string RemoteAddress { get; }
 
@@ -69,6 +78,7 @@ internal sealed partial class RespSession : IReplyTarget
             while (true)
             {
                 var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+                LastActivityMs = Environment.TickCount64;
                 var buffer = result.Buffer;
                 var outcome = ProcessBatch(ref buffer);
                 FlushTouched();

@@ -14,6 +14,7 @@ namespace KvnDb.IntegrationTests.Fuzz;
 /// every answer it gets. The router must keep serving, answer or close every hostile connection,
 /// never leak a reply to another connection, and not allocate what the frames merely claim.
 /// </summary>
+[Collection(FuzzCollection.Name)]
 public sealed class RouterFuzzTests
 {
     /// <summary>
@@ -136,7 +137,7 @@ public sealed class RouterFuzzTests
     [Fact]
     public async Task In_flight_accounting_survives_a_long_fuzzed_pipeline()
     {
-        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { MaxInFlightPerClient = 16 });
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { MaxInFlightPerClient = 16, MaxPendingRequests = 8 });
         Opcode[] opcodes = [.. FrameGen.ClientOpcodes, Opcode.Hello, Opcode.SyncBegin, Opcode.SnapshotApply];
         var frames = Gen.Select(Gen.OneOf(opcodes), FrameGen.MutatedBody(FrameGen.ClientOpcodes, nodeView: false), Gen.Byte, Gen.UInt,
             (opcode, body, flags, id) => FrameGen.Encode(opcode, (FrameFlags)flags, id, body)).Array[2000];

@@ -7,11 +7,13 @@ using KvnDb.Router;
 namespace KvnDb.IntegrationTests.Fuzz;
 
 /// <summary>
-/// Regression tests for what fuzzing the size limits found: requests a client may legally send whose
-/// forwarded form or reply breaks the frame limit between router and nodes. With router and nodes on
-/// the same limit (as with the defaults), one client could knock every node off the router.
+/// Regression tests for what fuzzing the router found. Size limits: requests a client may legally send
+/// whose forwarded form or reply broke the frame limit between router and nodes (with router and nodes
+/// on the same limit, as with the defaults, one client could knock every node off the router). And
+/// in-flight accounting: a refused request that never released its slot.
 /// </summary>
-public sealed class FrameLimitRegressionTests
+[Collection(FuzzCollection.Name)]
+public sealed class RouterFuzzRegressionTests
 {
     private const int Limit = 64 * 1024;
 
@@ -139,6 +141,35 @@ public sealed class FrameLimitRegressionTests
         {
             foreach (var node in nodes)
                 await node.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// Found by the fuzzed pipeline: with the router's request table full, a read flagged NoReply was
+    /// refused silently, yet its session counted it in flight forever; after the per-client limit of such
+    /// reads the session stopped reading and the connection hung.
+    /// </summary>
+    [Fact]
+    public async Task Refused_NoReply_reads_release_their_in_flight_slots()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { MaxInFlightPerClient = 16, MaxPendingRequests = 1 });
+        using var raw = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await raw.SendHelloAsync();
+        Assert.Equal(StatusCode.Ok, (await raw.ReadFrameAsync())!.Value.Header.Status);
+
+        var writer = new System.Buffers.ArrayBufferWriter<byte>();
+        for (ulong id = 1; id <= 64; id++)
+            FrameWriter.WriteWithField(writer, Opcode.Get, FrameFlags.NoReply, StatusCode.Ok, id, "k"u8);
+        FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, 1000));
+        await raw.SendAsync(writer.WrittenMemory);
+
+        while (true)
+        {
+            var reply = await raw.ReadFrameAsync();
+            Assert.NotNull(reply);
+            if (reply!.Value.Header.Opcode == Opcode.Ping)
+                break;
+            Assert.True(reply.Value.Header.Status is StatusCode.Busy or StatusCode.NotFound, $"unexpected {reply.Value.Header.Status}");
         }
     }
 
