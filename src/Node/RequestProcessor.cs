@@ -10,10 +10,10 @@ namespace KvnDb.Node;
 /// Applies one request frame from the router to the engine and writes the reply. Writes arrive
 /// with the router's sequence in front of the client's body: <c>[u64 sequence][body]</c>.
 /// </summary>
-internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, ILogger logger)
+internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
 {
     private readonly SyncState _sync = new();
-    private readonly SnapshotSource _snapshots = new(engine);
+    private readonly SnapshotSource _snapshots = new(engine, maxFrameSize);
     private readonly ILogger _logger = logger;
     private NodeMetrics? _metrics;
 
@@ -105,15 +105,23 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         var found = ArrayPool<bool>.Shared.Rent((int)count);
         try
         {
-            var bodyLength = 4;
+            long bodyLength = 4;
             for (var i = 0; i < count; i++)
             {
                 reader.TryReadField(out var key);
                 found[i] = engine.TryGet(key, out values[i]);
                 bodyLength += FrameWriter.LengthPrefixSize + (found[i] ? values[i].Value.Length : 0);
             }
-            var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
-            new FrameHeader(bodyLength, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(span);
+            // Values that fit one by one may not fit together: a reply above the limit would make the
+            // router drop this node (and then the next one it retries on).
+            if (bodyLength > maxFrameSize)
+            {
+                FrameWriter.WriteError(output, Opcode.MultiGet, header.RequestId, StatusCode.FrameTooLarge,
+                    $"multi-get reply of {bodyLength} bytes would be above the frame limit of {maxFrameSize} bytes; ask for fewer keys");
+                return;
+            }
+            var span = output.GetSpan(ProtocolLimits.HeaderSize + (int)bodyLength);
+            new FrameHeader((int)bodyLength, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(span);
             BinaryPrimitives.WriteUInt32LittleEndian(span[ProtocolLimits.HeaderSize..], count);
             var offset = ProtocolLimits.HeaderSize + 4;
             for (var i = 0; i < count; i++)

@@ -34,7 +34,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _options = options;
         _engine = engine;
         _identity = identity;
-        _processor = new RequestProcessor(engine, identity, options.MaxKeySize, logger);
+        _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
         _logger = logger;
     }
 

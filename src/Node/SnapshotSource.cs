@@ -8,9 +8,9 @@ namespace KvnDb.Node;
 /// <summary>
 /// A donor's open snapshots, one per sync id. Each SnapshotRead returns the next chunk (at least one
 /// record, then up to the byte budget), so the router pulls at the pace of the joiner: a slow joiner
-/// never makes anyone buffer the whole store.
+/// never makes anyone buffer the whole store. A chunk never grows past the frame limit, whatever the budget.
 /// </summary>
-internal sealed class SnapshotSource(IStorageEngine engine)
+internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
 {
     private const int MaxOpenSnapshots = 16;
     private readonly Dictionary<ulong, Cursor> _open = [];
@@ -27,10 +27,15 @@ internal sealed class SnapshotSource(IStorageEngine engine)
 
         var records = new List<StoredRecord>();
         var bytes = 0;
-        while (bytes < maxBytes && cursor.TryNext(out var record))
+        while (bytes < maxBytes && cursor.TryPeek(out var record))
         {
+            var size = SyncMessages.RecordSize(record.Key.Length, record.Value.Length);
+            // The record waits for the next chunk rather than make this one too large for the router to read.
+            if (records.Count > 0 && (long)SyncMessages.ChunkHeaderSize + bytes + size > maxFrameSize)
+                break;
+            cursor.Take();
             records.Add(record);
-            bytes += SyncMessages.RecordSize(record.Key.Length, record.Value.Length);
+            bytes += size;
         }
         var done = cursor.IsDone;
         if (done)
@@ -58,18 +63,28 @@ internal sealed class SnapshotSource(IStorageEngine engine)
 
     private sealed class Cursor(IEnumerator<StoredRecord> records) : IDisposable
     {
+        private StoredRecord _next;
+        private bool _hasNext;
+
         public bool IsDone { get; private set; }
 
-        public bool TryNext(out StoredRecord record)
+        /// <summary>The next record without taking it; false (and done) at the end.</summary>
+        public bool TryPeek(out StoredRecord record)
         {
-            if (!IsDone && records.MoveNext())
+            if (!_hasNext && !IsDone)
             {
-                record = records.Current;
-                return true;
+                _hasNext = records.MoveNext();
+                _next = _hasNext ? records.Current : default;
+                IsDone = !_hasNext;
             }
-            IsDone = true;
-            record = default;
-            return false;
+            record = _next;
+            return _hasNext;
+        }
+
+        public void Take()
+        {
+            _hasNext = false;
+            _next = default;
         }
 
         public void Dispose() => records.Dispose();

@@ -11,6 +11,14 @@ namespace KvnDb.Router;
 /// </summary>
 internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster, Action abort) : IReplyTarget, ITrackedClient
 {
+    /// <summary>
+    /// Room a client body must leave under the frame limit: nodes receive a write with the router's
+    /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (13-byte chunk
+    /// header, 8-byte sequence). Without it, one write at the limit disconnects every node.
+    /// </summary>
+    public const int ForwardingHeadroom = SyncMessages.ChunkHeaderSize + 8;
+
+    private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
     private readonly int _maxInFlight = cluster.Options.MaxInFlightPerClient;
     private int _inFlight;
     private TaskCompletionSource? _capacity;
@@ -94,13 +102,13 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                         throttled = true; // back-pressure: leave the rest in the socket until replies drain
                         break;
                     }
-                    var status = FrameReader.TryRead(ref buffer, cluster.Options.MaxFrameSize, out var header, out var frame);
+                    var status = FrameReader.TryRead(ref buffer, _maxBodySize, out var header, out var frame);
                     if (status == FrameReadStatus.NeedMoreData)
                         break;
                     if (status == FrameReadStatus.TooLarge)
                     {
                         Output.WriteError(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
-                            $"frame body of {(uint)header.BodyLength} bytes is above the limit of {cluster.Options.MaxFrameSize} bytes; closing");
+                            $"frame body of {(uint)header.BodyLength} bytes is above the limit of {_maxBodySize} bytes; closing");
                         keepOpen = false;
                         break;
                     }

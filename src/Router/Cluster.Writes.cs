@@ -10,6 +10,14 @@ internal sealed partial class Cluster
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         Stats.Write();
+        // Every front door (native, RESP) must leave room for the sequence and snapshot framing, or the nodes drop.
+        if (header.BodyLength > _options.MaxFrameSize - ClientSession.ForwardingHeadroom)
+        {
+            if ((header.Flags & FrameFlags.NoReply) == 0)
+                client.Error(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
+                    $"write body of {header.BodyLength} bytes is above the limit of {_options.MaxFrameSize - ClientSession.ForwardingHeadroom} bytes");
+            return;
+        }
         if (RentOrRefuse(client, header) is not { } request)
             return;
         lock (request)
@@ -102,7 +110,10 @@ internal sealed partial class Cluster
     private PendingRequest? RentOrRefuse(IReplyTarget client, in FrameHeader header)
     {
         var request = _pending.Rent();
-        if (request is null && (header.Flags & FrameFlags.NoReply) == 0)
+        // Only a NoReply write goes unanswered: a read or digest is answered whatever its flags (its
+        // session counts it in flight until then), so a refused one must hear Busy.
+        var silent = (header.Flags & FrameFlags.NoReply) != 0 && header.Opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet;
+        if (request is null && !silent)
             client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
         return request;
     }

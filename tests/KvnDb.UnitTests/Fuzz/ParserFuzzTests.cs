@@ -1,0 +1,220 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using CsCheck;
+using KvnDb.Fuzzing;
+using KvnDb.Protocol;
+
+namespace KvnDb.UnitTests.Fuzz;
+
+/// <summary>
+/// Property-based fuzzing of the protocol parsers with random and mutated frames: each parser must
+/// agree with a plain reference reading of the bytes, never throw, and allocate nothing a peer merely claims.
+/// </summary>
+public sealed class ParserFuzzTests
+{
+    private const int MaxBody = 1 << 20;
+    private const int MaxKey = 16;
+
+    [Fact]
+    public Task FrameReader_reads_exactly_the_frames_the_bytes_hold() => FuzzRun.WithinTimeoutAsync(() =>
+        Check.Sample(FrameGen.Input(FrameGen.NodeOpcodes, nodeView: true), CheckFrameReader, iter: FuzzRun.Iter(20_000)));
+
+    [Fact]
+    public Task BodyValidator_agrees_with_a_reference_reading_for_every_opcode() => FuzzRun.WithinTimeoutAsync(() =>
+        Check.Sample(FrameGen.AnyBody, CheckBodyValidator, iter: FuzzRun.Iter(5_000)));
+
+    [Fact]
+    public Task HelloRequest_accepts_only_well_formed_hellos() => FuzzRun.WithinTimeoutAsync(() =>
+        Check.Sample(HelloBodies, CheckHello, iter: FuzzRun.Iter(20_000)));
+
+    [Fact]
+    public Task SyncBegin_accepts_only_its_exact_shape() => FuzzRun.WithinTimeoutAsync(() =>
+        Check.Sample(FrameGen.AnyBody, CheckSyncBegin, iter: FuzzRun.Iter(20_000)));
+
+    [Fact]
+    public Task Digests_never_allocate_for_a_claimed_count() => FuzzRun.WithinTimeoutAsync(() =>
+        Check.Sample(FrameGen.AnyBody, CheckDigests, iter: FuzzRun.Iter(20_000)));
+
+    private static readonly Gen<byte[]> HelloBodies = Gen.Frequency(
+        (4, FrameGen.MutatedBody([Opcode.Hello], nodeView: false)),
+        (1, FrameGen.AnyBody));
+
+    /// <summary>Walks the input frame by frame, checking each result against the raw header bytes.</summary>
+    internal static void CheckFrameReader(FuzzInput input)
+    {
+        var buffer = input.ToSequence();
+        var offset = 0;
+        while (true)
+        {
+            var remaining = buffer.Length;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var status = FrameReader.TryRead(ref buffer, MaxBody, out var header, out var frame);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
+
+            if (remaining < ProtocolLimits.HeaderSize)
+            {
+                Assert.Equal(FrameReadStatus.NeedMoreData, status);
+                Assert.Equal(remaining, buffer.Length);
+                return;
+            }
+            var claimed = BinaryPrimitives.ReadUInt32LittleEndian(input.Bytes.AsSpan(offset));
+            Assert.Equal((Opcode)input.Bytes[offset + 4], header.Opcode);
+            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(input.Bytes.AsSpan(offset + 8)), header.RequestId);
+            if (claimed > MaxBody)
+            {
+                Assert.Equal(FrameReadStatus.TooLarge, status);
+                Assert.Equal(remaining, buffer.Length);
+                return;
+            }
+            if (ProtocolLimits.HeaderSize + claimed > remaining)
+            {
+                Assert.Equal(FrameReadStatus.NeedMoreData, status);
+                Assert.Equal(remaining, buffer.Length);
+                return;
+            }
+            Assert.Equal(FrameReadStatus.Complete, status);
+            Assert.Equal((int)claimed, header.BodyLength);
+            Assert.Equal(ProtocolLimits.HeaderSize + claimed, frame.Length);
+            Assert.Equal(remaining - frame.Length, buffer.Length);
+            Assert.True(frame.ToArray().AsSpan().SequenceEqual(input.Bytes.AsSpan(offset, (int)frame.Length)));
+            offset += (int)frame.Length;
+        }
+    }
+
+    internal static void CheckBodyValidator(byte[] body)
+    {
+        for (var value = 0; value <= byte.MaxValue; value++)
+        {
+            var opcode = (Opcode)value;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var status = BodyValidator.Validate(opcode, body, MaxKey);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.Equal(0, allocated);
+            Assert.True(ReferenceStatus(opcode, body, MaxKey) == status,
+                $"{opcode}: validator said {status}, reference reading says {ReferenceStatus(opcode, body, MaxKey)}");
+        }
+    }
+
+    internal static void CheckHello(byte[] body)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ok = HelloRequest.TryRead(body, out var version, out var role, out var password, out var lastSequence, out var history);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+
+        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 bytes history], nothing after.
+        var wellFormed = body.Length >= 7
+            && BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) is var n && n >= 0
+            && body.Length == 7L + n + 8 + 16
+            && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node;
+        Assert.Equal(wellFormed, ok);
+        if (!ok)
+            return;
+        Assert.Equal(BinaryPrimitives.ReadUInt16LittleEndian(body), version);
+        Assert.Equal((ConnectionRole)body[2], role);
+        Assert.True(password.SequenceEqual(body.AsSpan(7, password.Length)));
+        Assert.Equal(body.Length - 7 - 24, password.Length);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(7 + password.Length)), lastSequence);
+        Assert.Equal(new Guid(body.AsSpan(body.Length - 16)), history);
+    }
+
+    internal static void CheckSyncBegin(byte[] body)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var ok = SyncMessages.TryReadSyncBegin(body, out var mode, out var history, out var syncId);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(body.Length == SyncMessages.SyncBeginSize && body[0] <= (byte)SyncMode.Full, ok);
+        if (!ok)
+            return;
+        Assert.Equal((SyncMode)body[0], mode);
+        Assert.Equal(new Guid(body.AsSpan(1, 16)), history);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(17)), syncId);
+    }
+
+    internal static void CheckDigests(byte[] body)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var nodeOk = NodeDigest.TryRead(body, out var digest);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(body.Length >= NodeDigest.Size, nodeOk);
+        if (nodeOk)
+            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(16)), digest.ContentHash);
+
+        before = GC.GetAllocatedBytesForCurrentThread();
+        var clusterOk = ClusterDigest.TryRead(body, out var entries);
+        allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // One 32-byte entry per 29 input bytes, plus the array header.
+        Allocations.AssertBounded(allocated, body.Length, perInputByte: 2, constant: 64, "ClusterDigest.TryRead");
+        var claimed = body.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(body) : uint.MaxValue;
+        Assert.Equal(body.Length >= 4 && claimed <= (body.Length - 4) / ClusterDigest.EntrySize, clusterOk);
+        if (!clusterOk)
+            return;
+        Assert.Equal((int)claimed, entries.Length);
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var line = body.AsSpan(4 + i * ClusterDigest.EntrySize);
+            Assert.Equal(BinaryPrimitives.ReadInt32LittleEndian(line), entries[i].NodeId);
+            Assert.Equal((NodeState)line[4], entries[i].State);
+            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(line[(5 + 16)..]), entries[i].Digest.ContentHash);
+        }
+    }
+
+    /// <summary>
+    /// The request body grammar of docs/protocol.md read the plain way (long arithmetic, one field at a
+    /// time), to check the validator against: structure errors win over key sizes.
+    /// </summary>
+    internal static StatusCode ReferenceStatus(Opcode opcode, byte[] body, int maxKey)
+    {
+        long position = 0;
+        var keyTooLarge = false;
+
+        bool Field(bool isKey)
+        {
+            if (position + 4 > body.Length)
+                return false;
+            long length = BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan((int)position));
+            if (length < 0 || position + 4 + length > body.Length)
+                return false;
+            position += 4 + length;
+            keyTooLarge |= isKey && length > maxKey;
+            return true;
+        }
+
+        StatusCode End() => position != body.Length ? StatusCode.ProtocolError : keyTooLarge ? StatusCode.KeyTooLarge : StatusCode.Ok;
+
+        StatusCode Entries(bool withValues)
+        {
+            if (body.Length < 4)
+                return StatusCode.ProtocolError;
+            var count = BinaryPrimitives.ReadUInt32LittleEndian(body);
+            position = 4;
+            if (count == 0)
+                return StatusCode.ProtocolError;
+            for (long i = 0; i < count; i++)
+            {
+                if (!Field(isKey: true) || (withValues && !Field(isKey: false)))
+                    return StatusCode.ProtocolError;
+            }
+            return End();
+        }
+
+        switch (opcode)
+        {
+            case Opcode.Ping or Opcode.Info:
+                return body.Length == 0 ? StatusCode.Ok : StatusCode.ProtocolError;
+            case Opcode.Get or Opcode.Exists or Opcode.Delete or Opcode.ListKeys:
+                return Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            case Opcode.Set:
+                return Field(isKey: true) && Field(isKey: false) ? End() : StatusCode.ProtocolError;
+            case Opcode.MultiGet:
+                return Entries(withValues: false);
+            case Opcode.MultiSet:
+                return Entries(withValues: true);
+            default:
+                return StatusCode.UnknownOpcode;
+        }
+    }
+}
