@@ -6,7 +6,7 @@ using System.Text;
 namespace KvnDb.Router;
 
 /// <summary>
-/// Renders every <c>KvnDb.*</c> instrument of this process in the Prometheus text format
+/// Renders this router's instruments and the process's node instruments in the Prometheus text format
 /// (<c>--metrics-port</c>, path <c>/metrics</c>). Observable instruments are read at scrape time;
 /// histograms are kept as cumulative buckets.
 /// </summary>
@@ -16,11 +16,11 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Name, string Tags), Series> _series = new();
 
-    public PrometheusExporter()
+    public PrometheusExporter(RouterMetrics routerMetrics)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name.StartsWith("KvnDb.", StringComparison.Ordinal))
+            if (ReferenceEquals(instrument.Meter, routerMetrics.Meter) || instrument.Meter.Name == "KvnDb.Node")
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, value, tags, _) => Record(i, value, tags));

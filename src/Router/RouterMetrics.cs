@@ -15,6 +15,9 @@ internal sealed class RouterMetrics : IDisposable
     public const string MeterName = "KvnDb.Router";
 
     private readonly Meter _meter = new(MeterName, typeof(RouterMetrics).Assembly.GetName().Version?.ToString(3));
+
+    /// <summary>This router's meter (a process may host several routers, as tests do).</summary>
+    public Meter Meter => _meter;
     private readonly Histogram<double> _latency;
 
     public RouterMetrics(Cluster cluster, ClientRegistry clients)
