@@ -52,7 +52,8 @@ public sealed class RouterLoadTests : IAsyncLifetime
             Assert.Equal(0, result.Errors);
             Assert.True(result.RequestsPerSecond > 0);
             Assert.InRange(result.MinMs, 0, result.P50Ms);
-            Assert.InRange(result.P99Ms, result.P50Ms, result.MaxMs + 0.001);
+            // Percentiles come from HdrHistogram buckets (3 significant digits), so p99 may sit a hair above the exact max.
+            Assert.InRange(result.P99Ms, result.P50Ms, result.MaxMs * 1.002 + 0.001);
         }
         // Warm-up batches (2 per connection and test) come on top of the 1000 measured requests.
         var warmup = 2 * options.Clients * options.Pipeline;
