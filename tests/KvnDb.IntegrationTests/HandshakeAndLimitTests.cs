@@ -11,7 +11,7 @@ public sealed class HandshakeAndLimitTests
     [Fact]
     public async Task Wrong_password_is_refused_clearly_and_delays_only_that_connection()
     {
-        var delay = TimeSpan.FromSeconds(2);
+        var delay = TimeSpan.FromSeconds(3);
         await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { Password = "secret", AuthFailureDelay = delay });
         await using var good = await cluster.ConnectAsync();
 
