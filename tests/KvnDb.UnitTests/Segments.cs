@@ -5,8 +5,10 @@ namespace KvnDb.UnitTests;
 /// <summary>Builds multi-segment sequences, the shape a pipe hands over when a frame straddles buffers.</summary>
 internal static class Segments
 {
-    public static ReadOnlySequence<byte> Create(params byte[][] parts)
+    public static ReadOnlySequence<byte> Create(params ReadOnlyMemory<byte>[] parts)
     {
+        if (parts.Length == 1)
+            return new ReadOnlySequence<byte>(parts[0]);
         var first = new Segment(parts[0], 0);
         var last = first;
         foreach (var part in parts.Skip(1))

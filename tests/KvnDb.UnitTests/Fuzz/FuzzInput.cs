@@ -27,34 +27,8 @@ internal sealed record FuzzInput(byte[] Bytes, int[] Splits)
     }
 
     /// <summary>The bytes as a (possibly multi-segment) sequence, the shape a pipe hands over.</summary>
-    public ReadOnlySequence<byte> ToSequence()
-    {
-        var pieces = Pieces();
-        if (pieces.Count == 1)
-            return new ReadOnlySequence<byte>(pieces[0]);
-        var first = new Segment(pieces[0], 0);
-        var last = first;
-        foreach (var piece in pieces.Skip(1))
-            last = last.Append(piece);
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
+    public ReadOnlySequence<byte> ToSequence() => KvnDb.UnitTests.Segments.Create([.. Pieces()]);
 
     public override string ToString() =>
         $"FuzzInput.FromHex(\"{Convert.ToHexString(Bytes)}\"{string.Concat(Splits.Select(s => $", {s}"))})";
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
-    }
 }
