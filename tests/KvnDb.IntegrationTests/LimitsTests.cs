@@ -95,7 +95,8 @@ public sealed class LimitsTests
         await stop.CancelAsync();
         await sampler;
         Assert.All(values, v => Assert.Equal("v", v));
-        Assert.InRange(maxPending, 1, limit);
+        // A slot is freed just after its reply is written, so each node link may hold one slot more for a moment.
+        Assert.InRange(maxPending, 1, limit + cluster.Nodes.Count);
     }
 
     [Fact]
