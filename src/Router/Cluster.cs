@@ -1,62 +1,210 @@
+using System.Buffers;
+using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Router.Membership;
+using KvnDb.Router.Sync;
 using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Router;
 
 /// <summary>
-/// The router's view of its nodes and of every request in flight. Writes are sequenced and queued
-/// to every node under one lock, so each node's FIFO link receives them in the same order.
-/// Membership changes take the same lock, so a write either reaches a node or never counts on it.
+/// The router core the front doors (native sessions, RESP) talk to: a small facade over its
+/// collaborators, each with its own state — the <see cref="WriteSequencer"/> and its replication
+/// log, the <see cref="ReadRouter"/>, the <see cref="ClusterMembership"/> (in-sync set, joins,
+/// adoption), the <see cref="SyncCoordinator"/>, the <see cref="DigestCoordinator"/> and the
+/// <see cref="NodeHealthMonitor"/>. Lock order (docs/architecture.md): membership gate, then a
+/// pending request's lock, then the sequencer lock, then the node table's lock, then a node
+/// sender's or client output's lock; the sync coordinator's lock is never held while calling out.
 /// </summary>
-internal sealed partial class Cluster
+internal sealed partial class Cluster : IAsyncDisposable
 {
-    /// <summary>Nodes are tracked in a 64-bit mask per write.</summary>
-    public const int MaxNodes = 64;
-
-    private readonly Lock _writeOrder = new();
-    private readonly NodeLink?[] _nodeSlots = new NodeLink?[MaxNodes];
-    private readonly PendingTable _pending;
-    private readonly RouterOptions _options;
     private readonly ILogger _logger;
-    private readonly WriteBacklog _backlog;
-    private readonly ClusterHistory _history = new();
-    private NodeLink[] _writeTargets = [];
-    private NodeLink[] _readTargets = [];
-    private ulong _sequence;
-    private int _roundRobin;
 
-    public Cluster(RouterOptions options, ILogger<Cluster> logger)
+    public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
-        _options = options;
-        _logger = logger;
-        _pending = new PendingTable(options.MaxPendingRequests);
-        _backlog = new WriteBacklog(options.BacklogBytes);
+        Options = options;
+        _logger = loggerFactory.CreateLogger<Cluster>();
+        Pending = new PendingTable(options.MaxPendingRequests);
+        Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
+        Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
+        Syncs = new SyncCoordinator(options, Stats, Nodes, loggerFactory.CreateLogger<SyncCoordinator>());
+        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, Settle, loggerFactory.CreateLogger<ClusterMembership>());
+        Digests = new DigestCoordinator(Pending, Nodes, Sequencer, Membership.MissingMembers);
+        Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
     }
+
+    public RouterOptions Options { get; }
 
     public RouterStats Stats { get; } = new();
 
+    public NodeTable Nodes { get; } = new();
+
+    public PendingTable Pending { get; }
+
+    public WriteSequencer Sequencer { get; }
+
+    public ReadRouter Reads { get; }
+
+    public SyncCoordinator Syncs { get; }
+
+    public ClusterMembership Membership { get; }
+
+    public DigestCoordinator Digests { get; }
+
+    public NodeHealthMonitor Health { get; }
+
     /// <summary>Set once the metrics exist (they observe the cluster, so they are built after it).</summary>
-    public RouterMetrics? Metrics { get; set; }
-
-    public RouterOptions Options => _options;
-
-    public ulong Sequence => Volatile.Read(ref _sequence);
-
-    public Guid HistoryId => _history.Current;
-
-    public int PendingRequests => _pending.InUse;
-
-    public (ulong Oldest, ulong Newest, long Bytes) Backlog
+    public RouterMetrics? Metrics
     {
-        get
+        get => Pending.Metrics;
+        set => Pending.Metrics = value;
+    }
+
+    public ulong Sequence => Sequencer.Sequence;
+
+    public Guid HistoryId => Membership.Metadata.History;
+
+    public int PendingRequests => Pending.InUse;
+
+    public int ServingNodeCount => Nodes.Serving.Length;
+
+    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush) =>
+        Sequencer.SubmitWrite(client, header, frame, flush);
+
+    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush) =>
+        Reads.SubmitRead(client, header, frame, flush);
+
+    public void SubmitDigest(IReplyTarget client, in FrameHeader header, FlushSet flush) =>
+        Digests.SubmitDigest(client, header, flush);
+
+    public Task<bool> JoinAsync(NodeLink node, PipeWriter output, ulong helloRequestId, CancellationToken cancellationToken) =>
+        Membership.JoinAsync(node, output, helloRequestId, cancellationToken);
+
+    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, "its link closed");
+
+    /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
+    public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        var request = Pending.Find(header.RequestId);
+        if (request is null)
+            return;
+        lock (request)
         {
-            lock (_writeOrder)
-                return (_backlog.OldestSequence, _backlog.NewestSequence, _backlog.Bytes);
+            if (request.Id != header.RequestId)
+                return;
+            switch (request.Kind)
+            {
+                case PendingKind.Read:
+                    Reads.OnReadReply(request, node, header, frame, flush);
+                    break;
+                case PendingKind.Write:
+                    Sequencer.OnWriteReply(request, node, header, frame, flush);
+                    break;
+                default:
+                    Digests.OnDigestReply(request, node, header, frame, flush);
+                    break;
+            }
         }
     }
 
-    /// <summary>Every connected node (serving or syncing).</summary>
-    public IReadOnlyList<NodeLink> Nodes => Volatile.Read(ref _writeTargets);
+    /// <summary>Replies to the router's own frames on a node link (sync control).</summary>
+    public void OnControlReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
+            _ = AdmitAsync(node);
+        else
+            Syncs.OnReply(node, header, frame, flush);
+    }
 
-    public int ServingNodeCount => Volatile.Read(ref _readTargets).Length;
+    private async Task AdmitAsync(NodeLink node)
+    {
+        try
+        {
+            await Membership.AdmitAsync(node).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The in-sync set could not be made durable: the node must not count as in sync.
+            LogAdmitFailed(node.Id, ex);
+            node.Abort("its admission to the in-sync set could not be made durable");
+        }
+    }
+
+    /// <summary>A node left: every write and digest stops waiting for it, its reads go to another node.</summary>
+    private void Settle(NodeLink node)
+    {
+        var flush = new FlushSet(Nodes);
+        foreach (var request in Pending.Slots)
+        {
+            lock (request)
+            {
+                if (request.Id == 0)
+                    continue;
+                if (request.Kind == PendingKind.Write)
+                    Sequencer.StopAwaiting(request, node.Bit, flush);
+                else if (request.Kind == PendingKind.Digest)
+                    Digests.StopAwaiting(request, node.Bit, flush);
+                else if (request.ReadNode == node)
+                    Reads.Retry(request, flush);
+            }
+        }
+        flush.FlushAll();
+    }
+
+    /// <summary>The node turned suspect: its reads in flight go to another node.</summary>
+    public void RetryReadsOf(NodeLink node)
+    {
+        var flush = new FlushSet(Nodes);
+        foreach (var request in Pending.Slots)
+        {
+            lock (request)
+            {
+                if (request.Id != 0 && request.Kind == PendingKind.Read && request.ReadNode == node)
+                    Reads.Retry(request, flush);
+            }
+        }
+        flush.FlushAll();
+    }
+
+    /// <summary>Answers Unavailable to every write still unanswered after <paramref name="timeout"/>.</summary>
+    public void TimeOutWrites(TimeSpan timeout)
+    {
+        var flush = new FlushSet(Nodes);
+        foreach (var request in Pending.Slots)
+        {
+            lock (request)
+            {
+                if (request.Id == 0 || request.Kind != PendingKind.Write || request.ClientAnswered
+                    || System.Diagnostics.Stopwatch.GetElapsedTime(request.StartedAt) < timeout)
+                    continue;
+                Sequencer.TimeOut(request, $"not acknowledged by every in-sync node within {timeout.TotalSeconds:0.#} s " +
+                    $"(waiting for {Waiting(request.AwaitedNodes)}); it may or may not have been applied", flush);
+            }
+        }
+        flush.FlushAll();
+    }
+
+    /// <summary>Age of the oldest write that waits for this node, or zero.</summary>
+    public TimeSpan OldestUnacknowledged(NodeLink node)
+    {
+        var oldest = TimeSpan.Zero;
+        foreach (var request in Pending.Slots)
+        {
+            if (request.Id != 0 && request.Kind == PendingKind.Write && (request.AwaitedNodes & node.Bit) != 0)
+            {
+                var age = System.Diagnostics.Stopwatch.GetElapsedTime(request.StartedAt);
+                if (age > oldest)
+                    oldest = age;
+            }
+        }
+        return oldest;
+    }
+
+    private string Waiting(ulong bits) =>
+        string.Join(", ", Nodes.Connected.Where(n => (bits & n.Bit) != 0).Select(n => $"node {n.Id}"));
+
+    public async ValueTask DisposeAsync() => await Health.DisposeAsync().ConfigureAwait(false);
+
+    [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
+    private partial void LogAdmitFailed(int nodeId, Exception exception);
 }

@@ -1,53 +1,96 @@
 using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Router.Replication;
 
 namespace KvnDb.Router;
 
-/// <summary>A database node connected to the router: its outbound channel, its state, and the loop reading its replies.</summary>
-internal sealed class NodeLink(int id, string remoteAddress, Guid helloHistory, ulong helloSequence, OutputChannel output)
+/// <summary>
+/// A database node connected to the router: who it is (its stable id and what its hello claimed),
+/// where it stands (state, in-sync membership, acknowledged position, health), its sender, and the
+/// loop reading its replies.
+/// </summary>
+internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, HelloClaims hello, Action<string> abort)
 {
     private int _outstanding;
+    private long _lastHeardMs = Environment.TickCount64;
+    private ulong _acked;
+    private int _pingOutstanding;
+    private volatile NodeState _state = NodeState.Syncing;
 
-    public int Id { get; } = id;
+    /// <summary>The node's display number (stable for its id while the router's metadata lasts).</summary>
+    public int Id { get; } = number;
+
+    public Guid NodeId { get; } = nodeId;
 
     public string RemoteAddress { get; } = remoteAddress;
 
-    /// <summary>Last sequence the node reported in its hello.</summary>
-    public ulong HelloSequence { get; } = helloSequence;
-
-    /// <summary>History the node's data belonged to at hello.</summary>
-    public Guid HelloHistory { get; } = helloHistory;
+    /// <summary>What the node said it holds at hello: checked against the durable metadata, never trusted alone.</summary>
+    public HelloClaims Hello { get; } = hello;
 
     /// <summary>Position in write masks, assigned when the node joins.</summary>
     public int Slot { get; set; } = -1;
 
+    public ulong Bit => 1UL << Slot;
+
+    public NodeState State
+    {
+        get => _state;
+        set => _state = value;
+    }
+
     public SyncMode JoinMode { get; set; }
 
-    /// <summary>Backlog writes sent to the node when it joined (replay mode).</summary>
-    public int ReplayedWrites { get; set; }
+    /// <summary>Log writes the node was behind when it joined by replay.</summary>
+    public ulong ReplayedWrites { get; set; }
 
-    public NodeState State { get; set; } = NodeState.Syncing;
+    /// <summary>A member of the durable in-sync set.</summary>
+    public bool IsMember { get; set; }
 
-    public OutputChannel Output { get; } = output;
+    /// <summary>Its join completed (SyncEnd acknowledged); it serves reads unless suspect.</summary>
+    public bool IsAdmitted { get; set; }
+
+    /// <summary>Set once, when the node joins: the only writer of its link.</summary>
+    public NodeSender Sender { get; set; } = null!;
 
     public int Outstanding => Volatile.Read(ref _outstanding);
 
+    /// <summary>The last sequence the node acknowledged (its replies to writes come in log order).</summary>
+    public ulong AckedSequence => Volatile.Read(ref _acked);
+
     public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Milliseconds since anything arrived from the node.</summary>
+    public long SilentMs => Environment.TickCount64 - Volatile.Read(ref _lastHeardMs);
 
     public void AddOutstanding() => Interlocked.Increment(ref _outstanding);
 
     public void RemoveOutstanding() => Interlocked.Decrement(ref _outstanding);
 
-    /// <summary>Reads replies until the node goes away; every complete reply of a read is routed, then touched clients flush once.</summary>
+    /// <summary>Starts the acknowledged position where the node's cursor starts.</summary>
+    public void StartAckedAt(ulong sequence) => Volatile.Write(ref _acked, sequence);
+
+    /// <summary>True when a ping was sent and no answer came yet; sets the flag.</summary>
+    public bool TryStartPing() => Interlocked.Exchange(ref _pingOutstanding, 1) == 0;
+
+    private int _evicting;
+
+    /// <summary>True the first time only: the health monitor evicts a node once.</summary>
+    public bool TryStartEviction() => Interlocked.Exchange(ref _evicting, 1) == 0;
+
+    /// <summary>Closes the connection (eviction, replacement by a newer link of the same node).</summary>
+    public void Abort(string reason) => abort(reason);
+
+    /// <summary>Reads replies until the node goes away; each batch's touched peers flush once.</summary>
     public async Task RunAsync(PipeReader input, Cluster cluster, CancellationToken cancellationToken)
     {
-        var touched = new HashSet<OutputChannel>();
+        var flush = new FlushSet(cluster.Nodes);
         try
         {
             while (true)
             {
                 var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                Volatile.Write(ref _lastHeardMs, Environment.TickCount64);
                 while (true)
                 {
                     var status = FrameReader.TryRead(ref buffer, cluster.Options.MaxFrameSize, out var header, out var frame);
@@ -55,29 +98,43 @@ internal sealed class NodeLink(int id, string remoteAddress, Guid helloHistory, 
                         break;
                     if (status == FrameReadStatus.TooLarge)
                         return; // a node breaking the protocol is treated as dead
-                    cluster.OnNodeReply(this, header, frame, touched);
+                    OnReply(cluster, header, frame, flush);
                 }
-                FlushAll(touched);
+                flush.FlushAll();
                 input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
                     return;
             }
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
-            // The link is gone; RemoveNode below settles what it owed.
+            // The link is gone; the membership settles what it owed.
         }
         finally
         {
-            cluster.RemoveNode(this, touched);
-            FlushAll(touched);
+            Sender?.Close();
+            await cluster.OnNodeLinkClosedAsync(this).ConfigureAwait(false);
         }
     }
 
-    internal static void FlushAll(HashSet<OutputChannel> touched)
+    private void OnReply(Cluster cluster, in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        foreach (var channel in touched)
-            channel.Flush();
-        touched.Clear();
+        if ((header.RequestId & SyncMessages.ControlIdBit) != 0)
+        {
+            if (header.Opcode == Opcode.Ping)
+                Volatile.Write(ref _pingOutstanding, 0);
+            else
+                cluster.OnControlReply(this, header, frame, flush);
+            return;
+        }
+        if (header.Opcode.IsSequencedWrite())
+        {
+            // Every log frame is answered, in order: the n-th write reply acknowledges the n-th write sent.
+            Volatile.Write(ref _acked, _acked + 1);
+        }
+        cluster.OnNodeReply(this, header, frame, flush);
     }
 }
+
+/// <summary>A node's hello: what it says it holds.</summary>
+internal readonly record struct HelloClaims(Guid History, ulong Sequence, NodeHelloFlags Flags);

@@ -10,6 +10,7 @@ namespace KvnDb.Router;
 /// </summary>
 internal sealed class PendingRequest(int index)
 {
+    private const uint GenerationMask = (1u << 30) - 1;
     private uint _generation;
 
     public int Index { get; } = index;
@@ -66,8 +67,10 @@ internal sealed class PendingRequest(int index)
     public void Begin(PendingKind kind, IReplyTarget? client, in FrameHeader header)
     {
         StartedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        _generation++;
-        Id = ((ulong)_generation << 32) | (uint)Index;
+        // 30 bits of generation: ids never carry the control bit of node-link traffic, and never 0.
+        if ((++_generation & GenerationMask) == 0)
+            _generation++;
+        Id = ((ulong)(_generation & GenerationMask) << 32) | (uint)Index;
         Kind = kind;
         Client = client;
         ClientRequestId = header.RequestId;

@@ -1,3 +1,5 @@
+using KvnDb.Protocol;
+
 namespace KvnDb.Router;
 
 /// <summary>
@@ -12,6 +14,29 @@ internal sealed class PendingTable(int capacity)
     private int _freeCount;
 
     public int InUse { get; private set; }
+
+    /// <summary>Set once the metrics exist (they observe the cluster, so they are built after it).</summary>
+    public RouterMetrics? Metrics { get; set; }
+
+    /// <summary>A slot, or null after answering Busy (unless the request wants no reply).</summary>
+    public PendingRequest? RentOrRefuse(IReplyTarget client, in FrameHeader header)
+    {
+        var request = Rent();
+        // Only a NoReply write goes unanswered: a read or digest is answered whatever its flags (its
+        // session counts it in flight until then), so a refused one must hear Busy.
+        var silent = (header.Flags & FrameFlags.NoReply) != 0 && header.Opcode.IsSequencedWrite();
+        if (request is null && !silent)
+            client.Error(header.Opcode, header.RequestId, StatusCode.Busy, "router has too many requests in flight");
+        return request;
+    }
+
+    /// <summary>Ends a request: records its latency and frees its slot. Caller holds the request's lock.</summary>
+    public void Finish(PendingRequest request)
+    {
+        Metrics?.RecordLatency(request.Kind, request.StartedAt);
+        request.End();
+        Return(request);
+    }
 
     /// <summary>A free slot, or null when the table is full (capacity) and all its are already in flight.</summary>
     public PendingRequest? Rent()

@@ -1,11 +1,11 @@
-namespace KvnDb.Router;
+namespace KvnDb.Router.Sync;
 
 /// <summary>A full sync in progress: a joining node pulling a snapshot from a donor, one chunk at a time.</summary>
 internal sealed class SyncSession(NodeLink joiner)
 {
     public NodeLink Joiner { get; } = joiner;
 
-    /// <summary>The serving node streaming the snapshot; null while waiting for one.</summary>
+    /// <summary>The serving in-sync node streaming the snapshot; null while waiting for one.</summary>
     public NodeLink? Donor { get; set; }
 
     /// <summary>Identifies the donor's cursor; a new id per donor, so a dead donor's late chunks are ignored.</summary>

@@ -1,0 +1,409 @@
+using System.IO.Pipelines;
+using KvnDb.Protocol;
+using KvnDb.Router.Replication;
+using KvnDb.Router.Sync;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Router.Membership;
+
+/// <summary>
+/// Which nodes are in sync, and how nodes join and leave (DESIGN.md section 3; Kafka's ISR is the
+/// model). The in-sync set is durable (<see cref="MetadataStore"/>): a member is added once it holds
+/// every write and every later write waits for it, and removed before any write is acknowledged
+/// without it. After a start, or once the last member is gone, the router <em>adopts</em> a member
+/// of the last durable set as the source of truth (<see cref="AdoptionPolicy"/>) and serves nothing
+/// until one is back. Every change runs under one async gate, off the I/O hot path.
+/// </summary>
+internal sealed partial class ClusterMembership
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _adoptionLock = new();
+    private readonly List<NodeLink> _candidates = [];
+    private readonly Dictionary<Guid, int> _numbers;
+    private readonly MetadataStore _store;
+    private readonly RouterOptions _options;
+    private readonly RouterStats _stats;
+    private readonly NodeTable _nodes;
+    private readonly WriteSequencer _sequencer;
+    private readonly SyncCoordinator _syncs;
+    private readonly Action<NodeLink> _settle;
+    private readonly ILogger _logger;
+    private RouterMetadata _metadata;
+    private TaskCompletionSource _adopted = NewAdoption();
+    private bool _graceRunning;
+    private string _waitingReason = "no database node has connected yet";
+
+    public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
+        Action<NodeLink> settle, ILogger<ClusterMembership> logger)
+    {
+        _options = options;
+        _stats = stats;
+        _nodes = nodes;
+        _sequencer = sequencer;
+        _syncs = syncs;
+        _settle = settle;
+        _logger = logger;
+        _store = new MetadataStore(options.DataDirectory);
+        _metadata = _store.Load();
+        _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
+        syncs.SnapshotComplete = FinishJoin;
+        if (_metadata.Members.Count > 0)
+        {
+            _waitingReason = $"waiting for an in-sync node ({MemberList(_metadata)}) to reconnect";
+            LogLoaded(_store.Location, _metadata.History, MemberList(_metadata));
+        }
+    }
+
+    public RouterMetadata Metadata => Volatile.Read(ref _metadata);
+
+    public bool IsAdopted => Volatile.Read(ref _adopted).Task.IsCompleted;
+
+    /// <summary>Why writes and reads are refused, or null when in-sync nodes are serving.</summary>
+    public string? UnavailableReason
+    {
+        get
+        {
+            if (!IsAdopted)
+                return $"the router serves nothing yet: {Volatile.Read(ref _waitingReason)}";
+            return _sequencer.Gating == 0 ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)})" : null;
+        }
+    }
+
+    /// <summary>Display numbers of in-sync members that are not connected as admitted members.</summary>
+    public IEnumerable<int> MissingMembers()
+    {
+        var connected = _nodes.Connected;
+        foreach (var member in Metadata.Members)
+            if (!Array.Exists(connected, n => n.NodeId == member.NodeId && n.IsAdmitted))
+                yield return member.Number;
+    }
+
+    /// <summary>A stable display number for a node id (kept in the metadata with the next change).</summary>
+    public int NumberFor(Guid nodeId)
+    {
+        lock (_numbers)
+        {
+            if (!_numbers.TryGetValue(nodeId, out var number))
+                _numbers[nodeId] = number = _numbers.Count == 0 ? 1 : _numbers.Values.Max() + 1;
+            return number;
+        }
+    }
+
+    /// <summary>
+    /// Admits a node after its hello: waits for adoption, decides how it catches up (current,
+    /// replay from the log, or full sync), opens its sender and sends the hello reply and SyncBegin
+    /// before any live write. Returns false when all node slots are taken.
+    /// </summary>
+    public async Task<bool> JoinAsync(NodeLink node, PipeWriter output, ulong helloRequestId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await WaitForAdoptionAsync(node, cancellationToken).ConfigureAwait(false);
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!IsAdopted)
+                    continue; // the last member left meanwhile: wait for the next adoption
+                if (_nodes.Find(node.NodeId) is { } previous)
+                {
+                    // The same node on a new link: the old one is half-open or dying. Settle it first.
+                    previous.Abort("replaced by a new link from the same node");
+                    await LeaveLockedAsync(previous, "replaced by a new link from the same node").ConfigureAwait(false);
+                    if (!IsAdopted)
+                        continue;
+                }
+                if (!_nodes.TryAdd(node))
+                    return false;
+                Open(node, output, helloRequestId);
+                break;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        if (node.JoinMode == SyncMode.Full)
+            _syncs.Start(node);
+        else
+            node.Sender.WhenCaughtUp(() => FinishJoin(node));
+        return true;
+    }
+
+    /// <summary>Under the sequencer lock, so no write falls between the node's cursor and its SyncBegin.</summary>
+    private void Open(NodeLink node, PipeWriter output, ulong helloRequestId)
+    {
+        var metadata = Metadata;
+        var claims = node.Hello;
+        node.IsMember = metadata.IsMember(node.NodeId);
+        lock (_sequencer.SyncRoot)
+        {
+            var head = _sequencer.Sequence;
+            var log = _sequencer.Log;
+            var prefix = metadata.IsPrefix(claims.History, claims.Sequence, head);
+            node.JoinMode = !prefix ? SyncMode.Full
+                : claims.Sequence == head ? SyncMode.Current
+                : log.Covers(claims.Sequence) ? SyncMode.Replay
+                : SyncMode.Full;
+            var cursor = node.JoinMode == SyncMode.Replay ? log.OpenCursorAfter(claims.Sequence) : log.OpenCursorAtEnd();
+            node.Sender = new NodeSender(output, cursor, log);
+            node.StartAckedAt(node.JoinMode == SyncMode.Full ? head : claims.Sequence);
+            node.ReplayedWrites = node.JoinMode == SyncMode.Replay ? head - claims.Sequence : 0;
+            var begin = new SyncBegin(node.JoinMode, metadata.History, _syncs.NextSyncId(),
+                TrustedThrough: metadata.TrustedThrough(claims.History, claims.Sequence, head), LiveAfter: cursor.Sequence);
+            node.Sender.TrySend((node.Id, helloRequestId, begin), static (writer, s) =>
+            {
+                new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(writer, s.helloRequestId);
+                s.begin.Write(writer, SyncMessages.ControlIdBit | s.begin.SyncId);
+            });
+            if (!prefix && claims.History == metadata.History && claims.Sequence > head)
+                LogAheadOfHistory(node.Id, claims.Sequence, head);
+        }
+        _stats.Replayed((int)Math.Min(node.ReplayedWrites, int.MaxValue));
+        node.Sender.Flush();
+        LogNodeJoined(node.Id, node.RemoteAddress, claims.Sequence, node.JoinMode, node.ReplayedWrites, node.IsMember);
+    }
+
+    /// <summary>
+    /// The joiner has been sent everything (and applied the snapshot, for a full sync): from the
+    /// next write on, every write waits for it, and SyncEnd tells it the position it now reflects.
+    /// </summary>
+    private void FinishJoin(NodeLink node)
+    {
+        lock (_sequencer.SyncRoot)
+        {
+            if (node.State == NodeState.Gone || node.Sender.IsClosed)
+                return;
+            var position = _sequencer.Sequence;
+            _sequencer.AddGating(node.Bit);
+            node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
+                end.Write(writer, SyncMessages.ControlIdBit));
+        }
+        node.Sender.Flush();
+    }
+
+    /// <summary>The node acknowledged SyncEnd: it holds every write, and every later one waits for it.</summary>
+    public async Task AdmitAsync(NodeLink node)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (node.State == NodeState.Gone || !IsAdopted)
+                return;
+            var metadata = Metadata;
+            if (!metadata.IsMember(node.NodeId))
+            {
+                Save(metadata with { Members = [.. metadata.Members, new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded))] });
+                LogAdmitted(node.Id, MemberList(Metadata));
+            }
+            node.IsMember = true;
+            node.IsAdmitted = true;
+            if (node.State == NodeState.Syncing)
+                node.State = NodeState.Serving;
+            if (node.State == NodeState.Serving)
+                _nodes.SetServing(node, true);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        LogNodeServing(node.Id, node.RemoteAddress);
+        _syncs.StartWaiting();
+    }
+
+    /// <summary>The node's link closed (or it was evicted): settle what it owed, and leave the in-sync set durably first.</summary>
+    public async Task LeaveAsync(NodeLink node, string reason)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await LeaveLockedAsync(node, reason).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private Task LeaveLockedAsync(NodeLink node, string reason)
+    {
+        lock (_adoptionLock)
+            _candidates.Remove(node);
+        if (node.State == NodeState.Gone || node.Slot < 0)
+        {
+            node.State = NodeState.Gone;
+            return Task.CompletedTask;
+        }
+        node.State = NodeState.Gone;
+        _nodes.SetServing(node, false); // no new reads first
+        var lastMember = false;
+        var metadata = Metadata;
+        if (metadata.IsMember(node.NodeId))
+        {
+            var rest = metadata.Members.Where(m => m.NodeId != node.NodeId).ToList();
+            if (rest.Count > 0 && IsAdopted)
+            {
+                Save(metadata with { Members = rest });
+                LogEvicted(node.Id, reason, MemberList(Metadata));
+            }
+            else
+            {
+                lastMember = true; // it alone holds every acknowledged write: it stays in the set
+            }
+        }
+        node.IsMember = false;
+        lock (_sequencer.SyncRoot)
+            _sequencer.RemoveGating(lastMember ? ulong.MaxValue : node.Bit);
+        node.Sender?.Close();
+        _settle(node);
+        _syncs.OnNodeLeft(node);
+        _nodes.Remove(node);
+        LogNodeLeft(node.Id, node.RemoteAddress, reason);
+        if (lastMember && IsAdopted)
+            BeginAdoption($"the last in-sync node {node.Id} left ({reason}); waiting for it to reconnect");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Back to adoption: nothing is served until a member of the durable set returns; every other
+    /// link is closed so its node rejoins against the history adopted then.
+    /// </summary>
+    private void BeginAdoption(string reason)
+    {
+        lock (_adoptionLock)
+        {
+            _adopted = NewAdoption();
+            _waitingReason = reason;
+        }
+        LogWaiting(reason);
+        foreach (var other in _nodes.Connected)
+            other.Abort("the router is adopting a new source of truth");
+    }
+
+    private Task WaitForAdoptionAsync(NodeLink node, CancellationToken cancellationToken)
+    {
+        Task adopted;
+        lock (_adoptionLock)
+        {
+            adopted = _adopted.Task;
+            if (adopted.IsCompleted)
+                return Task.CompletedTask;
+            _candidates.Add(node);
+            var metadata = Metadata;
+            if (!AdoptionPolicy.IsEligible(node, metadata, _options.ForceAdopt))
+            {
+                _waitingReason = $"node {node.Id} connected but cannot be the source of truth ({AdoptionPolicy.WhyNot(node, metadata)}); " +
+                    $"waiting for an in-sync node ({MemberList(metadata)}) to reconnect";
+                LogNotEligible(node.Id, AdoptionPolicy.WhyNot(node, metadata));
+            }
+            else if (!_graceRunning)
+            {
+                _graceRunning = true;
+                _ = AdoptAfterGraceAsync();
+            }
+        }
+        return adopted.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Gathers hellos for the join grace after the first eligible one, then adopts the most advanced eligible node.</summary>
+    private async Task AdoptAfterGraceAsync()
+    {
+        try
+        {
+            await Task.Delay(_options.JoinGrace).ConfigureAwait(false);
+            await _gate.WaitAsync().ConfigureAwait(false);
+            try
+            {
+                NodeLink? source;
+                TaskCompletionSource adopted;
+                lock (_adoptionLock)
+                {
+                    _graceRunning = false;
+                    _candidates.RemoveAll(c => c.State == NodeState.Gone);
+                    source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
+                    adopted = _adopted;
+                    if (source is null)
+                        return; // the eligible node left during the grace: wait for the next one
+                    _candidates.Clear();
+                }
+                Adopt(source);
+                adopted.TrySetResult();
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (Exception ex)
+        {
+            LogAdoptionFailed(ex);
+        }
+    }
+
+    private void Adopt(NodeLink source)
+    {
+        var previous = Metadata;
+        var fresh = previous.Members.Count == 0 || previous.Members.All(m => m.Embedded);
+        Save(previous with
+        {
+            History = Guid.NewGuid(),
+            ParentHistory = source.Hello.History,
+            ForkSequence = source.Hello.Sequence,
+            Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded))],
+        });
+        _sequencer.Restart(source.Hello.Sequence);
+        if (_options.ForceAdopt && !fresh)
+            LogForcedAdoption(source.Id, MemberList(previous));
+        LogAdopted(Metadata.History, source.Hello.History, source.Hello.Sequence, source.Id, fresh);
+    }
+
+    private void Save(RouterMetadata metadata)
+    {
+        Dictionary<Guid, int> numbers;
+        lock (_numbers)
+            numbers = new Dictionary<Guid, int>(_numbers);
+        metadata = metadata with { NodeNumbers = numbers };
+        _store.Save(metadata);
+        Volatile.Write(ref _metadata, metadata);
+    }
+
+    private static string MemberList(RouterMetadata metadata) =>
+        metadata.Members.Count == 0 ? "none" : string.Join(", ", metadata.Members.Select(m => $"node {m.Number}"));
+
+    private static TaskCompletionSource NewAdoption() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    [LoggerMessage(20, LogLevel.Information, "Node {NodeId} joined from {Address}: last sequence {LastSequence}, {Mode} ({Replayed} writes to replay); in-sync member: {Member}")]
+    private partial void LogNodeJoined(int nodeId, string address, ulong lastSequence, SyncMode mode, ulong replayed, bool member);
+
+    [LoggerMessage(21, LogLevel.Warning, "Node {NodeId} ({Address}) left: {Reason}; its requests in flight are retried or settled")]
+    private partial void LogNodeLeft(int nodeId, string address, string reason);
+
+    [LoggerMessage(22, LogLevel.Information, "Node {NodeId} ({Address}) is in sync and serving")]
+    private partial void LogNodeServing(int nodeId, string address);
+
+    [LoggerMessage(23, LogLevel.Information, "History {History} begins from node {NodeId}'s data (history {Parent}, sequence {Sequence}); fresh cluster: {Fresh}")]
+    private partial void LogAdopted(Guid history, Guid parent, ulong sequence, int nodeId, bool fresh);
+
+    [LoggerMessage(25, LogLevel.Information, "Node {NodeId} entered the in-sync set: {Members}")]
+    private partial void LogAdmitted(int nodeId, string members);
+
+    [LoggerMessage(26, LogLevel.Warning, "Node {NodeId} left the in-sync set ({Reason}): {Members}")]
+    private partial void LogEvicted(int nodeId, string reason, string members);
+
+    [LoggerMessage(27, LogLevel.Warning, "Serving nothing: {Reason}")]
+    private partial void LogWaiting(string reason);
+
+    [LoggerMessage(28, LogLevel.Warning, "Node {NodeId} cannot be adopted as the source of truth: {Reason}")]
+    private partial void LogNotEligible(int nodeId, string reason);
+
+    [LoggerMessage(29, LogLevel.Warning, "--force-adopt: node {NodeId} adopted although the in-sync set was {Members}; writes only they held are lost")]
+    private partial void LogForcedAdoption(int nodeId, string members);
+
+    [LoggerMessage(37, LogLevel.Information, "Router metadata {Location}: history {History}, in-sync set {Members}")]
+    private partial void LogLoaded(string location, Guid history, string members);
+
+    [LoggerMessage(38, LogLevel.Warning, "Node {NodeId} claims sequence {Claimed} of the current history, ahead of the router's {Head}: those writes were never acknowledged and are replaced by a full sync")]
+    private partial void LogAheadOfHistory(int nodeId, ulong claimed, ulong head);
+
+    [LoggerMessage(39, LogLevel.Error, "Adoption failed")]
+    private partial void LogAdoptionFailed(Exception exception);
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Runtime.InteropServices;
+
+namespace KvnDb.Router.Membership;
+
+/// <summary>
+/// Reads and writes <see cref="RouterMetadata"/> in <c>DIR/metadata.json</c>: written to a temporary
+/// file, fsynced, renamed over the old one, then the folder fsynced, so a crash leaves either the old
+/// or the new file, never a torn one. Without a folder (embedded use, tests) it lives in memory only.
+/// </summary>
+internal sealed class MetadataStore
+{
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private readonly string? _file;
+
+    public MetadataStore(string? directory)
+    {
+        if (directory is null)
+            return;
+        Directory.CreateDirectory(directory);
+        _file = Path.Combine(directory, "metadata.json");
+    }
+
+    public string Location => _file ?? "(memory)";
+
+    public RouterMetadata Load()
+    {
+        if (_file is null || !File.Exists(_file))
+            return new RouterMetadata();
+        var metadata = JsonSerializer.Deserialize<RouterMetadata>(File.ReadAllBytes(_file), s_json)
+            ?? throw new InvalidDataException($"{_file} is empty");
+        if (metadata.Format > RouterMetadata.CurrentFormat)
+            throw new InvalidDataException($"{_file} has format {metadata.Format}; this router reads up to {RouterMetadata.CurrentFormat}");
+        return metadata;
+    }
+
+    /// <summary>Durably replaces the file; returns once the change survives a crash.</summary>
+    public void Save(RouterMetadata metadata)
+    {
+        if (_file is null)
+            return;
+        var temporary = _file + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            JsonSerializer.Serialize(stream, metadata, s_json);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, _file, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(_file)!);
+    }
+
+    /// <summary>Makes the rename itself durable (POSIX: fsync of the containing folder).</summary>
+    private static void SyncDirectory(string directory)
+    {
+        if (OperatingSystem.IsWindows())
+            return;
+        var fd = NativeMethods.open(directory, 0);
+        if (fd < 0)
+            throw new IOException($"cannot open {directory} to fsync it (errno {Marshal.GetLastPInvokeError()})");
+        try
+        {
+            if (NativeMethods.fsync(fd) != 0)
+                throw new IOException($"fsync of {directory} failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+        finally
+        {
+            _ = NativeMethods.close(fd);
+        }
+    }
+
+    private static class NativeMethods
+    {
+        [DllImport("libc", SetLastError = true)]
+        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [DllImport("libc")]
+        public static extern int close(int fd);
+    }
+}

@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
+namespace KvnDb.Router.Replication;
+
+/// <summary>
+/// The only writer of one node link (Garnet's <c>AofSyncTask</c> is the model): streams the
+/// <see cref="ReplicationLog"/> from the node's own cursor, so live writes and catch-up replay are one
+/// path, and sends the link's other frames (reads, sync control, pings) in order with it. Each
+/// <see cref="Flush"/> sends everything appended since the last one in one write (cross-client
+/// batching). Back-pressure comes from the log: while the node has not drained the last flush, the
+/// sender stops copying and the writes wait in the log; a node link is never cut for unread output.
+/// </summary>
+internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log)
+{
+    private readonly Lock _lock = new();
+    private bool _closed;
+    private bool _flushPending;
+    private Task _flushWait = Task.CompletedTask;
+    private Action? _onCaughtUp;
+
+    /// <summary>The node has been sent every write up to this sequence.</summary>
+    public ulong SentSequence => cursor.Sequence;
+
+    /// <summary>Bytes of the log not yet sent to the node.</summary>
+    public long UnsentBytes => Math.Max(0, log.AppendedBytes - cursor.Position);
+
+    public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>The node has not drained an earlier flush (its link is back-pressured).</summary>
+    public bool IsBackPressured => Volatile.Read(ref _flushPending);
+
+    /// <summary>Sends what the log gained since the last send, then flushes (unless the node is still draining).</summary>
+    public void Flush()
+    {
+        Action? caughtUp;
+        lock (_lock)
+        {
+            if (_closed || _flushPending)
+                return;
+            cursor.CopyTo(writer);
+            caughtUp = TakeCaughtUpSignal();
+            FlushLocked();
+        }
+        if (caughtUp is not null)
+            ThreadPool.UnsafeQueueUserWorkItem(static a => a(), caughtUp, preferLocal: false);
+    }
+
+    /// <summary>
+    /// A read for this node: the log is sent up to now first, so a client's read never overtakes its
+    /// own earlier write. Returns false when the link is closed. The caller flushes (end of batch).
+    /// </summary>
+    public bool TrySendRead(ReadOnlySpan<byte> frame, ulong requestId)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return false;
+            cursor.CopyTo(writer);
+            var span = writer.GetSpan(frame.Length);
+            frame.CopyTo(span);
+            KvnDb.Protocol.FrameHeader.WriteRequestId(span, requestId);
+            writer.Advance(frame.Length);
+            return true;
+        }
+    }
+
+    /// <summary>A frame outside the write stream (sync control, snapshot chunks, pings): no order with the log.</summary>
+    public bool TrySend<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return false;
+            write(writer, state);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// A frame that must follow exactly the writes up to <paramref name="sequence"/> (digest, SyncEnd):
+    /// the caller holds the sequencer lock, so no write above it exists yet.
+    /// </summary>
+    public bool TrySendAfter<TState>(ulong sequence, TState state, Action<IBufferWriter<byte>, TState> write)
+    {
+        lock (_lock)
+        {
+            if (_closed)
+                return false;
+            cursor.CopyTo(writer, untilSequence: sequence);
+            write(writer, state);
+            return true;
+        }
+    }
+
+    /// <summary>Runs <paramref name="callback"/> (on the thread pool) once the node has been sent the whole log.</summary>
+    public void WhenCaughtUp(Action callback)
+    {
+        lock (_lock)
+            _onCaughtUp = callback;
+        Flush();
+    }
+
+    /// <summary>Stops all sending and lets the log evict what this node still held; what was flushed still goes out.</summary>
+    public void Close()
+    {
+        lock (_lock)
+        {
+            _closed = true;
+            _onCaughtUp = null;
+            cursor.Close();
+        }
+    }
+
+    /// <summary>For orderly shutdown and tests: the wait on a back-pressured flush, if any.</summary>
+    public Task FlushWait => Volatile.Read(ref _flushWait);
+
+    private Action? TakeCaughtUpSignal()
+    {
+        if (_onCaughtUp is null || cursor.Sequence < log.NewestSequence)
+            return null;
+        var callback = _onCaughtUp;
+        _onCaughtUp = null;
+        return callback;
+    }
+
+    private void FlushLocked()
+    {
+        if (writer.UnflushedBytes == 0)
+            return;
+        var flush = writer.FlushAsync();
+        if (flush.IsCompletedSuccessfully)
+        {
+            if (flush.Result.IsCompleted)
+                CloseLocked(); // the node is gone; its read loop settles what it owed
+            return;
+        }
+        _flushPending = true;
+        _flushWait = AwaitFlushAsync(flush);
+    }
+
+    private async Task AwaitFlushAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            var result = await flush.ConfigureAwait(false);
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                Close();
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            Close(); // the link died; its read loop settles what it owed
+            return;
+        }
+        lock (_lock)
+            _flushPending = false;
+        Flush();
+    }
+
+    private void CloseLocked()
+    {
+        _closed = true;
+        _onCaughtUp = null;
+        cursor.Close();
+    }
+}

@@ -1,0 +1,157 @@
+using System.Buffers;
+using System.Text;
+using KvnDb.Protocol;
+using KvnDb.Router.Replication;
+
+namespace KvnDb.Router;
+
+/// <summary>
+/// The write path: gives each write the next sequence and appends it once to the
+/// <see cref="ReplicationLog"/> under one short lock (the node senders copy it out later, without the
+/// lock), records which nodes must acknowledge it (the in-sync set's bits, <see cref="Gating"/>),
+/// and answers the client per its write concern as acknowledgements arrive.
+/// </summary>
+internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, Func<string?> unavailableReason)
+{
+    /// <summary>
+    /// Room a client body must leave under the frame limit: nodes receive a write with the router's
+    /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (chunk header,
+    /// 8-byte sequence). Without it, one write at the limit would be refused by every node.
+    /// </summary>
+    public const int ForwardingHeadroom = SnapshotChunkHeader.Size + 8;
+
+    private readonly Lock _lock = new();
+    private ulong _sequence;
+    private ulong _gating;
+
+    public ReplicationLog Log { get; } = new(options.BacklogBytes);
+
+    /// <summary>Held by membership operations that must be atomic with appends (a join's cursor, SyncEnd, digests).</summary>
+    public Lock SyncRoot => _lock;
+
+    public ulong Sequence => Volatile.Read(ref _sequence);
+
+    /// <summary>Slots of the nodes every new write waits for: in-sync members and nodes finishing their join.</summary>
+    public ulong Gating => Volatile.Read(ref _gating);
+
+    public int MaxBodySize => options.MaxFrameSize - ForwardingHeadroom;
+
+    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        stats.Write();
+        if (header.BodyLength > MaxBodySize)
+        {
+            if ((header.Flags & FrameFlags.NoReply) == 0)
+                client.Error(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
+                    $"write body of {header.BodyLength} bytes is above the limit of {MaxBodySize} bytes");
+            return;
+        }
+        if (pending.RentOrRefuse(client, header) is not { } request)
+            return;
+        lock (request)
+        {
+            request.Begin(PendingKind.Write, client, header);
+            lock (_lock)
+            {
+                if (_gating != 0)
+                {
+                    var sequence = ++_sequence;
+                    Log.Append(header.Opcode, request.Id, sequence, frame.Slice(ProtocolLimits.HeaderSize));
+                    request.AwaitedNodes = _gating;
+                }
+            }
+            if (request.AwaitedNodes == 0)
+            {
+                if (!request.ClientAnswered)
+                    Answer(request, StatusCode.Unavailable, unavailableReason() ?? "no in-sync database node is available", flush);
+                pending.Finish(request);
+                return;
+            }
+            if (request.Concern == WriteConcern.None && !request.ClientAnswered)
+                Answer(request, StatusCode.Ok, null, flush);
+        }
+        flush.LogAppended();
+    }
+
+    /// <summary>A node acknowledged a write (or failed it). Caller holds the request's lock.</summary>
+    public void OnWriteReply(PendingRequest request, NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if ((request.AwaitedNodes & node.Bit) == 0)
+            return;
+        request.AwaitedNodes &= ~node.Bit;
+        if (header.Status.IsError())
+        {
+            request.WriteStatus = header.Status;
+            request.ErrorMessage = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
+        }
+        else
+        {
+            if (request.Acknowledgements == 0 && request.WriteStatus == StatusCode.Ok)
+                request.WriteStatus = header.Status; // Ok or NotFound (delete of a missing key)
+            request.Acknowledgements++;
+        }
+        Progress(request, flush);
+    }
+
+    /// <summary>The node left the in-sync set (durably): the write stops waiting for it. Caller holds the request's lock.</summary>
+    public void StopAwaiting(PendingRequest request, ulong bit, FlushSet flush)
+    {
+        if ((request.AwaitedNodes & bit) == 0)
+            return;
+        request.AwaitedNodes &= ~bit;
+        Progress(request, flush);
+    }
+
+    /// <summary>Answers a write still unanswered after the timeout; the slot stays until no node owes anything.</summary>
+    public void TimeOut(PendingRequest request, string message, FlushSet flush)
+    {
+        if (!request.ClientAnswered)
+            Answer(request, StatusCode.Unavailable, message, flush);
+    }
+
+    /// <summary>From now on every write waits for these nodes too (caller holds <see cref="SyncRoot"/>).</summary>
+    public void AddGating(ulong bits) => Volatile.Write(ref _gating, _gating | bits);
+
+    /// <summary>Writes appended from now on no longer wait for these nodes (caller holds <see cref="SyncRoot"/>).</summary>
+    public void RemoveGating(ulong bits) => Volatile.Write(ref _gating, _gating & ~bits);
+
+    /// <summary>Continues from an adopted node's last sequence (before any node has a cursor).</summary>
+    public void Restart(ulong sequence)
+    {
+        lock (_lock)
+        {
+            _sequence = Math.Max(_sequence, sequence);
+            Log.Reset(_sequence);
+        }
+    }
+
+    private void Progress(PendingRequest request, FlushSet flush)
+    {
+        if (!request.ClientAnswered)
+        {
+            if (request.AwaitedNodes == 0 && request.Acknowledgements == 0 && !request.WriteStatus.IsError())
+                Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
+            else if (request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0))
+                Answer(request, request.WriteStatus, request.ErrorMessage, flush);
+        }
+        if (request.AwaitedNodes == 0)
+            pending.Finish(request);
+    }
+
+    private void Answer(PendingRequest request, StatusCode status, string? message, FlushSet flush)
+    {
+        request.ClientAnswered = true;
+        if (request.Client is not { } client)
+            return;
+        if (status.IsError())
+        {
+            stats.Error();
+            client.Error(request.Opcode, request.ClientRequestId, status, message ?? status.ToString());
+        }
+        else
+        {
+            client.Status(request.Opcode, request.ClientRequestId, status);
+        }
+        flush.Add(client.Output);
+    }
+}
