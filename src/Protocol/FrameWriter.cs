@@ -68,6 +68,16 @@ public static class FrameWriter
         return LengthPrefixSize + field.Length;
     }
 
+    /// <summary>A new frame whose body is copied from another frame's body (snapshot chunks, donor to joiner).</summary>
+    public static void WriteWithBody(IBufferWriter<byte> output, Opcode opcode, FrameFlags flags, ulong requestId, in ReadOnlySequence<byte> body)
+    {
+        var length = (int)body.Length;
+        var span = output.GetSpan(ProtocolLimits.HeaderSize + length);
+        new FrameHeader(length, opcode, flags, StatusCode.Ok, requestId).Write(span);
+        body.CopyTo(span[ProtocolLimits.HeaderSize..]);
+        output.Advance(ProtocolLimits.HeaderSize + length);
+    }
+
     /// <summary>Copies a frame (header and body) as it is, for forwarding; returns the header span to patch.</summary>
     public static Span<byte> CopyFrame(IBufferWriter<byte> output, in ReadOnlySequence<byte> frame)
     {

@@ -85,7 +85,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public async Task RunAsync(PipeReader input, CancellationToken cancellationToken)
     {
-        var touched = new HashSet<OutputChannel>();
+        var flush = new FlushSet(cluster.Nodes);
         try
         {
             while (true)
@@ -112,10 +112,10 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                         keepOpen = false;
                         break;
                     }
-                    keepOpen = Handle(header, frame, touched);
+                    keepOpen = Handle(header, frame, flush);
                 }
-                touched.Add(Output);
-                NodeLink.FlushAll(touched);
+                flush.Add(Output);
+                flush.FlushAll();
                 if (!keepOpen)
                     return;
                 if (throttled)
@@ -136,7 +136,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     }
 
     /// <summary>Routes one request; returns false when the connection must close (protocol violation).</summary>
-    private bool Handle(in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
+    private bool Handle(in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
         switch (header.Opcode)
         {
@@ -150,7 +150,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);
-                    cluster.SubmitRead(this, header, frame, touched);
+                    cluster.SubmitRead(this, header, frame, flush);
                 }
                 return true;
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
@@ -159,7 +159,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                     // A NoReply write never gets a final reply, so it never counts as in flight.
                     if ((header.Flags & FrameFlags.NoReply) == 0)
                         Interlocked.Increment(ref _inFlight);
-                    cluster.SubmitWrite(this, header, frame, touched);
+                    cluster.SubmitWrite(this, header, frame, flush);
                 }
                 return true;
             case Opcode.Hello:
@@ -167,7 +167,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 return true;
             case Opcode.Digest:
                 Interlocked.Increment(ref _inFlight);
-                cluster.SubmitDigest(this, header, touched);
+                cluster.SubmitDigest(this, header, flush);
                 return true;
             case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");

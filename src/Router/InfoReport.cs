@@ -14,8 +14,13 @@ internal static class InfoReport
         Line(text, "protocol", KvnDb.Protocol.ProtocolLimits.Version);
         Line(text, "sequence", cluster.Sequence);
         Line(text, "history", cluster.HistoryId);
-        var backlog = cluster.Backlog;
-        Line(text, "backlog", $"{backlog.Oldest}..{backlog.Newest} ({backlog.Bytes} bytes)");
+        var log = cluster.Sequencer.Log;
+        Line(text, "backlog", $"{log.OldestSequence}..{log.NewestSequence} ({log.Bytes} bytes)");
+        var membership = cluster.Membership;
+        Line(text, "adopted", membership.IsAdopted ? "yes" : "no");
+        Line(text, "in_sync", string.Join(",", membership.Metadata.Members.Select(m => m.Number)));
+        Line(text, "in_sync_missing", string.Join(",", membership.MissingMembers()));
+        Line(text, "unavailable", membership.UnavailableReason ?? "");
         Line(text, "replayed_writes", stats.ReplayedWrites);
         Line(text, "full_syncs", stats.FullSyncs);
         Line(text, "syncs_completed", stats.SyncsCompleted);
@@ -30,13 +35,13 @@ internal static class InfoReport
         Line(text, "pending", cluster.PendingRequests);
         Line(text, "gc_collections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line(text, "allocated_bytes", GC.GetTotalAllocatedBytes());
-        var nodes = cluster.Nodes;
-        Line(text, "nodes", nodes.Count);
+        var nodes = cluster.Nodes.Connected;
+        Line(text, "nodes", nodes.Length);
         Line(text, "nodes_serving", cluster.ServingNodeCount);
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.HelloSequence} connected={node.ConnectedAt:O}\n");
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}\n");
         }
         return text.ToString();
     }

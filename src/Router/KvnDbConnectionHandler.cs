@@ -38,14 +38,26 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
 
         if (accepted.Role == ConnectionRole.Node)
         {
-            var node = new NodeLink((int)id, remote, accepted.HistoryId, accepted.LastSequence, output);
-            if (!await cluster.JoinAsync(node, accepted.RequestId, closed).ConfigureAwait(false))
+            // A node without an identity (Guid.Empty) gets one for this link only: it can never be in sync across links.
+            var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
+            var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
+                new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags),
+                reason => connection.Abort(new ConnectionAbortedException(reason)));
+            try
             {
-                output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {Cluster.MaxNodes} nodes");
-                output.Flush();
+                if (!await cluster.JoinAsync(node, connection.Transport.Output, accepted.RequestId, closed).ConfigureAwait(false))
+                {
+                    output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
+                    output.Flush();
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The node went away while the router waited to adopt a source of truth.
+                await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
                 return;
             }
-            output.Flush();
             await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
             return;
         }

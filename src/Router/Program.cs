@@ -15,6 +15,11 @@ var maxFrameOption = new Option<string>("--max-frame") { Description = "Largest 
 var maxKeyOption = new Option<string>("--max-key") { Description = "Largest key accepted", DefaultValueFactory = _ => "64k" };
 var backlogOption = new Option<string>("--backlog") { Description = "Recent writes kept for returning nodes", DefaultValueFactory = _ => "64m" };
 var joinGraceOption = new Option<double>("--join-grace") { Description = "Seconds to gather nodes after a start before adopting the most advanced one", DefaultValueFactory = _ => 1 };
+var dataOption = new Option<string>("--data") { Description = "Folder of the router's durable metadata (in-sync set, history)", DefaultValueFactory = _ => "./kvndb-router-data" };
+var heartbeatOption = new Option<double>("--heartbeat") { Description = "Milliseconds between pings on an idle node link", DefaultValueFactory = _ => 250 };
+var nodeTimeoutOption = new Option<double>("--node-timeout") { Description = "Seconds of silence after which a node is suspect (no reads)", DefaultValueFactory = _ => 2 };
+var nodeEvictOption = new Option<double>("--node-evict") { Description = "Seconds of silence after which a node leaves the in-sync set; unacknowledged writes fail then", DefaultValueFactory = _ => 5 };
+var forceAdoptOption = new Option<bool>("--force-adopt") { Description = "Adopt the most advanced node even if it was not in sync (LOSES the writes only the missing in-sync nodes held)" };
 var outputLimitOption = new Option<string>("--output-limit") { Description = "Unread output after which a peer is disconnected", DefaultValueFactory = _ => "128m" };
 var maxInFlightOption = new Option<int>("--max-inflight") { Description = "Requests in flight per client connection before the router stops reading it", DefaultValueFactory = _ => 4096 };
 var idleTimeoutOption = new Option<double>("--idle-timeout") { Description = "Close client connections idle this many seconds (0: never)" };
@@ -32,7 +37,7 @@ var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
-    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
+    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
@@ -56,6 +61,11 @@ root.SetAction(async (parse, cancellationToken) =>
         MaxKeySize = checked((int)SizeParser.Parse(parse.GetValue(maxKeyOption)!)),
         BacklogBytes = SizeParser.Parse(parse.GetValue(backlogOption)!),
         JoinGrace = TimeSpan.FromSeconds(parse.GetValue(joinGraceOption)),
+        DataDirectory = parse.GetValue(dataOption),
+        Heartbeat = TimeSpan.FromMilliseconds(parse.GetValue(heartbeatOption)),
+        NodeTimeout = TimeSpan.FromSeconds(parse.GetValue(nodeTimeoutOption)),
+        NodeEvictTimeout = TimeSpan.FromSeconds(parse.GetValue(nodeEvictOption)),
+        ForceAdopt = parse.GetValue(forceAdoptOption),
         OutputLimitBytes = SizeParser.Parse(parse.GetValue(outputLimitOption)!),
         MaxInFlightPerClient = parse.GetValue(maxInFlightOption),
         IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idleTimeoutOption)),

@@ -6,6 +6,7 @@ using KvnDb.Protocol.Tls;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Hosting;
@@ -58,7 +59,7 @@ public sealed class RouterHost : IAsyncDisposable
     /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
     public int? RespPort { get; private set; }
 
-    public int NodeCount => Cluster.Nodes.Count;
+    public int NodeCount => Cluster.Nodes.Connected.Length;
 
     public int ServingNodeCount => Cluster.ServingNodeCount;
 
@@ -76,7 +77,7 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton<Cluster>();
+        builder.Services.AddSingleton(sp => new Cluster(options, loggerFactory));
         builder.Services.AddSingleton<ClientRegistry>();
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
@@ -87,6 +88,13 @@ public sealed class RouterHost : IAsyncDisposable
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
+            // Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.
+            sockets.CreateBoundListenSocket = endpoint =>
+            {
+                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                KvnDb.Protocol.TcpKeepAlive.Enable(socket);
+                return socket;
+            };
         });
         // Kept to read the bound ports back after start (port 0 in tests).
         ListenOptions? mainListen = null, respListen = null, metricsListen = null;
@@ -115,7 +123,9 @@ public sealed class RouterHost : IAsyncDisposable
                 kestrel.Listen(ParseAddress(options.ListenHost), metricsPort, listen => metricsListen = listen);
         });
         var app = builder.Build();
-        app.Services.GetRequiredService<Cluster>().Metrics = app.Services.GetRequiredService<RouterMetrics>();
+        var cluster = app.Services.GetRequiredService<Cluster>();
+        cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
+        cluster.Health.Start();
         if (options.MetricsPort is not null)
         {
             var exporter = app.Services.GetRequiredService<PrometheusExporter>();
@@ -146,7 +156,7 @@ public sealed class RouterHost : IAsyncDisposable
         return host;
     }
 
-    /// <summary>Waits until at least <paramref name="count"/> nodes are serving.</summary>
+    /// <summary>Waits until at least <paramref name="count"/> nodes are serving (in sync and taking reads).</summary>
     public async Task WaitForServingNodesAsync(int count, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -204,6 +214,7 @@ public sealed class RouterHost : IAsyncDisposable
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await Cluster.DisposeAsync().ConfigureAwait(false);
         _nodesStopping.Dispose();
         _certificate?.Dispose();
     }

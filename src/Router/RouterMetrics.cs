@@ -34,8 +34,12 @@ internal sealed class RouterMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("kvndb.router.clients", () => clients.Count, description: "Connected clients");
         _meter.CreateObservableUpDownCounter("kvndb.router.pending", () => cluster.PendingRequests, description: "Requests in flight");
         _meter.CreateObservableGauge("kvndb.router.sequence", () => (long)cluster.Sequence, description: "Last sequence issued");
-        _meter.CreateObservableGauge("kvndb.router.backlog.bytes", () => cluster.Backlog.Bytes, unit: "By");
-        _meter.CreateObservableGauge("kvndb.router.sync.records", () => cluster.SyncRecords(), description: "Snapshot records copied by syncs in progress");
+        _meter.CreateObservableGauge("kvndb.router.backlog.bytes", () => cluster.Sequencer.Log.Bytes, unit: "By");
+        _meter.CreateObservableGauge("kvndb.router.sync.records", () => cluster.Syncs.Records(), description: "Snapshot records copied by syncs in progress");
+        _meter.CreateObservableGauge("kvndb.router.in_sync", () => cluster.Membership.Metadata.Members.Count, description: "Members of the durable in-sync set");
+        _meter.CreateObservableGauge("kvndb.router.node.lag", () => PerNode(cluster, n => (long)(cluster.Sequence - Math.Min(cluster.Sequence, n.AckedSequence))), description: "Writes a node has not acknowledged");
+        _meter.CreateObservableGauge("kvndb.router.node.unsent", () => PerNode(cluster, n => n.Sender.UnsentBytes), unit: "By", description: "Log bytes not yet sent to a node");
+        _meter.CreateObservableGauge("kvndb.router.node.oldest_unacked", () => PerNode(cluster, n => (long)cluster.OldestUnacknowledged(n).TotalMilliseconds), unit: "ms", description: "Age of the oldest write waiting for a node");
         _meter.CreateObservableGauge("kvndb.router.nodes", () => NodesByState(cluster), description: "Nodes by state");
         _latency = _meter.CreateHistogram<double>("kvndb.router.request.duration", unit: "ms", description: "Time from a request's arrival until every node involved has answered");
     }
@@ -56,9 +60,15 @@ internal sealed class RouterMetrics : IDisposable
 
     private static IEnumerable<Measurement<int>> NodesByState(Cluster cluster)
     {
-        var nodes = cluster.Nodes;
-        foreach (var state in new[] { NodeState.Syncing, NodeState.Serving })
+        var nodes = cluster.Nodes.Connected;
+        foreach (var state in new[] { NodeState.Syncing, NodeState.Serving, NodeState.Suspect })
             yield return new Measurement<int>(nodes.Count(n => n.State == state), new KeyValuePair<string, object?>("state", state.ToString().ToLowerInvariant()));
+    }
+
+    private static IEnumerable<Measurement<long>> PerNode(Cluster cluster, Func<NodeLink, long> value)
+    {
+        foreach (var node in cluster.Nodes.Connected)
+            yield return new Measurement<long>(value(node), new KeyValuePair<string, object?>("node", node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     public void Dispose() => _meter.Dispose();

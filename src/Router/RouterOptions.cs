@@ -74,13 +74,34 @@ public sealed record RouterOptions
     public long BacklogBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// After a router start, how long the first nodes' hellos are gathered before the router adopts
-    /// the most advanced one as the reference history (the others catch up from it).
+    /// After a router start, how long hellos are gathered (from the first node that may be adopted)
+    /// before the router adopts the most advanced eligible one as the source of truth.
     /// </summary>
     public TimeSpan JoinGrace { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Bytes per snapshot chunk pulled from a donor (flow control: one chunk in flight per sync).</summary>
     public int SnapshotChunkBytes { get; init; } = 256 * 1024;
+
+    /// <summary>
+    /// Folder of the router's durable metadata (the in-sync set and history, <c>--data</c>); null keeps
+    /// it in memory only (tests, and embedded use where nothing outlives the process).
+    /// </summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>An idle node link is pinged this often (<c>--heartbeat</c>).</summary>
+    public TimeSpan Heartbeat { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A node silent this long while it owes a reply is suspect: no reads, its reads retried elsewhere (<c>--node-timeout</c>).</summary>
+    public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// A node silent this long leaves the in-sync set (durably) and its link is closed; writes not
+    /// acknowledged by then fail Unavailable (<c>--node-evict</c>).
+    /// </summary>
+    public TimeSpan NodeEvictTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Adopt the most advanced node whatever the in-sync set says (<c>--force-adopt</c>): loses the writes only the missing members held.</summary>
+    public bool ForceAdopt { get; init; }
 
     public string EffectiveNodePassword => NodePassword ?? Password;
 }

@@ -43,7 +43,7 @@ public sealed class ReplicationTests
             await RoundTripTests.WaitUntil(() => (donor = FindDonor(cluster)) is not null);
             await donor!.StopAsync();
             await RoundTripTests.WaitUntil(() => cluster.Router.NodeCount == 3 && cluster.Router.ServingNodeCount == 3);
-            Assert.Equal(NodeState.Serving, cluster.Router.Cluster.Nodes.Single(n => n.Id == (int)joiner.Node.ConnectionId).State);
+            Assert.Equal(NodeState.Serving, cluster.Router.Cluster.Nodes.Connected.Single(n => n.Id == (int)joiner.Node.ConnectionId).State);
             Assert.Equal(1, cluster.Router.Cluster.Stats.SyncRestarts);
             await writer.WaitForWritesAsync(writer.Acknowledged + 300);
         }
@@ -119,7 +119,7 @@ public sealed class ReplicationTests
 
     internal static TestNode? FindDonor(TestCluster cluster)
     {
-        var donorId = cluster.Router.Cluster.ActiveDonorIds().FirstOrDefault();
+        var donorId = cluster.Router.Cluster.Syncs.ActiveDonorIds().FirstOrDefault();
         return donorId == 0 ? null : cluster.Nodes.FirstOrDefault(n => n.Node.ConnectionId == (ulong)donorId);
     }
 

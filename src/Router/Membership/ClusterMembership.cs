@@ -291,9 +291,9 @@ internal sealed partial class ClusterMembership
             var metadata = Metadata;
             if (!AdoptionPolicy.IsEligible(node, metadata, _options.ForceAdopt))
             {
-                _waitingReason = $"node {node.Id} connected but cannot be the source of truth ({AdoptionPolicy.WhyNot(node, metadata)}); " +
-                    $"waiting for an in-sync node ({MemberList(metadata)}) to reconnect";
-                LogNotEligible(node.Id, AdoptionPolicy.WhyNot(node, metadata));
+                var why = AdoptionPolicy.WhyNot(node, metadata) ?? "not eligible";
+                _waitingReason = $"node {node.Id} connected but cannot be the source of truth ({why}); waiting for an in-sync node ({MemberList(metadata)}) to reconnect";
+                LogNotEligible(node.Id, why);
             }
             else if (!_graceRunning)
             {

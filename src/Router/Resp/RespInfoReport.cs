@@ -61,14 +61,14 @@ internal static class RespInfoReport
             Line(text, "role", "master");
             Line(text, "connected_slaves", 0);
             Line(text, "kvndb_sequence", cluster.Sequence);
-            var nodes = cluster.Nodes;
-            Line(text, "kvndb_nodes", nodes.Count);
+            var nodes = cluster.Nodes.Connected;
+            Line(text, "kvndb_nodes", nodes.Length);
             Line(text, "kvndb_nodes_serving", cluster.ServingNodeCount);
-            for (var i = 0; i < nodes.Count; i++)
+            for (var i = 0; i < nodes.Length; i++)
             {
                 var node = nodes[i];
                 text.Append(CultureInfo.InvariantCulture,
-                    $"kvndb_node{i}:id={node.Id},address={node.RemoteAddress},state={node.State.ToString().ToLowerInvariant()},outstanding={node.Outstanding},hello_sequence={node.HelloSequence}\r\n");
+                    $"kvndb_node{i}:id={node.Id},address={node.RemoteAddress},state={node.State.ToString().ToLowerInvariant()},outstanding={node.Outstanding},hello_sequence={node.Hello.Sequence},in_sync={(node.IsMember ? "yes" : "no")},acked={node.AckedSequence}\r\n");
             }
         }
         if (sections.Contains("keyspace"))

@@ -13,7 +13,7 @@ internal sealed partial class RespSession
         lock (_replyLock)
             number = BeginSlot(ReplyKind.Get).Number;
         var header = NativeFrames.Key(_scratch, Opcode.Get, number, request[1]);
-        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ internal sealed partial class RespSession
             lock (_replyLock)
                 number = BeginSlot(ReplyKind.Write).Number;
             var header = NativeFrames.KeyValue(_scratch, Opcode.Set, number, request[1], request[2]);
-            _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+            _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
             return;
         }
 
@@ -86,7 +86,7 @@ internal sealed partial class RespSession
             slotNumber = slot.Number;
         }
         var read = NativeFrames.Key(_scratch, returnOld ? Opcode.Get : Opcode.Exists, slotNumber, request[1]);
-        _cluster.SubmitRead(this, read, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+        _cluster.SubmitRead(this, read, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>
@@ -106,9 +106,9 @@ internal sealed partial class RespSession
             var header = NativeFrames.Key(_scratch, opcode, number, request[i]);
             var frame = new ReadOnlySequence<byte>(_scratch.WrittenMemory);
             if (write)
-                _cluster.SubmitWrite(this, header, frame, _touched);
+                _cluster.SubmitWrite(this, header, frame, _flush);
             else
-                _cluster.SubmitRead(this, header, frame, _touched);
+                _cluster.SubmitRead(this, header, frame, _flush);
         }
     }
 
@@ -120,7 +120,7 @@ internal sealed partial class RespSession
         lock (_replyLock)
             number = BeginSlot(ReplyKind.MultiGet).Number;
         var header = NativeFrames.Counted(_scratch, Opcode.MultiGet, number, request, 1);
-        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>MSET is one MultiSet write: every node applies all pairs under one sequence.</summary>
@@ -137,7 +137,7 @@ internal sealed partial class RespSession
         lock (_replyLock)
             number = BeginSlot(ReplyKind.Write).Number;
         var header = NativeFrames.Counted(_scratch, Opcode.MultiSet, number, request, 2);
-        _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+        _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>Checks key sizes the way the native protocol does; a key too large fails the command alone.</summary>

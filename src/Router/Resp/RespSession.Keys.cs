@@ -123,7 +123,7 @@ internal sealed partial class RespSession
     private void SubmitListing(ulong number, ReadOnlySpan<byte> prefix)
     {
         var header = NativeFrames.Key(_scratch, Opcode.ListKeys, number, prefix);
-        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
+        _cluster.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>One chunk of a listing (under the reply lock); the last chunk delivers the reply.</summary>

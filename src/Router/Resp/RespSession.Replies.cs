@@ -10,10 +10,6 @@ namespace KvnDb.Router.Resp;
 /// </summary>
 internal sealed partial class RespSession
 {
-    /// <summary>The hash set a node-link thread uses to flush what a follow-up write touched.</summary>
-    [ThreadStatic]
-    private static HashSet<OutputChannel>? t_followUpTouched;
-
     /// <summary>A node's reply to a read (every read reply arrives here, errors and streamed chunks included).</summary>
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
@@ -169,11 +165,11 @@ internal sealed partial class RespSession
     /// </summary>
     private void SubmitConditionalWrite(ReplySlot slot)
     {
-        var touched = t_followUpTouched ??= [];
+        var flush = new FlushSet(_cluster.Nodes); // rare path (a conditional write's second step), on a node-link thread
         var frame = slot.Frame!.WrittenMemory;
         var header = FrameHeader.Read(frame.Span);
-        _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(frame), touched);
-        NodeLink.FlushAll(touched);
+        _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(frame), flush);
+        flush.FlushAll();
     }
 
     private static FrameHeader ReadHeader(in ReadOnlySequence<byte> frame)

@@ -26,7 +26,7 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
     private readonly RespArguments _arguments = new();
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly ArrayBufferWriter<byte> _local = new(256);
-    private readonly HashSet<OutputChannel> _touched = [];
+    private readonly FlushSet _flush;
     private byte[]? _straddle;
     private ReplySlot[] _ring;
     private ulong _next = 1;
@@ -49,6 +49,7 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         Output = output;
         _server = server;
         _cluster = server.Cluster;
+        _flush = new FlushSet(_cluster.Nodes);
         _logger = logger;
         _authenticated = !server.Password.IsRequired;
         _maxInFlight = (ulong)Math.Max(1, _cluster.Options.MaxInFlightPerClient);
@@ -170,8 +171,8 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
 
     private void FlushTouched()
     {
-        _touched.Add(Output);
-        NodeLink.FlushAll(_touched);
+        _flush.Add(Output);
+        _flush.FlushAll();
     }
 
     private ulong InFlight

@@ -182,7 +182,7 @@ public sealed class RouterFuzzRegressionTests
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
         }, new RamStorageEngine(), new NodeIdentity(null))).ToList();
 
-    private static int[] NodeLinkIds(TestCluster cluster) => [.. cluster.Router.Cluster.Nodes.Select(n => n.Id).Order()];
+    private static int[] NodeLinkIds(TestCluster cluster) => [.. cluster.Router.Cluster.Nodes.Connected.Select(n => n.Id).Order()];
 
     /// <summary>The same two node links still connected and serving (none dropped and rejoined), and a well-behaved client answered.</summary>
     private static async Task AssertClusterHealthyAsync(TestCluster cluster, int[] links)
