@@ -17,6 +17,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
     private readonly ILogger _logger = logger;
     private Task _loop = Task.CompletedTask;
     private long _pingId;
+    private int _disposed;
 
     public void Start() => _loop = RunAsync();
 
@@ -110,6 +111,8 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
         _stop.Dispose();

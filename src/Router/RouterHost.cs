@@ -213,8 +213,7 @@ public sealed class RouterHost : IAsyncDisposable
         await Task.WhenAll(_embeddedNodes).ConfigureAwait(false);
         using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false);
-        await Cluster.DisposeAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false); // disposes the cluster (a singleton) too
         _nodesStopping.Dispose();
         _certificate?.Dispose();
     }

@@ -11,7 +11,8 @@ public sealed class RouterCrashTests
     public async Task Router_killed_and_restarted_during_writes_loses_no_acknowledged_write_and_replicas_agree()
     {
         var port = ChildProcess.FreePort();
-        var router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString());
+        using var routerData = new TempDirectory();
+        var router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString(), "--data", routerData.Path);
         var nodeOptions = new NodeOptions { RouterPort = port, MaxReconnectDelay = TimeSpan.FromMilliseconds(300) };
         var nodes = Enumerable.Range(0, 2).Select(_ => TestNode.Start(nodeOptions, new RamStorageEngine(), new NodeIdentity(null))).ToList();
         try
@@ -46,7 +47,7 @@ public sealed class RouterCrashTests
 
             await RoundTripTests.WaitUntil(() => { lock (acknowledged) return acknowledged.Count > 300; });
             await router.KillAsync();
-            router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString());
+            router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString(), "--data", routerData.Path);
             await RoundTripTests.WaitUntil(() => { lock (acknowledged) return acknowledged.Count > 600; });
             await stop.CancelAsync();
             await writer.WaitAsync(TestCluster.Timeout);

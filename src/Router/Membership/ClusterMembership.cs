@@ -29,7 +29,7 @@ internal sealed partial class ClusterMembership
     private readonly Action<NodeLink> _settle;
     private readonly ILogger _logger;
     private RouterMetadata _metadata;
-    private TaskCompletionSource _adopted = NewAdoption();
+    private readonly TaskCompletionSource _adopted = NewAdoption();
     private bool _graceRunning;
     private string _waitingReason = "no database node has connected yet";
 
@@ -56,7 +56,7 @@ internal sealed partial class ClusterMembership
 
     public RouterMetadata Metadata => Volatile.Read(ref _metadata);
 
-    public bool IsAdopted => Volatile.Read(ref _adopted).Task.IsCompleted;
+    public bool IsAdopted => _adopted.Task.IsCompleted;
 
     /// <summary>Why writes and reads are refused, or null when in-sync nodes are serving.</summary>
     public string? UnavailableReason
@@ -65,7 +65,9 @@ internal sealed partial class ClusterMembership
         {
             if (!IsAdopted)
                 return $"the router serves nothing yet: {Volatile.Read(ref _waitingReason)}";
-            return _sequencer.Gating == 0 ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)})" : null;
+            return _sequencer.Gating == 0
+                ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)}; waiting for one of them, or a node that can replay the log)"
+                : null;
         }
     }
 
@@ -164,8 +166,10 @@ internal sealed partial class ClusterMembership
     }
 
     /// <summary>
-    /// The joiner has been sent everything (and applied the snapshot, for a full sync): from the
-    /// next write on, every write waits for it, and SyncEnd tells it the position it now reflects.
+    /// The joiner has been sent everything (and applied the snapshot, for a full sync): SyncEnd tells
+    /// it the position it now reflects. While in-sync nodes take writes, every write from now on also
+    /// waits for the joiner; while none does (the last one left), nothing is written until the joiner
+    /// is durably admitted, so it holds every write the moment it enters the set.
     /// </summary>
     private void FinishJoin(NodeLink node)
     {
@@ -174,7 +178,8 @@ internal sealed partial class ClusterMembership
             if (node.State == NodeState.Gone || node.Sender.IsClosed)
                 return;
             var position = _sequencer.Sequence;
-            _sequencer.AddGating(node.Bit);
+            if (_sequencer.Gating != 0)
+                _sequencer.AddGating(node.Bit);
             node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
                 end.Write(writer, SyncMessages.ControlIdBit));
         }
@@ -189,12 +194,27 @@ internal sealed partial class ClusterMembership
         {
             if (node.State == NodeState.Gone || !IsAdopted)
                 return;
-            var metadata = Metadata;
-            if (!metadata.IsMember(node.NodeId))
+            lock (_sequencer.SyncRoot)
             {
-                Save(metadata with { Members = [.. metadata.Members, new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded))] });
+                if ((_sequencer.Gating & node.Bit) == 0 && _sequencer.Gating != 0)
+                {
+                    // Others took writes since its SyncEnd without waiting for it: finish the join again.
+                    ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.FinishJoin(s.node), (Self: this, node), preferLocal: false);
+                    return;
+                }
+            }
+            var metadata = Metadata;
+            var connected = _nodes.Connected;
+            // Members that are not connected and in sync drop out: only the ones admitted now hold every write.
+            var stay = metadata.Members.Where(m => m.NodeId != node.NodeId && Array.Exists(connected, n => n.NodeId == m.NodeId && n.IsAdmitted)).ToList();
+            var joined = new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded));
+            if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1)
+            {
+                Save(metadata with { Members = [.. stay, joined] });
                 LogAdmitted(node.Id, MemberList(Metadata));
             }
+            lock (_sequencer.SyncRoot)
+                _sequencer.AddGating(node.Bit);
             node.IsMember = true;
             node.IsAdmitted = true;
             if (node.State == NodeState.Syncing)
@@ -258,25 +278,9 @@ internal sealed partial class ClusterMembership
         _syncs.OnNodeLeft(node);
         _nodes.Remove(node);
         LogNodeLeft(node.Id, node.RemoteAddress, reason);
-        if (lastMember && IsAdopted)
-            BeginAdoption($"the last in-sync node {node.Id} left ({reason}); waiting for it to reconnect");
+        if (lastMember)
+            LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
         return Task.CompletedTask;
-    }
-
-    /// <summary>
-    /// Back to adoption: nothing is served until a member of the durable set returns; every other
-    /// link is closed so its node rejoins against the history adopted then.
-    /// </summary>
-    private void BeginAdoption(string reason)
-    {
-        lock (_adoptionLock)
-        {
-            _adopted = NewAdoption();
-            _waitingReason = reason;
-        }
-        LogWaiting(reason);
-        foreach (var other in _nodes.Connected)
-            other.Abort("the router is adopting a new source of truth");
     }
 
     private Task WaitForAdoptionAsync(NodeLink node, CancellationToken cancellationToken)
