@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using KvnDb.Protocol;
 
@@ -35,25 +36,7 @@ internal sealed partial class ClientConnection
         Exception reason = new KvnDbConnectionException("router closed the connection");
         try
         {
-            while (true)
-            {
-                var result = await _input.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                    break;
-                var buffer = result.Buffer;
-                while (true)
-                {
-                    var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-                    if (status == FrameReadStatus.NeedMoreData)
-                        break;
-                    if (status == FrameReadStatus.TooLarge)
-                        throw new KvnDbProtocolException($"router sent a frame of {header.BodyLength} bytes, above the limit", StatusCode.FrameTooLarge);
-                    Dispatch(header, frame);
-                }
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                    break;
-            }
+            await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
@@ -66,7 +49,26 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private void Dispatch(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
+    /// <summary>The read loop's handler: each reply goes to the request waiting for its id.</summary>
+    private readonly struct Replies(ClientConnection connection) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            connection.Dispatch(header, frame);
+            return FrameAction.Continue;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => default;
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) =>
+            throw new KvnDbProtocolException($"router sent a frame of {(uint)header.BodyLength} bytes, above the limit", StatusCode.FrameTooLarge);
+    }
+
+    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
         PendingOperation? pending;
         lock (_pendingLock)

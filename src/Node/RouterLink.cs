@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Text;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using KvnDb.Protocol.Tls;
@@ -86,65 +85,50 @@ internal sealed partial class RouterLink : IAsyncDisposable
         // Node identity and flags are placeholders until nodes persist an id (issue 11's node part).
         new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, Guid.Empty, NodeHelloFlags.None).Write(_output, 0);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        while (true)
+        var reply = await FrameLoop.ReadFrameAsync(_input, _options.MaxFrameSize, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidDataException("router closed the connection during the handshake");
+        switch (reply.Header.Status)
         {
-            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-            if (status == FrameReadStatus.Complete)
-            {
-                // Copy what is needed before AdvanceTo: the frame's memory belongs to the pipe after it.
-                var body = frame.Slice(ProtocolLimits.HeaderSize).ToArray();
-                var message = Encoding.UTF8.GetString(body);
-                _input.AdvanceTo(buffer.Start);
-                switch (header.Status)
-                {
-                    case StatusCode.Ok:
-                        if (HelloResponse.TryRead(body, out var hello))
-                            ConnectionId = hello.ConnectionId;
-                        return;
-                    case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
-                        throw new NodeFatalException($"router refused the node: {header.Status}: {message}");
-                    default:
-                        throw new InvalidDataException($"router answered hello with {header.Status}: {message}");
-                }
-            }
-            if (status == FrameReadStatus.TooLarge || result.IsCompleted)
-                throw new InvalidDataException("router closed the connection during the handshake");
-            _input.AdvanceTo(buffer.Start, buffer.End);
+            case StatusCode.Ok:
+                if (HelloResponse.TryRead(reply.Body, out var hello))
+                    ConnectionId = hello.ConnectionId;
+                return;
+            case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
+                throw new NodeFatalException($"router refused the node: {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
+            default:
+                throw new InvalidDataException($"router answered hello with {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
         }
     }
 
     public async Task ServeAsync(CancellationToken cancellationToken)
     {
+        // Reads are ended by CancelPendingRead (a clean return); the handler's own token stops flushes and durability waits.
         using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
-        while (!cancellationToken.IsCancellationRequested)
+        if (!cancellationToken.IsCancellationRequested)
+            await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
+    private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
         {
-            var result = await _input.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            if (result.IsCanceled)
-                return;
-            var buffer = result.Buffer;
-            while (true)
-            {
-                var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-                if (status == FrameReadStatus.TooLarge)
-                    throw new InvalidDataException($"router sent a frame of {header.BodyLength} bytes, above the limit");
-                if (status == FrameReadStatus.NeedMoreData)
-                    break;
-                if (header.Opcode == Opcode.ListKeys)
-                {
-                    // Streams many frames: finish this batch first so replies stay in order.
-                    await CompleteBatchAsync(cancellationToken).ConfigureAwait(false);
-                    await StreamKeysAsync(header, frame.Slice(ProtocolLimits.HeaderSize), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                ProcessFrame(header, frame);
-            }
-            await CompleteBatchAsync(cancellationToken).ConfigureAwait(false);
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-                return;
+            // A listing streams many frames and flushes as it goes: the loop ends the batch first so replies stay in order.
+            if (header.Opcode == Opcode.ListKeys)
+                return FrameAction.HandleAsync;
+            link.ProcessFrame(header, frame);
+            return FrameAction.Continue;
         }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
+            new(link.StreamKeysAsync(header, frame, cancellationToken));
+
+        public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
+
+        public ValueTask OnPausedAsync(CancellationToken _) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) =>
+            throw new InvalidDataException($"router sent a frame of {(uint)header.BodyLength} bytes, above the limit");
     }
 
     private void ProcessFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
@@ -168,12 +152,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
+    private async Task StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
     {
-        var prefix = ReadPrefix(body);
+        var prefix = ReadPrefix(frame);
         if (prefix is null)
         {
-            FrameWriter.WriteError(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
+            ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
             return;
         }
         var chunk = new KeyChunkWriter(_output, request.RequestId, _options.KeysPerChunk);
@@ -189,11 +173,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
         LogListed(total);
     }
 
-    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> body)
+    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame)
     {
-        using var bytes = new ContiguousBytes(body);
-        var reader = new BodyReader(bytes.Span);
-        return reader.TryReadField(out var prefix) && reader.IsAtEnd ? prefix.ToArray() : null;
+        using var bytes = new ContiguousBytes(frame);
+        return KeyRequest.TryRead(bytes.Span[ProtocolLimits.HeaderSize..], out var prefix) ? prefix.ToArray() : null;
     }
 
     public async ValueTask DisposeAsync()
