@@ -83,28 +83,10 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     /// <summary>Reads replies until the node goes away; each batch's touched peers flush once.</summary>
     public async Task RunAsync(PipeReader input, Cluster cluster, CancellationToken cancellationToken)
     {
-        var flush = new FlushSet(cluster.Nodes);
         try
         {
-            while (true)
-            {
-                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                Volatile.Write(ref _lastHeardMs, Environment.TickCount64);
-                while (true)
-                {
-                    var status = FrameReader.TryRead(ref buffer, cluster.Options.MaxFrameSize, out var header, out var frame);
-                    if (status == FrameReadStatus.NeedMoreData)
-                        break;
-                    if (status == FrameReadStatus.TooLarge)
-                        return; // a node breaking the protocol is treated as dead
-                    OnReply(cluster, header, frame, flush);
-                }
-                flush.FlushAll();
-                input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                    return;
-            }
+            // A node breaking the protocol (a frame above the limit) is treated as dead.
+            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(cluster.Nodes)), cluster.Options.MaxFrameSize, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
@@ -114,6 +96,31 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         {
             Sender?.Close();
             await cluster.OnNodeLinkClosedAsync(this).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The link's frame handler: route every reply of a read, then flush what they touched once.</summary>
+    private readonly struct Replies(NodeLink node, Cluster cluster, FlushSet flush) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
+        {
+            node.OnReply(cluster, header, frame, flush);
+            return FrameAction.Continue;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, System.Buffers.ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref node._lastHeardMs, Environment.TickCount64);
+            flush.FlushAll();
+            return default;
+        }
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header)
+        {
         }
     }
 
