@@ -69,7 +69,7 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
     public override async Task HandshakeAsync(LoadConnection connection, string password, CancellationToken cancellationToken)
     {
         var request = new System.Buffers.ArrayBufferWriter<byte>();
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty).Write(request, 0);
+        HelloRequest.ForClient(password).Write(request, 0);
         await connection.SendAsync(request.WrittenMemory, cancellationToken).ConfigureAwait(false);
         var reply = await connection.ReceiveReplyAsync(cancellationToken).ConfigureAwait(false);
         var header = FrameHeader.Read(reply);

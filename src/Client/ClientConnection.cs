@@ -79,7 +79,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         var connection = new ClientConnection(socket, stream, options);
         try
         {
-            var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, options.Password, 0, Guid.Empty);
+            var hello = HelloRequest.ForClient(options.Password);
             var reply = await connection.SendHelloAsync(hello, cancellationToken).ConfigureAwait(false);
             reply.ThrowIfError();
             if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))

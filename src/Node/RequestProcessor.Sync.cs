@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Hashing;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
@@ -25,14 +24,16 @@ internal sealed partial class RequestProcessor
 
     private void SyncBegin(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (!SyncMessages.TryReadSyncBegin(body, out var mode, out var historyId, out var syncId))
+        if (!Protocol.SyncBegin.TryRead(body, out var begin))
         {
             ReplyMalformed(output, header);
             return;
         }
+        // TrustedThrough and LiveAfter are carried but not used yet: this node still wipes on a full sync.
+        var (mode, historyId) = (begin.Mode, begin.HistoryId);
         if (mode == SyncMode.Full)
         {
-            LogFullSyncBegins(syncId, engine.Count);
+            LogFullSyncBegins(begin.SyncId, engine.Count);
             // Until the snapshot is complete the data belongs to no history: a node that dies mid-sync
             // must never be mistaken for a current replica (it would be adopted after a router restart).
             identity.SetHistory(Guid.Empty);
@@ -49,12 +50,12 @@ internal sealed partial class RequestProcessor
 
     private void SyncEnd(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (body.Length != 8)
+        if (!Protocol.SyncEnd.TryRead(body, out var end))
         {
             ReplyMalformed(output, header);
             return;
         }
-        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
+        var sequence = end.Sequence;
         engine.MarkApplied(sequence);
         // The node belongs to the history again only once the synced data is durable (see RouterLink).
         _pendingHistory = _joiningHistory;
@@ -67,32 +68,27 @@ internal sealed partial class RequestProcessor
 
     private void SnapshotRead(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (body.Length != 12)
+        if (!Protocol.SnapshotRead.TryRead(body, out var read))
         {
             ReplyMalformed(output, header);
             return;
         }
-        var syncId = BinaryPrimitives.ReadUInt64LittleEndian(body);
-        var maxBytes = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(body[8..]), (uint)(16 * 1024 * 1024));
-        _snapshots.WriteNextChunk(output, header.RequestId, syncId, maxBytes);
+        _snapshots.WriteNextChunk(output, header.RequestId, read.SyncId, Math.Min(read.MaxBytes, 16 * 1024 * 1024));
     }
 
     private void SnapshotApply(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        var reader = new BodyReader(body);
-        if (!reader.TryReadByte(out _) || !reader.TryReadUInt64(out _) || !reader.TryReadUInt32(out var count))
+        if (!SnapshotChunkReader.TryRead(body, out var chunk))
         {
             ReplyMalformed(output, header);
             return;
         }
-        for (var i = 0; i < count; i++)
-        {
-            if (!reader.TryReadField(out var key) || !reader.TryReadField(out var value) || !reader.TryReadUInt64(out var sequence))
-            {
-                ReplyMalformed(output, header);
-                return;
-            }
+        while (chunk.TryReadNext(out var key, out var value, out var sequence))
             _sync.ApplySnapshotRecord(engine, key, value, sequence);
+        if (!chunk.IsComplete)
+        {
+            ReplyMalformed(output, header);
+            return;
         }
         _appliedWrites++;
         Reply(output, header, StatusCode.Ok);
@@ -111,10 +107,7 @@ internal sealed partial class RequestProcessor
             keys++;
             hash += XxHash3.HashToUInt64(record.Value.Span, unchecked((long)XxHash3.HashToUInt64(record.Key)));
         }
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + NodeDigest.Size);
-        new FrameHeader(NodeDigest.Size, Opcode.Digest, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(span);
-        new NodeDigest(keys, engine.LastSequence, hash).Write(span[ProtocolLimits.HeaderSize..]);
-        output.Advance(ProtocolLimits.HeaderSize + NodeDigest.Size);
+        new NodeDigest(keys, engine.LastSequence, hash).WriteReply(output, header.RequestId);
     }
 
     [LoggerMessage(40, LogLevel.Information, "Full sync {SyncId} begins: wiping {Keys} keys, then applying the donor's snapshot while live writes flow")]

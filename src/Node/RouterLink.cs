@@ -83,7 +83,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     private async Task HandshakeAsync(CancellationToken cancellationToken)
     {
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId).Write(_output, 0);
+        // Node identity and flags are placeholders until nodes persist an id (issue 11's node part).
+        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, Guid.Empty, NodeHelloFlags.None).Write(_output, 0);
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 
@@ -29,9 +28,9 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         var bytes = 0;
         while (bytes < maxBytes && cursor.TryPeek(out var record))
         {
-            var size = SyncMessages.RecordSize(record.Key.Length, record.Value.Length);
+            var size = SnapshotChunkHeader.RecordSize(record.Key.Length, record.Value.Length);
             // The record waits for the next chunk rather than make this one too large for the router to read.
-            if (records.Count > 0 && (long)SyncMessages.ChunkHeaderSize + bytes + size > maxFrameSize)
+            if (records.Count > 0 && (long)SnapshotChunkHeader.Size + bytes + size > maxFrameSize)
                 break;
             cursor.Take();
             records.Add(record);
@@ -44,21 +43,10 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
             _open.Remove(syncId);
         }
 
-        var bodyLength = SyncMessages.ChunkHeaderSize + bytes;
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
-        new FrameHeader(bodyLength, Opcode.SnapshotRead, FrameFlags.Response, StatusCode.Ok, requestId).Write(span);
-        span[16] = done ? (byte)1 : (byte)0;
-        BinaryPrimitives.WriteUInt64LittleEndian(span[17..], (ulong)Math.Max(0, engine.Count));
-        BinaryPrimitives.WriteUInt32LittleEndian(span[25..], (uint)records.Count);
-        var offset = ProtocolLimits.HeaderSize + SyncMessages.ChunkHeaderSize;
+        var chunk = new SnapshotChunkWriter(output, requestId, new SnapshotChunkHeader(done, (ulong)Math.Max(0, engine.Count), (uint)records.Count), bytes);
         foreach (var record in records)
-        {
-            offset += FrameWriter.WriteField(span[offset..], record.Key);
-            offset += FrameWriter.WriteField(span[offset..], record.Value.Span);
-            BinaryPrimitives.WriteUInt64LittleEndian(span[offset..], record.Sequence);
-            offset += 8;
-        }
-        output.Advance(offset);
+            chunk.Add(record.Key, record.Value.Span, record.Sequence);
+        chunk.Complete();
     }
 
     private sealed class Cursor(IEnumerator<StoredRecord> records) : IDisposable

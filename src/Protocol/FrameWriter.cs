@@ -56,15 +56,9 @@ public static class FrameWriter
         output.Advance(ProtocolLimits.HeaderSize + body.Length);
     }
 
-    /// <summary>An error response: the status plus a UTF-8 message as the body.</summary>
-    public static void WriteError(IBufferWriter<byte> output, Opcode opcode, ulong requestId, StatusCode status, string message)
-    {
-        var byteCount = Encoding.UTF8.GetByteCount(message);
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + byteCount);
-        new FrameHeader(byteCount, opcode, FrameFlags.Response, status, requestId).Write(span);
-        Encoding.UTF8.GetBytes(message, span[ProtocolLimits.HeaderSize..]);
-        output.Advance(ProtocolLimits.HeaderSize + byteCount);
-    }
+    /// <summary>An error response: the status plus a UTF-8 message as the body (see <see cref="ErrorReply"/>).</summary>
+    public static void WriteError(IBufferWriter<byte> output, Opcode opcode, ulong requestId, StatusCode status, string message) =>
+        ErrorReply.Write(output, opcode, requestId, status, message);
 
     /// <summary>Writes <c>[int32 length][bytes]</c> and returns the bytes written.</summary>
     public static int WriteField(Span<byte> destination, ReadOnlySpan<byte> field)

@@ -5,46 +5,66 @@ using System.Text;
 namespace KvnDb.Protocol;
 
 /// <summary>
-/// Body of the hello request: <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id]</c>.
-/// The last two matter for nodes only (what they hold); clients send zeros.
+/// Body of the hello request:
+/// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags]</c>.
+/// The last four matter for nodes only (what they hold, who they are); clients send zeros.
 /// </summary>
-public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId)
+public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags)
 {
-    private const int FixedSize = 2 + 1 + 8 + 16;
+    /// <summary>Every byte but the password's.</summary>
+    public const int FixedSize = 2 + 1 + FrameWriter.LengthPrefixSize + 8 + 16 + 16 + 1;
+
+    private const NodeHelloFlags KnownFlags = NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded;
+
+    /// <summary>A client's hello: current version, zeros for the node fields.</summary>
+    public static HelloRequest ForClient(string password) =>
+        new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None);
+
+    public int BodyLength => FixedSize + Encoding.UTF8.GetByteCount(Password);
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
-        var passwordBytes = Encoding.UTF8.GetByteCount(Password);
-        var bodyLength = FixedSize + FrameWriter.FieldSize(passwordBytes);
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
-        new FrameHeader(bodyLength, Opcode.Hello, FrameFlags.None, StatusCode.Ok, requestId).Write(span);
-        var body = span[ProtocolLimits.HeaderSize..];
-        BinaryPrimitives.WriteUInt16LittleEndian(body, Version);
-        body[2] = (byte)Role;
-        BinaryPrimitives.WriteInt32LittleEndian(body[3..], passwordBytes);
-        var offset = 7 + Encoding.UTF8.GetBytes(Password, body[7..]);
-        BinaryPrimitives.WriteUInt64LittleEndian(body[offset..], LastSequence);
-        HistoryId.TryWriteBytes(body[(offset + 8)..]);
-        output.Advance(ProtocolLimits.HeaderSize + bodyLength);
+        var frame = FrameBuilder.Start(output, new FrameHeader(BodyLength, Opcode.Hello, FrameFlags.None, StatusCode.Ok, requestId));
+        frame.UInt16(Version);
+        frame.Byte((byte)Role);
+        frame.Utf8Field(Password);
+        frame.UInt64(LastSequence);
+        frame.Guid(HistoryId);
+        frame.Guid(NodeId);
+        frame.Byte((byte)Flags);
+        frame.Complete();
     }
 
-    /// <summary>Decodes the body; the password stays as raw bytes so it can be compared in constant time.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> body, out ushort version, out ConnectionRole role,
-        out ReadOnlySpan<byte> password, out ulong lastSequence, out Guid historyId)
+    /// <summary>
+    /// The version alone, from the first two bytes: a peer of another version gets VersionMismatch
+    /// even when the rest of its hello has another layout.
+    /// </summary>
+    public static bool TryReadVersion(ReadOnlySpan<byte> body, out ushort version)
     {
+        version = 0;
+        if (body.Length < 2)
+            return false;
+        version = BinaryPrimitives.ReadUInt16LittleEndian(body);
+        return true;
+    }
+
+    /// <summary>Decodes the body in place; false unless it has exactly this shape, a known role and known flags.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> body, out HelloFields fields)
+    {
+        fields = default;
         var reader = new BodyReader(body);
-        role = default;
-        password = default;
-        lastSequence = 0;
-        historyId = Guid.Empty;
-        if (!reader.TryReadUInt16(out version))
+        if (!reader.TryReadUInt16(out var version)
+            || !reader.TryReadByte(out var role)
+            || !reader.TryReadField(out var password)
+            || !reader.TryReadUInt64(out var lastSequence)
+            || !reader.TryReadBytes(16, out var history)
+            || !reader.TryReadBytes(16, out var node)
+            || !reader.TryReadByte(out var flags)
+            || !reader.IsAtEnd)
             return false;
-        if (!reader.TryReadByte(out var roleByte) || !reader.TryReadField(out password))
+        if (role is not ((byte)ConnectionRole.Client or (byte)ConnectionRole.Node) || (flags & ~(byte)KnownFlags) != 0)
             return false;
-        role = (ConnectionRole)roleByte;
-        if (!reader.TryReadUInt64(out lastSequence) || !reader.TryReadBytes(16, out var guidBytes))
-            return false;
-        historyId = new Guid(guidBytes);
-        return reader.IsAtEnd && role is ConnectionRole.Client or ConnectionRole.Node;
+        fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags);
+        return true;
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 
 namespace KvnDb.Protocol;
 
@@ -10,18 +9,17 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId)
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + BodySize);
-        new FrameHeader(BodySize, Opcode.Hello, FrameFlags.Response, StatusCode.Ok, requestId).Write(span);
-        BinaryPrimitives.WriteUInt16LittleEndian(span[16..], Version);
-        BinaryPrimitives.WriteUInt64LittleEndian(span[18..], ConnectionId);
-        output.Advance(ProtocolLimits.HeaderSize + BodySize);
+        var frame = FrameBuilder.Start(output, new FrameHeader(BodySize, Opcode.Hello, FrameFlags.Response, StatusCode.Ok, requestId));
+        frame.UInt16(Version);
+        frame.UInt64(ConnectionId);
+        frame.Complete();
     }
 
     public static bool TryRead(ReadOnlySpan<byte> body, out HelloResponse response)
     {
         var reader = new BodyReader(body);
         response = default;
-        if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id))
+        if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id) || !reader.IsAtEnd)
             return false;
         response = new HelloResponse(version, id);
         return true;

@@ -7,4 +7,8 @@ public enum NodeState : byte
     Serving = 1,
     /// <summary>Disconnected (or died before answering).</summary>
     Gone = 2,
+    /// <summary>Connected but silent past the node timeout: it takes no reads.</summary>
+    Suspect = 3,
+    /// <summary>An in-sync member that is not connected; its digest is zeros.</summary>
+    Missing = 4,
 }

@@ -16,7 +16,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (13-byte chunk
     /// header, 8-byte sequence). Without it, one write at the limit disconnects every node.
     /// </summary>
-    public const int ForwardingHeadroom = SyncMessages.ChunkHeaderSize + 8;
+    public const int ForwardingHeadroom = SnapshotChunkHeader.Size + SequencedWrite.SequenceSize;
 
     private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
     private readonly int _maxInFlight = cluster.Options.MaxInFlightPerClient;

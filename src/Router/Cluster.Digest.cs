@@ -45,7 +45,7 @@ internal sealed partial class Cluster
         {
             frame.Slice(ProtocolLimits.HeaderSize).CopyTo(body);
             NodeDigest.TryRead(body, out var digest);
-            request.DigestEntries!.Add(new NodeDigestEntry(node.Id, node.State, digest));
+            request.DigestEntries!.Add(new NodeDigestEntry(node.Id, node.State, InSync: node.State == NodeState.Serving, Lag: 0, digest));
         }
         ProgressDigest(request, touched);
     }

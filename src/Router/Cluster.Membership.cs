@@ -38,8 +38,8 @@ internal sealed partial class Cluster
             var syncId = ++_nextSyncId;
             node.Output.Write((node.Id, helloRequestId), static (writer, s) =>
                 new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(writer, s.helloRequestId));
-            node.Output.Write((mode, _history.Current, syncId), static (writer, s) =>
-                SyncMessages.WriteSyncBegin(writer, s.mode, s.Current, s.syncId));
+            node.Output.Write(new SyncBegin(mode, _history.Current, syncId, TrustedThrough: 0, LiveAfter: _sequence), static (writer, s) =>
+                s.Write(writer, SyncMessages.ControlIdBit | s.SyncId));
             if (mode == SyncMode.Replay)
                 replayed = _backlog.ReplayAfter(node.HelloSequence, node.Output);
             _writeTargets = [.. _writeTargets, node];
@@ -97,8 +97,8 @@ internal sealed partial class Cluster
 
     /// <summary>Queues the end of a join: the node reflects every write up to now once it reaches this frame.</summary>
     private void WriteSyncEnd(NodeLink node, ulong syncId) =>
-        node.Output.Write((SyncMessages.SyncIdBit | syncId, _sequence), static (writer, s) =>
-            SyncMessages.WriteUInt64Frame(writer, Opcode.SyncEnd, s.Item1, s._sequence));
+        node.Output.Write((SyncMessages.ControlIdBit | syncId, _sequence), static (writer, s) =>
+            new SyncEnd(s._sequence).Write(writer, s.Item1));
 
     /// <summary>The node acknowledged SyncEnd: it holds every write and may serve reads.</summary>
     private void MarkServing(NodeLink node)

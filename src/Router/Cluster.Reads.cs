@@ -91,7 +91,7 @@ internal sealed partial class Cluster
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
-        if ((header.RequestId & SyncMessages.SyncIdBit) != 0)
+        if ((header.RequestId & SyncMessages.ControlIdBit) != 0)
         {
             OnSyncReply(node, header, frame, touched);
             return;

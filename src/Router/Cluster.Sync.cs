@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -70,9 +69,9 @@ internal sealed partial class Cluster
 
     private void RequestChunk(SyncSession session) =>
         session.Donor!.Output.Write((session.SyncId, _options.SnapshotChunkBytes), static (writer, s) =>
-            SyncMessages.WriteSnapshotRead(writer, s.SyncId, s.SnapshotChunkBytes));
+            new SnapshotRead(s.SyncId, s.SnapshotChunkBytes).Write(writer, SyncMessages.ControlIdBit | s.SyncId));
 
-    /// <summary>Replies on node links to sync frames (ids with <see cref="SyncMessages.SyncIdBit"/>).</summary>
+    /// <summary>Replies on node links to sync frames (ids with <see cref="SyncMessages.ControlIdBit"/>).</summary>
     private void OnSyncReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, HashSet<OutputChannel> touched)
     {
         if (header.Status.IsError())
@@ -96,11 +95,9 @@ internal sealed partial class Cluster
 
     private void ForwardChunk(NodeLink donor, in FrameHeader header, in ReadOnlySequence<byte> body, HashSet<OutputChannel> touched)
     {
-        Span<byte> chunkHeader = stackalloc byte[SyncMessages.ChunkHeaderSize];
-        if (body.Length < SyncMessages.ChunkHeaderSize)
+        if (!SnapshotChunkHeader.TryRead(body, out var chunkHeader))
             return;
-        body.Slice(0, SyncMessages.ChunkHeaderSize).CopyTo(chunkHeader);
-        var syncId = header.RequestId & ~SyncMessages.SyncIdBit;
+        var syncId = header.RequestId & ~SyncMessages.ControlIdBit;
         lock (_writeOrder)
         {
             SyncSession? session = null;
@@ -110,12 +107,12 @@ internal sealed partial class Cluster
             if (session is null)
                 return; // a sync that ended or moved to another donor
 
-            session.DonorDone = chunkHeader[0] == 1;
-            session.DonorKeys = BinaryPrimitives.ReadUInt64LittleEndian(chunkHeader[1..]);
-            session.Records += BinaryPrimitives.ReadUInt32LittleEndian(chunkHeader[9..]);
+            session.DonorDone = chunkHeader.Done;
+            session.DonorKeys = chunkHeader.DonorKeys;
+            session.Records += chunkHeader.Count;
             session.Bytes += body.Length;
             session.ApplyInFlight = true;
-            session.Joiner.Output.TryWriteWithBody(Opcode.SnapshotApply, FrameFlags.None, SyncMessages.SyncIdBit | syncId, body);
+            session.Joiner.Output.TryWriteWithBody(Opcode.SnapshotApply, FrameFlags.None, SyncMessages.ControlIdBit | syncId, body);
             touched.Add(session.Joiner.Output);
             if (session.DonorDone || DateTime.UtcNow - session.LastProgressLog >= ProgressInterval)
             {

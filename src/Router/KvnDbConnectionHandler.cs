@@ -72,7 +72,8 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
     }
 
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, ulong RequestId);
+    /// <summary>What a hello carried that outlives its frame. NodeId and Flags are for the node table (not used yet).</summary>
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong RequestId);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
@@ -127,21 +128,22 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
         accepted = default;
         message = null;
-        if (!HelloRequest.TryRead(body.Span, out var version, out var role, out var password, out var lastSequence, out var historyId))
-        {
-            message = "malformed hello";
-            return StatusCode.ProtocolError;
-        }
-        accepted = new AcceptedHello(role, lastSequence, historyId, header.RequestId);
-        if (version != ProtocolLimits.Version)
+        // The version first: another version's hello may have another layout, and deserves VersionMismatch.
+        if (HelloRequest.TryReadVersion(body.Span, out var version) && version != ProtocolLimits.Version)
         {
             message = $"protocol version mismatch: router speaks {ProtocolLimits.Version}, peer sent {version}";
             return StatusCode.VersionMismatch;
         }
-        var verifier = role == ConnectionRole.Node ? _nodePassword : _clientPassword;
-        if (!verifier.Verify(password))
+        if (!HelloRequest.TryRead(body.Span, out var hello))
         {
-            message = role == ConnectionRole.Node ? "wrong node password" : "wrong password";
+            message = "malformed hello";
+            return StatusCode.ProtocolError;
+        }
+        accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags, header.RequestId);
+        var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
+        if (!verifier.Verify(hello.Password))
+        {
+            message = hello.Role == ConnectionRole.Node ? "wrong node password" : "wrong password";
             return StatusCode.AuthFailed;
         }
         return StatusCode.Ok;

@@ -21,7 +21,7 @@ public sealed class LimitsTests
         await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { HandshakeTimeout = TimeSpan.FromSeconds(1) });
         using var slow = await RawConnection.ConnectAsync(cluster.Router.Port);
         var hello = new System.Buffers.ArrayBufferWriter<byte>();
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, "", 0, Guid.Empty).Write(hello, 1);
+        HelloRequest.ForClient("").Write(hello, 1);
         var started = DateTime.UtcNow;
         var cut = false;
         foreach (var b in hello.WrittenMemory.ToArray())

@@ -23,7 +23,7 @@ internal sealed class RawConnection : IDisposable
     public Task SendHelloAsync(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client)
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(version, role, password, 0, Guid.Empty).Write(writer, 1);
+        new HelloRequest(version, role, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None).Write(writer, 1);
         return SendAsync(writer.WrittenMemory);
     }
 

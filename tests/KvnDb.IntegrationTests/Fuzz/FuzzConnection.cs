@@ -38,7 +38,7 @@ internal static class FuzzConnection
     public static byte[] Hello()
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Client, "", 0, Guid.Empty).Write(writer, HelloRequestId);
+        HelloRequest.ForClient("").Write(writer, HelloRequestId);
         return writer.WrittenSpan.ToArray();
     }
 

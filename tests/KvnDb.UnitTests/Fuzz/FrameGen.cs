@@ -72,7 +72,7 @@ internal static class FrameGen
         Opcode.Hello => Gen.Select(Gen.Byte[1, 2], Gen.String[0, 12], Gen.ULong, Gen.Guid, HelloBody),
         Opcode.SyncBegin => Gen.Select(Gen.Byte[0, 2], Gen.Guid, Gen.ULong, (mode, history, sync) =>
         {
-            var body = new byte[SyncMessages.SyncBeginSize];
+            var body = new byte[SyncBegin.Size];
             body[0] = mode;
             history.TryWriteBytes(body.AsSpan(1));
             BinaryPrimitives.WriteUInt64LittleEndian(body.AsSpan(17), sync);
@@ -92,9 +92,9 @@ internal static class FrameGen
 
     /// <summary>The router's digest reply body (<see cref="ClusterDigest"/>) with 0 to 4 node lines.</summary>
     public static readonly Gen<byte[]> ClusterDigestBody =
-        Gen.Select(Gen.Int[0, 63], Gen.Byte[0, 3], Gen.ULong, Gen.ULong, Gen.ULong).Array[0, 4].Select(lines =>
+        Gen.Select(Gen.Int[0, 63], Gen.Byte[0, 4], Gen.ULong, Gen.ULong, Gen.ULong).Array[0, 4].Select(lines =>
         {
-            var entries = lines.Select(l => new NodeDigestEntry(l.Item1, (NodeState)l.Item2, new NodeDigest(l.Item3, l.Item4, l.Item5))).ToList();
+            var entries = lines.Select(l => new NodeDigestEntry(l.Item1, (NodeState)l.Item2, l.Item3 % 2 == 0, l.Item4 % 5, new NodeDigest(l.Item3, l.Item4, l.Item5))).ToList();
             var body = new byte[ClusterDigest.BodySize(entries.Count)];
             ClusterDigest.Write(body, entries);
             return body;
@@ -241,18 +241,18 @@ internal static class FrameGen
     private static byte[] HelloBody(byte role, string password, ulong lastSequence, Guid history)
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(ProtocolLimits.Version, (ConnectionRole)role, password, lastSequence, history).Write(writer, 0);
+        new HelloRequest(ProtocolLimits.Version, (ConnectionRole)role, password, lastSequence, history, Guid.Empty, NodeHelloFlags.None).Write(writer, 0);
         return writer.WrittenSpan[ProtocolLimits.HeaderSize..].ToArray();
     }
 
     private static byte[] SnapshotChunk((byte[] Key, byte[] Value, ulong Sequence)[] records)
     {
         var writer = new ArrayBufferWriter<byte>();
-        var header = writer.GetSpan(SyncMessages.ChunkHeaderSize);
+        var header = writer.GetSpan(SnapshotChunkHeader.Size);
         header[0] = 1;
         BinaryPrimitives.WriteUInt64LittleEndian(header[1..], (ulong)records.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(header[9..], (uint)records.Length);
-        writer.Advance(SyncMessages.ChunkHeaderSize);
+        writer.Advance(SnapshotChunkHeader.Size);
         foreach (var (key, value, sequence) in records)
         {
             writer.Write(Fields(key, value));

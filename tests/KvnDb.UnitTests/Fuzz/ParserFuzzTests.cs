@@ -99,38 +99,43 @@ public sealed class ParserFuzzTests
     internal static void CheckHello(byte[] body)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var ok = HelloRequest.TryRead(body, out var version, out var role, out var password, out var lastSequence, out var history);
+        var ok = HelloRequest.TryRead(body, out var hello);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
 
-        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 bytes history], nothing after.
+        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags], nothing after.
         var wellFormed = body.Length >= 7
             && BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) is var n && n >= 0
-            && body.Length == 7L + n + 8 + 16
-            && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node;
+            && body.Length == 7L + n + 8 + 16 + 16 + 1
+            && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node
+            && body[^1] <= 3;
         Assert.Equal(wellFormed, ok);
         if (!ok)
             return;
-        Assert.Equal(BinaryPrimitives.ReadUInt16LittleEndian(body), version);
-        Assert.Equal((ConnectionRole)body[2], role);
-        Assert.True(password.SequenceEqual(body.AsSpan(7, password.Length)));
-        Assert.Equal(body.Length - 7 - 24, password.Length);
-        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(7 + password.Length)), lastSequence);
-        Assert.Equal(new Guid(body.AsSpan(body.Length - 16)), history);
+        Assert.Equal(BinaryPrimitives.ReadUInt16LittleEndian(body), hello.Version);
+        Assert.Equal((ConnectionRole)body[2], hello.Role);
+        Assert.True(hello.Password.SequenceEqual(body.AsSpan(7, hello.Password.Length)));
+        Assert.Equal(body.Length - 7 - 41, hello.Password.Length);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(7 + hello.Password.Length)), hello.LastSequence);
+        Assert.Equal(new Guid(body.AsSpan(body.Length - 33, 16)), hello.HistoryId);
+        Assert.Equal(new Guid(body.AsSpan(body.Length - 17, 16)), hello.NodeId);
+        Assert.Equal((NodeHelloFlags)body[^1], hello.Flags);
     }
 
     internal static void CheckSyncBegin(byte[] body)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
-        var ok = SyncMessages.TryReadSyncBegin(body, out var mode, out var history, out var syncId);
+        var ok = SyncBegin.TryRead(body, out var begin);
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
-        Assert.Equal(body.Length == SyncMessages.SyncBeginSize && body[0] <= (byte)SyncMode.Full, ok);
+        Assert.Equal(body.Length == 41 && body[0] <= (byte)SyncMode.Full, ok);
         if (!ok)
             return;
-        Assert.Equal((SyncMode)body[0], mode);
-        Assert.Equal(new Guid(body.AsSpan(1, 16)), history);
-        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(17)), syncId);
+        Assert.Equal((SyncMode)body[0], begin.Mode);
+        Assert.Equal(new Guid(body.AsSpan(1, 16)), begin.HistoryId);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(17)), begin.SyncId);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(25)), begin.TrustedThrough);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(33)), begin.LiveAfter);
     }
 
     internal static void CheckDigests(byte[] body)
@@ -146,7 +151,7 @@ public sealed class ParserFuzzTests
         before = GC.GetAllocatedBytesForCurrentThread();
         var clusterOk = ClusterDigest.TryRead(body, out var entries);
         allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // One 32-byte entry per 29 input bytes, plus the array header.
+        // One 40-byte entry per 38 input bytes, plus the array header.
         Allocations.AssertBounded(allocated, body.Length, perInputByte: 2, constant: 64, "ClusterDigest.TryRead");
         var claimed = body.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(body) : uint.MaxValue;
         Assert.Equal(body.Length >= 4 && claimed <= (body.Length - 4) / ClusterDigest.EntrySize, clusterOk);
@@ -158,7 +163,9 @@ public sealed class ParserFuzzTests
             var line = body.AsSpan(4 + i * ClusterDigest.EntrySize);
             Assert.Equal(BinaryPrimitives.ReadInt32LittleEndian(line), entries[i].NodeId);
             Assert.Equal((NodeState)line[4], entries[i].State);
-            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(line[(5 + 16)..]), entries[i].Digest.ContentHash);
+            Assert.Equal(line[5] != 0, entries[i].InSync);
+            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(line[6..]), entries[i].Lag);
+            Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(line[(14 + 16)..]), entries[i].Digest.ContentHash);
         }
     }
 

@@ -1,0 +1,36 @@
+namespace KvnDb.Protocol;
+
+/// <summary>
+/// A decoded hello body, pointing into the frame: the password stays raw bytes so it can be
+/// compared in constant time and never becomes a string. Dies with the frame's buffer.
+/// </summary>
+public readonly ref struct HelloFields
+{
+    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags)
+    {
+        Version = version;
+        Role = role;
+        Password = password;
+        LastSequence = lastSequence;
+        HistoryId = historyId;
+        NodeId = nodeId;
+        Flags = flags;
+    }
+
+    public ushort Version { get; }
+
+    public ConnectionRole Role { get; }
+
+    public ReadOnlySpan<byte> Password { get; }
+
+    /// <summary>Last sequence the node holds (clients: 0).</summary>
+    public ulong LastSequence { get; }
+
+    /// <summary>History the node's data belongs to (clients: empty).</summary>
+    public Guid HistoryId { get; }
+
+    /// <summary>The node's stable identity (clients: empty).</summary>
+    public Guid NodeId { get; }
+
+    public NodeHelloFlags Flags { get; }
+}
