@@ -40,6 +40,7 @@ internal sealed partial class ClientConnection
                 var result = await _input.ReadAsync().ConfigureAwait(false);
                 if (result.IsCanceled)
                     break;
+                Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
                 var buffer = result.Buffer;
                 while (true)
                 {
@@ -68,11 +69,17 @@ internal sealed partial class ClientConnection
 
     private void Dispatch(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
     {
+        if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
+        {
+            AnswerPing(header.RequestId); // the router checks on us
+            return;
+        }
         PendingOperation? pending;
         lock (_pendingLock)
         {
             if (!_pending.TryGetValue(header.RequestId, out pending))
-                return; // timed out or cancelled: the late reply is dropped
+                return; // timed out or cancelled (or our own ping): the late reply is dropped
+            _consecutiveTimeouts = 0;
             if (!header.HasMore || header.Status.IsError())
                 _pending.Remove(header.RequestId);
             else

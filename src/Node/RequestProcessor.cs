@@ -36,7 +36,9 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         switch (header.Opcode)
         {
             case Opcode.Ping:
-                Reply(output, header, StatusCode.Ok);
+                // A response is the router's answer to the link's own ping: hearing it was the point.
+                if ((header.Flags & FrameFlags.Response) == 0)
+                    Reply(output, header, StatusCode.Ok);
                 break;
             case Opcode.Get:
                 Metrics.Read();
@@ -186,11 +188,12 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 reader.TryReadField(out var key);
                 reader.TryReadField(out var value);
                 engine.Set(key, value, sequence);
+                _sync.OnLiveSet(key, sequence);
                 break;
             case Opcode.Delete:
                 reader.TryReadField(out var deleted);
                 status = engine.Delete(deleted, sequence) ? StatusCode.Ok : StatusCode.NotFound;
-                _sync.OnDelete(deleted, sequence);
+                _sync.OnLiveDelete(deleted, sequence);
                 break;
             case Opcode.MultiSet:
                 reader.TryReadUInt32(out var count);
@@ -199,6 +202,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                     reader.TryReadField(out var k);
                     reader.TryReadField(out var v);
                     engine.Set(k, v, sequence);
+                    _sync.OnLiveSet(k, sequence);
                 }
                 break;
         }
