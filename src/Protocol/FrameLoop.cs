@@ -1,0 +1,110 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+
+namespace KvnDb.Protocol;
+
+/// <summary>
+/// The one <c>ReadAsync → FrameReader.TryRead → AdvanceTo</c> loop (after Bedrock's
+/// <c>ProtocolReader</c>): every complete frame of a read goes to the handler, then one
+/// end-of-batch call (flush once); the body size is checked from the header before any of it is
+/// buffered; a handler can pause mid-buffer (only what it handled is consumed), stop, or take one
+/// frame asynchronously. Allocates nothing per frame.
+/// </summary>
+public static class FrameLoop
+{
+    private enum Step
+    {
+        NeedMoreData,
+        Pause,
+        Stop,
+        HandleAsync,
+        TooLarge,
+    }
+
+    /// <summary>Runs until the peer closes, the handler stops, a frame is too large, or the read is cancelled.</summary>
+    /// <param name="input">The connection's input; the loop never completes it.</param>
+    /// <param name="handler">Usually a struct wrapping the connection (see <see cref="IFrameHandler"/>).</param>
+    /// <param name="maxBodySize">Largest body accepted; a header claiming more ends the loop.</param>
+    /// <param name="cancellationToken">Passed to every read and every handler call.</param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<FrameLoopExit> RunAsync<THandler>(PipeReader input, THandler handler, int maxBodySize, CancellationToken cancellationToken = default)
+        where THandler : IFrameHandler
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                return FrameLoopExit.Canceled;
+            }
+            while (true)
+            {
+                var step = HandleFrames(ref handler, ref buffer, maxBodySize, out var header, out var frame);
+                await handler.OnBatchEndAsync(cancellationToken).ConfigureAwait(false);
+                switch (step)
+                {
+                    case Step.HandleAsync:
+                        await handler.OnFrameAsync(header, frame, cancellationToken).ConfigureAwait(false);
+                        buffer = buffer.Slice(frame.End);
+                        continue; // the rest of this read, without reading again
+                    case Step.Pause:
+                        input.AdvanceTo(buffer.Start); // examined = consumed: the next read returns at once
+                        await handler.OnPausedAsync(cancellationToken).ConfigureAwait(false);
+                        break;
+                    case Step.Stop:
+                        input.AdvanceTo(buffer.Start);
+                        return FrameLoopExit.Stopped;
+                    case Step.TooLarge:
+                        input.AdvanceTo(buffer.Start);
+                        return FrameLoopExit.TooLarge;
+                    default:
+                        input.AdvanceTo(buffer.Start, buffer.End);
+                        if (result.IsCompleted)
+                            return buffer.IsEmpty ? FrameLoopExit.Completed : FrameLoopExit.Truncated;
+                        break;
+                }
+                break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands every complete frame at the start of <paramref name="buffer"/> to the handler, leaving
+    /// <paramref name="buffer"/> after the last one it consumed. For <see cref="Step.HandleAsync"/>,
+    /// <paramref name="frame"/> is the frame still to handle (and <paramref name="buffer"/> starts at it).
+    /// </summary>
+    private static Step HandleFrames<THandler>(ref THandler handler, ref ReadOnlySequence<byte> buffer, int maxBodySize,
+        out FrameHeader header, out ReadOnlySequence<byte> frame)
+        where THandler : IFrameHandler
+    {
+        while (true)
+        {
+            var rest = buffer;
+            switch (FrameReader.TryRead(ref rest, maxBodySize, out header, out frame))
+            {
+                case FrameReadStatus.NeedMoreData:
+                    return Step.NeedMoreData;
+                case FrameReadStatus.TooLarge:
+                    handler.OnFrameTooLarge(header);
+                    return Step.TooLarge;
+            }
+            switch (handler.OnFrame(header, frame))
+            {
+                case FrameAction.Continue:
+                    buffer = rest;
+                    break;
+                case FrameAction.Stop:
+                    buffer = rest;
+                    return Step.Stop;
+                case FrameAction.Pause:
+                    return Step.Pause;
+                default:
+                    return Step.HandleAsync;
+            }
+        }
+    }
+}
