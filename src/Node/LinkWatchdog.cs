@@ -15,8 +15,9 @@ internal sealed class LinkWatchdog : IDisposable
     private readonly long _pingAfter;
     private readonly long _expireAfter;
     private readonly Action _cancelRead;
-    private readonly ITimer? _timer;
+    private readonly TimeSpan _period;
     private readonly bool _enabled;
+    private ITimer? _timer;
     private long _waitingSince; // timestamp, 0 while frames are handled
     private long _expiredStamp;
     private int _state;
@@ -31,9 +32,16 @@ internal sealed class LinkWatchdog : IDisposable
         _expireAfter = (long)(timeout.TotalSeconds * _time.TimestampFrequency);
         _pingAfter = _expireAfter / 3;
         _enabled = true;
-        var period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 12, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerMillisecond * 250));
+        _period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 12, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerMillisecond * 250));
+    }
+
+    /// <summary>Starts the periodic check (once the link serves); silence counts from now.</summary>
+    public void Start()
+    {
+        if (!_enabled || _timer is not null)
+            return;
         Waiting();
-        _timer = _time.CreateTimer(static s => ((LinkWatchdog)s!).Check(), this, period, period);
+        _timer = _time.CreateTimer(static s => ((LinkWatchdog)s!).Check(), this, _period, _period);
     }
 
     public enum WatchState

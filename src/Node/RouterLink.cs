@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
-using System.Text;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using KvnDb.Protocol.Tls;
@@ -10,8 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace KvnDb.Node;
 
 /// <summary>
-/// One connection from the node to the router: handshake, then a loop that applies every
-/// complete frame of a read, waits for durability once per batch (group commit), and flushes once.
+/// One connection from the node to the router: connect (bounded by the connect timeout), hello, then
+/// <see cref="FrameLoop"/> applies every complete frame of a read, waits for durability once per batch
+/// (group commit) and flushes once. A <see cref="LinkWatchdog"/> closes the link when the router stays
+/// silent past the router timeout; TCP keepalive and <c>TCP_USER_TIMEOUT</c> sit under it.
 /// </summary>
 internal sealed partial class RouterLink : IAsyncDisposable
 {
@@ -23,7 +24,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly IStorageEngine _engine;
     private readonly NodeIdentity _identity;
     private readonly RequestProcessor _processor;
+    private readonly LinkWatchdog _watchdog;
     private readonly ILogger _logger;
+    private ulong _pings;
+    private int _tooLargeBody;
 
     private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
@@ -35,6 +39,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _engine = engine;
         _identity = identity;
         _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
+        _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead);
         _logger = logger;
     }
 
@@ -44,34 +49,46 @@ internal sealed partial class RouterLink : IAsyncDisposable
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
         try
         {
-            await socket.ConnectAsync(options.RouterHost, options.RouterPort, cancellationToken).ConfigureAwait(false);
+            TcpLiveness.Apply(socket, options.RouterTimeout);
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(options.ConnectTimeout);
+                try
+                {
+                    await socket.ConnectAsync(options.RouterHost, options.RouterPort, timeout.Token).ConfigureAwait(false);
+                    stream = new NetworkStream(socket, ownsSocket: true);
+                    if (options.Tls is { } tls)
+                        stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"connecting to {options.RouterHost}:{options.RouterPort} took longer than the connect timeout of {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
+                }
+            }
         }
         catch
         {
+            if (stream is not null)
+                await stream.DisposeAsync().ConfigureAwait(false);
             socket.Dispose();
             throw;
-        }
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
-        if (options.Tls is { } tls)
-        {
-            try
-            {
-                stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
         }
         var link = new RouterLink(socket, stream, options, engine, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.HandshakeTimeout);
-            await link.HandshakeAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                link.ConnectionId = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the router did not answer the hello within {options.HandshakeTimeout.TotalSeconds:0.###} s", ex);
+            }
             return link;
         }
         catch
@@ -81,76 +98,54 @@ internal sealed partial class RouterLink : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    /// <summary>What the node says about itself: who it is, what it holds, and whether that can be trusted.</summary>
+    private HelloRequest Hello()
     {
-        // Node identity and flags are placeholders until nodes persist an id (issue 11's node part).
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, Guid.Empty, NodeHelloFlags.None).Write(_output, 0);
-        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var flags = NodeHelloFlags.None;
+        if (_engine.MayHaveLostWrites)
+            flags |= NodeHelloFlags.MayHaveLostWrites;
+        if (_options.Embedded)
+            flags |= NodeHelloFlags.Embedded;
+        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags);
+    }
+
+    /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
+    public async Task<string> ServeAsync(CancellationToken cancellationToken)
+    {
+        _watchdog.Start();
         while (true)
         {
-            var result = await _input.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var buffer = result.Buffer;
-            var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-            if (status == FrameReadStatus.Complete)
+            var exit = await FrameLoop.RunAsync(_input, new Handler(this), _options.MaxFrameSize, cancellationToken).ConfigureAwait(false);
+            switch (exit)
             {
-                // Copy what is needed before AdvanceTo: the frame's memory belongs to the pipe after it.
-                var body = frame.Slice(ProtocolLimits.HeaderSize).ToArray();
-                var message = Encoding.UTF8.GetString(body);
-                _input.AdvanceTo(buffer.Start);
-                switch (header.Status)
-                {
-                    case StatusCode.Ok:
-                        if (HelloResponse.TryRead(body, out var hello))
-                            ConnectionId = hello.ConnectionId;
-                        return;
-                    case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
-                        throw new NodeFatalException($"router refused the node: {header.Status}: {message}");
-                    default:
-                        throw new InvalidDataException($"router answered hello with {header.Status}: {message}");
-                }
-            }
-            if (status == FrameReadStatus.TooLarge || result.IsCompleted)
-                throw new InvalidDataException("router closed the connection during the handshake");
-            _input.AdvanceTo(buffer.Start, buffer.End);
-        }
-    }
-
-    public async Task ServeAsync(CancellationToken cancellationToken)
-    {
-        using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            var result = await _input.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-            if (result.IsCanceled)
-                return;
-            var buffer = result.Buffer;
-            while (true)
-            {
-                var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-                if (status == FrameReadStatus.TooLarge)
-                    throw new InvalidDataException($"router sent a frame of {header.BodyLength} bytes, above the limit");
-                if (status == FrameReadStatus.NeedMoreData)
+                case FrameLoopExit.Completed:
+                    return "the router closed the link";
+                case FrameLoopExit.Truncated:
+                    return "the router closed the link in the middle of a frame";
+                case FrameLoopExit.TooLarge:
+                    throw new InvalidDataException($"the router sent a frame of {_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
+                case FrameLoopExit.Canceled when _watchdog.IsExpired:
+                    throw new TimeoutException($"the router sent nothing for {_watchdog.Silence.TotalSeconds:0.0} s (router timeout {_watchdog.Timeout.TotalSeconds:0.###} s)");
+                case FrameLoopExit.Canceled when _watchdog.State == LinkWatchdog.WatchState.PingDue:
+                    // Silent for a third of the timeout: ask. Its answer, like any frame, ends the silence.
+                    FrameWriter.WriteHeaderOnly(_output, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | ++_pings));
+                    await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    _watchdog.PingSent();
                     break;
-                if (header.Opcode == Opcode.ListKeys)
-                {
-                    // Streams many frames: finish this batch first so replies stay in order.
-                    await CompleteBatchAsync(cancellationToken).ConfigureAwait(false);
-                    await StreamKeysAsync(header, frame.Slice(ProtocolLimits.HeaderSize), cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                ProcessFrame(header, frame);
+                default:
+                    break; // a check that fired just as a frame arrived: read on
             }
-            await CompleteBatchAsync(cancellationToken).ConfigureAwait(false);
-            _input.AdvanceTo(buffer.Start, buffer.End);
-            if (result.IsCompleted)
-                return;
         }
     }
 
-    private void ProcessFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    private FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
+        _watchdog.Busy();
+        if (header.Opcode == Opcode.ListKeys)
+            return FrameAction.HandleAsync; // streams many frames, after the replies before it
         using var bytes = new ContiguousBytes(frame);
         _processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
+        return FrameAction.Continue;
     }
 
     /// <summary>Group commit: one durability wait covers every write of the batch, then one flush sends all replies.</summary>
@@ -163,13 +158,16 @@ internal sealed partial class RouterLink : IAsyncDisposable
             // A crash before this checkpoint must not leave a half-synced store claiming the history.
             await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             _identity.SetHistory(history);
+            _engine.ConfirmSynced();
         }
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _watchdog.Waiting();
     }
 
-    private async Task StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
+    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
     {
+        _watchdog.Busy();
         var prefix = ReadPrefix(body);
         if (prefix is null)
         {
@@ -198,11 +196,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _watchdog.Dispose();
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
         {
             // The router is gone; unsent replies die with the link, the router fails or retries them.
         }
@@ -214,4 +213,19 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
     private partial void LogListed(long count);
+
+    /// <summary>The link's side of <see cref="FrameLoop"/>: a struct, so the loop's calls are direct.</summary>
+    private readonly struct Handler(RouterLink link) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame) => link.OnFrame(header, frame);
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) =>
+            link.StreamKeysAsync(header, frame.Slice(ProtocolLimits.HeaderSize), cancellationToken);
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => link.CompleteBatchAsync(cancellationToken);
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public void OnFrameTooLarge(in FrameHeader header) => link._tooLargeBody = header.BodyLength;
+    }
 }
