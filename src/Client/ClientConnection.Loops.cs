@@ -35,26 +35,9 @@ internal sealed partial class ClientConnection
         Exception reason = new KvnDbConnectionException("router closed the connection");
         try
         {
-            while (true)
-            {
-                var result = await _input.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                    break;
-                Volatile.Write(ref _lastReceivedMs, Environment.TickCount64);
-                var buffer = result.Buffer;
-                while (true)
-                {
-                    var status = FrameReader.TryRead(ref buffer, _options.MaxFrameSize, out var header, out var frame);
-                    if (status == FrameReadStatus.NeedMoreData)
-                        break;
-                    if (status == FrameReadStatus.TooLarge)
-                        throw new KvnDbProtocolException($"router sent a frame of {header.BodyLength} bytes, above the limit", StatusCode.FrameTooLarge);
-                    Dispatch(header, frame);
-                }
-                _input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                    break;
-            }
+            var exit = await FrameLoop.RunAsync(_input, new Handler(this), _options.MaxFrameSize).ConfigureAwait(false);
+            if (exit == FrameLoopExit.TooLarge)
+                reason = new KvnDbProtocolException($"router sent a frame of {_tooLargeBody} bytes, above the limit", StatusCode.FrameTooLarge);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
@@ -87,5 +70,27 @@ internal sealed partial class ClientConnection
         }
         using var bytes = new ContiguousBytes(frame);
         pending.OnResponse(header, bytes.Span[ProtocolLimits.HeaderSize..]);
+    }
+
+    /// <summary>The read loop's side of <see cref="FrameLoop"/>: every frame is dispatched; a read counts as hearing from the router.</summary>
+    private readonly struct Handler(ClientConnection connection) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
+        {
+            connection.Dispatch(header, frame);
+            return FrameAction.Continue;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, System.Buffers.ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref connection._lastReceivedMs, Environment.TickCount64);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public void OnFrameTooLarge(in FrameHeader header) => connection._tooLargeBody = header.BodyLength;
     }
 }

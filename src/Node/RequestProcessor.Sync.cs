@@ -86,7 +86,6 @@ internal sealed partial class RequestProcessor
             ReplyMalformed(output, header);
             return;
         }
-        _sync.ExpectKeys(chunk.Header.DonorKeys);
         while (chunk.TryReadNext(out var key, out var value, out var sequence))
             _sync.ApplySnapshotRecord(engine, key, value, sequence);
         if (!chunk.IsComplete)

@@ -18,21 +18,18 @@ namespace KvnDb.Node;
 /// deleted on the current history, or never written on it.
 /// <para>
 /// Memory: keys are remembered as 128-bit hashes, not as keys. The snapshot's set costs about 28 bytes
-/// per key the donor holds (a 24-byte entry plus a 4-byte bucket; sized up front from the donor's key
-/// count, so about 28 MB per million keys), the live set about 36 bytes per key written during the sync.
-/// Both are released when the sync ends.
+/// per key the donor holds (a 24-byte entry plus a 4-byte bucket), up to twice that just after the set
+/// doubled: 28 to 56 MB per million keys. The live set costs about 36 bytes per key written during the
+/// sync. Both are released when the sync ends. (Not sized up front from the donor's key count: that
+/// number comes off the wire, and a node allocates in proportion to what it receives, never to what a frame claims.)
 /// </para>
 /// </summary>
 internal sealed class SyncState
 {
-    /// <summary>Upper bound of the up-front sizing from the donor's (claimed) key count; the set grows past it if it must.</summary>
-    private const int MaxPresizedKeys = 1 << 22;
-
     /// <summary>Keys touched by a live write of this sync: 0 after a set, the sequence of the delete after a delete.</summary>
     private readonly Dictionary<KeyHash, ulong> _live = [];
     private readonly HashSet<KeyHash> _snapshotKeys = [];
     private ulong _highestLive;
-    private bool _presized;
 
     public bool IsSyncing { get; private set; }
 
@@ -65,7 +62,6 @@ internal sealed class SyncState
         TrustedThrough = trustedThrough;
         LiveAfter = liveAfter;
         _snapshotKeys.Clear();
-        _presized = false;
         RecordsApplied = 0;
         RecordsReplaced = 0;
         RecordsSkipped = 0;
@@ -87,15 +83,6 @@ internal sealed class SyncState
             return;
         _live[KeyHash.Of(key)] = Math.Max(sequence, 1);
         _highestLive = Math.Max(_highestLive, sequence);
-    }
-
-    /// <summary>The donor's key count from a chunk header: sizes the snapshot set once, so it does not regrow.</summary>
-    public void ExpectKeys(ulong donorKeys)
-    {
-        if (_presized || !IsSyncing)
-            return;
-        _presized = true;
-        _snapshotKeys.EnsureCapacity((int)Math.Min(donorKeys, MaxPresizedKeys));
     }
 
     /// <summary>Applies one snapshot record by the rules above.</summary>
