@@ -52,7 +52,14 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     internal Task WaitUntilConnectedAsync()
     {
         lock (_stateLock)
-            return IsConnected ? Task.CompletedTask : _connected.Task;
+        {
+            if (IsConnected)
+                return Task.CompletedTask;
+            // Dead, but its death may not have reached OnConnectionDead yet: wait for the next connection.
+            if (_connected.Task.IsCompleted)
+                _connected = NewSignal();
+            return _connected.Task;
+        }
     }
 
     // ---- bytes ----
