@@ -104,8 +104,8 @@ root.SetAction(async (parse, cancellationToken) =>
             identity.Reset();
             engine.Clear();
         }
-        logger.LogInformation("Node {NodeId} starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}",
-            identity.NodeId, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId);
+        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}",
+            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
             logger.LogWarning("The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes");
         await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
