@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Pipelines;
 using KvnDb.Protocol;
 
 namespace KvnDb.Bench.Tests;
@@ -38,32 +39,62 @@ public sealed class KvnDbWireTests
     [InlineData(StatusCode.NotFound, false)]
     [InlineData(StatusCode.Busy, true)]
     [InlineData(StatusCode.Unavailable, true)]
-    public void RepliesAreCountedWhenCompleteAndErrorsByStatus(StatusCode status, bool error)
+    public async Task RepliesAreCountedWhenCompleteAndErrorsByStatus(StatusCode status, bool error)
     {
         var writer = new ArrayBufferWriter<byte>();
         FrameWriter.WriteWithField(writer, Opcode.Get, FrameFlags.Response, status, 9, "xxx"u8);
         var bytes = writer.WrittenSpan.ToArray();
-        var wire = new KvnDbWire();
-        Assert.Equal(bytes.Length, wire.TryParseReply(bytes, out var isError));
-        Assert.Equal(error, isError);
-        for (var cut = 0; cut < bytes.Length; cut++)
-            Assert.Equal(0, wire.TryParseReply(bytes.AsSpan(0, cut), out _));
+        using var connection = new PipeConnection();
+        var batch = connection.Start(count: 2);
+        // Two replies fed one byte at a time: each is counted only when whole.
+        foreach (var b in bytes.Concat(bytes))
+            await connection.Pipe.Writer.WriteAsync(new[] { b });
+        Assert.Equal(error ? 2 : 0, await batch.WaitAsync(Timeout));
     }
 
     [Fact]
-    public void AHeaderClaimingAHugeBodyIsRefusedBeforeItsBodyArrives()
+    public async Task AHeaderClaimingAHugeBodyIsRefusedBeforeItsBodyArrives()
     {
         var header = new byte[ProtocolLimits.HeaderSize];
         new FrameHeader(0, Opcode.Get, FrameFlags.Response, StatusCode.Ok, 1).Write(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header, uint.MaxValue);
-        Assert.Throws<InvalidDataException>(() => new KvnDbWire().TryParseReply(header, out _));
+        using var connection = new PipeConnection();
+        var batch = connection.Start(count: 1);
+        await connection.Pipe.Writer.WriteAsync(header);
+        await Assert.ThrowsAsync<InvalidDataException>(() => batch.WaitAsync(Timeout));
     }
 
     [Fact]
-    public void ARequestFrameWhereAReplyIsExpectedIsRefused()
+    public async Task ARequestFrameWhereAReplyIsExpectedIsRefused()
     {
         var header = new byte[ProtocolLimits.HeaderSize];
         new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, 1).Write(header);
-        Assert.Throws<InvalidDataException>(() => new KvnDbWire().TryParseReply(header, out _));
+        using var connection = new PipeConnection();
+        var batch = connection.Start(count: 1);
+        await connection.Pipe.Writer.WriteAsync(header);
+        await Assert.ThrowsAsync<InvalidDataException>(() => batch.WaitAsync(Timeout));
+    }
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Replies fed through an in-memory pipe into the wire's read loop.</summary>
+    private sealed class PipeConnection : IDisposable
+    {
+        private readonly ReplyBatch _batch = new();
+
+        public Pipe Pipe { get; } = new();
+
+        /// <summary>Waits for <paramref name="count"/> replies; the task's result is the error replies.</summary>
+        public Task<int> Start(int count)
+        {
+            _batch.Begin(count, null);
+            return Task.Run(async () =>
+            {
+                await new KvnDbWire().ReceiveRepliesAsync(Pipe.Reader, _batch, CancellationToken.None);
+                return _batch.Errors;
+            });
+        }
+
+        public void Dispose() => Pipe.Reader.Complete();
     }
 }

@@ -1,13 +1,15 @@
-using System.Buffers.Binary;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 using KvnDb.Protocol;
 
 namespace KvnDb.Bench;
 
 /// <summary>
-/// The native protocol, written with the Protocol project's header and field writers. With
-/// <see cref="SequencedWrites"/> it speaks to a node directly, as the router does: writes carry a
-/// sequence in front of the body (used by the direct-node benchmark baseline).
+/// The native protocol, written with the Protocol project's message types and read with its
+/// <see cref="FrameLoop"/>. With <see cref="SequencedWrites"/> it speaks to a node directly, as the
+/// router does: writes are <see cref="SequencedWrite"/>s (used by the direct-node benchmark baseline).
 /// </summary>
 internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bool sequencedWrites = false) : WireProtocol
 {
@@ -17,31 +19,29 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
 
     public override int RequestSize(TestKind test, int keyLength, int valueLength) => test switch
     {
-        TestKind.Set => ProtocolLimits.HeaderSize + (sequencedWrites ? 8 : 0) + FrameWriter.FieldSize(keyLength) + FrameWriter.FieldSize(valueLength),
-        TestKind.Get => ProtocolLimits.HeaderSize + FrameWriter.FieldSize(keyLength),
+        TestKind.Set when sequencedWrites => SequencedWrite.FrameLength(SetRequest.BodyLength(keyLength, valueLength)),
+        TestKind.Set => ProtocolLimits.HeaderSize + SetRequest.BodyLength(keyLength, valueLength),
+        TestKind.Get => ProtocolLimits.HeaderSize + KeyRequest.BodyLength(keyLength),
         _ => ProtocolLimits.HeaderSize,
     };
 
     public override int WriteRequest(Span<byte> destination, TestKind test, ulong requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         var size = RequestSize(test, key.Length, value.Length);
-        var bodyLength = size - ProtocolLimits.HeaderSize;
+        var flags = FrameFlags.None.WithWriteConcern(writeConcern);
         switch (test)
         {
+            case TestKind.Set when sequencedWrites:
+                var body = SequencedWrite.WritePrefix(destination, Opcode.Set, flags, requestId, Interlocked.Increment(ref _sequence),
+                    SetRequest.BodyLength(key.Length, value.Length));
+                SetRequest.WriteBody(body, key, value);
+                break;
             case TestKind.Set:
-                new FrameHeader(bodyLength, Opcode.Set, FrameFlags.None.WithWriteConcern(writeConcern), StatusCode.Ok, requestId).Write(destination);
-                var offset = ProtocolLimits.HeaderSize;
-                if (sequencedWrites)
-                {
-                    BinaryPrimitives.WriteUInt64LittleEndian(destination[offset..], Interlocked.Increment(ref _sequence));
-                    offset += 8;
-                }
-                offset += FrameWriter.WriteField(destination[offset..], key);
-                FrameWriter.WriteField(destination[offset..], value);
+                SetRequest.Write(destination, flags, requestId, key, value);
                 break;
             case TestKind.Get:
-                new FrameHeader(bodyLength, Opcode.Get, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
-                FrameWriter.WriteField(destination[ProtocolLimits.HeaderSize..], key);
+                new FrameHeader(size - ProtocolLimits.HeaderSize, Opcode.Get, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
+                KeyRequest.WriteBody(destination[ProtocolLimits.HeaderSize..size], key);
                 break;
             default:
                 new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
@@ -50,31 +50,42 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
         return size;
     }
 
-    public override int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask ReceiveRepliesAsync(PipeReader input, ReplyBatch batch, CancellationToken cancellationToken)
     {
-        isError = false;
-        if (buffer.Length < ProtocolLimits.HeaderSize)
-            return 0;
-        var header = FrameHeader.Read(buffer);
-        if (header.BodyLength < 0 || header.BodyLength > ProtocolLimits.DefaultMaxFrameSize)
+        var exit = await FrameLoop.RunAsync(input, new Replies(batch), ProtocolLimits.DefaultMaxFrameSize, cancellationToken).ConfigureAwait(false);
+        if (exit != FrameLoopExit.Stopped)
+            throw new BenchException("the server closed the connection");
+    }
+
+    /// <summary>Counts replies (errors by status) until the batch is complete; a request frame where a reply belongs is refused.</summary>
+    private readonly struct Replies(ReplyBatch batch) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            if (!header.IsResponse)
+                throw new InvalidDataException($"expected a response frame, got a request ({header.Opcode})");
+            return batch.OnReply(header.Status.IsError()) ? FrameAction.Stop : FrameAction.Continue;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => default;
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) =>
             throw new InvalidDataException($"reply claims a body of {(uint)header.BodyLength} bytes, above the frame limit");
-        if (!header.IsResponse)
-            throw new InvalidDataException($"expected a response frame, got a request ({header.Opcode})");
-        if (buffer.Length < header.FrameLength)
-            return 0;
-        isError = header.Status.IsError();
-        return header.FrameLength;
     }
 
     public override async Task HandshakeAsync(LoadConnection connection, string password, CancellationToken cancellationToken)
     {
-        var request = new System.Buffers.ArrayBufferWriter<byte>();
+        var request = new ArrayBufferWriter<byte>();
         HelloRequest.ForClient(password).Write(request, 0);
         await connection.SendAsync(request.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        var reply = await connection.ReceiveReplyAsync(cancellationToken).ConfigureAwait(false);
-        var header = FrameHeader.Read(reply);
-        if (header.Status != StatusCode.Ok)
-            throw new BenchException($"the router refused the hello: {header.Status}: {Encoding.UTF8.GetString(reply.AsSpan(ProtocolLimits.HeaderSize))}");
+        var reply = await ReceiveOneAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (reply.Header.Status != StatusCode.Ok)
+            throw new BenchException($"the router refused the hello: {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
     }
 
     /// <summary>The router's <c>info</c> text.</summary>
@@ -83,7 +94,11 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
         var request = new byte[ProtocolLimits.HeaderSize];
         new FrameHeader(0, Opcode.Info, FrameFlags.None, StatusCode.Ok, ulong.MaxValue).Write(request);
         await connection.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var reply = await connection.ReceiveReplyAsync(cancellationToken).ConfigureAwait(false);
-        return Encoding.UTF8.GetString(reply.AsSpan(ProtocolLimits.HeaderSize));
+        var reply = await ReceiveOneAsync(connection, cancellationToken).ConfigureAwait(false);
+        return Encoding.UTF8.GetString(reply.Body);
     }
+
+    private static async Task<ReceivedFrame> ReceiveOneAsync(LoadConnection connection, CancellationToken cancellationToken) =>
+        await FrameLoop.ReadFrameAsync(connection.Input, ProtocolLimits.DefaultMaxFrameSize, cancellationToken).ConfigureAwait(false)
+            ?? throw new BenchException("the server closed the connection");
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Diagnostics;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using HdrHistogram;
@@ -9,8 +10,9 @@ namespace KvnDb.Bench;
 
 /// <summary>
 /// One connection of the generator, redis-benchmark style: write a batch of requests in one send,
-/// read until every reply of the batch is in, time each reply from the start of its batch. Buffers
-/// are reused, so a run allocates nothing per request (the generator must not be what is measured).
+/// read until every reply of the batch is in (the wire's reply loop over a pipe), time each reply
+/// from the start of its batch. Buffers are reused, so a run allocates nothing per request (the
+/// generator must not be what is measured).
 /// </summary>
 internal sealed class LoadConnection : IAsyncDisposable
 {
@@ -18,20 +20,20 @@ internal sealed class LoadConnection : IAsyncDisposable
     private static readonly StandardFormat KeyFormat = new('D', KeyDigits);
 
     private readonly Socket _socket;
+    private readonly NetworkStream _stream;
     private readonly WireProtocol _wire;
     private readonly long _keyspace;
     private readonly byte[] _key = "key:000000000000"u8.ToArray();
     private readonly byte[] _value;
     private readonly Random _random;
     private byte[] _send = new byte[4096];
-    private byte[] _receive = new byte[64 * 1024];
-    private int _start;
-    private int _end;
     private ulong _nextRequestId;
 
     public LoadConnection(Socket connected, WireProtocol wire, long keyspace, int valueSize, int seed)
     {
         _socket = connected;
+        _stream = new NetworkStream(connected, ownsSocket: false);
+        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         _wire = wire;
         _keyspace = keyspace;
         _value = new byte[valueSize];
@@ -39,16 +41,18 @@ internal sealed class LoadConnection : IAsyncDisposable
         _random = new Random(seed);
     }
 
-    public long MinTicks { get; private set; } = long.MaxValue;
+    /// <summary>The connection's replies (the wire's loop reads them; handshakes read single frames).</summary>
+    public PipeReader Input { get; }
 
-    public long MaxTicks { get; private set; }
+    /// <summary>The batch in flight (the wire reports replies to it).</summary>
+    public ReplyBatch Batch { get; } = new();
+
+    public long MinTicks => Batch.MinTicks;
+
+    public long MaxTicks => Batch.MaxTicks;
 
     /// <summary>Forgets the extremes of the previous test (connections are reused from test to test).</summary>
-    public void ResetExtremes()
-    {
-        MinTicks = long.MaxValue;
-        MaxTicks = 0;
-    }
+    public void ResetExtremes() => Batch.ResetExtremes();
 
     public static async Task<LoadConnection> ConnectAsync(string host, int port, WireProtocol wire, string password,
         long keyspace, int valueSize, int seed, CancellationToken cancellationToken)
@@ -82,18 +86,10 @@ internal sealed class LoadConnection : IAsyncDisposable
     public async ValueTask<int> RunBatchAsync(TestKind test, int count, LongHistogram? histogram, CancellationToken cancellationToken)
     {
         var length = EncodeBatch(test, count);
-        var started = Stopwatch.GetTimestamp();
+        Batch.Begin(count, histogram);
         await SendAsync(_send.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-        var received = 0;
-        var errors = 0;
-        while (true)
-        {
-            var now = Stopwatch.GetTimestamp();
-            received += ParseReplies(count - received, now - started, histogram, ref errors);
-            if (received == count)
-                return errors;
-            await FillAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await _wire.ReceiveRepliesAsync(Input, Batch, cancellationToken).ConfigureAwait(false);
+        return Batch.Errors;
     }
 
     private int EncodeBatch(TestKind test, int count)
@@ -112,52 +108,6 @@ internal sealed class LoadConnection : IAsyncDisposable
         return offset;
     }
 
-    private int ParseReplies(int wanted, long elapsed, LongHistogram? histogram, ref int errors)
-    {
-        var parsed = 0;
-        while (parsed < wanted)
-        {
-            var length = _wire.TryParseReply(_receive.AsSpan(_start, _end - _start), out var isError);
-            if (length == 0)
-                break;
-            _start += length;
-            parsed++;
-            if (isError)
-                errors++;
-            histogram?.RecordValue(elapsed);
-            if (elapsed < MinTicks)
-                MinTicks = elapsed;
-            if (elapsed > MaxTicks)
-                MaxTicks = elapsed;
-        }
-        return parsed;
-    }
-
-    /// <summary>Reads more bytes, making room first: compact what is left, or grow when one reply fills the buffer.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FillAsync(CancellationToken cancellationToken)
-    {
-        if (_start == _end)
-            _start = _end = 0;
-        if (_end == _receive.Length)
-        {
-            if (_start > 0)
-            {
-                _receive.AsSpan(_start, _end - _start).CopyTo(_receive);
-                _end -= _start;
-                _start = 0;
-            }
-            else
-            {
-                Array.Resize(ref _receive, _receive.Length * 2);
-            }
-        }
-        var read = await _socket.ReceiveAsync(_receive.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        if (read == 0)
-            throw new BenchException("the server closed the connection");
-        _end += read;
-    }
-
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
@@ -168,25 +118,10 @@ internal sealed class LoadConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for one complete reply and returns a copy of it (handshakes and info only; allocates).</summary>
-    public async ValueTask<byte[]> ReceiveReplyAsync(CancellationToken cancellationToken)
+    public async ValueTask DisposeAsync()
     {
-        while (true)
-        {
-            var length = _wire.TryParseReply(_receive.AsSpan(_start, _end - _start), out _);
-            if (length > 0)
-            {
-                var reply = _receive.AsSpan(_start, length).ToArray();
-                _start += length;
-                return reply;
-            }
-            await FillAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    public ValueTask DisposeAsync()
-    {
+        await Input.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.Buffers.Text;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace KvnDb.Bench;
@@ -36,7 +39,9 @@ internal sealed class RespWire : WireProtocol
         }
     }
 
-    public override int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError)
+    /// <summary>Length of the complete reply at the start of <paramref name="buffer"/>, or 0 when more bytes are needed.</summary>
+    /// <exception cref="InvalidDataException">The bytes are not a RESP reply this generator expects.</exception>
+    public int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError)
     {
         isError = false;
         var lineEnd = buffer.IndexOf("\r\n"u8);
@@ -61,6 +66,49 @@ internal sealed class RespWire : WireProtocol
         }
     }
 
+    /// <summary>
+    /// RESP's own read loop (the native protocol's is <c>FrameLoop</c>): replies are found in the first
+    /// segment when they fit, else in a copy of the buffer kept by the connection.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public override async ValueTask ReceiveRepliesAsync(PipeReader input, ReplyBatch batch, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var done = ParseReplies(ref buffer, batch);
+            if (done)
+            {
+                input.AdvanceTo(buffer.Start);
+                return;
+            }
+            input.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+                throw new BenchException("the server closed the connection");
+        }
+    }
+
+    /// <summary>Takes complete replies from the start of <paramref name="buffer"/>; true once the batch is complete.</summary>
+    private bool ParseReplies(ref ReadOnlySequence<byte> buffer, ReplyBatch batch)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var span = buffer.FirstSpan;
+            var length = TryParseReply(span, out var isError);
+            if (length == 0 && !buffer.IsSingleSegment)
+                length = TryParseReply(span = batch.Contiguous(buffer), out isError);
+            if (length == 0)
+                return false;
+            if (isError && batch.KeepsErrorText)
+                batch.LastError = Encoding.UTF8.GetString(span[1..length]).TrimEnd();
+            buffer = buffer.Slice(length);
+            if (batch.OnReply(isError))
+                return true;
+        }
+        return false;
+    }
+
     public override async Task HandshakeAsync(LoadConnection connection, string password, CancellationToken cancellationToken)
     {
         if (password.Length == 0)
@@ -70,9 +118,10 @@ internal sealed class RespWire : WireProtocol
         var offset = Copy(request, "*2\r\n$4\r\nAUTH\r\n"u8);
         WriteBulk(request.AsSpan(offset), passwordBytes);
         await connection.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        var reply = await connection.ReceiveReplyAsync(cancellationToken).ConfigureAwait(false);
-        if (reply[0] == (byte)'-')
-            throw new BenchException($"AUTH refused: {Encoding.UTF8.GetString(reply.AsSpan(1)).TrimEnd()}");
+        connection.Batch.Begin(1, null, keepErrorText: true);
+        await ReceiveRepliesAsync(connection.Input, connection.Batch, cancellationToken).ConfigureAwait(false);
+        if (connection.Batch.LastError is { } refusal)
+            throw new BenchException($"AUTH refused: {refusal}");
     }
 
     private static int BulkSize(int length) => 1 + Digits(length) + 2 + length + 2;

@@ -1,3 +1,5 @@
+using System.IO.Pipelines;
+
 namespace KvnDb.Bench;
 
 /// <summary>
@@ -12,9 +14,13 @@ internal abstract class WireProtocol
     /// <summary>Encodes one request; returns the bytes written (exactly <see cref="RequestSize"/>).</summary>
     public abstract int WriteRequest(Span<byte> destination, TestKind test, ulong requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
-    /// <summary>Length of the complete reply at the start of <paramref name="buffer"/>, or 0 when more bytes are needed.</summary>
-    /// <exception cref="InvalidDataException">The bytes are not a reply of this protocol.</exception>
-    public abstract int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError);
+    /// <summary>
+    /// Reads replies from <paramref name="input"/>, telling <paramref name="batch"/> of each, until it
+    /// says the batch is complete. Allocates nothing per reply.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not replies of this protocol.</exception>
+    /// <exception cref="BenchException">The server closed the connection first.</exception>
+    public abstract ValueTask ReceiveRepliesAsync(PipeReader input, ReplyBatch batch, CancellationToken cancellationToken);
 
     /// <summary>Authenticates a fresh connection (hello or AUTH); throws with the server's reason when refused.</summary>
     public abstract Task HandshakeAsync(LoadConnection connection, string password, CancellationToken cancellationToken);

@@ -34,30 +34,19 @@ internal sealed class DirectNodeHarness : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var socket = await listener.AcceptAsync(timeout.Token).ConfigureAwait(false);
         socket.NoDelay = true;
-        await AnswerHelloAsync(socket, timeout.Token).ConfigureAwait(false);
         Connection = new LoadConnection(socket, new KvnDbWire(sequencedWrites: true), keyspace: 0, valueSize, seed: 1);
+        await AnswerHelloAsync(Connection, timeout.Token).ConfigureAwait(false);
     }
 
-    private static async Task AnswerHelloAsync(Socket socket, CancellationToken cancellationToken)
+    private static async Task AnswerHelloAsync(LoadConnection connection, CancellationToken cancellationToken)
     {
-        var buffer = new byte[4096];
-        var length = 0;
-        while (true)
-        {
-            var read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (read == 0)
-                throw new IOException("the node closed the connection during its hello");
-            length += read;
-            var sequence = new ReadOnlySequence<byte>(buffer, 0, length);
-            if (FrameReader.TryRead(ref sequence, buffer.Length, out var header, out _) != FrameReadStatus.Complete)
-                continue;
-            if (header.Opcode != Opcode.Hello)
-                throw new InvalidDataException($"expected the node's hello, got {header.Opcode}");
-            var reply = new ArrayBufferWriter<byte>();
-            new HelloResponse(ProtocolLimits.Version, 1).Write(reply, header.RequestId);
-            await socket.SendAsync(reply.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            return;
-        }
+        var hello = await FrameLoop.ReadFrameAsync(connection.Input, 4096, cancellationToken).ConfigureAwait(false)
+            ?? throw new IOException("the node closed the connection during its hello");
+        if (hello.Header.Opcode != Opcode.Hello)
+            throw new InvalidDataException($"expected the node's hello, got {hello.Header.Opcode}");
+        var reply = new ArrayBufferWriter<byte>();
+        new HelloResponse(ProtocolLimits.Version, 1).Write(reply, hello.Header.RequestId);
+        await connection.SendAsync(reply.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -119,17 +119,27 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
         return 0;
     }
 
-    /// <summary>One line per node; exit code 0 when all serving nodes agree, 2 when they differ (for scripts and health checks).</summary>
+    /// <summary>
+    /// One line per node; exit code 0 when all serving nodes agree and every in-sync member is serving,
+    /// 2 otherwise (for scripts and health checks).
+    /// </summary>
     public async Task<int> DigestAsync(CancellationToken cancellationToken)
     {
         var entries = await client.DigestAsync(cancellationToken);
         foreach (var e in entries)
-            output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}");
-        var serving = entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count();
-        if (serving <= 1)
-            return 0;
-        error.WriteLine("error: serving replicas differ");
-        return 2;
+            output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}\tmember={(e.InSync ? "yes" : "no")}\tlag={e.Lag}");
+        var exit = 0;
+        if (entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count() > 1)
+        {
+            error.WriteLine("error: serving replicas differ");
+            exit = 2;
+        }
+        foreach (var e in entries.Where(e => e.InSync && e.State != NodeState.Serving))
+        {
+            error.WriteLine($"error: in-sync member node{e.NodeId} is {e.State.ToString().ToLowerInvariant()}");
+            exit = 2;
+        }
+        return exit;
     }
 
     private int Print(string text)

@@ -83,7 +83,7 @@ internal static class ConsoleApp
             WithClientAsync(parse, (_, c) => c.RunAsync(["ping"], ct), ct));
         OneShot("info", "Router and node status").SetAction((parse, ct) =>
             WithClientAsync(parse, (_, c) => c.RunAsync(["info"], ct), ct));
-        OneShot("digest", "Every node's keys, last sequence and digest; exit code 2 when serving replicas differ").SetAction((parse, ct) =>
+        OneShot("digest", "Every node's keys, last sequence and digest; exit code 2 when serving replicas differ or an in-sync member is not serving").SetAction((parse, ct) =>
             WithClientAsync(parse, (_, c) => c.DigestAsync(ct), ct));
 
         root.SetAction((parse, ct) => WithClientAsync(parse, (client, _) =>

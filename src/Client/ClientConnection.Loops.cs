@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Sockets;
 using KvnDb.Protocol;
 
@@ -35,9 +36,7 @@ internal sealed partial class ClientConnection
         Exception reason = new KvnDbConnectionException("router closed the connection");
         try
         {
-            var exit = await FrameLoop.RunAsync(_input, new Handler(this), _options.MaxFrameSize).ConfigureAwait(false);
-            if (exit == FrameLoopExit.TooLarge)
-                reason = new KvnDbProtocolException($"router sent a frame of {_tooLargeBody} bytes, above the limit", StatusCode.FrameTooLarge);
+            await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
@@ -50,7 +49,31 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private void Dispatch(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
+    /// <summary>The read loop's handler: each reply goes to the request waiting for its id.</summary>
+    private readonly struct Replies(ClientConnection connection) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            connection.Dispatch(header, frame);
+            return FrameAction.Continue;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        /// <summary>A read came back: the router is not silent (the heartbeat check looks at this).</summary>
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref connection._lastReceivedMs, Environment.TickCount64);
+            return default;
+        }
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) =>
+            throw new KvnDbProtocolException($"router sent a frame of {(uint)header.BodyLength} bytes, above the limit", StatusCode.FrameTooLarge);
+    }
+
+    private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
         if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
         {
@@ -70,27 +93,5 @@ internal sealed partial class ClientConnection
         }
         using var bytes = new ContiguousBytes(frame);
         pending.OnResponse(header, bytes.Span[ProtocolLimits.HeaderSize..]);
-    }
-
-    /// <summary>The read loop's side of <see cref="FrameLoop"/>: every frame is dispatched; a read counts as hearing from the router.</summary>
-    private readonly struct Handler(ClientConnection connection) : IFrameHandler
-    {
-        public FrameAction OnFrame(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
-        {
-            connection.Dispatch(header, frame);
-            return FrameAction.Continue;
-        }
-
-        public ValueTask OnFrameAsync(FrameHeader header, System.Buffers.ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
-        {
-            Volatile.Write(ref connection._lastReceivedMs, Environment.TickCount64);
-            return ValueTask.CompletedTask;
-        }
-
-        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
-
-        public void OnFrameTooLarge(in FrameHeader header) => connection._tooLargeBody = header.BodyLength;
     }
 }

@@ -38,7 +38,6 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private long _lastReceivedMs = Environment.TickCount64;
     private long _lastPingMs;
     private int _consecutiveTimeouts;
-    private int _tooLargeBody;
 
     private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options, Action<ClientConnection>? onDead)
     {

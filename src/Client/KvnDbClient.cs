@@ -85,7 +85,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
             return [];
         var reply = await RequestAsync(Opcode.MultiGet, FrameFlags.None, new MultiKeyBody(keys), cancellationToken).ConfigureAwait(false);
         reply.ThrowIfError();
-        return MultiGetReply.Parse(reply.Body, keys.Count);
+        return ValuesOf(reply.Body, keys.Count);
     }
 
     /// <summary>Sets many keys as one write (one sequence, applied together on each node).</summary>
@@ -142,6 +142,21 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     {
         reply.ThrowIfError();
         return reply.Status == StatusCode.Ok ? reply.Body ?? [] : null;
+    }
+
+    /// <summary>A multi-get reply's values in request order, null for missing keys.</summary>
+    private static byte[]?[] ValuesOf(byte[]? body, int expected)
+    {
+        if (!MultiGetReply.TryRead(body, out var reply) || reply.Count != expected)
+            throw new KvnDbProtocolException($"multi-get reply has {reply.Count} values for {expected} keys");
+        var values = new byte[]?[expected];
+        for (var i = 0; i < expected; i++)
+        {
+            if (!reply.TryReadNext(out var value, out var found))
+                throw new KvnDbProtocolException("malformed multi-get reply");
+            values[i] = found ? value.ToArray() : null;
+        }
+        return values;
     }
 
     private static bool Found(in Reply reply)

@@ -17,23 +17,16 @@ internal sealed class PendingKeyStream : PendingOperation
     {
         if (header.Status.IsError())
         {
-            _keys.Writer.TryComplete(ErrorMapper.ToException(header.Status, System.Text.Encoding.UTF8.GetString(body)));
+            _keys.Writer.TryComplete(ErrorMapper.ToException(header.Status, ErrorReply.Read(body)));
             return true;
         }
-        var reader = new BodyReader(body);
-        if (!reader.TryReadUInt32(out var count))
+        var valid = KeyListChunk.TryRead(body, out var chunk);
+        while (valid && chunk.TryReadNext(out var key))
+            _keys.Writer.TryWrite(key.ToArray());
+        if (!valid || !chunk.IsComplete)
         {
             _keys.Writer.TryComplete(new KvnDbProtocolException("malformed key chunk"));
             return true;
-        }
-        for (var i = 0; i < count; i++)
-        {
-            if (!reader.TryReadField(out var key))
-            {
-                _keys.Writer.TryComplete(new KvnDbProtocolException("malformed key chunk"));
-                return true;
-            }
-            _keys.Writer.TryWrite(key.ToArray());
         }
         if (header.HasMore)
             return false;

@@ -37,10 +37,7 @@ internal sealed class PendingReply : PendingOperation, IValueTaskSource<Reply>
         if (body.IsEmpty)
             return header.Status == StatusCode.Ok && header.Opcode == Opcode.Get ? [] : null;
         if (header.Opcode == Opcode.Get && header.Status == StatusCode.Ok)
-        {
-            var reader = new BodyReader(body);
-            return reader.TryReadField(out var value) ? value.ToArray() : null;
-        }
+            return ValueReply.TryRead(body, out var value) ? value.ToArray() : null;
         return body.ToArray();
     }
 

@@ -1,4 +1,3 @@
-using System.Text;
 using KvnDb.Protocol;
 
 namespace KvnDb.Client;
@@ -6,7 +5,7 @@ namespace KvnDb.Client;
 /// <summary>A response copied out of the pipe: its status and body (a Get's value, or an error message).</summary>
 internal readonly record struct Reply(StatusCode Status, byte[]? Body)
 {
-    public string Message => Body is null ? Status.ToString() : Encoding.UTF8.GetString(Body);
+    public string Message => Body is null ? Status.ToString() : ErrorReply.Read(Body);
 
     /// <summary>Throws the typed exception for an error status; returns for Ok and NotFound.</summary>
     public void ThrowIfError()

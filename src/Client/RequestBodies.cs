@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using KvnDb.Protocol;
 
 namespace KvnDb.Client;
@@ -21,97 +19,81 @@ internal readonly struct EmptyBody : IRequestBody
     }
 }
 
+/// <summary>A <see cref="KeyRequest"/> body (Get, Exists, Delete, ListKeys prefix).</summary>
 internal readonly struct BytesKeyBody(ReadOnlyMemory<byte> key) : IRequestBody
 {
-    public int Length => FrameWriter.FieldSize(key.Length);
+    public int Length => KeyRequest.BodyLength(key.Length);
 
-    public void Write(Span<byte> destination) => FrameWriter.WriteField(destination, key.Span);
+    public void Write(Span<byte> destination) => KeyRequest.WriteBody(destination, key.Span);
 }
 
 internal readonly struct StringKeyBody(string key) : IRequestBody
 {
-    public int Length => FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(key));
+    public int Length => KeyRequest.BodyLength(key);
 
-    public void Write(Span<byte> destination) => Utf8Field.Write(destination, key);
+    public void Write(Span<byte> destination) => KeyRequest.WriteBody(destination, key);
 }
 
+/// <summary>A <see cref="SetRequest"/> body.</summary>
 internal readonly struct BytesKeyValueBody(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value) : IRequestBody
 {
-    public int Length => FrameWriter.FieldSize(key.Length) + FrameWriter.FieldSize(value.Length);
+    public int Length => SetRequest.BodyLength(key.Length, value.Length);
 
-    public void Write(Span<byte> destination)
-    {
-        var offset = FrameWriter.WriteField(destination, key.Span);
-        FrameWriter.WriteField(destination[offset..], value.Span);
-    }
+    public void Write(Span<byte> destination) => SetRequest.WriteBody(destination, key.Span, value.Span);
 }
 
 internal readonly struct StringKeyValueBody(string key, string value) : IRequestBody
 {
-    public int Length => FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(key)) + FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(value));
+    public int Length => SetRequest.BodyLength(key, value);
 
-    public void Write(Span<byte> destination)
-    {
-        var offset = Utf8Field.Write(destination, key);
-        Utf8Field.Write(destination[offset..], value);
-    }
+    public void Write(Span<byte> destination) => SetRequest.WriteBody(destination, key, value);
 }
 
-/// <summary>Multi-get: <c>[u32 count][field key]...</c>.</summary>
+/// <summary>A <see cref="MultiGetRequest"/> body.</summary>
 internal readonly struct MultiKeyBody(IReadOnlyList<ReadOnlyMemory<byte>> keys) : IRequestBody
 {
     public int Length
     {
         get
         {
-            var length = 4;
+            var length = CountedBodyWriter.HeaderSize;
             foreach (var key in keys)
-                length += FrameWriter.FieldSize(key.Length);
+                length += CountedBodyWriter.FieldSize(key.Length);
             return length;
         }
     }
 
     public void Write(Span<byte> destination)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)keys.Count);
-        var offset = 4;
+        var body = new CountedBodyWriter(destination, keys.Count, fieldsPerEntry: 1);
         foreach (var key in keys)
-            offset += FrameWriter.WriteField(destination[offset..], key.Span);
+            body.Field(key.Span);
+        body.Complete();
     }
 }
 
-/// <summary>Multi-set: <c>[u32 count]([field key][field value])...</c>.</summary>
+/// <summary>A <see cref="MultiSetRequest"/> body.</summary>
 internal readonly struct MultiSetBody(IReadOnlyList<KeyValuePair<ReadOnlyMemory<byte>, ReadOnlyMemory<byte>>> pairs) : IRequestBody
 {
     public int Length
     {
         get
         {
-            var length = 4;
+            var length = CountedBodyWriter.HeaderSize;
             foreach (var pair in pairs)
-                length += FrameWriter.FieldSize(pair.Key.Length) + FrameWriter.FieldSize(pair.Value.Length);
+                length += CountedBodyWriter.FieldSize(pair.Key.Length) + CountedBodyWriter.FieldSize(pair.Value.Length);
             return length;
         }
     }
 
     public void Write(Span<byte> destination)
     {
-        BinaryPrimitives.WriteUInt32LittleEndian(destination, (uint)pairs.Count);
-        var offset = 4;
+        var body = new CountedBodyWriter(destination, pairs.Count, fieldsPerEntry: 2);
         foreach (var pair in pairs)
         {
-            offset += FrameWriter.WriteField(destination[offset..], pair.Key.Span);
-            offset += FrameWriter.WriteField(destination[offset..], pair.Value.Span);
+            body.Field(pair.Key.Span);
+            body.Field(pair.Value.Span);
         }
-    }
-}
-
-internal static class Utf8Field
-{
-    public static int Write(Span<byte> destination, string text)
-    {
-        var written = Encoding.UTF8.GetBytes(text, destination[FrameWriter.LengthPrefixSize..]);
-        BinaryPrimitives.WriteInt32LittleEndian(destination, written);
-        return FrameWriter.LengthPrefixSize + written;
+        body.Complete();
     }
 }

@@ -1,12 +1,12 @@
 using System.Buffers;
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using KvnDb.Protocol;
 
 namespace KvnDb.Node;
 
 /// <summary>
-/// Groups listed keys into chunk frames <c>[u32 count][field key]...</c> flagged More; the last
-/// frame (possibly empty) has no More flag and ends the stream.
+/// Groups listed keys into <see cref="KeyListChunk"/> frames flagged More; the last frame (possibly
+/// empty) has no More flag and ends the stream.
 /// </summary>
 internal sealed class KeyChunkWriter(IBufferWriter<byte> output, ulong requestId, int keysPerChunk)
 {
@@ -18,25 +18,18 @@ internal sealed class KeyChunkWriter(IBufferWriter<byte> output, ulong requestId
     public bool Add(byte[] key)
     {
         _keys.Add(key);
-        _bytes += FrameWriter.FieldSize(key.Length);
+        _bytes += KeyListChunk.KeySize(key.Length);
         if (_keys.Count < keysPerChunk && _bytes < MaxChunkBytes)
             return false;
-        Write(FrameFlags.Response | FrameFlags.More);
+        Write(more: true);
         return true;
     }
 
-    public void Finish() => Write(FrameFlags.Response);
+    public void Finish() => Write(more: false);
 
-    private void Write(FrameFlags flags)
+    private void Write(bool more)
     {
-        var bodyLength = 4 + _bytes;
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
-        new FrameHeader(bodyLength, Opcode.ListKeys, flags, StatusCode.Ok, requestId).Write(span);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[ProtocolLimits.HeaderSize..], (uint)_keys.Count);
-        var offset = ProtocolLimits.HeaderSize + 4;
-        foreach (var key in _keys)
-            offset += FrameWriter.WriteField(span[offset..], key);
-        output.Advance(offset);
+        KeyListChunk.Write(output, requestId, more, CollectionsMarshal.AsSpan(_keys));
         _keys.Clear();
         _bytes = 0;
     }

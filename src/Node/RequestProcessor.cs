@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
@@ -8,7 +7,7 @@ namespace KvnDb.Node;
 
 /// <summary>
 /// Applies one request frame from the router to the engine and writes the reply. Writes arrive
-/// with the router's sequence in front of the client's body: <c>[u64 sequence][body]</c>.
+/// as <see cref="SequencedWrite"/>s: the router's sequence in front of the client's body.
 /// </summary>
 internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
 {
@@ -45,7 +44,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 Get(header, body, output);
                 break;
             case Opcode.Exists:
-                if (!TryReadSingleKey(body, out var key))
+                if (!KeyRequest.TryRead(body, out var key))
                     ReplyMalformed(output, header);
                 else
                     Reply(output, header, engine.Exists(key) ? StatusCode.Ok : StatusCode.NotFound);
@@ -72,7 +71,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 Digest(header, output);
                 break;
             default:
-                FrameWriter.WriteError(output, header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
+                ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
                     $"node does not handle opcode 0x{(byte)header.Opcode:x2}");
                 break;
         }
@@ -80,7 +79,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
 
     private void Get(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (!TryReadSingleKey(body, out var key))
+        if (!KeyRequest.TryRead(body, out var key))
         {
             ReplyMalformed(output, header);
             return;
@@ -91,7 +90,7 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             return;
         }
         using (stored)
-            FrameWriter.WriteWithField(output, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId, stored.Value.Span);
+            ValueReply.Write(output, header.RequestId, stored.Value.Span);
     }
 
     private void MultiGet(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
@@ -101,42 +100,36 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             ReplyMalformed(output, header);
             return;
         }
-        var reader = new BodyReader(body);
-        reader.TryReadUInt32(out var count);
-        var values = ArrayPool<StoredValue>.Shared.Rent((int)count);
-        var found = ArrayPool<bool>.Shared.Rent((int)count);
+        MultiGetRequest.TryRead(body, out var keys);
+        var count = (int)keys.Count;
+        var values = ArrayPool<StoredValue>.Shared.Rent(count);
+        var found = ArrayPool<bool>.Shared.Rent(count);
         try
         {
-            long bodyLength = 4;
+            long bodyLength = MultiGetReply.HeaderSize;
             for (var i = 0; i < count; i++)
             {
-                reader.TryReadField(out var key);
+                keys.TryReadNext(out var key);
                 found[i] = engine.TryGet(key, out values[i]);
-                bodyLength += FrameWriter.LengthPrefixSize + (found[i] ? values[i].Value.Length : 0);
+                bodyLength += found[i] ? MultiGetReply.ValueSize(values[i].Value.Length) : MultiGetReply.MissingSize;
             }
             // Values that fit one by one may not fit together: a reply above the limit would make the
             // router drop this node (and then the next one it retries on).
             if (bodyLength > maxFrameSize)
             {
-                FrameWriter.WriteError(output, Opcode.MultiGet, header.RequestId, StatusCode.FrameTooLarge,
+                ErrorReply.Write(output, Opcode.MultiGet, header.RequestId, StatusCode.FrameTooLarge,
                     $"multi-get reply of {bodyLength} bytes would be above the frame limit of {maxFrameSize} bytes; ask for fewer keys");
                 return;
             }
-            var span = output.GetSpan(ProtocolLimits.HeaderSize + (int)bodyLength);
-            new FrameHeader((int)bodyLength, Opcode.MultiGet, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(span);
-            BinaryPrimitives.WriteUInt32LittleEndian(span[ProtocolLimits.HeaderSize..], count);
-            var offset = ProtocolLimits.HeaderSize + 4;
+            var reply = new MultiGetReplyWriter(output, header.RequestId, count, (int)bodyLength);
             for (var i = 0; i < count; i++)
             {
                 if (found[i])
-                    offset += FrameWriter.WriteField(span[offset..], values[i].Value.Span);
+                    reply.Add(values[i].Value.Span);
                 else
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(span[offset..], -1);
-                    offset += FrameWriter.LengthPrefixSize;
-                }
+                    reply.AddMissing();
             }
-            output.Advance(offset);
+            reply.Complete();
         }
         finally
         {
@@ -150,28 +143,21 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
 
     private void ApplyWrite(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (body.Length < 8)
+        if (!SequencedWrite.TryRead(body, out var sequence, out var request)
+            || BodyValidator.Validate(header.Opcode, request, maxKeySize) != StatusCode.Ok)
         {
             ReplyMalformed(output, header);
             return;
         }
-        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(body);
-        var request = body[8..];
-        if (BodyValidator.Validate(header.Opcode, request, maxKeySize) != StatusCode.Ok)
-        {
-            ReplyMalformed(output, header);
-            return;
-        }
-        var reader = new BodyReader(request);
-        var status = StatusCode.Ok;
+        StatusCode status;
         try
         {
-            Apply(header.Opcode, ref reader, sequence, ref status);
+            status = Apply(header.Opcode, request, sequence);
         }
         catch (ArgumentException ex)
         {
             // The engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
-            FrameWriter.WriteError(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
+            ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
             return;
         }
         _appliedWrites++;
@@ -180,44 +166,36 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             Reply(output, header, status); // replayed backlog writes carry NoReply
     }
 
-    private void Apply(Opcode opcode, ref BodyReader reader, ulong sequence, ref StatusCode status)
+    /// <summary>Applies a validated client write body.</summary>
+    private StatusCode Apply(Opcode opcode, ReadOnlySpan<byte> request, ulong sequence)
     {
         switch (opcode)
         {
             case Opcode.Set:
-                reader.TryReadField(out var key);
-                reader.TryReadField(out var value);
+                SetRequest.TryRead(request, out var key, out var value);
                 engine.Set(key, value, sequence);
                 _sync.OnLiveSet(key, sequence);
-                break;
+                return StatusCode.Ok;
             case Opcode.Delete:
-                reader.TryReadField(out var deleted);
-                status = engine.Delete(deleted, sequence) ? StatusCode.Ok : StatusCode.NotFound;
+                KeyRequest.TryRead(request, out var deleted);
+                var existed = engine.Delete(deleted, sequence);
                 _sync.OnLiveDelete(deleted, sequence);
-                break;
-            case Opcode.MultiSet:
-                reader.TryReadUInt32(out var count);
-                for (var i = 0; i < count; i++)
+                return existed ? StatusCode.Ok : StatusCode.NotFound;
+            default:
+                MultiSetRequest.TryRead(request, out var pairs);
+                while (pairs.TryReadNext(out var k, out var v))
                 {
-                    reader.TryReadField(out var k);
-                    reader.TryReadField(out var v);
                     engine.Set(k, v, sequence);
                     _sync.OnLiveSet(k, sequence);
                 }
-                break;
+                return StatusCode.Ok;
         }
-    }
-
-    private static bool TryReadSingleKey(ReadOnlySpan<byte> body, out ReadOnlySpan<byte> key)
-    {
-        var reader = new BodyReader(body);
-        return reader.TryReadField(out key) && reader.IsAtEnd;
     }
 
     private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>
         FrameWriter.WriteHeaderOnly(output, new FrameHeader(0, request.Opcode, FrameFlags.Response, status, request.RequestId));
 
     private static void ReplyMalformed(IBufferWriter<byte> output, in FrameHeader request) =>
-        FrameWriter.WriteError(output, request.Opcode, request.RequestId, StatusCode.ProtocolError,
+        ErrorReply.Write(output, request.Opcode, request.RequestId, StatusCode.ProtocolError,
             $"malformed {request.Opcode} body");
 }

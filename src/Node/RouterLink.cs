@@ -112,18 +112,22 @@ internal sealed partial class RouterLink : IAsyncDisposable
     /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
     public async Task<string> ServeAsync(CancellationToken cancellationToken)
     {
+        // Reads end by CancelPendingRead (stop, or the watchdog); the handler's token stops flushes and durability waits.
+        using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
         _watchdog.Start();
         while (true)
         {
-            var exit = await FrameLoop.RunAsync(_input, new Handler(this), _options.MaxFrameSize, cancellationToken).ConfigureAwait(false);
+            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
             switch (exit)
             {
+                case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
+                    return "the node is stopping";
                 case FrameLoopExit.Completed:
                     return "the router closed the link";
                 case FrameLoopExit.Truncated:
                     return "the router closed the link in the middle of a frame";
                 case FrameLoopExit.TooLarge:
-                    throw new InvalidDataException($"the router sent a frame of {_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
+                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
                 case FrameLoopExit.Canceled when _watchdog.IsExpired:
                     throw new TimeoutException($"the router sent nothing for {_watchdog.Silence.TotalSeconds:0.0} s (router timeout {_watchdog.Timeout.TotalSeconds:0.###} s)");
                 case FrameLoopExit.Canceled when _watchdog.State == LinkWatchdog.WatchState.PingDue:
@@ -165,13 +169,13 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _watchdog.Waiting();
     }
 
-    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> body, CancellationToken cancellationToken)
+    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
     {
         _watchdog.Busy();
-        var prefix = ReadPrefix(body);
+        var prefix = ReadPrefix(frame);
         if (prefix is null)
         {
-            FrameWriter.WriteError(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
+            ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
             return;
         }
         var chunk = new KeyChunkWriter(_output, request.RequestId, _options.KeysPerChunk);
@@ -187,11 +191,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
         LogListed(total);
     }
 
-    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> body)
+    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame)
     {
-        using var bytes = new ContiguousBytes(body);
-        var reader = new BodyReader(bytes.Span);
-        return reader.TryReadField(out var prefix) && reader.IsAtEnd ? prefix.ToArray() : null;
+        using var bytes = new ContiguousBytes(frame);
+        return KeyRequest.TryRead(bytes.Span[ProtocolLimits.HeaderSize..], out var prefix) ? prefix.ToArray() : null;
     }
 
     public async ValueTask DisposeAsync()
@@ -214,17 +217,17 @@ internal sealed partial class RouterLink : IAsyncDisposable
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
     private partial void LogListed(long count);
 
-    /// <summary>The link's side of <see cref="FrameLoop"/>: a struct, so the loop's calls are direct.</summary>
-    private readonly struct Handler(RouterLink link) : IFrameHandler
+    /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
+    private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame) => link.OnFrame(header, frame);
 
-        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) =>
-            link.StreamKeysAsync(header, frame.Slice(ProtocolLimits.HeaderSize), cancellationToken);
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
+            link.StreamKeysAsync(header, frame, cancellationToken);
 
-        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => link.CompleteBatchAsync(cancellationToken);
+        public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
 
-        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask OnPausedAsync(CancellationToken _) => default;
 
         public void OnFrameTooLarge(in FrameHeader header) => link._tooLargeBody = header.BodyLength;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace KvnDb.Protocol;
@@ -24,6 +25,16 @@ public readonly record struct FrameHeader(int BodyLength, Opcode Opcode, FrameFl
             (FrameFlags)source[5],
             (StatusCode)BinaryPrimitives.ReadUInt16LittleEndian(source[6..]),
             BinaryPrimitives.ReadUInt64LittleEndian(source[8..]));
+    }
+
+    /// <summary>Reads the header at the start of a frame still in the pipe, contiguous or not.</summary>
+    public static FrameHeader Read(in ReadOnlySequence<byte> source)
+    {
+        if (source.FirstSpan.Length >= ProtocolLimits.HeaderSize)
+            return Read(source.FirstSpan);
+        Span<byte> copy = stackalloc byte[ProtocolLimits.HeaderSize];
+        source.Slice(0, ProtocolLimits.HeaderSize).CopyTo(copy);
+        return Read(copy);
     }
 
     public void Write(Span<byte> destination)

@@ -73,6 +73,20 @@ public static class FrameLoop
     }
 
     /// <summary>
+    /// Reads one frame and copies it (the frames after it stay in the pipe); null when the peer closed
+    /// or the read was cancelled first. Allocates: for handshakes and tools, not for serving.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The header claims a body above <paramref name="maxBodySize"/>.</exception>
+    public static async ValueTask<ReceivedFrame?> ReadFrameAsync(PipeReader input, int maxBodySize, CancellationToken cancellationToken = default)
+    {
+        var copier = new FrameCopier();
+        var exit = await RunAsync(input, copier, maxBodySize, cancellationToken).ConfigureAwait(false);
+        if (exit == FrameLoopExit.TooLarge)
+            throw new InvalidDataException($"peer sent a frame of {(uint)copier.TooLarge.BodyLength} bytes, above the limit of {maxBodySize} bytes");
+        return copier.Frame;
+    }
+
+    /// <summary>
     /// Hands every complete frame at the start of <paramref name="buffer"/> to the handler, leaving
     /// <paramref name="buffer"/> after the last one it consumed. For <see cref="Step.HandleAsync"/>,
     /// <paramref name="frame"/> is the frame still to handle (and <paramref name="buffer"/> starts at it).
@@ -106,5 +120,26 @@ public static class FrameLoop
                     return Step.HandleAsync;
             }
         }
+    }
+
+    private sealed class FrameCopier : IFrameHandler
+    {
+        public ReceivedFrame? Frame { get; private set; }
+
+        public FrameHeader TooLarge { get; private set; }
+
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            Frame = new ReceivedFrame(header, frame.Slice(ProtocolLimits.HeaderSize).ToArray());
+            return FrameAction.Stop;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => default;
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) => TooLarge = header;
     }
 }

@@ -23,7 +23,7 @@ public static class FrameReader
             return FrameReadStatus.NeedMoreData;
         }
 
-        header = ReadHeader(buffer);
+        header = FrameHeader.Read(buffer);
         if (header.BodyLength < 0 || header.BodyLength > maxBodySize)
             return FrameReadStatus.TooLarge;
 
@@ -34,16 +34,5 @@ public static class FrameReader
         frame = buffer.Slice(0, frameLength);
         buffer = buffer.Slice(frameLength);
         return FrameReadStatus.Complete;
-    }
-
-    private static FrameHeader ReadHeader(in ReadOnlySequence<byte> buffer)
-    {
-        var first = buffer.FirstSpan;
-        if (first.Length >= ProtocolLimits.HeaderSize)
-            return FrameHeader.Read(first);
-
-        Span<byte> copy = stackalloc byte[ProtocolLimits.HeaderSize];
-        buffer.Slice(0, ProtocolLimits.HeaderSize).CopyTo(copy);
-        return FrameHeader.Read(copy);
     }
 }

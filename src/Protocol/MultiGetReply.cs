@@ -11,21 +11,24 @@ public ref struct MultiGetReply
     /// <summary>What a missing key's entry takes.</summary>
     public const int MissingSize = FrameWriter.LengthPrefixSize;
 
+    private readonly uint _claimed;
     private BodyReader _reader;
     private uint _left;
 
-    private MultiGetReply(ReadOnlySpan<byte> entries, uint count)
+    private MultiGetReply(ReadOnlySpan<byte> entries, uint claimed)
     {
         _reader = new BodyReader(entries);
-        _left = count;
-        Count = count;
+        _claimed = claimed;
+        // Never trusted past the body: each entry takes at least its length prefix.
+        Count = Math.Min(claimed, (uint)(entries.Length / MissingSize));
+        _left = Count;
     }
 
-    /// <summary>Entries the reply announces. Never trusted past the body: <see cref="TryReadNext"/> fails first.</summary>
+    /// <summary>Entries the reply announces, at most as many as its body could hold.</summary>
     public uint Count { get; }
 
     /// <summary>Every announced entry was read and nothing follows them.</summary>
-    public readonly bool IsComplete => _left == 0 && _reader.IsAtEnd;
+    public readonly bool IsComplete => _left == 0 && _claimed == Count && _reader.IsAtEnd;
 
     /// <summary>What a found value's entry takes.</summary>
     public static int ValueSize(int valueLength) => FrameWriter.FieldSize(valueLength);

@@ -36,9 +36,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         Output.TryForward(frame, requestId);
-        Span<byte> header = stackalloc byte[ProtocolLimits.HeaderSize];
-        frame.Slice(0, ProtocolLimits.HeaderSize).CopyTo(header);
-        var parsed = FrameHeader.Read(header);
+        var parsed = FrameHeader.Read(frame);
         if (!parsed.HasMore || parsed.Status.IsError())
             Completed();
     }
@@ -85,54 +83,44 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public async Task RunAsync(PipeReader input, CancellationToken cancellationToken)
     {
-        var touched = new HashSet<OutputChannel>();
         try
         {
-            while (true)
-            {
-                var result = await input.ReadAsync(cancellationToken).ConfigureAwait(false);
-                LastActivityMs = Environment.TickCount64;
-                var buffer = result.Buffer;
-                var keepOpen = true;
-                var throttled = false;
-                while (keepOpen)
-                {
-                    if (InFlight >= _maxInFlight)
-                    {
-                        throttled = true; // back-pressure: leave the rest in the socket until replies drain
-                        break;
-                    }
-                    var status = FrameReader.TryRead(ref buffer, _maxBodySize, out var header, out var frame);
-                    if (status == FrameReadStatus.NeedMoreData)
-                        break;
-                    if (status == FrameReadStatus.TooLarge)
-                    {
-                        Output.WriteError(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
-                            $"frame body of {(uint)header.BodyLength} bytes is above the limit of {_maxBodySize} bytes; closing");
-                        keepOpen = false;
-                        break;
-                    }
-                    keepOpen = Handle(header, frame, touched);
-                }
-                touched.Add(Output);
-                NodeLink.FlushAll(touched);
-                if (!keepOpen)
-                    return;
-                if (throttled)
-                {
-                    input.AdvanceTo(buffer.Start);
-                    await WaitForCapacityAsync(cancellationToken).ConfigureAwait(false);
-                    continue;
-                }
-                input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted)
-                    return;
-            }
+            await FrameLoop.RunAsync(input, new Requests(this, []), _maxBodySize, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Output.Close();
         }
+    }
+
+    /// <summary>
+    /// The session's frame handler: run each request to completion, pause while the client has too
+    /// many in flight (the rest stays in the socket until replies drain), flush every touched channel once per read.
+    /// </summary>
+    private readonly struct Requests(ClientSession session, HashSet<OutputChannel> touched) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            if (session.InFlight >= session._maxInFlight)
+                return FrameAction.Pause;
+            return session.Handle(header, frame, touched) ? FrameAction.Continue : FrameAction.Stop;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
+        {
+            session.LastActivityMs = Environment.TickCount64;
+            touched.Add(session.Output);
+            NodeLink.FlushAll(touched);
+            return default;
+        }
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => new(session.WaitForCapacityAsync(cancellationToken));
+
+        public void OnFrameTooLarge(in FrameHeader header) =>
+            session.Output.WriteError(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
+                $"frame body of {(uint)header.BodyLength} bytes is above the limit of {session._maxBodySize} bytes; closing");
     }
 
     /// <summary>Routes one request; returns false when the connection must close (protocol violation).</summary>

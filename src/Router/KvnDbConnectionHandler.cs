@@ -82,45 +82,66 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         timeout.CancelAfter(cluster.Options.HandshakeTimeout);
         try
         {
-            while (true)
+            var hello = new HelloReader(this);
+            // A hello is small: anything claiming more than the largest key is not one.
+            var exit = await FrameLoop.RunAsync(input, hello, 1024 + cluster.Options.MaxKeySize, timeout.Token).ConfigureAwait(false);
+            if (exit is not (FrameLoopExit.Stopped or FrameLoopExit.TooLarge))
+                return null; // closed before a whole first frame
+            var header = hello.Header;
+            if (exit == FrameLoopExit.TooLarge || header.Opcode != Opcode.Hello)
             {
-                var result = await input.ReadAsync(timeout.Token).ConfigureAwait(false);
-                var buffer = result.Buffer;
-                // A hello is small: anything claiming more than the largest key is not one.
-                var status = FrameReader.TryRead(ref buffer, 1024 + cluster.Options.MaxKeySize, out var header, out var frame);
-                if (status == FrameReadStatus.NeedMoreData)
-                {
-                    if (result.IsCompleted)
-                        return null;
-                    input.AdvanceTo(buffer.Start, buffer.End);
-                    continue;
-                }
-                if (status == FrameReadStatus.TooLarge || header.Opcode != Opcode.Hello)
-                {
-                    output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, "the first frame must be a hello");
-                    LogBadHandshake(remote, header.Opcode);
-                    return null;
-                }
-                var verdict = Check(header, frame, out var accepted, out var message);
-                input.AdvanceTo(buffer.Start);
-                if (verdict == StatusCode.Ok)
-                    return accepted;
-                if (verdict == StatusCode.AuthFailed)
-                {
-                    cluster.Stats.AuthFailure();
-                    LogAuthFailed(remote, accepted.Role);
-                    // Only this connection waits; the handler is async, so nobody else is held up.
-                    await Task.Delay(cluster.Options.AuthFailureDelay, closed).ConfigureAwait(false);
-                }
-                output.WriteError(Opcode.Hello, header.RequestId, verdict, message!);
+                output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, "the first frame must be a hello");
+                LogBadHandshake(remote, header.Opcode);
                 return null;
             }
+            if (hello.Verdict == StatusCode.Ok)
+                return hello.Accepted;
+            if (hello.Verdict == StatusCode.AuthFailed)
+            {
+                cluster.Stats.AuthFailure();
+                LogAuthFailed(remote, hello.Accepted.Role);
+                // Only this connection waits; the handler is async, so nobody else is held up.
+                await Task.Delay(cluster.Options.AuthFailureDelay, closed).ConfigureAwait(false);
+            }
+            output.WriteError(Opcode.Hello, header.RequestId, hello.Verdict, hello.Message!);
+            return null;
         }
         catch (OperationCanceledException)
         {
             LogHandshakeTimeout(remote);
             return null;
         }
+    }
+
+    /// <summary>Reads the first frame and, if it is a hello, checks it in place (the password never leaves the pipe's buffer).</summary>
+    private sealed class HelloReader(KvnDbConnectionHandler owner) : IFrameHandler
+    {
+        public FrameHeader Header { get; private set; }
+
+        public StatusCode Verdict { get; private set; } = StatusCode.NotAuthorized;
+
+        public AcceptedHello Accepted { get; private set; }
+
+        public string? Message { get; private set; }
+
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        {
+            Header = header;
+            if (header.Opcode == Opcode.Hello)
+            {
+                Verdict = owner.Check(header, frame, out var accepted, out var message);
+                (Accepted, Message) = (accepted, message);
+            }
+            return FrameAction.Stop;
+        }
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
+
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => default;
+
+        public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) => Header = header;
     }
 
     private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, out AcceptedHello accepted, out string? message)

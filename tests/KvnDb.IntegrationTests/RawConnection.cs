@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using KvnDb.Protocol;
@@ -9,12 +10,13 @@ namespace KvnDb.IntegrationTests;
 internal sealed class RawConnection : IDisposable
 {
     private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-    private readonly List<byte> _received = [];
+    private PipeReader? _input;
 
     public static async Task<RawConnection> ConnectAsync(int port)
     {
         var connection = new RawConnection();
         await connection._socket.ConnectAsync("127.0.0.1", port).WaitAsync(TestCluster.Timeout);
+        connection._input = PipeReader.Create(new NetworkStream(connection._socket, ownsSocket: false));
         return connection;
     }
 
@@ -43,23 +45,14 @@ internal sealed class RawConnection : IDisposable
     /// <summary>The next frame, or null when the router closed the connection.</summary>
     public async Task<(FrameHeader Header, string Body)?> ReadFrameAsync()
     {
-        var buffer = new byte[64 * 1024];
-        while (true)
+        try
         {
-            if (_received.Count >= ProtocolLimits.HeaderSize)
-            {
-                var header = FrameHeader.Read(_received.ToArray());
-                if (_received.Count >= header.FrameLength)
-                {
-                    var body = Encoding.UTF8.GetString(_received.GetRange(ProtocolLimits.HeaderSize, header.BodyLength).ToArray());
-                    _received.RemoveRange(0, header.FrameLength);
-                    return (header, body);
-                }
-            }
-            var read = await _socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TestCluster.Timeout);
-            if (read == 0)
-                return null;
-            _received.AddRange(buffer.AsSpan(0, read).ToArray());
+            var frame = await FrameLoop.ReadFrameAsync(_input!, ProtocolLimits.DefaultMaxFrameSize).AsTask().WaitAsync(TestCluster.Timeout);
+            return frame is null ? null : (frame.Header, Encoding.UTF8.GetString(frame.Body));
+        }
+        catch (IOException)
+        {
+            return null; // reset: closed too
         }
     }
 
@@ -68,19 +61,23 @@ internal sealed class RawConnection : IDisposable
     {
         try
         {
-            var buffer = new byte[1024];
             while (true)
             {
-                var read = await _socket.ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TestCluster.Timeout);
-                if (read == 0)
+                var result = await _input!.ReadAsync().AsTask().WaitAsync(TestCluster.Timeout);
+                _input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted)
                     return true;
             }
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is IOException or SocketException)
         {
             return true;
         }
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose()
+    {
+        _input?.Complete();
+        _socket.Dispose();
+    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using KvnDb.Protocol;
 
 namespace KvnDb.Router.Resp;
@@ -11,35 +10,33 @@ namespace KvnDb.Router.Resp;
 /// </summary>
 internal static class NativeFrames
 {
+    /// <summary>A <see cref="KeyRequest"/> frame (Get, Exists, Delete, ListKeys).</summary>
     public static FrameHeader Key(ArrayBufferWriter<byte> output, Opcode opcode, ulong requestId, ReadOnlySpan<byte> key)
     {
         output.ResetWrittenCount();
-        FrameWriter.WriteWithField(output, opcode, FrameFlags.None, StatusCode.Ok, requestId, key);
+        KeyRequest.Write(output, opcode, FrameFlags.None, requestId, key);
         return FrameHeader.Read(output.WrittenSpan);
     }
 
-    public static FrameHeader KeyValue(ArrayBufferWriter<byte> output, Opcode opcode, ulong requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    /// <summary>A <see cref="SetRequest"/> frame.</summary>
+    public static FrameHeader KeyValue(ArrayBufferWriter<byte> output, ulong requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         output.ResetWrittenCount();
-        FrameWriter.WriteWithTwoFields(output, opcode, FrameFlags.None, requestId, key, value);
+        SetRequest.Write(output, FrameFlags.None, requestId, key, value);
         return FrameHeader.Read(output.WrittenSpan);
     }
 
-    /// <summary>MultiGet (keys) or MultiSet (key, value pairs): <c>[u32 count][field]...</c> from arguments 1 onwards.</summary>
+    /// <summary>MultiGet (keys) or MultiSet (key, value pairs) from arguments 1 onwards, written with <see cref="CountedBodyWriter"/>.</summary>
     public static FrameHeader Counted(ArrayBufferWriter<byte> output, Opcode opcode, ulong requestId, in RespRequest request, int fieldsPerEntry)
     {
         output.ResetWrittenCount();
-        var bodyLength = 4;
+        var bodyLength = CountedBodyWriter.HeaderSize;
         for (var i = 1; i < request.Count; i++)
-            bodyLength += FrameWriter.FieldSize(request[i].Length);
-        var span = output.GetSpan(ProtocolLimits.HeaderSize + bodyLength);
-        var header = new FrameHeader(bodyLength, opcode, FrameFlags.None, StatusCode.Ok, requestId);
-        header.Write(span);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[ProtocolLimits.HeaderSize..], (uint)((request.Count - 1) / fieldsPerEntry));
-        var offset = ProtocolLimits.HeaderSize + 4;
+            bodyLength += CountedBodyWriter.FieldSize(request[i].Length);
+        var body = new CountedBodyWriter(output, opcode, FrameFlags.None, requestId, bodyLength, (request.Count - 1) / fieldsPerEntry, fieldsPerEntry);
         for (var i = 1; i < request.Count; i++)
-            offset += FrameWriter.WriteField(span[offset..], request[i]);
-        output.Advance(offset);
-        return header;
+            body.Field(request[i]);
+        body.Complete();
+        return FrameHeader.Read(output.WrittenSpan);
     }
 }

@@ -56,7 +56,7 @@ internal sealed partial class RespSession
             ulong number;
             lock (_replyLock)
                 number = BeginSlot(ReplyKind.Write).Number;
-            var header = NativeFrames.KeyValue(_scratch, Opcode.Set, number, request[1], request[2]);
+            var header = NativeFrames.KeyValue(_scratch, number, request[1], request[2]);
             _cluster.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _touched);
             return;
         }
@@ -82,7 +82,7 @@ internal sealed partial class RespSession
             slot.IntegerReply = integerReply;
             // The write is encoded now (the arguments die with this read) and sent once the read answers.
             slot.Frame = ReplySlot.Fresh(slot.Frame);
-            NativeFrames.KeyValue(slot.Frame, Opcode.Set, slot.Number, request[1], request[2]);
+            NativeFrames.KeyValue(slot.Frame, slot.Number, request[1], request[2]);
             slotNumber = slot.Number;
         }
         var read = NativeFrames.Key(_scratch, returnOld ? Opcode.Get : Opcode.Exists, slotNumber, request[1]);

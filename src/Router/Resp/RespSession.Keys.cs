@@ -131,9 +131,8 @@ internal sealed partial class RespSession
     {
         using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
         {
-            var reader = new BodyReader(body.Span);
-            reader.TryReadUInt32(out var count);
-            for (var i = 0u; i < count && reader.TryReadField(out var key); i++)
+            KeyListChunk.TryRead(body.Span, out var chunk);
+            while (chunk.TryReadNext(out var key))
             {
                 switch (slot.Kind)
                 {

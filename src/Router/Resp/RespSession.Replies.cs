@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using KvnDb.Protocol;
 
 namespace KvnDb.Router.Resp;
@@ -17,7 +16,7 @@ internal sealed partial class RespSession
     /// <summary>A node's reply to a read (every read reply arrives here, errors and streamed chunks included).</summary>
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
-        var header = ReadHeader(frame);
+        var header = FrameHeader.Read(frame);
         ReplySlot? followUp = null;
         lock (_replyLock)
         {
@@ -26,7 +25,7 @@ internal sealed partial class RespSession
                 return;
             if (header.Status.IsError())
             {
-                Fail(slot, "ERR " + Encoding.UTF8.GetString(frame.Slice(ProtocolLimits.HeaderSize)));
+                Fail(slot, "ERR " + ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize)));
                 return;
             }
             var found = header.Status == StatusCode.Ok;
@@ -176,34 +175,20 @@ internal sealed partial class RespSession
         NodeLink.FlushAll(touched);
     }
 
-    private static FrameHeader ReadHeader(in ReadOnlySequence<byte> frame)
-    {
-        if (frame.FirstSpan.Length >= ProtocolLimits.HeaderSize)
-            return FrameHeader.Read(frame.FirstSpan);
-        Span<byte> copy = stackalloc byte[ProtocolLimits.HeaderSize];
-        frame.Slice(0, ProtocolLimits.HeaderSize).CopyTo(copy);
-        return FrameHeader.Read(copy);
-    }
+    /// <summary>The value of a Get reply (<see cref="ValueReply"/>), still in the node's buffer.</summary>
+    private static ReadOnlySequence<byte> ValueOf(in ReadOnlySequence<byte> frame) =>
+        ValueReply.TryRead(frame.Slice(ProtocolLimits.HeaderSize), out var value) ? value : default;
 
-    /// <summary>The value of a Get reply: the body is one <c>[int32 length][bytes]</c> field.</summary>
-    private static ReadOnlySequence<byte> ValueOf(in ReadOnlySequence<byte> frame)
-    {
-        var start = ProtocolLimits.HeaderSize + FrameWriter.LengthPrefixSize;
-        return frame.Length >= start ? frame.Slice(start) : default;
-    }
-
-    /// <summary>A MultiGet reply <c>[u32 count]([int32 length][bytes] | -1)...</c> as an array of bulk strings and nulls.</summary>
+    /// <summary>A <see cref="MultiGetReply"/> as an array of bulk strings and nulls.</summary>
     private static void WriteMultiGet(IBufferWriter<byte> output, in ReadOnlySequence<byte> frame, bool resp3)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
-        var reader = new BodyReader(body.Span);
-        reader.TryReadUInt32(out var count);
-        count = Math.Min(count, (uint)(reader.Remaining / FrameWriter.LengthPrefixSize)); // never trust a count past the body
-        RespWriter.WriteArrayHeader(output, count);
-        for (var i = 0u; i < count; i++)
+        MultiGetReply.TryRead(body.Span, out var reply);
+        RespWriter.WriteArrayHeader(output, reply.Count); // never more than the body could hold
+        for (var i = 0u; i < reply.Count; i++)
         {
             // A short body would be a node bug; nulls keep the RESP stream well formed even then.
-            if (reader.TryReadOptionalField(out var value, out var present) && present)
+            if (reply.TryReadNext(out var value, out var found) && found)
                 RespWriter.WriteBulk(output, value);
             else
                 RespWriter.WriteNull(output, resp3);
