@@ -60,7 +60,12 @@ internal sealed partial class ClientConnection
 
         public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
 
-        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken) => default;
+        /// <summary>A read came back: the router is not silent (the heartbeat check looks at this).</summary>
+        public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
+        {
+            Volatile.Write(ref connection._lastReceivedMs, Environment.TickCount64);
+            return default;
+        }
 
         public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
 
@@ -70,11 +75,17 @@ internal sealed partial class ClientConnection
 
     private void Dispatch(in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
+        if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
+        {
+            AnswerPing(header.RequestId); // the router checks on us
+            return;
+        }
         PendingOperation? pending;
         lock (_pendingLock)
         {
             if (!_pending.TryGetValue(header.RequestId, out pending))
-                return; // timed out or cancelled: the late reply is dropped
+                return; // timed out or cancelled (or our own ping): the late reply is dropped
+            _consecutiveTimeouts = 0;
             if (!header.HasMore || header.Status.IsError())
                 _pending.Remove(header.RequestId);
             else

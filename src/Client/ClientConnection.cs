@@ -11,6 +11,10 @@ namespace KvnDb.Client;
 /// One socket to the router shared by every caller. Callers append frames to a send pipe under a
 /// short lock (the fast path never awaits); a send loop writes whatever has accumulated, so many
 /// concurrent callers share one syscall. A read loop matches responses to callers by request id.
+/// A timer expires requests and watches the router: it pings after <see cref="KvnDbClientOptions.PingInterval"/>
+/// of silence, and declares the connection dead after <see cref="KvnDbClientOptions.RouterTimeout"/> of
+/// silence or <see cref="KvnDbClientOptions.MaxConsecutiveTimeouts"/> timeouts in a row. A dead connection
+/// fails everything in flight, closes its socket, and tells its owner once (<c>onDead</c>).
 /// </summary>
 internal sealed partial class ClientConnection : IAsyncDisposable
 {
@@ -28,39 +32,47 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private readonly Timer _timeoutTimer;
     private readonly Task _sendLoop;
     private readonly Task _readLoop;
+    private readonly Action<ClientConnection>? _onDead;
     private ulong _nextRequestId;
     private volatile Exception? _failure;
+    private long _lastReceivedMs = Environment.TickCount64;
+    private long _lastPingMs;
+    private int _consecutiveTimeouts;
 
-    private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options)
+    private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options, Action<ClientConnection>? onDead)
     {
         _socket = socket;
         _options = options;
         _stream = stream;
+        _onDead = onDead;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _sendLoop = Task.Run(SendLoopAsync);
         _readLoop = Task.Run(ReadLoopAsync);
-        _timeoutTimer = new Timer(static s => ((ClientConnection)s!).FailExpired(), this, TimeoutSweepInterval, TimeoutSweepInterval);
+        _timeoutTimer = new Timer(static s => ((ClientConnection)s!).OnTick(), this, TimeoutSweepInterval, TimeoutSweepInterval);
     }
 
     public bool IsAlive => _failure is null;
 
+    /// <summary>Why the connection died (null while it lives).</summary>
+    public Exception? Failure => _failure;
+
     public ulong ConnectionId { get; private set; }
 
-    public static async Task<ClientConnection> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken)
+    /// <summary>Connects, authenticates and returns a live connection; everything is bounded by <see cref="KvnDbClientOptions.ConnectTimeout"/>.</summary>
+    public static async Task<ClientConnection> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken, Action<ClientConnection>? onDead = null)
     {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        TcpLiveness.Apply(socket, options.RouterTimeout);
+        try
         {
-            timeout.CancelAfter(options.ConnectTimeout);
-            try
-            {
-                await socket.ConnectAsync(options.Host, options.Port, timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                socket.Dispose();
-                throw new KvnDbConnectionException($"cannot connect to {options.Host}:{options.Port}: {ex.Message}", ex);
-            }
+            await socket.ConnectAsync(options.Host, options.Port, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new KvnDbConnectionException($"cannot connect to {options.Host}:{options.Port}: {(ex is OperationCanceledException ? $"no answer within {options.ConnectTimeout.TotalSeconds:0.###} s" : ex.Message)}", ex);
         }
 
         Stream stream = new NetworkStream(socket, ownsSocket: true);
@@ -68,19 +80,27 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         {
             try
             {
-                stream = await TlsConnector.AuthenticateAsync(stream, options.Host, tls, cancellationToken).ConfigureAwait(false);
+                stream = await TlsConnector.AuthenticateAsync(stream, options.Host, tls, timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is AuthenticationException or IOException)
+            catch (Exception ex) when (ex is AuthenticationException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 await stream.DisposeAsync().ConfigureAwait(false);
-                throw new KvnDbConnectionException($"TLS handshake with {options.Host}:{options.Port} failed: {ex.Message}", ex);
+                throw new KvnDbConnectionException($"TLS handshake with {options.Host}:{options.Port} failed: {(ex is OperationCanceledException ? $"no answer within {options.ConnectTimeout.TotalSeconds:0.###} s" : ex.Message)}", ex);
             }
         }
-        var connection = new ClientConnection(socket, stream, options);
+        var connection = new ClientConnection(socket, stream, options, onDead);
         try
         {
             var hello = HelloRequest.ForClient(options.Password);
-            var reply = await connection.SendHelloAsync(hello, cancellationToken).ConfigureAwait(false);
+            Reply reply;
+            try
+            {
+                reply = await connection.SendHelloAsync(hello, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new KvnDbConnectionException($"{options.Host}:{options.Port} did not answer the hello within {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
+            }
             reply.ThrowIfError();
             if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))
                 connection.ConnectionId = response.ConnectionId;
@@ -148,12 +168,18 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
     private void Register(PendingOperation pending)
     {
         pending.RequestId = ++_nextRequestId;
         pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
         lock (_pendingLock)
+        {
+            // Checked under the pending lock that FailAll drains under: a request registers before the
+            // drain (and is failed by it) or sees the failure, never falls in between.
+            ThrowIfFailed();
             _pending.Add(pending.RequestId, pending);
+        }
     }
 
     private ValueTask<Reply> AwaitReplyAsync(PendingReply pending, CancellationToken cancellationToken) =>
@@ -180,10 +206,57 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             return _pending.Remove(requestId, out pending!);
     }
 
+    private void OnTick()
+    {
+        if (_failure is not null)
+            return;
+        FailExpired();
+        var now = Environment.TickCount64;
+        var silentMs = now - Volatile.Read(ref _lastReceivedMs);
+        if (IsBounded(_options.RouterTimeout) && silentMs >= (long)_options.RouterTimeout.TotalMilliseconds)
+        {
+            Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {silentMs / 1000.0:0.###} s (pings included); connection dropped"));
+            return;
+        }
+        if (IsBounded(_options.PingInterval) && silentMs >= (long)_options.PingInterval.TotalMilliseconds
+            && now - _lastPingMs >= (long)_options.PingInterval.TotalMilliseconds)
+        {
+            _lastPingMs = now;
+            SendPing();
+        }
+    }
+
+    private static bool IsBounded(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+
+    /// <summary>A ping nobody waits for: its answer (any byte, really) is what keeps the connection alive.</summary>
+    private void SendPing()
+    {
+        lock (_writeLock)
+        {
+            if (_failure is not null)
+                return;
+            FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, ++_nextRequestId));
+            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>The router pinged this connection: answer with its id.</summary>
+    private void AnswerPing(ulong requestId)
+    {
+        lock (_writeLock)
+        {
+            if (_failure is not null)
+                return;
+            FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, requestId));
+            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        }
+    }
+
     private void FailExpired()
     {
         var now = Environment.TickCount64;
         List<PendingOperation>? expired = null;
+        int inARow;
         lock (_pendingLock)
         {
             foreach (var (id, pending) in _pending)
@@ -191,14 +264,16 @@ internal sealed partial class ClientConnection : IAsyncDisposable
                 if (pending.DeadlineMs <= now)
                     (expired ??= []).Add(pending);
             }
-            if (expired is not null)
-                foreach (var pending in expired)
-                    _pending.Remove(pending.RequestId);
+            if (expired is null)
+                return;
+            foreach (var pending in expired)
+                _pending.Remove(pending.RequestId);
+            inARow = _consecutiveTimeouts += expired.Count; // an answer to any request resets it (Dispatch)
         }
-        if (expired is null)
-            return;
         foreach (var pending in expired)
             pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"));
+        if (_options.MaxConsecutiveTimeouts > 0 && inARow >= _options.MaxConsecutiveTimeouts)
+            Die(new KvnDbConnectionException($"{inARow} requests in a row got no answer from {_options.Host}:{_options.Port}; connection dropped"));
     }
 
     private void ThrowIfFailed()
@@ -208,26 +283,43 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             throw new KvnDbConnectionException($"connection to {_options.Host}:{_options.Port} is closed: {failure.Message}", failure);
     }
 
-    /// <summary>Marks the connection dead and fails every request in flight; later calls fail at once.</summary>
-    private void FailAll(Exception reason)
+    /// <summary>The connection is dead though its socket is not closed: close it, so both loops end.</summary>
+    private void Die(Exception reason)
     {
-        _failure ??= reason;
+        if (!FailAll(reason))
+            return;
+        _socket.Dispose();
+    }
+
+    /// <summary>
+    /// Marks the connection dead and fails every request in flight; later calls fail at once. The first
+    /// call tells the owner; returns whether this was it.
+    /// </summary>
+    private bool FailAll(Exception reason)
+    {
+        var error = reason as KvnDbException ?? new KvnDbConnectionException($"connection to {_options.Host}:{_options.Port} lost: {reason.Message}", reason);
         List<PendingOperation> failed;
+        bool first;
         lock (_pendingLock)
         {
+            first = _failure is null;
+            _failure ??= error;
             failed = [.. _pending.Values];
             _pending.Clear();
         }
-        var error = reason as KvnDbException ?? new KvnDbConnectionException($"connection to {_options.Host}:{_options.Port} lost: {reason.Message}", reason);
         foreach (var pending in failed)
             pending.Fail(error);
+        if (first)
+            _onDead?.Invoke(this);
+        return first;
     }
 
     public async ValueTask DisposeAsync()
     {
         FailAll(new KvnDbConnectionException("connection closed by the client"));
         await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
-        _sendPipe.Writer.Complete();
+        lock (_writeLock)
+            _sendPipe.Writer.Complete();
         _input.CancelPendingRead();
         await _sendLoop.ConfigureAwait(false);
         _socket.Dispose();

@@ -8,29 +8,59 @@ namespace KvnDb.Client;
 /// A connection to a KvnDb router. Thread-safe: share one instance between any number of concurrent
 /// callers; their requests are pipelined on one socket and answered out of order. A missing key
 /// is <c>null</c> (or <c>false</c>), never an exception; failures are <see cref="KvnDbException"/>s.
-/// If the connection drops, requests in flight fail and the next call reconnects.
+/// The client pings an idle connection and treats a router that stays silent past
+/// <see cref="KvnDbClientOptions.RouterTimeout"/> (or too many timeouts in a row) as gone. When the
+/// connection drops, requests in flight fail, the client reconnects in the background with capped,
+/// jittered backoff, and calls fail at once with <see cref="KvnDbConnectionException"/> until it is back.
 /// </summary>
 public sealed partial class KvnDbClient : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _connectGate = new(1, 1);
-    private ClientConnection? _connection;
+    private readonly Lock _stateLock = new();
+    private readonly CancellationTokenSource _closing = new();
+    private volatile ClientConnection? _connection;
+    private TaskCompletionSource _connected = NewSignal();
+    private Task _reconnect = Task.CompletedTask;
+    private bool _reconnecting;
     private bool _disposed;
+    private int _connectionCount;
 
     private KvnDbClient(KvnDbClientOptions options) => Options = options;
 
     public KvnDbClientOptions Options { get; }
 
+    /// <summary>True while the client holds a live connection; false while it reconnects.</summary>
+    public bool IsConnected => _connection is { IsAlive: true };
+
+    /// <summary>Connections made so far, the first included (a reconnect adds one).</summary>
+    internal int ConnectionCount => Volatile.Read(ref _connectionCount);
+
     /// <summary>Connects and authenticates; throws <see cref="KvnDbAuthenticationException"/> or <see cref="KvnDbVersionMismatchException"/> when refused.</summary>
     public static async Task<KvnDbClient> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken = default)
     {
         var client = new KvnDbClient(options);
-        client._connection = await ClientConnection.ConnectAsync(options, cancellationToken).ConfigureAwait(false);
+        var connection = await ClientConnection.ConnectAsync(options, cancellationToken, client.OnConnectionDead).ConfigureAwait(false);
+        if (!client.Adopt(connection))
+            client.OnConnectionDead(connection); // died before it was ours: its own call was ignored
         return client;
     }
 
     /// <summary>Connects to <paramref name="host"/>:<paramref name="port"/> with default options.</summary>
     public static Task<KvnDbClient> ConnectAsync(string host, int port, string password = "", CancellationToken cancellationToken = default) =>
         ConnectAsync(new KvnDbClientOptions { Host = host, Port = port, Password = password }, cancellationToken);
+
+    /// <summary>Completes when the client holds a live connection (at once if it does).</summary>
+    internal Task WaitUntilConnectedAsync()
+    {
+        lock (_stateLock)
+        {
+            if (IsConnected)
+                return Task.CompletedTask;
+            // Dead, but its death may not have reached OnConnectionDead yet: wait for the next connection.
+            if (_connected.Task.IsCompleted)
+                _connected = NewSignal();
+            return _connected.Task;
+        }
+    }
 
     // ---- bytes ----
 
@@ -69,8 +99,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     /// <summary>Streams the keys that start with <paramref name="prefix"/> (all keys when empty), chunk by chunk.</summary>
     public async IAsyncEnumerable<byte[]> ListKeysAsync(ReadOnlyMemory<byte> prefix = default, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-        var stream = connection.SendListKeys(new BytesKeyBody(prefix));
+        var stream = LiveConnection().SendListKeys(new BytesKeyBody(prefix));
         await foreach (var key in stream.Keys.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             yield return key;
     }
@@ -136,52 +165,114 @@ public sealed partial class KvnDbClient : IAsyncDisposable
         return reply.Status == StatusCode.Ok;
     }
 
-    private async ValueTask<Reply> RequestAsync<TBody>(Opcode opcode, FrameFlags flags, TBody body, CancellationToken cancellationToken)
-        where TBody : struct, IRequestBody
+    private ValueTask<Reply> RequestAsync<TBody>(Opcode opcode, FrameFlags flags, TBody body, CancellationToken cancellationToken)
+        where TBody : struct, IRequestBody =>
+        LiveConnection().SendAsync(opcode, flags, body, cancellationToken);
+
+    /// <summary>The live connection, or a fast failure while the client reconnects.</summary>
+    private ClientConnection LiveConnection()
     {
         var connection = _connection;
-        if (connection is null || !connection.IsAlive)
-            connection = await GetConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.SendAsync(opcode, flags, body, cancellationToken).ConfigureAwait(false);
+        if (connection is { IsAlive: true })
+            return connection;
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        throw new KvnDbConnectionException(
+            $"not connected to {Options.Host}:{Options.Port} (reconnecting in the background): {connection?.Failure?.Message ?? "no connection yet"}",
+            connection?.Failure);
     }
 
-    /// <summary>The live connection, reconnecting once (single-flight) when the previous one died.</summary>
-    private async ValueTask<ClientConnection> GetConnectionAsync(CancellationToken cancellationToken)
+    /// <summary>Publishes a new connection, or goes on reconnecting if it died before it could be published.</summary>
+    private bool Adopt(ClientConnection connection)
     {
-        var connection = _connection;
-        if (connection is not null && connection.IsAlive)
-            return connection;
-        await _connectGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_stateLock)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            connection = _connection;
-            if (connection is not null && connection.IsAlive)
-                return connection;
-            if (connection is not null)
-                await connection.DisposeAsync().ConfigureAwait(false);
-            _connection = connection = await ClientConnection.ConnectAsync(Options, cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        finally
-        {
-            _connectGate.Release();
+            _connection = connection;
+            Interlocked.Increment(ref _connectionCount);
+            if (!connection.IsAlive)
+                return false; // its death was ignored (not yet ours); the caller tries again
+            _reconnecting = false;
+            _connected.TrySetResult();
+            return true;
         }
     }
+
+    /// <summary>Called once by a connection that died (from its read loop or its timer): start reconnecting.</summary>
+    private void OnConnectionDead(ClientConnection dead)
+    {
+        lock (_stateLock)
+        {
+            if (_disposed || _reconnecting || dead != _connection)
+                return;
+            _reconnecting = true;
+            if (_connected.Task.IsCompleted)
+                _connected = NewSignal();
+            _reconnect = Task.Run(() => ReconnectAsync(dead));
+        }
+    }
+
+    /// <summary>The background reconnect: first attempt at once, then capped exponential backoff with jitter. Never throws.</summary>
+    private async Task ReconnectAsync(ClientConnection dead)
+    {
+        try
+        {
+            await dead.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        {
+            // Closing what is already broken; nothing to tell anyone.
+        }
+        var delay = TimeSpan.Zero;
+        while (true)
+        {
+            try
+            {
+                if (delay > TimeSpan.Zero)
+                    await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() * 0.5), _closing.Token).ConfigureAwait(false);
+                var connection = await ClientConnection.ConnectAsync(Options, _closing.Token, OnConnectionDead).ConfigureAwait(false);
+                lock (_stateLock)
+                {
+                    if (_disposed)
+                    {
+                        _connection = connection; // DisposeAsync closes it after this task ends
+                        return;
+                    }
+                }
+                if (Adopt(connection))
+                    return;
+                delay = TimeSpan.Zero;
+            }
+            catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // Refused, unreachable, or anything else: this loop is the only thing that brings the client
+                // back, so it never dies of one attempt. Calls fail fast meanwhile.
+                delay = delay == TimeSpan.Zero ? Options.ReconnectMinDelay : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.ReconnectMaxDelay.Ticks));
+            }
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public async ValueTask DisposeAsync()
     {
-        await _connectGate.WaitAsync().ConfigureAwait(false);
-        try
+        Task reconnect;
+        lock (_stateLock)
         {
+            if (_disposed)
+                return;
             _disposed = true;
-            if (_connection is not null)
-                await _connection.DisposeAsync().ConfigureAwait(false);
-            _connection = null;
+            reconnect = _reconnect;
         }
-        finally
-        {
-            _connectGate.Release();
-        }
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await reconnect.ConfigureAwait(false);
+        var connection = _connection;
+        _connection = null;
+        if (connection is not null)
+            await connection.DisposeAsync().ConfigureAwait(false);
+        _connected.TrySetCanceled(); // a cancelled task is never an unobserved exception
+        _closing.Dispose();
     }
 }

@@ -15,7 +15,26 @@ public sealed record KvnDbClientOptions
     /// <summary>How long a request may wait for its answer before failing with <see cref="KvnDbTimeoutException"/>.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Bound on one connect attempt: TCP connect, TLS handshake and hello.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>After this long without a byte from the router the client sends a ping (<see cref="Timeout.InfiniteTimeSpan"/>: never).</summary>
+    public TimeSpan PingInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A router that sends nothing for this long, pings included, is gone: the connection is dropped,
+    /// every request in flight fails with <see cref="KvnDbConnectionException"/>, and the client reconnects in
+    /// the background (<see cref="Timeout.InfiniteTimeSpan"/>: never, TCP keepalive remains the only check).
+    /// </summary>
+    public TimeSpan RouterTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>This many requests in a row that time out, with no answer in between, drop the connection too (0: never).</summary>
+    public int MaxConsecutiveTimeouts { get; init; } = 3;
+
+    /// <summary>First delay between reconnect attempts after a failed one; doubles up to <see cref="ReconnectMaxDelay"/>, with jitter.</summary>
+    public TimeSpan ReconnectMinDelay { get; init; } = TimeSpan.FromMilliseconds(100);
+
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Write concern used when a call does not name one.</summary>
     public WriteConcern WriteConcern { get; init; } = WriteConcern.All;

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace KvnDb.Node;
 
 /// <summary>
-/// A database node: connects out to the router, serves it until the link drops, and reconnects
+/// A database node: connects out to the router, serves it until the link drops (the router closed it,
+/// broke the protocol, or stayed silent past <see cref="NodeOptions.RouterTimeout"/>), and reconnects
 /// with capped, jittered exponential backoff. Stops when its token is cancelled.
 /// </summary>
 public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILoggerFactory loggerFactory)
@@ -39,9 +40,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 ConnectionCount++;
                 ConnectionId = link.ConnectionId;
                 delay = options.MinReconnectDelay;
-                LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence);
-                await link.ServeAsync(cancellationToken).ConfigureAwait(false);
-                LogLinkClosed();
+                LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence, identity.NodeId);
+                var reason = await link.ServeAsync(cancellationToken).ConfigureAwait(false);
+                LogLinkClosed(reason);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -70,12 +71,12 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + Random.Shared.NextDouble() * 0.4);
 
-    [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port}; last sequence {LastSequence}")]
-    private partial void LogConnected(string host, int port, ulong lastSequence);
+    [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port} as node {NodeId}; last sequence {LastSequence}")]
+    private partial void LogConnected(string host, int port, ulong lastSequence, Guid nodeId);
 
-    [LoggerMessage(2, LogLevel.Warning, "Router link closed; reconnecting")]
-    private partial void LogLinkClosed();
+    [LoggerMessage(2, LogLevel.Warning, "Router link closed: {Reason}; reconnecting")]
+    private partial void LogLinkClosed(string reason);
 
-    [LoggerMessage(3, LogLevel.Warning, "Router link failed: {Reason}; retrying in {DelayMs} ms")]
+    [LoggerMessage(3, LogLevel.Warning, "Router link dropped: {Reason}; retrying in {DelayMs} ms")]
     private partial void LogLinkFailed(string reason, double delayMs);
 }

@@ -24,7 +24,21 @@ public sealed record NodeOptions
 
     public TimeSpan MaxReconnectDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the router may take to answer the hello.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A router that sends nothing for this long is gone (<c>--router-timeout</c>): the link is closed and the
+    /// node reconnects. The router pings idle node links every 250 ms; the node pings it too after a third
+    /// of this. <see cref="Timeout.InfiniteTimeSpan"/> waits forever (TCP keepalive remains the only check).
+    /// </summary>
+    public TimeSpan RouterTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Bound on one connect attempt: TCP connect plus the TLS handshake (<c>--connect-timeout</c>).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>An in-process node of a router started with <c>--nodes N</c>: its data dies with the router (said in the hello).</summary>
+    public bool Embedded { get; init; }
 
     /// <summary>Keys per chunk frame of a key listing.</summary>
     public int KeysPerChunk { get; init; } = 1024;

@@ -37,13 +37,23 @@ var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Verify the ro
 var tlsPinOption = new Option<string?>("--tls-pin") { Description = "Accept only the router certificate with this SHA-256 (hex)" };
 var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Node certificate for a router that requires one" };
 var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
+var routerTimeoutOption = new Option<double>("--router-timeout")
+{
+    Description = "Seconds without a frame from the router (it pings idle links every 250 ms) before the node drops the link and reconnects (0: never)",
+    DefaultValueFactory = _ => 3,
+};
+var connectTimeoutOption = new Option<double>("--connect-timeout")
+{
+    Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
+    DefaultValueFactory = _ => 3,
+};
 var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
 var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
     engineOption, dataOption, memoryOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
-    transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+    routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -55,6 +65,12 @@ root.SetAction(async (parse, cancellationToken) =>
         var checkpointSeconds = parse.GetValue(checkpointIntervalOption);
         if (checkpointSeconds < 0 || double.IsNaN(checkpointSeconds))
             throw new ArgumentException("--checkpoint-interval must be 0 or a positive number of seconds");
+        var routerTimeout = parse.GetValue(routerTimeoutOption);
+        if (routerTimeout < 0 || double.IsNaN(routerTimeout))
+            throw new ArgumentException("--router-timeout must be 0 or a positive number of seconds");
+        var connectTimeout = parse.GetValue(connectTimeoutOption);
+        if (connectTimeout <= 0 || double.IsNaN(connectTimeout))
+            throw new ArgumentException("--connect-timeout must be a positive number of seconds");
         var dataDirectory = parse.GetValue(dataOption) ?? (engineName == "ram" ? null : "kvndb-data");
         // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
         await using var engine = StorageEngineFactory.Create(new StorageOptions
@@ -77,16 +93,21 @@ root.SetAction(async (parse, cancellationToken) =>
             },
             RouterPort = parse.GetValue(portOption),
             Password = parse.GetValue(passwordOption) ?? "",
+            RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
+            ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
         };
         var identity = new NodeIdentity(dataDirectory);
         if (parse.GetValue(resetOption))
         {
             logger.LogWarning("Reset: wiping {Count} keys; the node will copy its data from its peers", engine.Count);
+            // Identity first: a crash between the two leaves a new node with old data, never an old one claiming it.
+            identity.Reset();
             engine.Clear();
-            identity.SetHistory(Guid.Empty);
         }
-        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}",
-            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId);
+        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}",
+            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
+        if (engine.MayHaveLostWrites)
+            logger.LogWarning("The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes");
         await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
         logger.LogInformation("Node stopped");
         return 0;

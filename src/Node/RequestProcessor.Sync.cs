@@ -29,23 +29,21 @@ internal sealed partial class RequestProcessor
             ReplyMalformed(output, header);
             return;
         }
-        // TrustedThrough and LiveAfter are carried but not used yet: this node still wipes on a full sync.
-        var (mode, historyId) = (begin.Mode, begin.HistoryId);
-        if (mode == SyncMode.Full)
+        if (begin.Mode == SyncMode.Full)
         {
-            LogFullSyncBegins(begin.SyncId, engine.Count);
-            // Until the snapshot is complete the data belongs to no history: a node that dies mid-sync
-            // must never be mistaken for a current replica (it would be adopted after a router restart).
+            LogFullSyncBegins(begin.SyncId, engine.Count, begin.TrustedThrough, begin.LiveAfter);
+            // The data is kept (never wiped first) but belongs to no history until the sync has ended and is
+            // durable: a node that dies mid-sync must never be mistaken for a current replica.
             identity.SetHistory(Guid.Empty);
-            engine.Clear();
-            _sync.Begin();
+            _sync.Begin(begin.TrustedThrough, begin.LiveAfter);
         }
         else
         {
-            LogJoining(mode, engine.LastSequence);
-            identity.SetHistory(historyId);
+            _sync.Abandon();
+            LogJoining(begin.Mode, engine.LastSequence);
+            identity.SetHistory(begin.HistoryId);
         }
-        _joiningHistory = historyId;
+        _joiningHistory = begin.HistoryId;
     }
 
     private void SyncEnd(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
@@ -55,13 +53,18 @@ internal sealed partial class RequestProcessor
             ReplyMalformed(output, header);
             return;
         }
-        var sequence = end.Sequence;
-        engine.MarkApplied(sequence);
+        if (_sync.IsSyncing)
+        {
+            var (applied, replaced, skipped) = (_sync.RecordsApplied, _sync.RecordsReplaced, _sync.RecordsSkipped);
+            var dropped = _sync.End(engine, end.Sequence);
+            LogFullSyncEnded(applied, replaced, skipped, dropped, engine.Count, engine.LastSequence);
+        }
+        else
+        {
+            engine.MarkApplied(end.Sequence);
+        }
         // The node belongs to the history again only once the synced data is durable (see RouterLink).
         _pendingHistory = _joiningHistory;
-        if (_sync.IsSyncing)
-            LogFullSyncEnded(_sync.RecordsApplied, _sync.RecordsSkipped, engine.Count, sequence);
-        _sync.End();
         _appliedWrites++; // make the batch durable before the router hears the node is current
         Reply(output, header, StatusCode.Ok);
     }
@@ -110,12 +113,12 @@ internal sealed partial class RequestProcessor
         new NodeDigest(keys, engine.LastSequence, hash).WriteReply(output, header.RequestId);
     }
 
-    [LoggerMessage(40, LogLevel.Information, "Full sync {SyncId} begins: wiping {Keys} keys, then applying the donor's snapshot while live writes flow")]
-    private partial void LogFullSyncBegins(ulong syncId, long keys);
+    [LoggerMessage(40, LogLevel.Information, "Full sync {SyncId} begins over the {Keys} keys held (trusted through {TrustedThrough}, live writes after {LiveAfter}): applying the donor's snapshot while live writes flow")]
+    private partial void LogFullSyncBegins(ulong syncId, long keys, ulong trustedThrough, ulong liveAfter);
 
     [LoggerMessage(41, LogLevel.Information, "Joining ({Mode}) from last sequence {LastSequence}")]
     private partial void LogJoining(SyncMode mode, ulong lastSequence);
 
-    [LoggerMessage(42, LogLevel.Information, "Full sync done: {Applied} records applied, {Skipped} skipped as older; {Keys} keys, current at sequence {Sequence}")]
-    private partial void LogFullSyncEnded(long applied, long skipped, long keys, ulong sequence);
+    [LoggerMessage(42, LogLevel.Information, "Full sync done: {Applied} records applied, {Replaced} replaced divergent ones, {Skipped} skipped as older; {Dropped} keys the snapshot lacked dropped; {Keys} keys, current at sequence {Sequence}")]
+    private partial void LogFullSyncEnded(long applied, long replaced, long skipped, long dropped, long keys, ulong sequence);
 }

@@ -35,7 +35,9 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         switch (header.Opcode)
         {
             case Opcode.Ping:
-                Reply(output, header, StatusCode.Ok);
+                // A response is the router's answer to the link's own ping: hearing it was the point.
+                if ((header.Flags & FrameFlags.Response) == 0)
+                    Reply(output, header, StatusCode.Ok);
                 break;
             case Opcode.Get:
                 Metrics.Read();
@@ -172,16 +174,20 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             case Opcode.Set:
                 SetRequest.TryRead(request, out var key, out var value);
                 engine.Set(key, value, sequence);
+                _sync.OnLiveSet(key, sequence);
                 return StatusCode.Ok;
             case Opcode.Delete:
                 KeyRequest.TryRead(request, out var deleted);
                 var existed = engine.Delete(deleted, sequence);
-                _sync.OnDelete(deleted, sequence);
+                _sync.OnLiveDelete(deleted, sequence);
                 return existed ? StatusCode.Ok : StatusCode.NotFound;
             default:
                 MultiSetRequest.TryRead(request, out var pairs);
                 while (pairs.TryReadNext(out var k, out var v))
+                {
                     engine.Set(k, v, sequence);
+                    _sync.OnLiveSet(k, sequence);
+                }
                 return StatusCode.Ok;
         }
     }

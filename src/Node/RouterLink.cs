@@ -9,8 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace KvnDb.Node;
 
 /// <summary>
-/// One connection from the node to the router: handshake, then a loop that applies every
-/// complete frame of a read, waits for durability once per batch (group commit), and flushes once.
+/// One connection from the node to the router: connect (bounded by the connect timeout), hello, then
+/// <see cref="FrameLoop"/> applies every complete frame of a read, waits for durability once per batch
+/// (group commit) and flushes once. A <see cref="LinkWatchdog"/> closes the link when the router stays
+/// silent past the router timeout; TCP keepalive and <c>TCP_USER_TIMEOUT</c> sit under it.
 /// </summary>
 internal sealed partial class RouterLink : IAsyncDisposable
 {
@@ -22,7 +24,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly IStorageEngine _engine;
     private readonly NodeIdentity _identity;
     private readonly RequestProcessor _processor;
+    private readonly LinkWatchdog _watchdog;
     private readonly ILogger _logger;
+    private ulong _pings;
+    private int _tooLargeBody;
 
     private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
@@ -34,6 +39,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _engine = engine;
         _identity = identity;
         _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
+        _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead);
         _logger = logger;
     }
 
@@ -43,34 +49,46 @@ internal sealed partial class RouterLink : IAsyncDisposable
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
         try
         {
-            await socket.ConnectAsync(options.RouterHost, options.RouterPort, cancellationToken).ConfigureAwait(false);
+            TcpLiveness.Apply(socket, options.RouterTimeout);
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                timeout.CancelAfter(options.ConnectTimeout);
+                try
+                {
+                    await socket.ConnectAsync(options.RouterHost, options.RouterPort, timeout.Token).ConfigureAwait(false);
+                    stream = new NetworkStream(socket, ownsSocket: true);
+                    if (options.Tls is { } tls)
+                        stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, timeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"connecting to {options.RouterHost}:{options.RouterPort} took longer than the connect timeout of {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
+                }
+            }
         }
         catch
         {
+            if (stream is not null)
+                await stream.DisposeAsync().ConfigureAwait(false);
             socket.Dispose();
             throw;
-        }
-        Stream stream = new NetworkStream(socket, ownsSocket: true);
-        if (options.Tls is { } tls)
-        {
-            try
-            {
-                stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                await stream.DisposeAsync().ConfigureAwait(false);
-                throw;
-            }
         }
         var link = new RouterLink(socket, stream, options, engine, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.HandshakeTimeout);
-            await link.HandshakeAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                link.ConnectionId = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the router did not answer the hello within {options.HandshakeTimeout.TotalSeconds:0.###} s", ex);
+            }
             return link;
         }
         catch
@@ -80,61 +98,58 @@ internal sealed partial class RouterLink : IAsyncDisposable
         }
     }
 
-    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    /// <summary>What the node says about itself: who it is, what it holds, and whether that can be trusted.</summary>
+    private HelloRequest Hello()
     {
-        // Node identity and flags are placeholders until nodes persist an id (issue 11's node part).
-        new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, Guid.Empty, NodeHelloFlags.None).Write(_output, 0);
-        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var reply = await FrameLoop.ReadFrameAsync(_input, _options.MaxFrameSize, cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidDataException("router closed the connection during the handshake");
-        switch (reply.Header.Status)
-        {
-            case StatusCode.Ok:
-                if (HelloResponse.TryRead(reply.Body, out var hello))
-                    ConnectionId = hello.ConnectionId;
-                return;
-            case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
-                throw new NodeFatalException($"router refused the node: {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
-            default:
-                throw new InvalidDataException($"router answered hello with {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
-        }
+        var flags = NodeHelloFlags.None;
+        if (_engine.MayHaveLostWrites)
+            flags |= NodeHelloFlags.MayHaveLostWrites;
+        if (_options.Embedded)
+            flags |= NodeHelloFlags.Embedded;
+        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags);
     }
 
-    public async Task ServeAsync(CancellationToken cancellationToken)
+    /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
+    public async Task<string> ServeAsync(CancellationToken cancellationToken)
     {
-        // Reads are ended by CancelPendingRead (a clean return); the handler's own token stops flushes and durability waits.
+        // Reads end by CancelPendingRead (stop, or the watchdog); the handler's token stops flushes and durability waits.
         using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
-        if (!cancellationToken.IsCancellationRequested)
-            await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
-    }
-
-    /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
-    private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler
-    {
-        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+        _watchdog.Start();
+        while (true)
         {
-            // A listing streams many frames and flushes as it goes: the loop ends the batch first so replies stay in order.
-            if (header.Opcode == Opcode.ListKeys)
-                return FrameAction.HandleAsync;
-            link.ProcessFrame(header, frame);
-            return FrameAction.Continue;
+            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
+            switch (exit)
+            {
+                case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
+                    return "the node is stopping";
+                case FrameLoopExit.Completed:
+                    return "the router closed the link";
+                case FrameLoopExit.Truncated:
+                    return "the router closed the link in the middle of a frame";
+                case FrameLoopExit.TooLarge:
+                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
+                case FrameLoopExit.Canceled when _watchdog.IsExpired:
+                    throw new TimeoutException($"the router sent nothing for {_watchdog.Silence.TotalSeconds:0.0} s (router timeout {_watchdog.Timeout.TotalSeconds:0.###} s)");
+                case FrameLoopExit.Canceled when _watchdog.State == LinkWatchdog.WatchState.PingDue:
+                    // Silent for a third of the timeout: ask. Its answer, like any frame, ends the silence.
+                    FrameWriter.WriteHeaderOnly(_output, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | ++_pings));
+                    await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    _watchdog.PingSent();
+                    break;
+                default:
+                    break; // a check that fired just as a frame arrived: read on
+            }
         }
-
-        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
-            new(link.StreamKeysAsync(header, frame, cancellationToken));
-
-        public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
-
-        public ValueTask OnPausedAsync(CancellationToken _) => default;
-
-        public void OnFrameTooLarge(in FrameHeader header) =>
-            throw new InvalidDataException($"router sent a frame of {(uint)header.BodyLength} bytes, above the limit");
     }
 
-    private void ProcessFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    private FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
+        _watchdog.Busy();
+        if (header.Opcode == Opcode.ListKeys)
+            return FrameAction.HandleAsync; // streams many frames, after the replies before it
         using var bytes = new ContiguousBytes(frame);
         _processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
+        return FrameAction.Continue;
     }
 
     /// <summary>Group commit: one durability wait covers every write of the batch, then one flush sends all replies.</summary>
@@ -147,13 +162,16 @@ internal sealed partial class RouterLink : IAsyncDisposable
             // A crash before this checkpoint must not leave a half-synced store claiming the history.
             await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             _identity.SetHistory(history);
+            _engine.ConfirmSynced();
         }
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        _watchdog.Waiting();
     }
 
-    private async Task StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
+    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
     {
+        _watchdog.Busy();
         var prefix = ReadPrefix(frame);
         if (prefix is null)
         {
@@ -181,11 +199,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _watchdog.Dispose();
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException)
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
         {
             // The router is gone; unsent replies die with the link, the router fails or retries them.
         }
@@ -197,4 +216,19 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
     private partial void LogListed(long count);
+
+    /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
+    private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler
+    {
+        public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame) => link.OnFrame(header, frame);
+
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
+            link.StreamKeysAsync(header, frame, cancellationToken);
+
+        public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
+
+        public ValueTask OnPausedAsync(CancellationToken _) => default;
+
+        public void OnFrameTooLarge(in FrameHeader header) => link._tooLargeBody = header.BodyLength;
+    }
 }

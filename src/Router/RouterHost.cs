@@ -177,6 +177,7 @@ public sealed class RouterHost : IAsyncDisposable
             Password = Options.EffectiveNodePassword,
             // In-process nodes trust exactly this router's certificate.
             Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
+            Embedded = true,
         };
         for (var i = 0; i < count; i++)
         {

@@ -107,6 +107,12 @@ public sealed class DirStorageEngine : IStorageEngine
 
     public void MarkApplied(ulong sequence) => RecordSequence(sequence);
 
+    public void ResetLastSequence(ulong sequence)
+    {
+        _lastSequence = sequence;
+        WriteSequenceFile(sequence);
+    }
+
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -133,6 +139,11 @@ public sealed class DirStorageEngine : IStorageEngine
         if (sequence <= _lastSequence)
             return;
         _lastSequence = sequence;
+        WriteSequenceFile(sequence);
+    }
+
+    private void WriteSequenceFile(ulong sequence)
+    {
         var temporary = _sequenceFile + ".tmp";
         File.WriteAllText(temporary, sequence.ToString(System.Globalization.CultureInfo.InvariantCulture));
         File.Move(temporary, _sequenceFile, overwrite: true);

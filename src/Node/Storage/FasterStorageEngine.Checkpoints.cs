@@ -207,7 +207,10 @@ public sealed partial class FasterStorageEngine
         var cleanShutdown = started && _lastCheckpointSucceeded;
         DisposeResources();
         if (cleanShutdown)
+        {
             DeleteWriteAheadLog(); // the final checkpoint holds everything
+            _marker.CleanShutdown();
+        }
         LogClosed(_lastSequence, _count);
     }
 

@@ -20,6 +20,30 @@ public sealed partial class FasterStorageEngine
         }
     }
 
+    public bool TryGetVersion(ReadOnlySpan<byte> key, out ulong sequence)
+    {
+        var probe = default(FasterReadOutput);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var found = ReadCore(key, ref probe, out _);
+            sequence = found ? probe.Sequence : 0;
+            return found;
+        }
+    }
+
+    /// <summary>
+    /// Lowers (or raises) the last sequence to exactly <paramref name="sequence"/>. The write-ahead log keeps
+    /// only a mark, replayed as "at least": until the next checkpoint, a crash may recover the higher value,
+    /// which is harmless because the node reports no history until the sync that called this is checkpointed.
+    /// </summary>
+    public void ResetLastSequence(ulong sequence)
+    {
+        MarkApplied(sequence);
+        lock (_gate)
+            Volatile.Write(ref _lastSequence, sequence);
+    }
+
     public void MarkApplied(ulong sequence)
     {
         lock (_gate)

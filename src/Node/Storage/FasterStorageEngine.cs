@@ -24,6 +24,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     private readonly IDevice _logDevice;
     private readonly DeviceLogCommitCheckpointManager _checkpointManager;
     private readonly CheckpointOrder _checkpointOrder;
+    private readonly RunningMarker _marker;
     private readonly FasterKV<SpanByte, SpanByte> _store;
     private ClientSession<SpanByte, SpanByte, SpanByte, FasterReadOutput, Empty, FasterFunctions> _session = null!; // created after recovery
     private WriteAheadLog? _wal;
@@ -61,6 +62,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             EqualityComparer = FasterKeyComparer.Instance,
         });
         _checkpointInterval = options.CheckpointInterval;
+        _marker = new RunningMarker(directory, options.Durability);
     }
 
     /// <summary>Opens (recovering if there is data) the store in <paramref name="directory"/>.</summary>
@@ -70,6 +72,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         try
         {
             engine.Recover();
+            engine._marker.Open();
             engine.StartCheckpointTimer();
             return engine;
         }
@@ -85,6 +88,10 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     public ulong LastSequence => Volatile.Read(ref _lastSequence);
 
     public long Count => Volatile.Read(ref _count);
+
+    public bool MayHaveLostWrites => _marker.MayHaveLostWrites;
+
+    public void ConfirmSynced() => _marker.ConfirmSynced();
 
     /// <summary>Memory split chosen from the budget (for logs and tests).</summary>
     internal FasterSizing Sizing => _sizing;

@@ -46,6 +46,17 @@ public interface IStorageEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>The stored version (sequence) of the key without copying its value; false when the key is absent.</summary>
+    bool TryGetVersion(ReadOnlySpan<byte> key, out ulong sequence)
+    {
+        sequence = 0;
+        if (!TryGet(key, out var stored))
+            return false;
+        using (stored)
+            sequence = stored.Sequence;
+        return true;
+    }
+
     /// <summary>Applies a snapshot record only if it is newer than what the engine holds for the key.</summary>
     bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
     {
@@ -73,6 +84,25 @@ public interface IStorageEngine : IAsyncDisposable
 
     /// <summary>Records that every write up to <paramref name="sequence"/> is reflected (end of a sync).</summary>
     void MarkApplied(ulong sequence)
+    {
+    }
+
+    /// <summary>
+    /// Sets the last sequence to exactly <paramref name="sequence"/>, lower than now if need be: the end of a
+    /// full sync that kept the node's data, where records of a divergent history may have carried higher
+    /// sequences than the history the node now belongs to.
+    /// </summary>
+    void ResetLastSequence(ulong sequence);
+
+    /// <summary>
+    /// True when the engine recovered from a stop that may have lost writes it had acknowledged
+    /// (durability <c>none</c> and no clean shutdown) and no sync has completed since: such a store must
+    /// never be the source of truth. Engines that lose nothing they acknowledged return false.
+    /// </summary>
+    bool MayHaveLostWrites => false;
+
+    /// <summary>A sync completed and its data is durable: the store holds every write it acknowledged again.</summary>
+    void ConfirmSynced()
     {
     }
 }

@@ -61,6 +61,8 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public void MarkApplied(ulong sequence) => Volatile.Write(ref _lastSequence, Math.Max(_lastSequence, sequence));
 
+    public void ResetLastSequence(ulong sequence) => Volatile.Write(ref _lastSequence, sequence);
+
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
