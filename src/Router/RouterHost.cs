@@ -92,7 +92,7 @@ public sealed class RouterHost : IAsyncDisposable
             sockets.CreateBoundListenSocket = endpoint =>
             {
                 var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                KvnDb.Protocol.TcpKeepAlive.Enable(socket);
+                KvnDb.Protocol.TcpLiveness.Apply(socket, TimeSpan.FromSeconds(10));
                 return socket;
             };
         });
