@@ -129,6 +129,11 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
         foreach (var e in entries)
             output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}\tmember={(e.InSync ? "yes" : "no")}\tlag={e.Lag}");
         var exit = 0;
+        if (!entries.Any(e => e.State == NodeState.Serving))
+        {
+            error.WriteLine("error: no node is serving");
+            exit = 2;
+        }
         if (entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count() > 1)
         {
             error.WriteLine("error: serving replicas differ");
