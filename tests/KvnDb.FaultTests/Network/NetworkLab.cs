@@ -129,6 +129,10 @@ public sealed partial class NetworkLab : IAsyncDisposable
         await Ip(SwitchNamespace, "link", "add", host.BridgePort, "type", "veth", "peer", "name", "eth0", "netns", host.NamespaceName).ConfigureAwait(false);
         await Ip(SwitchNamespace, "link", "set", host.BridgePort, "master", Bridge, "up").ConfigureAwait(false);
         await Ip(host.NamespaceName, "link", "set", "lo", "up").ConfigureAwait(false);
+        // A fixed MAC per address: a restarted host keeps its NIC, so peers' ARP caches stay right.
+        var octets = host.Address.GetAddressBytes();
+        var mac = string.Create(CultureInfo.InvariantCulture, $"02:4b:{octets[0]:x2}:{octets[1]:x2}:{octets[2]:x2}:{octets[3]:x2}");
+        await Ip(host.NamespaceName, "link", "set", "eth0", "address", mac).ConfigureAwait(false);
         await Ip(host.NamespaceName, "addr", "add", $"{host.Address}/24", "dev", "eth0").ConfigureAwait(false);
         await Ip(host.NamespaceName, "link", "set", "eth0", "up").ConfigureAwait(false);
     }
