@@ -139,6 +139,31 @@ public sealed class RegisterCheckerTests
     }
 
     [Fact]
+    public void An_unseen_unknown_write_still_explains_a_delete_that_found_the_key()
+    {
+        var history = new HistoryBuilder()
+            .SetUnknown(1, "a", 0)
+            .Delete(2, existed: true, 5, 6)
+            .Get(2, null, 7, 8);
+        Assert.Equal(Verdict.Linearizable, history.Check());
+    }
+
+    [Fact]
+    public void Many_unknown_writes_nobody_saw_are_checked_quickly()
+    {
+        // A router with no node fails every write with Unavailable: thousands of writes of unknown
+        // outcome, overlapping reads of the last acknowledged value.
+        var history = new HistoryBuilder().Set(1, "a", 0, 1);
+        for (var i = 0; i < 3000; i++)
+        {
+            history.SetUnknown(1 + i % 2, $"u{i}", 10 + i * 3);
+            history.Get(3 + i % 2, "a", 11 + i * 3, 20 + i * 3);
+        }
+        var verdict = RegisterChecker.CheckKey("k", history.Operations, stepBudget: 200_000);
+        Assert.Equal(Verdict.Linearizable, verdict.Verdict);
+    }
+
+    [Fact]
     public void Delete_results_are_checked()
     {
         var deleteOfMissing = new HistoryBuilder()

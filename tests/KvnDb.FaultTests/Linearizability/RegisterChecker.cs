@@ -32,7 +32,7 @@ public sealed record CheckResult(IReadOnlyList<KeyVerdict> Keys)
 /// </summary>
 public static class RegisterChecker
 {
-    public const long DefaultStepBudget = 20_000_000;
+    public const long DefaultStepBudget = 5_000_000;
 
     public static CheckResult Check(IEnumerable<Operation> history, long stepBudget = DefaultStepBudget) =>
         new([.. history.GroupBy(o => o.Key, StringComparer.Ordinal)
@@ -42,8 +42,23 @@ public static class RegisterChecker
     public static KeyVerdict CheckKey(string key, IReadOnlyList<Operation> operations, long stepBudget = DefaultStepBudget)
     {
         // Reads that failed tell nothing; writes that certainly failed did nothing.
-        var ops = operations.Where(o => o.Outcome != OpOutcome.Failed && !(o.Kind == OpKind.Get && o.Outcome == OpOutcome.Indeterminate)).ToArray();
-        return new Search(key, ops).Run(stepBudget);
+        var ops = operations.Where(o => o.Outcome != OpOutcome.Failed && !(o.Kind == OpKind.Get && o.Outcome == OpOutcome.Indeterminate)).ToList();
+        return new Search(key, [.. WithoutUnobservedUnknownSets(ops)]).Run(stepBudget);
+    }
+
+    /// <summary>
+    /// Drops the sets of unknown outcome whose value nothing observed: the history is linearizable
+    /// with them exactly when it is without them (say they never happened). In a linearization that
+    /// applies such a set, the next operation cannot be a read (it would return the unseen value) nor
+    /// a delete that found nothing, so it is a write that hides it, or a delete that found a key:
+    /// only that last case can depend on it, so a set is kept when a successful delete may follow it.
+    /// Without this, every timed-out write multiplies the states of the search.
+    /// </summary>
+    private static IEnumerable<Operation> WithoutUnobservedUnknownSets(List<Operation> ops)
+    {
+        var observed = ops.Where(o => o.Kind == OpKind.Get && o.Outcome == OpOutcome.Ok).Select(o => o.Value!).ToHashSet(StringComparer.Ordinal);
+        var lastDeleteFound = ops.Where(o => o.Kind == OpKind.Delete && o.Outcome == OpOutcome.Ok).Select(o => o.Complete).DefaultIfEmpty(long.MinValue).Max();
+        return ops.Where(o => !(o.Kind == OpKind.Set && o.Outcome == OpOutcome.Indeterminate && !observed.Contains(o.Value!) && lastDeleteFound < o.Invoke));
     }
 
     private sealed class Search

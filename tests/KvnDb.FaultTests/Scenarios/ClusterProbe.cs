@@ -6,7 +6,7 @@ using KvnDb.FaultTests.Linearizability;
 namespace KvnDb.FaultTests.Scenarios;
 
 /// <summary>What the router's <c>info</c> said at one moment (or that it did not answer).</summary>
-internal sealed record ProbeSample(long Time, bool Reachable, int Serving, int Nodes, int Clients, IReadOnlyDictionary<string, string> NodeStates)
+internal sealed record ProbeSample(long Time, bool Reachable, int Serving, int Nodes, int Clients, int Pending, IReadOnlyDictionary<string, string> NodeStates)
 {
     /// <summary>The state the router reports for the node connected from <paramref name="address"/> (null: not connected).</summary>
     public string? StateOf(System.Net.IPAddress address) =>
@@ -62,7 +62,7 @@ internal sealed partial class ClusterProbe : IAsyncDisposable
         {
             do
             {
-                var sample = await SampleAsync(client is null ? null : client).ConfigureAwait(false);
+                var sample = await SampleAsync(client).ConfigureAwait(false);
                 client = sample.Client;
                 Add(sample.Sample);
             }
@@ -91,7 +91,7 @@ internal sealed partial class ClusterProbe : IAsyncDisposable
         }
         catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException && !_stop.IsCancellationRequested)
         {
-            return (new ProbeSample(started, false, 0, 0, 0, new Dictionary<string, string>()), client);
+            return (new ProbeSample(started, false, 0, 0, 0, 0, new Dictionary<string, string>()), client);
         }
     }
 
@@ -160,7 +160,7 @@ internal sealed partial class ClusterProbe : IAsyncDisposable
                 host = host[7..];
             states[host] = node.Groups["state"].Value;
         }
-        return new ProbeSample(time, true, Field("nodes_serving"), Field("nodes"), Field("clients"), states);
+        return new ProbeSample(time, true, Field("nodes_serving"), Field("nodes"), Field("clients"), Field("pending"), states);
     }
 
     [GeneratedRegex(@"^node\d+: .*?address=(?<address>\S+).*?state=(?<state>\w+)", RegexOptions.Multiline)]

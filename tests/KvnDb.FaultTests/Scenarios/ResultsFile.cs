@@ -8,6 +8,9 @@ internal static class ResultsFile
 {
     private static readonly Lock Gate = new();
 
+    private static readonly string Header =
+        ScenarioReport.TableHeader.Replace(" notes |\n", " notes | run |\n", StringComparison.Ordinal) + " --- |\n";
+
     public static string Path => Environment.GetEnvironmentVariable("KVNDB_FAULT_RESULTS") is { Length: > 0 } path
         ? path
         : System.IO.Path.Combine(RepositoryRoot(), "artifacts", "fault-results.md");
@@ -19,7 +22,7 @@ internal static class ResultsFile
             var path = Path;
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
             if (!File.Exists(path))
-                File.WriteAllText(path, ScenarioReport.TableHeader + "\n");
+                File.WriteAllText(path, Header);
             File.AppendAllText(path, $"{report.TableRow} {FaultSettings.Label}, {DateTime.UtcNow:yyyy-MM-dd HH:mm}Z |\n");
         }
     }

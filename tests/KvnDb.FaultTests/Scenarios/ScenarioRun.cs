@@ -13,8 +13,8 @@ internal sealed record Expectations
     /// <summary>True on the first probe sample showing the router noticed the fault; null when detection does not apply.</summary>
     public Func<ProbeSample, bool>? Detected { get; init; }
 
-    /// <summary>Shown instead of a detection time when <see cref="Detected"/> is null.</summary>
-    public string DetectionNote { get; init; } = "n/a";
+    /// <summary>Shown instead of a detection time: when <see cref="Detected"/> is null (default "n/a") or never true (default "never").</summary>
+    public string? DetectionNote { get; init; }
 
     /// <summary>How long to wait, after the heal, for the cluster to be whole before giving up on it.</summary>
     public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -138,7 +138,9 @@ internal sealed class ScenarioRun : IAsyncDisposable
         var (digestsAgree, digestSummary) = await CompareDigestsAsync(reader);
 
         var operations = History.Snapshot();
+        var checking = Stopwatch.GetTimestamp();
         var check = RegisterChecker.Check(operations);
+        Log($"checked {operations.Count} operations on {check.Keys.Count} keys in {Stopwatch.GetElapsedTime(checking).TotalSeconds:F1} s");
         var lost = FinalState.FindLost(operations, finals);
         var workloadOps = operations.Where(o => o.Process != ReadBackProcess).ToList();
         var detection = expectations.Detected is null ? null : Probe.First(_faultAt, expectations.Detected) is { } seen ? Stopwatch.GetElapsedTime(_faultAt, seen.Time) : (TimeSpan?)null;
@@ -148,7 +150,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
             WriteStall = LongestGap(workloadOps.Where(o => o.IsAcknowledgedWrite).Select(o => o.Complete), _faultAt, stoppedAt),
             ReadStall = LongestGap(workloadOps.Where(o => o.Kind == OpKind.Get && o.Outcome is OpOutcome.Ok or OpOutcome.NotFound).Select(o => o.Complete), _faultAt, stoppedAt),
             Detection = detection,
-            DetectionNote = expectations.Detected is null ? expectations.DetectionNote : "never",
+            DetectionNote = expectations.DetectionNote ?? (expectations.Detected is null ? "n/a" : "never"),
             Recovery = recovery,
             RecoveryNote = recoveryNote,
             LostKeys = lost.LostKeys.Count,
