@@ -122,8 +122,8 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         await cluster.Router!.KillAsync();
         run.Log("router killed; nodes 1 and 2 stopped cleanly");
         cluster.StartRouter();
-        cluster.StartNode(3, reset: resetFirst);
-        await run.WaitForConnectedNodesAsync(1, TimeSpan.FromSeconds(60));
+        var first = cluster.StartNode(3, reset: resetFirst);
+        await run.WaitForNodeConnectedAsync(first, TimeSpan.FromSeconds(60));
         run.Log($"node3 ({(resetFirst ? "empty, --reset" : "stale")}) connected to the new router alone");
         await run.HoldAsync(TimeSpan.FromSeconds(5));
         cluster.StartNode(1);

@@ -31,7 +31,7 @@ internal sealed record Expectations
 /// recovery, read-back of every key, digests, the linearizability check, the measurements and the
 /// assertions. Every wait is on a condition with a timeout, except the fault's own duration.
 /// </summary>
-internal sealed class ScenarioRun : IAsyncDisposable
+internal sealed partial class ScenarioRun : IAsyncDisposable
 {
     private const int ReadBackProcess = 99;
     private const int ReadBackChunk = 200;
@@ -105,9 +105,23 @@ internal sealed class ScenarioRun : IAsyncDisposable
     /// <summary>Keeps the fault in place for its intended duration: this wait is the scenario, not synchronisation.</summary>
     public Task HoldAsync(TimeSpan duration) => Task.Delay(duration);
 
-    /// <summary>Waits for the router to report <paramref name="count"/> connected nodes (any state).</summary>
-    public Task<ProbeSample> WaitForConnectedNodesAsync(int count, TimeSpan timeout) =>
-        Probe.WaitForAsync(s => s.Reachable && s.NodeStates.Count >= count, timeout, $"{count} connected node(s)", History.Now);
+    /// <summary>
+    /// Waits until <paramref name="node"/> has connected to the router: the router lists it (any state,
+    /// serving or not) or the node logs that it connected, whichever comes first.
+    /// </summary>
+    public async Task WaitForNodeConnectedAsync(LabProcess node, TimeSpan timeout)
+    {
+        var after = History.Now;
+        var listed = Probe.TryWaitForAsync(s => s.Reachable && Math.Max(s.Nodes, s.NodeStates.Count) >= 1, timeout, after);
+        var logged = node.WaitForOutputAsync(ConnectedLine(), timeout);
+        var first = await Task.WhenAny(listed, logged).WaitAsync(timeout + TimeSpan.FromSeconds(5));
+        if (first == listed && await listed is not null)
+            return;
+        await logged; // throws with the node's output when it never connected
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("(?i)connected to router")]
+    private static partial System.Text.RegularExpressions.Regex ConnectedLine();
 
     public async Task<ScenarioReport> FinishAsync(Expectations expectations, Func<string>? notes = null)
     {
@@ -116,10 +130,13 @@ internal sealed class ScenarioRun : IAsyncDisposable
             _faultAt = _started;
         TimeSpan? recovery = null;
         string? recoveryNote = _healAt == 0 ? "n/a" : null;
+        var recovered = true;
         if (_healAt != 0)
         {
+            var deadline = DateTime.UtcNow + expectations.RecoveryTimeout;
             var whole = await Probe.TryWaitForAsync(s => s.Serving == FaultCluster.NodeCount, expectations.RecoveryTimeout, heal);
-            var written = await WaitForWriteAfterAsync(heal, expectations.RecoveryTimeout);
+            var written = await WaitForWriteAfterAsync(heal, deadline - DateTime.UtcNow);
+            recovered = whole is not null && written is not null;
             if (whole is not null && written is { } writeAt)
                 recovery = Stopwatch.GetElapsedTime(heal, Math.Max(whole.Time, writeAt));
             else
@@ -127,15 +144,16 @@ internal sealed class ScenarioRun : IAsyncDisposable
             Log($"recovery: {ScenarioReport.Seconds(recovery, recoveryNote)}");
         }
         // A little more traffic on the healed cluster, then stop and read everything back.
-        await Workload.WaitForAcknowledgedAsync(Workload.AcknowledgedWrites + 50, TimeSpan.FromSeconds(10));
+        if (recovered)
+            await Workload.WaitForAcknowledgedAsync(Workload.AcknowledgedWrites + 50, TimeSpan.FromSeconds(10));
         var stoppedAt = History.Now;
         await Workload.StopAsync();
         _workloadStopped = true;
         Log($"workload stopped: {Workload.AcknowledgedWrites} writes acknowledged, failures {string.Join(", ", Workload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
 
         await using var reader = await Cluster.ConnectAsync(Cluster.ProbeHost, TimeSpan.FromSeconds(5)).WaitAsync(TimeSpan.FromSeconds(30));
-        var finals = await ReadBackAsync(reader);
-        var (digestsAgree, digestSummary) = await CompareDigestsAsync(reader);
+        var finals = await ReadBackAsync(reader, attempts: recovered ? 3 : 1);
+        var (digestsAgree, digestSummary) = await CompareDigestsAsync(reader, TimeSpan.FromSeconds(recovered ? 20 : 2));
 
         var operations = History.Snapshot();
         var checking = Stopwatch.GetTimestamp();
@@ -207,7 +225,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>Reads every hot key and every fresh key a writer tried, recording the reads in the history.</summary>
-    private async Task<List<FinalRead>> ReadBackAsync(KvnDbClient client)
+    private async Task<List<FinalRead>> ReadBackAsync(KvnDbClient client, int attempts)
     {
         var keys = History.Snapshot().Where(o => o.IsWrite && o.Outcome != OpOutcome.Failed).Select(o => o.Key)
             .Concat(Enumerable.Range(0, Workload.HotKeys).Select(Workload.HotKey))
@@ -217,7 +235,7 @@ internal sealed class ScenarioRun : IAsyncDisposable
         {
             string?[]? values = null;
             long invoke = 0;
-            for (var attempt = 0; attempt < 3 && values is null; attempt++)
+            for (var attempt = 0; attempt < attempts && values is null; attempt++)
             {
                 invoke = History.Now;
                 try
@@ -227,7 +245,8 @@ internal sealed class ScenarioRun : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
                 {
-                    Log($"read-back of {chunk.Length} keys failed: {ex.Message}");
+                    if (attempt == attempts - 1)
+                        Log($"read-back of {chunk.Length} keys failed: {ex.Message}");
                 }
             }
             var complete = History.Now;
@@ -247,10 +266,10 @@ internal sealed class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>The <c>kvndb digest</c> check: every node connected and serving, all digests equal (retried while a rejoin settles).</summary>
-    private async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client)
+    private async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
     {
         var summary = "no answer";
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        var deadline = DateTime.UtcNow + patience;
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         do
         {
