@@ -77,6 +77,7 @@ public sealed class NetworkFaultTests(ITestOutputHelper output)
         {
             Detected = s => s.Reachable && s.Serving < FaultCluster.NodeCount,
             MaxRecovery = ReconnectBound,
+            WritesNeverHang = true,
         };
         run.AssertPassed(await run.FinishAsync(expectations), expectations);
     }

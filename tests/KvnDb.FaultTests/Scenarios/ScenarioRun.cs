@@ -24,6 +24,9 @@ internal sealed record Expectations
 
     /// <summary>Longest recovery allowed (null: not asserted).</summary>
     public TimeSpan? MaxRecovery { get; init; }
+
+    /// <summary>When set, no write may end in a client-side timeout: every failure must be the router's answer.</summary>
+    public bool WritesNeverHang { get; init; }
 }
 
 /// <summary>
@@ -207,6 +210,8 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             failures.Add($"write stall {ScenarioReport.Seconds(report.WriteStall)} above {ScenarioReport.Seconds(maxStall)}");
         if (expectations.MaxRecovery is { } maxRecovery && (report.Recovery is not { } r || r > maxRecovery))
             failures.Add($"recovery {ScenarioReport.Seconds(report.Recovery, report.RecoveryNote)} above {ScenarioReport.Seconds(maxRecovery)}");
+        if (expectations.WritesNeverHang && Workload.Failures.Where(f => f.Key.Contains("Timeout", StringComparison.Ordinal)).Sum(f => f.Value) is > 0 and var hung)
+            failures.Add($"{hung} writes got no answer within the client's timeout (they must fail Unavailable instead)");
         if (failures.Count > 0)
             Assert.Fail($"{Name}: {string.Join("; ", failures)}\n{report}\n{Cluster.Diagnostics()}");
     }

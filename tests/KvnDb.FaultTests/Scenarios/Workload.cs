@@ -44,7 +44,7 @@ internal sealed class Workload : IAsyncDisposable
 
     public static async Task<Workload> StartAsync(FaultCluster cluster, History history, int writers = 2, int readers = 2, TimeSpan? requestTimeout = null)
     {
-        var timeout = requestTimeout ?? TimeSpan.FromSeconds(3);
+        var timeout = requestTimeout ?? TimeSpan.FromSeconds(10); // the client's default
         var workload = new Workload(history, timeout);
         using var connecting = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         for (var i = 0; i < writers + readers; i++)
