@@ -40,7 +40,7 @@ internal static class FaultSettings
             yield return "--data";
             yield return dataDirectory;
             yield return "--heartbeat";
-            yield return Seconds(Heartbeat);
+            yield return Heartbeat.TotalMilliseconds.ToString(CultureInfo.InvariantCulture); // milliseconds, as the option says
             yield return "--node-timeout";
             yield return Seconds(NodeTimeout);
             yield return "--node-evict";
