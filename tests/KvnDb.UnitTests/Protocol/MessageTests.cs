@@ -80,6 +80,7 @@ public sealed class MessageTests
         Assert.Equal(begin, readBegin);
         beginBody[0] = 3;
         Assert.False(SyncBegin.TryRead(beginBody, out _));
+        beginBody[0] = (byte)SyncMode.Full;
 
         var (_, endBody) = Encode(w => new SyncEnd(55).Write(w, 1));
         Assert.True(SyncEnd.TryRead(endBody, out var end));
