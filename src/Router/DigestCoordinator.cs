@@ -41,11 +41,8 @@ internal sealed class DigestCoordinator(PendingTable pending, NodeTable nodes, W
         if ((request.AwaitedNodes & node.Bit) == 0)
             return;
         request.AwaitedNodes &= ~node.Bit;
-        Span<byte> body = stackalloc byte[NodeDigest.Size];
-        if (header.Status == StatusCode.Ok && frame.Length == ProtocolLimits.HeaderSize + NodeDigest.Size)
+        if (header.Status == StatusCode.Ok && NodeDigest.TryReadReply(frame.Slice(ProtocolLimits.HeaderSize), out var digest))
         {
-            frame.Slice(ProtocolLimits.HeaderSize).CopyTo(body);
-            NodeDigest.TryRead(body, out var digest);
             var lag = sequencer.Sequence - Math.Min(sequencer.Sequence, node.AckedSequence);
             request.DigestEntries!.Add(new NodeDigestEntry(node.Id, node.State, node.IsMember, lag, digest));
         }
