@@ -2,16 +2,16 @@ using KvnDb.Client;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
 using KvnDb.Router;
-using Microsoft.Extensions.Logging.Abstractions;
 
-namespace KvnDb.IntegrationTests;
+namespace KvnDb.Testing;
 
 /// <summary>
 /// A real router on a loopback port chosen by the OS, with in-process nodes that each connect over
 /// a real socket and can be stopped one by one.
 /// </summary>
-internal sealed class TestCluster : IAsyncDisposable
+public sealed class TestCluster : IAsyncDisposable
 {
+    /// <summary>What a test waits for anything a cluster does (a start, a reply, a node joining) before it fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private readonly List<TestNode> _nodes = [];
@@ -66,39 +66,5 @@ internal sealed class TestCluster : IAsyncDisposable
         foreach (var node in _nodes)
             await node.StopAsync();
         await Router.DisposeAsync();
-    }
-}
-
-/// <summary>An in-process database node with its own lifetime.</summary>
-internal sealed class TestNode
-{
-    private readonly CancellationTokenSource _stop = new();
-
-    private TestNode(DatabaseNode node, Task run)
-    {
-        Node = node;
-        Run = run;
-    }
-
-    public DatabaseNode Node { get; }
-
-    public IStorageEngine Engine => Node.Engine;
-
-    public Task Run { get; }
-
-    public static TestNode Start(NodeOptions options, IStorageEngine engine, NodeIdentity identity)
-    {
-        var node = new DatabaseNode(options, engine, identity, NullLoggerFactory.Instance);
-        var stop = new CancellationTokenSource();
-        var testNode = new TestNode(node, Task.Run(() => node.RunAsync(stop.Token)), stop);
-        return testNode;
-    }
-
-    private TestNode(DatabaseNode node, Task run, CancellationTokenSource stop) : this(node, run) => _stop = stop;
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync();
-        await Run.WaitAsync(TestCluster.Timeout);
     }
 }
