@@ -61,6 +61,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             EqualityComparer = FasterKeyComparer.Instance,
         });
         _checkpointInterval = options.CheckpointInterval;
+        _timeProvider = options.TimeProvider;
     }
 
     /// <summary>Opens (recovering if there is data) the store in <paramref name="directory"/>.</summary>
