@@ -24,7 +24,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(int nodes, RouterOptions? options = null)
     {
-        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) });
+        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
         var cluster = new TestCluster(router);
         for (var i = 0; i < nodes; i++)
             cluster.StartNode();
@@ -51,20 +51,20 @@ public sealed class TestCluster : IAsyncDisposable
             Port = Router.Port,
             Password = password ?? Router.Options.Password,
             RequestTimeout = requestTimeout ?? Timeout,
-        });
+        }).WaitAsync(Timeout);
 
     /// <summary>Stops the router and starts a new one on the same port (nodes reconnect by themselves).</summary>
     public async Task RestartRouterAsync()
     {
         var options = Router.Options with { Port = Router.Port };
-        await Router.DisposeAsync();
-        Router = await RouterHost.StartAsync(options);
+        await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Router = await RouterHost.StartAsync(options).WaitAsync(Timeout);
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)
             await node.StopAsync();
-        await Router.DisposeAsync();
+        await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
     }
 }
