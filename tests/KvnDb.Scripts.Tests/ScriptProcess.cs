@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace KvnDb.Scripts.Tests;
 
 /// <summary>kvndb-script (or dotnet fsi) running as a real child process, with its output captured line by line.</summary>
@@ -16,9 +14,7 @@ internal sealed class ScriptProcess : IDisposable
     public static string SamplesDirectory => Path.Combine(RepoRoot, "samples");
 
     /// <summary>kvndb-script.dll in the Scripts project's own output folder (same configuration as the tests).</summary>
-    public static string HostDll { get; } = Path.Combine(RepoRoot, "src", "Scripts", "bin",
-        typeof(ScriptProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug",
-        "net10.0", "kvndb-script.dll");
+    public static string HostDll { get; } = Path.Combine(ProgramPaths.OutputFolder("Scripts"), "kvndb-script.dll");
 
     /// <summary>Starts <c>dotnet kvndb-script.dll args...</c>.</summary>
     public static ScriptProcess StartHost(params string[] args) => Start([HostDll, .. args]);

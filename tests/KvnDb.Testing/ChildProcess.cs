@@ -60,8 +60,8 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
     public string Output => $"stdout:\n{Stdout}\nstderr:\n{Stderr}";
 
     /// <summary>Starts a KvnDb program from its own project's build output (see <see cref="ProgramPaths"/>).</summary>
-    public static ChildProcess StartProgram(string projectFolder, string program, IEnumerable<string> arguments, ChildProcessOptions? options = null) =>
-        Start(ProgramPaths.Executable(projectFolder, program), arguments, options);
+    public static ChildProcess StartProgram(string projectFolder, string program, IEnumerable<string> arguments, ChildProcessOptions? options = null, string topFolder = "src") =>
+        Start(ProgramPaths.Executable(projectFolder, program, topFolder), arguments, options);
 
     /// <summary>Starts <paramref name="fileName"/> with <paramref name="arguments"/> (each passed as one argument, no shell).</summary>
     public static ChildProcess Start(string fileName, IEnumerable<string> arguments, ChildProcessOptions? options = null)

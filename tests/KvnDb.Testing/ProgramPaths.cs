@@ -21,13 +21,16 @@ public static class ProgramPaths
     /// <c>bin/{Configuration}/{TargetFramework}</c> of a project, for the configuration and framework the
     /// running program was built with (its own output folder has the same shape).
     /// </summary>
-    public static string OutputFolder(string projectFolder, string topFolder = "src")
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var framework = output.Name;
-        var configuration = output.Parent!.Name;
-        return Path.Combine(RepositoryRoot, topFolder, projectFolder, "bin", configuration, framework);
-    }
+    public static string OutputFolder(string projectFolder, string topFolder = "src") =>
+        Path.Combine(RepositoryRoot, topFolder, projectFolder, "bin", Configuration, Framework);
+
+    /// <summary>The build configuration of the running program (Debug, Release), from its output folder.</summary>
+    public static string Configuration => RunningOutput.Parent!.Name;
+
+    /// <summary>The target framework folder of the running program (net10.0).</summary>
+    public static string Framework => RunningOutput.Name;
+
+    private static DirectoryInfo RunningOutput => new(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
 
     private static string FindRepositoryRoot()
     {
