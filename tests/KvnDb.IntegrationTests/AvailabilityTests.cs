@@ -44,6 +44,7 @@ public sealed class AvailabilityTests
                 readsDone.Increment();
             }
         })).ToArray();
+        readsDone.Observe(readers); // a failed read fails the wait at once
 
         await readsDone.WaitForAsync(2001, TestCluster.Timeout);
         await cluster.Nodes[0].StopAsync();
@@ -68,6 +69,7 @@ public sealed class AvailabilityTests
                 written.Increment();
             }
         });
+        written.Observe(writer);
         await written.WaitForAsync(501, TestCluster.Timeout);
         await cluster.Nodes[1].StopAsync();
         await writer.WaitAsync(TestCluster.Timeout);

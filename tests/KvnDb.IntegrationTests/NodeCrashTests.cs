@@ -143,6 +143,7 @@ public sealed class NodeCrashTests
                 count.Increment();
             }
         })).ToArray();
+        count.Observe(writers);
         await count.WaitForAsync(writesBeforeKill, Timeout);
         if (beforeKill is not null)
             await beforeKill();

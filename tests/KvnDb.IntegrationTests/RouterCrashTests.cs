@@ -39,6 +39,7 @@ public sealed class RouterCrashTests
                 }
             });
 
+            count.Observe(writer);
             await count.WaitForAsync(301, Eventually.DefaultTimeout);
             await router.KillAsync();
             await router.DisposeAsync();

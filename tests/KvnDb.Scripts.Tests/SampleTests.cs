@@ -2,12 +2,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using KvnDb.Client;
-using KvnDb.Node;
-using KvnDb.Node.Storage;
 using KvnDb.Router;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvnDb.Scripts.Tests;
 

@@ -44,6 +44,14 @@ public sealed class AwaitableCounter
         }
     }
 
+    /// <summary>Fails the waiters as soon as one of <paramref name="workers"/> (tasks doing the counted work) faults, instead of at their timeout.</summary>
+    public void Observe(params Task[] workers)
+    {
+        foreach (var worker in workers)
+            _ = worker.ContinueWith(static (task, counter) => ((AwaitableCounter)counter!).Fail(task.Exception!.GetBaseException()),
+                this, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
     /// <summary>The counted work failed: every waiter fails with <paramref name="error"/>, now and later.</summary>
     public void Fail(Exception error)
     {

@@ -173,6 +173,7 @@ public sealed class StackExchangeRedisTests
             }
         })).ToArray();
 
+        rounds.Observe(workers); // a failed round fails the waits at once
         // Traffic before the stop, and traffic again after it: the survivor serves both reads and writes.
         await rounds.WaitForAsync(200, TestCluster.Timeout);
         await cluster.Nodes[0].StopAsync();
