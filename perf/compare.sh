@@ -18,6 +18,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:$HOME/.dotnet/t
 # Our own pid folder: another user of peers.sh stopping its peers must not stop ours.
 export PEERS_DIR=${PEERS_DIR:-/tmp/kvndb-peers-compare-$$}
 WORK=$(mktemp -d /tmp/kvndb-compare.XXXXXX)
+# Every path below is absolute; run from the scratch folder so that a stray relative write (awk's
+# `printf ... > "-"` once left a file named "-" at the repository root) lands there and is removed.
+cd "$WORK"
 PIDS=()
 
 cleanup() {

@@ -1,5 +1,6 @@
 using KvnDb.Client;
 using KvnDb.Protocol;
+using KvnDb.Testing;
 
 namespace KvnDb.Chaos;
 
@@ -23,11 +24,11 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
     public async Task<int> RunAsync()
     {
         Directory.CreateDirectory(options.WorkDirectory);
-        var port = Ports.Free();
+        var port = ChildProcess.FreePort(); // fixed: a restarted router must come back where nodes and client look
         log.WriteLine($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s, logs in {options.WorkDirectory}");
-        var router = new ManagedProcess("router", Programs.Path("Router", "kvndb-router"),
+        var router = new ManagedProcess("router", ProgramPaths.Executable("Router", "kvndb-router"),
             ["--port", $"{port}", "--backlog", "1m", "--data", Path.Combine(options.WorkDirectory, "router")], Path.Combine(options.WorkDirectory, "router.log"));
-        var nodes = Enumerable.Range(0, options.Nodes).Select(i => new ManagedProcess($"node{i}", Programs.Path("Node", "kvndb-node"),
+        var nodes = Enumerable.Range(0, options.Nodes).Select(i => new ManagedProcess($"node{i}", ProgramPaths.Executable("Node", "kvndb-node"),
             ["--port", $"{port}", "--engine", options.Engine, "--data", Path.Combine(options.WorkDirectory, $"node{i}")],
             Path.Combine(options.WorkDirectory, $"node{i}.log"))).ToList();
         router.Start();
@@ -41,9 +42,9 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         using var stop = new CancellationTokenSource();
         var writers = Enumerable.Range(0, options.Writers).Select(w => Task.Run(() => WriteAsync(client, w, stop.Token))).ToArray();
         var started = DateTime.UtcNow;
-        while (DateTime.UtcNow - started < options.Duration)
+        using var schedule = new PeriodicTimer(options.Interval); // the disturbance schedule
+        while (DateTime.UtcNow - started < options.Duration && await schedule.WaitForNextTickAsync())
         {
-            await Task.Delay(options.Interval);
             await DisturbAsync(client, router, nodes);
             log.WriteLine($"chaos: {(DateTime.UtcNow - started).TotalSeconds,5:0}s acked {Interlocked.Read(ref _acknowledged)} failed {Interlocked.Read(ref _failed)} node kills {_nodeKills} (resets {_resets}) router kills {_routerKills}");
         }
@@ -88,7 +89,8 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
             {
                 _ledger.Unknown(key, value);
                 Interlocked.Increment(ref _failed);
-                await Task.Delay(50);
+                // Router down or no node serving: the next write waits until a node serves again.
+                await WaitForAnyServingAsync(client, stop);
             }
         }
     }
@@ -120,9 +122,9 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
     {
         try
         {
-            var info = InfoValues(await client.InfoAsync());
-            _fullSyncs += long.Parse(info.GetValueOrDefault("full_syncs", "0"));
-            _replayed += long.Parse(info.GetValueOrDefault("replayed_writes", "0"));
+            var info = RouterInfo.Parse(await client.InfoAsync());
+            _fullSyncs += info.FullSyncs;
+            _replayed += info.ReplayedWrites;
         }
         catch (KvnDbException)
         {
@@ -130,17 +132,11 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         }
     }
 
-    private static Dictionary<string, string> InfoValues(string info) =>
-        info.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => l.Split(": ", 2))
-            .Where(p => p.Length == 2)
-            .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1]);
-
     private static async Task<bool> AllServingAsync(KvnDbClient client, int count)
     {
         try
         {
-            return InfoValues(await client.InfoAsync()).GetValueOrDefault("nodes_serving") == $"{count}";
+            return RouterInfo.Parse(await client.InfoAsync()).NodesServing == count;
         }
         catch (KvnDbException)
         {
@@ -150,14 +146,40 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
 
     private static async Task<bool> WaitForServingAsync(KvnDbClient client, int count, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (await AllServingAsync(client, count))
-                return true;
-            await Task.Delay(100);
+            await Eventually.WaitAsync(() => AllServingAsync(client, count), timeout);
+            return true;
         }
-        return false;
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Until the router (maybe being restarted) reports a serving node, or the run stops.</summary>
+    private static async Task WaitForAnyServingAsync(KvnDbClient client, CancellationToken stop)
+    {
+        try
+        {
+            await Eventually.WaitAsync(async () =>
+            {
+                if (stop.IsCancellationRequested)
+                    return true;
+                try
+                {
+                    return RouterInfo.Parse(await client.InfoAsync()).NodesServing > 0;
+                }
+                catch (KvnDbException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(30));
+        }
+        catch (TimeoutException)
+        {
+            // the next write fails and says so
+        }
     }
 
     private static async Task<(bool Agree, List<string> Lines)> CompareDigestsAsync(KvnDbClient client)
@@ -188,18 +210,6 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         return divergent;
     }
 
-    private static async Task<KvnDbClient> ConnectAsync(KvnDbClientOptions options)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
-            {
-                return await KvnDbClient.ConnectAsync(options);
-            }
-            catch (KvnDbConnectionException) when (attempt < 100)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
+    private static Task<KvnDbClient> ConnectAsync(KvnDbClientOptions options) =>
+        Eventually.SucceedsAsync<KvnDbConnectionException, KvnDbClient>(() => KvnDbClient.ConnectAsync(options), TimeSpan.FromSeconds(30));
 }

@@ -1,11 +1,11 @@
-using System.Diagnostics;
+using KvnDb.Testing;
 
 namespace KvnDb.Chaos;
 
-/// <summary>A router or node child process; its log goes to a file so a failed run can be read afterwards.</summary>
+/// <summary>A router or node child process that can be killed and started again; its log goes to a file so a failed run can be read afterwards.</summary>
 internal sealed class ManagedProcess(string name, string executable, IReadOnlyList<string> arguments, string logFile)
 {
-    private Process? _process;
+    private ChildProcess? _process;
 
     public string Name { get; } = name;
 
@@ -13,18 +13,13 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
 
     public void Start(IEnumerable<string>? extraArguments = null)
     {
-        var start = new ProcessStartInfo(executable, [.. arguments, .. extraArguments ?? []])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var process = Process.Start(start)!;
         var log = TextWriter.Synchronized(new StreamWriter(logFile, append: true) { AutoFlush = true });
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log.WriteLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        _process?.Dispose();
+        _process = ChildProcess.Start(executable, [.. arguments, .. extraArguments ?? []], new ChildProcessOptions
+        {
+            Capture = false, // a long run's output goes to the file only
+            OnLine = log.WriteLine,
+        });
     }
 
     /// <summary>SIGKILL, no shutdown code runs.</summary>
@@ -32,7 +27,6 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
     {
         if (_process is null || _process.HasExited)
             return;
-        _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
+        await _process.KillAsync();
     }
 }

@@ -32,7 +32,7 @@ public sealed class AvailabilityTests
         for (var i = 0; i < keys; i++)
             await client.SetAsync($"k{i}", $"v{i}");
 
-        var readsDone = 0L;
+        var readsDone = new AwaitableCounter();
         using var stop = new CancellationTokenSource();
         var readers = Enumerable.Range(0, 16).Select(r => Task.Run(async () =>
         {
@@ -41,14 +41,15 @@ public sealed class AvailabilityTests
             {
                 var i = random.Next(keys);
                 Assert.Equal($"v{i}", await client.GetStringAsync($"k{i}"));
-                Interlocked.Increment(ref readsDone);
+                readsDone.Increment();
             }
         })).ToArray();
+        readsDone.Observe(readers); // a failed read fails the wait at once
 
-        await RoundTripTests.WaitUntil(() => Interlocked.Read(ref readsDone) > 2000);
+        await readsDone.WaitForAsync(2001, TestCluster.Timeout);
         await cluster.Nodes[0].StopAsync();
-        var afterKill = Interlocked.Read(ref readsDone);
-        await RoundTripTests.WaitUntil(() => Interlocked.Read(ref readsDone) > afterKill + 2000);
+        var afterKill = readsDone.Value;
+        await readsDone.WaitForAsync(afterKill + 2001, TestCluster.Timeout);
         await stop.CancelAsync();
         await Task.WhenAll(readers).WaitAsync(TestCluster.Timeout);
         Assert.Equal(1, cluster.Router.ServingNodeCount);
@@ -59,16 +60,17 @@ public sealed class AvailabilityTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2);
         await using var client = await cluster.ConnectAsync();
-        var written = 0;
+        var written = new AwaitableCounter();
         var writer = Task.Run(async () =>
         {
             for (var i = 0; i < 3000; i++)
             {
                 await client.SetAsync($"w{i}", $"{i}");
-                Interlocked.Increment(ref written);
+                written.Increment();
             }
         });
-        await RoundTripTests.WaitUntil(() => Volatile.Read(ref written) > 500);
+        written.Observe(writer);
+        await written.WaitForAsync(501, TestCluster.Timeout);
         await cluster.Nodes[1].StopAsync();
         await writer.WaitAsync(TestCluster.Timeout);
         for (var i = 0; i < 3000; i += 7)

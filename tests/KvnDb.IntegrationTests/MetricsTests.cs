@@ -41,8 +41,8 @@ public sealed class MetricsTests
         Assert.Contains("kvndb_router_request_duration_milliseconds_count{kind=\"write\"} 7\n", text);
         Assert.Contains("kvndb_node_writes_total", text);
 
-        var info = await client.InfoAsync();
-        Assert.Equal("7", LimitsTests.InfoValue(info, "writes"));
-        Assert.Equal("5", LimitsTests.InfoValue(info, "reads"));
+        var info = await RouterInfo.ReadAsync(client);
+        Assert.Equal(7, info.Writes);
+        Assert.Equal(5, info.Reads);
     }
 }

@@ -19,7 +19,7 @@ public sealed class ReplicationTests
         {
             await writer.WaitForWritesAsync(500);
             cluster.StartNode(); // a fresh node: full sync while the writer runs
-            await RoundTripTests.WaitUntil(() => cluster.Router.ServingNodeCount == 3);
+            await Eventually.WaitAsync(() => cluster.Router.ServingNodeCount == 3);
             await writer.WaitForWritesAsync(writer.Acknowledged + 500);
         }
 
@@ -40,9 +40,9 @@ public sealed class ReplicationTests
             var joiner = cluster.StartNode();
             // Wait for the sync to be under way, then kill whichever node is donating.
             TestNode? donor = null;
-            await RoundTripTests.WaitUntil(() => (donor = FindDonor(cluster)) is not null);
+            await Eventually.WaitAsync(() => (donor = FindDonor(cluster)) is not null);
             await donor!.StopAsync();
-            await RoundTripTests.WaitUntil(() => cluster.Router.NodeCount == 3 && cluster.Router.ServingNodeCount == 3);
+            await Eventually.WaitAsync(() => cluster.Router.NodeCount == 3 && cluster.Router.ServingNodeCount == 3);
             Assert.Equal(NodeState.Serving, cluster.Router.Cluster.Nodes.Connected.Single(n => n.Id == (int)joiner.Node.ConnectionId).State);
             Assert.Equal(1, cluster.Router.Cluster.Stats.SyncRestarts);
             await writer.WaitForWritesAsync(writer.Acknowledged + 300);
@@ -59,13 +59,13 @@ public sealed class ReplicationTests
 
         var leaving = cluster.Nodes[1];
         await leaving.StopAsync();
-        await RoundTripTests.WaitUntil(() => cluster.Router.NodeCount == 1);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1);
         for (var i = 0; i < 250; i++)
             await client.SetAsync($"gap{i}", $"{i}");
 
         var replayedBefore = cluster.Router.Cluster.Stats.ReplayedWrites;
         cluster.StartNode(leaving.Engine, identity: leaving.Node.Identity); // same data, same history
-        await RoundTripTests.WaitUntil(() => cluster.Router.ServingNodeCount == 2);
+        await Eventually.WaitAsync(() => cluster.Router.ServingNodeCount == 2);
 
         Assert.Equal(250, cluster.Router.Cluster.Stats.ReplayedWrites - replayedBefore);
         Assert.Equal(0, cluster.Router.Cluster.Stats.FullSyncs);
@@ -81,14 +81,14 @@ public sealed class ReplicationTests
 
         var leaving = cluster.Nodes[1];
         await leaving.StopAsync();
-        await RoundTripTests.WaitUntil(() => cluster.Router.NodeCount == 1);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1);
         var value = new string('x', 1024);
         for (var i = 0; i < 300; i++) // ~300 KiB of writes: more than the backlog holds
             await client.SetAsync($"big{i}", value);
         await client.DeleteAsync("k7");
 
         cluster.StartNode(leaving.Engine, identity: leaving.Node.Identity);
-        await RoundTripTests.WaitUntil(() => cluster.Router.ServingNodeCount == 2);
+        await Eventually.WaitAsync(() => cluster.Router.ServingNodeCount == 2);
 
         Assert.Equal(1, cluster.Router.Cluster.Stats.FullSyncs);
         Assert.False(leaving.Engine.Exists("k7"u8), "a key deleted while the node was away must not survive its full sync");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using KvnDb.Client;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
@@ -10,9 +11,11 @@ public sealed class RouterCrashTests
     [Fact]
     public async Task Router_killed_and_restarted_during_writes_loses_no_acknowledged_write_and_replicas_agree()
     {
+        // A fixed port, because the restarted router must be found where the nodes and the client look.
         var port = ChildProcess.FreePort();
         using var routerData = new TempDirectory();
-        var router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString(), "--data", routerData.Path);
+        string[] routerArguments = ["--port", port.ToString(CultureInfo.InvariantCulture), "--data", routerData.Path];
+        var router = ChildProcess.StartProgram("Router", "kvndb-router", routerArguments);
         var nodeOptions = new NodeOptions { RouterPort = port, MaxReconnectDelay = TimeSpan.FromMilliseconds(300) };
         var nodes = Enumerable.Range(0, 2).Select(_ => TestNode.Start(nodeOptions, new RamStorageEngine(), new NodeIdentity(null))).ToList();
         try
@@ -22,33 +25,27 @@ public sealed class RouterCrashTests
             await WaitForServingAsync(client, 2);
 
             var acknowledged = new List<string>();
+            var count = new AwaitableCounter();
             using var stop = new CancellationTokenSource();
             var writer = Task.Run(async () =>
             {
                 for (var i = 0; !stop.IsCancellationRequested; i++)
                 {
                     var key = $"w{i}";
-                    while (true)
-                    {
-                        try
-                        {
-                            await client.SetAsync(key, key);
-                            lock (acknowledged)
-                                acknowledged.Add(key);
-                            break;
-                        }
-                        catch (KvnDbException)
-                        {
-                            await Task.Delay(50); // router down or no node serving yet: retry the same write
-                        }
-                    }
+                    // Router down or no node serving yet: retry the same write until it is acknowledged.
+                    await Eventually.SucceedsAsync<KvnDbException>(async () => await client.SetAsync(key, key));
+                    lock (acknowledged)
+                        acknowledged.Add(key);
+                    count.Increment();
                 }
             });
 
-            await RoundTripTests.WaitUntil(() => { lock (acknowledged) return acknowledged.Count > 300; });
+            count.Observe(writer);
+            await count.WaitForAsync(301, Eventually.DefaultTimeout);
             await router.KillAsync();
-            router = ChildProcess.Start("Router", "kvndb-router", "--port", port.ToString(), "--data", routerData.Path);
-            await RoundTripTests.WaitUntil(() => { lock (acknowledged) return acknowledged.Count > 600; });
+            await router.DisposeAsync();
+            router = ChildProcess.StartProgram("Router", "kvndb-router", routerArguments);
+            await count.WaitForAsync(601, Eventually.DefaultTimeout);
             await stop.CancelAsync();
             await writer.WaitAsync(TestCluster.Timeout);
 
@@ -71,37 +68,20 @@ public sealed class RouterCrashTests
         }
     }
 
-    internal static async Task<KvnDbClient> ConnectWithRetryAsync(KvnDbClientOptions options)
-    {
-        var deadline = DateTime.UtcNow + TestCluster.Timeout;
-        while (true)
-        {
-            try
-            {
-                return await KvnDbClient.ConnectAsync(options);
-            }
-            catch (KvnDbConnectionException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
-    }
+    internal static Task<KvnDbClient> ConnectWithRetryAsync(KvnDbClientOptions options) =>
+        Eventually.SucceedsAsync<KvnDbConnectionException, KvnDbClient>(() => KvnDbClient.ConnectAsync(options), TestCluster.Timeout);
 
-    internal static async Task WaitForServingAsync(KvnDbClient client, int count)
-    {
-        var deadline = DateTime.UtcNow + TestCluster.Timeout;
-        while (true)
+    /// <summary>Waits until the router (maybe restarting: its errors count as not yet) reports <paramref name="count"/> serving nodes.</summary>
+    internal static Task WaitForServingAsync(KvnDbClient client, int count) =>
+        Eventually.WaitAsync(async () =>
         {
             try
             {
-                if ((await client.InfoAsync()).Contains($"nodes_serving: {count}\n"))
-                    return;
+                return (await RouterInfo.ReadAsync(client)).NodesServing == count;
             }
-            catch (KvnDbException) when (DateTime.UtcNow < deadline)
+            catch (KvnDbException)
             {
+                return false;
             }
-            Assert.True(DateTime.UtcNow < deadline, $"{count} serving nodes not reached in time");
-            await Task.Delay(50);
-        }
-    }
+        }, TestCluster.Timeout, $"{count} serving nodes");
 }

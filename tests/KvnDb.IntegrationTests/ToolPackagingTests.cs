@@ -29,10 +29,8 @@ public sealed class ToolPackagingTests
 
         // The projects are already built in the test's configuration (the test project references
         // them), so packing them without building keeps this test to a few seconds per tool.
-        // AppContext.BaseDirectory is tests/KvnDb.IntegrationTests/bin/{Configuration}/{TargetFramework}/
-        var testOutput = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = testOutput.Parent!.Name;
-        var repository = testOutput.Parent.Parent!.Parent!.Parent!.Parent!.FullName;
+        var configuration = ProgramPaths.Configuration;
+        var repository = ProgramPaths.RepositoryRoot;
         var commands = new (string Project, string Package, string Command)[]
         {
             ("Router", "KvnDb.Router", "kvndb-router"),
@@ -53,21 +51,18 @@ public sealed class ToolPackagingTests
 
     private static async Task<string> RunAsync(string program, IEnumerable<string> arguments, string packageCache)
     {
-        var start = new ProcessStartInfo(program, arguments)
+        using var process = ChildProcess.Start(program, arguments, new ChildProcessOptions
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["NUGET_PACKAGES"] = packageCache;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(Timeout);
-        var text = await output.WaitAsync(Timeout) + await error.WaitAsync(Timeout);
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");
+            Environment = new Dictionary<string, string?>
+            {
+                ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+                ["DOTNET_NOLOGO"] = "1",
+                ["NUGET_PACKAGES"] = packageCache,
+            },
+        });
+        var exitCode = await process.WaitForExitAsync(Timeout);
+        var text = process.Stdout + process.Stderr;
+        Assert.True(exitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {exitCode}:\n{text}");
         return text;
     }
 }

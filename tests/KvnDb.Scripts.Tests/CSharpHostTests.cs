@@ -12,7 +12,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Script_sees_Kv_Args_Log_and_its_return_value_is_the_exit_code()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("globals.csx", """
             await Kv.SetAsync("csx-globals/" + Args[0], string.Join("|", Args), cancellationToken: Cancellation);
             Console.WriteLine($"args={Args.Count}:{string.Join(",", Args)}");
@@ -33,7 +33,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Compile_error_prints_file_line_column_and_code_and_runs_nothing()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("broken.csx", """
             await Kv.SetAsync("csx-compile-error/ran", "yes");
             Console.WriteLine("ran");
@@ -51,7 +51,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Exception_prints_its_message_and_the_script_line_that_threw()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("throws.csx", """
             Console.WriteLine("before");
             await Task.Yield();
@@ -71,7 +71,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Exception_in_a_loaded_file_names_that_file()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         temp.Write("lib/fail.csx", """
             static int Divide(int a, int b)
             {
@@ -92,7 +92,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Load_and_r_resolve_relative_to_the_script_folder_and_survive_the_cache()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         EmitLibrary(Path.Combine(temp.Path, "scripts", "lib", "Greeter.dll"), """
             namespace Greetings;
             public static class Greeter
@@ -113,21 +113,22 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
 
         // Run from another working directory: relative paths must follow the script, not the shell.
         var first = await ScriptProcess.RunHostAsync([script, .. cluster.HostArgs(temp.Cache), "-v", "--", "ada"]);
+        var compiled = CachedAssembly(temp.Cache);
         var second = await ScriptProcess.RunHostAsync([script, .. cluster.HostArgs(temp.Cache), "-v", "--", "grace"]);
 
         Assert.True(first.ExitCode == 0, first.ToString());
         Assert.Contains("hello, ada", first.Stdout);
-        Assert.Contains("Compiled", first.Stderr);
+        Assert.NotNull(compiled); // compiled and stored
         Assert.True(second.ExitCode == 0, second.ToString());
         Assert.Contains("hello, grace", second.Stdout);
-        Assert.Contains("from the cache", second.Stderr);
+        Assert.Equal(compiled, CachedAssembly(temp.Cache)); // loaded from the cache: the stored assembly is untouched
         Assert.Equal("hello, grace", await cluster.Client.GetStringAsync("csx-load/grace").AsTask().WaitAsync(Timeout));
     }
 
     [Fact]
     public async Task Cache_is_used_on_the_second_run_and_dropped_when_a_loaded_file_changes()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var included = temp.Write("include/word.csx", "static string Word() => \"first\";\n");
         var script = temp.Write("cached.csx", """
             #load "include/word.csx"
@@ -136,18 +137,20 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
         string[] args = [script, .. cluster.HostArgs(temp.Cache), "-v"];
 
         var cold = await ScriptProcess.RunHostAsync(args);
+        var afterCold = CachedAssembly(temp.Cache);
         var warm = await ScriptProcess.RunHostAsync(args);
+        var afterWarm = CachedAssembly(temp.Cache);
         File.WriteAllText(included, "static string Word() => \"second\";\n");
         var changed = await ScriptProcess.RunHostAsync(args);
 
         Assert.True(cold.ExitCode == 0, cold.ToString());
-        Assert.Contains("Compiled", cold.Stderr);
+        Assert.NotNull(afterCold); // compiled and stored
         Assert.Contains("word=first", cold.Stdout);
         Assert.True(warm.ExitCode == 0, warm.ToString());
-        Assert.Contains("from the cache", warm.Stderr);
+        Assert.Equal(afterCold, afterWarm); // loaded from the cache: the stored assembly is untouched
         Assert.Contains("word=first", warm.Stdout);
         Assert.True(changed.ExitCode == 0, changed.ToString());
-        Assert.Contains("Compiled", changed.Stderr);
+        Assert.NotEqual(afterWarm, CachedAssembly(temp.Cache)); // compiled again and stored anew
         Assert.Contains("word=second", changed.Stdout);
         Assert.Single(Directory.GetDirectories(temp.Cache));
     }
@@ -155,24 +158,25 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task No_cache_compiles_every_time_and_stores_nothing()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("nocache.csx", "Console.WriteLine(\"fresh\");\n");
         string[] args = [script, "--no-cache", "-v"];
+        // The default cache points into the test's folder: with --no-cache nothing may be stored or read there.
+        var environment = new Dictionary<string, string> { ["KVNDB_SCRIPT_CACHE"] = temp.Cache };
 
-        var first = await ScriptProcess.RunHostAsync(args);
-        var second = await ScriptProcess.RunHostAsync(args);
+        var first = await ScriptProcess.RunHostAsync(args, environment);
+        var second = await ScriptProcess.RunHostAsync(args, environment);
 
         Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first + "\n" + second);
+        Assert.Contains("fresh", first.Stdout);
         Assert.Contains("fresh", second.Stdout);
-        Assert.Contains("Compiled", first.Stderr);
-        Assert.Contains("Compiled", second.Stderr);
         Assert.False(Directory.Exists(temp.Cache));
     }
 
     [Fact]
     public async Task Password_comes_from_the_option_or_the_environment_and_a_wrong_one_fails_at_the_script_line()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         await using var router = await RouterHost.StartAsync(new RouterOptions
         {
             Port = 0, Password = "s3cret", EmbeddedNodes = 1, AuthFailureDelay = TimeSpan.FromMilliseconds(50),
@@ -200,7 +204,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Ctrl_C_cancels_a_long_running_script_through_its_token()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("forever.csx", """
             var written = 0;
             while (true)
@@ -208,7 +212,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
                 await Kv.SetAsync($"csx-cancel/{written % 100}", written.ToString(), cancellationToken: Cancellation);
                 if (++written == 10)
                     Console.WriteLine("started");
-                await Task.Delay(10, Cancellation);
+                Cancellation.WaitHandle.WaitOne(10); // paced by the token: wakes at once on Ctrl+C
             }
             """);
         using var process = ScriptProcess.StartHost([script, .. cluster.HostArgs(temp.Cache)]);
@@ -225,11 +229,10 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Second_Ctrl_C_ends_a_script_that_ignores_its_token()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("stubborn.csx", """
             Console.WriteLine("started");
-            while (true)
-                await Task.Delay(20);
+            await new TaskCompletionSource().Task; // never completes, and ignores the token
             """);
         using var process = ScriptProcess.StartHost([script, "--cache-dir", temp.Cache]);
 
@@ -245,7 +248,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Missing_file_and_unknown_extension_fail_with_a_message()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var text = temp.Write("notes.txt", "hello");
 
         var missing = await ScriptProcess.RunHostAsync([Path.Combine(temp.Path, "nope.csx"), "--cache-dir", temp.Cache]);
@@ -260,7 +263,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Unreachable_router_fails_at_the_line_that_first_uses_Kv()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("offline.csx", """
             Console.WriteLine("no router needed yet");
             await Kv.PingAsync();
@@ -272,6 +275,18 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("no router needed yet", result.Stdout);
         Assert.Contains($"{script}(2,", result.Stderr);
+    }
+
+    /// <summary>
+    /// The one compiled script stored in <paramref name="cache"/>, identified by its folder, write time and
+    /// length (a compile stores a new folder; a cache hit leaves the assembly as it was); null when none is stored.
+    /// </summary>
+    private static (string Folder, DateTime Written, long Length)? CachedAssembly(string cache)
+    {
+        if (!Directory.Exists(cache))
+            return null;
+        var assembly = Directory.GetDirectories(cache).Select(folder => new FileInfo(Path.Combine(folder, "script.dll"))).SingleOrDefault(f => f.Exists);
+        return assembly is null ? null : (assembly.DirectoryName!, assembly.LastWriteTimeUtc, assembly.Length);
     }
 
     /// <summary>Compiles a real assembly for a script to <c>#r</c>.</summary>

@@ -1,18 +1,15 @@
 using KvnDb.Client;
-using KvnDb.Router;
 
 namespace KvnDb.Scripts.Tests;
 
-/// <summary>A real router on a loopback port chosen by the OS with two embedded ram nodes, shared by a test class.</summary>
+/// <summary>A <see cref="TestCluster"/> (a real router on a loopback port chosen by the OS, two ram nodes) shared by a test class.</summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+    public static readonly TimeSpan Timeout = TestCluster.Timeout;
 
-    private RouterHost? _router;
+    private TestCluster? _cluster;
 
-    public RouterHost Router => _router ?? throw new InvalidOperationException("not started");
-
-    public int Port => Router.Port;
+    public int Port => (_cluster ?? throw new InvalidOperationException("not started")).Router.Port;
 
     public KvnDbClient Client { get; private set; } = null!;
 
@@ -24,17 +21,16 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = 2 }).WaitAsync(Timeout);
-        await _router.WaitForServingNodesAsync(2, Timeout);
-        Client = await KvnDbClient.ConnectAsync(new KvnDbClientOptions { Port = _router.Port, RequestTimeout = Timeout }).WaitAsync(Timeout);
+        _cluster = await TestCluster.StartAsync(nodes: 2).WaitAsync(Timeout);
+        Client = await _cluster.ConnectAsync().WaitAsync(Timeout);
     }
 
     public async Task DisposeAsync()
     {
         if (Client is not null)
             await Client.DisposeAsync().AsTask().WaitAsync(Timeout);
-        if (_router is not null)
-            await _router.DisposeAsync().AsTask().WaitAsync(Timeout);
+        if (_cluster is not null)
+            await _cluster.DisposeAsync().AsTask().WaitAsync(Timeout);
         if (Directory.Exists(SharedCache))
             Directory.Delete(SharedCache, recursive: true);
     }

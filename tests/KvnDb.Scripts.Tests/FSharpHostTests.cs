@@ -8,7 +8,7 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Fsx_sees_Kv_Args_Log_and_Cancellation()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("globals.fsx", """
             let key = "fsx-globals/" + Args.[0]
             Kv.SetAsync(key, String.Join("|", Args), cancellationToken = Cancellation).AsTask().Wait()
@@ -31,7 +31,7 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Fsx_compile_error_prints_fs_code_and_runs_nothing()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("broken.fsx", """
             Kv.SetAsync("fsx-compile-error/ran", "yes").AsTask().Wait()
             printfn "ran"
@@ -49,7 +49,7 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Fsx_exception_prints_message_and_line_and_load_works()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         temp.Write("lib/checks.fsx", """
             module Checks
             let require ok message = if not ok then failwith message
@@ -72,7 +72,7 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Fsx_sets_its_exit_code()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("code.fsx", """
             printfn "exiting with 3"
             Environment.ExitCode <- 3
@@ -87,14 +87,14 @@ public sealed class FSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     [Fact]
     public async Task Ctrl_C_cancels_a_long_running_fsx()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = temp.Write("loop.fsx", """
             let mutable written = 0
             while not Cancellation.IsCancellationRequested do
                 Kv.SetAsync("fsx-cancel/last", string written).AsTask().Wait()
                 written <- written + 1
                 if written = 10 then printfn "started"
-                Threading.Thread.Sleep 10
+                Cancellation.WaitHandle.WaitOne(10) |> ignore // paced by the token: wakes at once on Ctrl+C
             Cancellation.ThrowIfCancellationRequested()
             """);
         using var process = ScriptProcess.StartHost([script, .. cluster.HostArgs(temp.Cache)]);

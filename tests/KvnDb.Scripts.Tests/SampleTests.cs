@@ -2,12 +2,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using KvnDb.Client;
-using KvnDb.Node;
-using KvnDb.Node.Storage;
 using KvnDb.Router;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvnDb.Scripts.Tests;
 
@@ -21,7 +18,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Import_csv_stores_each_row_and_reports_malformed_ones()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var rows = Enumerable.Range(0, 2500).Select(i => $"{i},\"name, {i}\",{i * 2}");
         var csv = temp.Write("people.csv", "id,name,score\n" + string.Join("\n", rows) + "\n9999,only two\n7777,\"quoted \"\"x\"\"\nline two\",1\n");
 
@@ -43,7 +40,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Import_csv_with_two_columns_stores_the_text_and_honours_the_key_column()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var csv = temp.Write("pairs.csv", "value,name\nred,apple\nyellow,banana\n");
 
         var result = await ScriptProcess.RunHostAsync([Sample("import.csx"), .. cluster.HostArgs(cluster.SharedCache), "--", csv, "--key", "name", "--prefix", "fruit/"]);
@@ -56,7 +53,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Export_then_import_json_lines_copies_a_prefix_exactly_including_binary_values()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var pairs = Enumerable.Range(0, 1200)
             .Select(i => KeyValuePair.Create((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes($"exp/{i:D4}"), (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes($"value \"{i}\" ü")))
             .Append(KeyValuePair.Create((ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes("exp/binary"), (ReadOnlyMemory<byte>)new byte[] { 0, 0xFF, 0xFE, 10 }))
@@ -86,7 +83,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Export_to_standard_output_and_import_skips_bad_json_lines()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         await cluster.Client.MultiSetStringsAsync([new("stdout/a", "1"), new("stdout/b", "{\"x\":1}")]).WaitAsync(Timeout);
         var jsonl = temp.Write("in.jsonl", "{\"key\":\"k1\",\"value\":\"v1\"}\nnot json\n{\"key\":\"k2\",\"value\":{\"n\":2}}\n{\"id\":7}\n");
 
@@ -106,7 +103,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Count_groups_keys_and_bytes_by_prefix()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var pairs = Enumerable.Range(0, 30).Select(i => KeyValuePair.Create($"cnt:user:{i:D2}", "12345"))
             .Concat(Enumerable.Range(0, 4).Select(i => KeyValuePair.Create($"cnt:order:{i}", "1234567890")))
             .Append(KeyValuePair.Create("cnt:lonely", "x"))
@@ -145,39 +142,28 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Health_check_exits_non_zero_when_replicas_disagree()
     {
-        await using var router = await RouterHost.StartAsync(new RouterOptions { Port = 0 }).WaitAsync(Timeout);
-        var engines = new[] { new RamStorageEngine(), new RamStorageEngine() };
-        using var stop = new CancellationTokenSource();
-        var nodes = engines.Select(e => Task.Run(() => new DatabaseNode(new NodeOptions { RouterPort = router.Port }, e, NullLoggerFactory.Instance).RunAsync(stop.Token))).ToArray();
-        try
-        {
-            await router.WaitForServingNodesAsync(2, Timeout);
-            await using (var client = await KvnDbClient.ConnectAsync("127.0.0.1", router.Port).WaitAsync(Timeout))
-                await client.MultiSetStringsAsync([new("same/1", "x"), new("same/2", "y")]).WaitAsync(Timeout);
-            var port = router.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var agreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
+        await using var replicas = await TestCluster.StartAsync(nodes: 2).WaitAsync(Timeout);
+        await using (var client = await replicas.ConnectAsync().WaitAsync(Timeout))
+            await client.MultiSetStringsAsync([new("same/1", "x"), new("same/2", "y")]).WaitAsync(Timeout);
+        var port = replicas.Router.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var agreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
 
-            // One replica changed behind the router's back, as a bug or a bad disk would.
-            engines[0].Set("rogue"u8, "x"u8, engines[0].LastSequence);
-            var disagreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
+        // One replica changed behind the router's back, as a bug or a bad disk would.
+        var engine = replicas.Nodes[0].Engine;
+        engine.Set("rogue"u8, "x"u8, engine.LastSequence);
+        var disagreeing = await ScriptProcess.RunHostAsync([Sample("health.csx"), "--port", port, "--cache-dir", cluster.SharedCache]);
 
-            Assert.True(agreeing.ExitCode == 0, agreeing.ToString());
-            Assert.True(disagreeing.ExitCode == 2, disagreeing.ToString());
-            Assert.Contains("PROBLEM: serving replicas disagree: ", disagreeing.Stdout);
-            Assert.Contains("3 keys/", disagreeing.Stdout);
-            Assert.Contains("UNHEALTHY", disagreeing.Stdout);
-        }
-        finally
-        {
-            await stop.CancelAsync();
-            await Task.WhenAll(nodes).WaitAsync(Timeout);
-        }
+        Assert.True(agreeing.ExitCode == 0, agreeing.ToString());
+        Assert.True(disagreeing.ExitCode == 2, disagreeing.ToString());
+        Assert.Contains("PROBLEM: serving replicas disagree: ", disagreeing.Stdout);
+        Assert.Contains("3 keys/", disagreeing.Stdout);
+        Assert.Contains("UNHEALTHY", disagreeing.Stdout);
     }
 
     [Fact]
     public async Task Health_check_exits_non_zero_with_too_few_nodes_or_none()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         await using var empty = await RouterHost.StartAsync(new RouterOptions { Port = 0 }).WaitAsync(Timeout);
 
         var tooFew = await ScriptProcess.RunHostAsync([Sample("health.csx"), .. cluster.HostArgs(cluster.SharedCache), "--", "--min-nodes", "3"]);
@@ -193,7 +179,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Roundtrip_csx_runs_under_kvndb_script_with_its_own_client_reference()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
 
         // samples/lib/ need not exist: the host binds #r "lib/KvnDb.Client.dll" to its own client.
         var result = await ScriptProcess.RunHostAsync([Sample("roundtrip.csx"), "--cache-dir", cluster.SharedCache, "--", $"127.0.0.1:{cluster.Port}"]);
@@ -205,7 +191,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Roundtrip_csx_runs_unchanged_the_way_dotnet_script_runs_it()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = CopySampleWithClientLibrary("roundtrip.csx", temp);
         var output = new StringWriter();
         var console = Console.Out;
@@ -233,7 +219,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Roundtrip_fsx_runs_under_plain_dotnet_fsi()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var script = CopySampleWithClientLibrary("roundtrip.fsx", temp);
 
         var result = await ScriptProcess.RunAsync(["fsi", "--quiet", script, $"127.0.0.1:{cluster.Port}"], temp.Path);
@@ -246,7 +232,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     [Fact]
     public async Task Keys_fsx_lists_a_prefix_through_kvndb_script()
     {
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         await cluster.Client.MultiSetStringsAsync([new("fkeys/a", "1"), new("fkeys/bb", "22"), new("fkeysx", "no")]).WaitAsync(Timeout);
 
         var result = await ScriptProcess.RunHostAsync([Sample("keys.fsx"), .. cluster.HostArgs(cluster.SharedCache), "--", "fkeys/"]);
@@ -262,7 +248,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
     /// Copies a sample into a folder with lib/ holding the client as `dotnet publish src/Client.FSharp -o samples/lib`
     /// would: the client, its protocol assembly, its package dependency and the F# extensions.
     /// </summary>
-    private static string CopySampleWithClientLibrary(string sample, TempFolder temp)
+    private static string CopySampleWithClientLibrary(string sample, TempDirectory temp)
     {
         var lib = Path.Combine(temp.Path, "lib");
         Directory.CreateDirectory(lib);

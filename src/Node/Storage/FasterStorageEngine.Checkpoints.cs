@@ -10,6 +10,7 @@ public sealed partial class FasterStorageEngine
     private static readonly TimeSpan VersionShiftTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeSpan _checkpointInterval;
+    private readonly TimeProvider _timeProvider;
     private readonly CancellationTokenSource _stopping = new();
     private Task _timerTask = Task.CompletedTask;
     private Task _checkpointTask = Task.CompletedTask;
@@ -43,7 +44,7 @@ public sealed partial class FasterStorageEngine
 
     private async Task RunCheckpointTimerAsync()
     {
-        using var timer = new PeriodicTimer(_checkpointInterval);
+        using var timer = new PeriodicTimer(_checkpointInterval, _timeProvider);
         try
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))

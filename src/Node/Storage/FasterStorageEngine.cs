@@ -63,6 +63,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         });
         _checkpointInterval = options.CheckpointInterval;
         _marker = new RunningMarker(directory, options.Durability);
+        _timeProvider = options.TimeProvider;
     }
 
     /// <summary>Opens (recovering if there is data) the store in <paramref name="directory"/>.</summary>

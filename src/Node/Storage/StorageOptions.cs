@@ -14,4 +14,7 @@ public sealed record StorageOptions
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromSeconds(60);
 
     public DurabilityMode Durability { get; init; } = DurabilityMode.None;
+
+    /// <summary>The clock of the periodic checkpoints (tests pass a fake one to tick it by hand).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

@@ -35,12 +35,7 @@ internal static class FuzzConnection
         return await reading.WaitAsync(CloseTimeout);
     }
 
-    public static byte[] Hello()
-    {
-        var writer = new ArrayBufferWriter<byte>();
-        HelloRequest.ForClient("").Write(writer, HelloRequestId);
-        return writer.WrittenSpan.ToArray();
-    }
+    public static byte[] Hello() => RawConnection.Hello(requestId: HelloRequestId);
 
     public const ulong HelloRequestId = 0x4845_4C4C_4F;
 

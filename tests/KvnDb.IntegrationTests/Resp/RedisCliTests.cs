@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KvnDb.Router;
 
 namespace KvnDb.IntegrationTests.Resp;
@@ -18,21 +17,10 @@ public sealed class RedisCliTests
 
     private static async Task<string> RunAsync(int port, params string[] arguments)
     {
-        var start = new ProcessStartInfo(RedisCli!)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var argument in (string[])["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments])
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TestCluster.Timeout);
-        Assert.True(process.ExitCode == 0, $"redis-cli {string.Join(' ', arguments)} exited with {process.ExitCode}: {await error}");
-        return (await output).TrimEnd('\n');
+        using var process = ChildProcess.Start(RedisCli!, ["-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. arguments]);
+        var exitCode = await process.WaitForExitAsync(TestCluster.Timeout);
+        Assert.True(exitCode == 0, $"redis-cli {string.Join(' ', arguments)} exited with {exitCode}: {process.Stderr}");
+        return process.Stdout.TrimEnd('\n');
     }
 
     private static void SkipWithoutRedisCli() =>

@@ -151,6 +151,7 @@ public sealed class StackExchangeRedisTests
         using var stop = new CancellationTokenSource();
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         var failures = 0;
+        var rounds = new AwaitableCounter(); // set-then-get rounds completed, by all workers
         var workers = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
             for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -163,6 +164,7 @@ public sealed class StackExchangeRedisTests
                         acknowledged[key] = value;
                     var read = (string?)await db.StringGetAsync(key);
                     Assert.Equal(value, read); // only this worker writes this key
+                    rounds.Increment();
                 }
                 catch (RedisServerException)
                 {
@@ -171,9 +173,11 @@ public sealed class StackExchangeRedisTests
             }
         })).ToArray();
 
-        await Task.Delay(500);
+        rounds.Observe(workers); // a failed round fails the waits at once
+        // Traffic before the stop, and traffic again after it: the survivor serves both reads and writes.
+        await rounds.WaitForAsync(200, TestCluster.Timeout);
         await cluster.Nodes[0].StopAsync();
-        await Task.Delay(500);
+        await rounds.WaitForAsync(rounds.Value + 200, TestCluster.Timeout);
         await stop.CancelAsync();
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(60));
 

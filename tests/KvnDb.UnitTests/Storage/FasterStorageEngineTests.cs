@@ -1,6 +1,7 @@
 using System.Text;
 using KvnDb.Node.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace KvnDb.UnitTests.Storage;
 
@@ -299,23 +300,43 @@ public sealed class FasterStorageEngineTests : IDisposable
     [Fact]
     public async Task Periodic_checkpoints_keep_data_across_a_crash_without_a_write_ahead_log()
     {
-        var engine = Open(DurabilityMode.None, TimeSpan.FromMilliseconds(100));
+        var clock = new FakeTimeProvider();
+        var interval = TimeSpan.FromMinutes(1);
+        var engine = FasterStorageEngine.Open(_directory.Path, new StorageOptions
+        {
+            Engine = "faster",
+            DataDirectory = _directory.Path,
+            MemoryBytes = 64L << 20,
+            CheckpointInterval = interval,
+            Durability = DurabilityMode.None,
+            TimeProvider = clock,
+        }, NullLogger.Instance);
         for (var i = 0; i < 300; i++)
             engine.Set(Key(i), ValueOf(i), (ulong)i + 1);
         await engine.FlushAsync(CancellationToken.None).AsTask().WaitAsync(Timeout);
-        var checkpoints = Path.Combine(_directory.Path, "checkpoints", "cpr-checkpoints");
-        var deadline = DateTime.UtcNow + Timeout;
-        while (!(Directory.Exists(checkpoints) && Directory.GetDirectories(checkpoints).Any(d => Directory.GetFiles(d, "info.dat*").Length > 0)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no periodic checkpoint was taken");
-            await Task.Delay(50);
-        }
-        await Task.Delay(300); // let the checkpoint that wrote info.dat finish its bookkeeping
+        Assert.Empty(CompletedCheckpoints()); // nothing before the interval has passed
+
+        clock.Advance(interval);
+        // The engine lists a checkpoint in checkpoints/completed once its files and bookkeeping are done.
+        await Eventually.WaitAsync(() => CompletedCheckpoints().Length > 0, Timeout, "a periodic checkpoint");
         await engine.CloseWithoutCheckpointAsync().AsTask().WaitAsync(Timeout);
 
         await using var reopened = Open();
         Assert.Equal(300UL, reopened.LastSequence);
         Assert.Equal(300, reopened.Count);
+    }
+
+    private string[] CompletedCheckpoints()
+    {
+        var file = Path.Combine(_directory.Path, "checkpoints", "completed");
+        try
+        {
+            return File.Exists(file) ? File.ReadAllLines(file) : [];
+        }
+        catch (IOException)
+        {
+            return []; // being replaced at this moment
+        }
     }
 
     [Theory]

@@ -4,10 +4,10 @@ using System.Net.Sockets;
 using System.Text;
 using KvnDb.Protocol;
 
-namespace KvnDb.IntegrationTests;
+namespace KvnDb.Testing;
 
 /// <summary>A bare socket speaking frames by hand, for tests that send what a well-behaved client never would.</summary>
-internal sealed class RawConnection : IDisposable
+public sealed class RawConnection : IDisposable
 {
     private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private PipeReader? _input;
@@ -22,11 +22,15 @@ internal sealed class RawConnection : IDisposable
 
     public async Task SendAsync(ReadOnlyMemory<byte> bytes) => await _socket.SendAsync(bytes).AsTask().WaitAsync(TestCluster.Timeout);
 
-    public Task SendHelloAsync(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client)
+    public Task SendHelloAsync(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client) =>
+        SendAsync(Hello(password, version, role));
+
+    /// <summary>The bytes of a hello frame as a client (or a node with nothing stored) sends it; the one place tests build a hello.</summary>
+    public static byte[] Hello(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client, ulong requestId = 1)
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(version, role, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None).Write(writer, 1);
-        return SendAsync(writer.WrittenMemory);
+        new HelloRequest(version, role, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None).Write(writer, requestId);
+        return writer.WrittenSpan.ToArray();
     }
 
     public Task SendFrameAsync(Opcode opcode, ulong requestId, params byte[][] fields)

@@ -10,7 +10,7 @@ namespace KvnDb.Fuzzing;
 /// hostile peer would send them (bit flips, truncation, claimed lengths set to huge or negative
 /// values, bytes inserted, dropped or repeated), cut at random points into segments.
 /// </summary>
-internal static class FrameGen
+public static class FrameGen
 {
     /// <summary>What a client may send to the router.</summary>
     public static readonly Opcode[] ClientOpcodes =

@@ -2,10 +2,10 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace KvnDb.IntegrationTests;
+namespace KvnDb.Testing;
 
 /// <summary>Self-signed certificates written as PEM files (certificate and key) in a temp folder.</summary>
-internal sealed class TestCertificates : IDisposable
+public sealed class TestCertificates : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("kvndb-tls-").FullName;
 

@@ -7,7 +7,7 @@ namespace KvnDb.Fuzzing;
 /// segment (unit tests) or a new socket send (integration tests). Printed as hex so a failing case
 /// found by CsCheck can be pasted into a regression test.
 /// </summary>
-internal sealed record FuzzInput(byte[] Bytes, int[] Splits)
+public sealed record FuzzInput(byte[] Bytes, int[] Splits)
 {
     public static FuzzInput FromHex(string hex, params int[] splits) => new(Convert.FromHexString(hex), splits);
 
@@ -27,7 +27,7 @@ internal sealed record FuzzInput(byte[] Bytes, int[] Splits)
     }
 
     /// <summary>The bytes as a (possibly multi-segment) sequence, the shape a pipe hands over.</summary>
-    public ReadOnlySequence<byte> ToSequence() => KvnDb.UnitTests.Segments.Create([.. Pieces()]);
+    public ReadOnlySequence<byte> ToSequence() => KvnDb.Testing.Segments.Create([.. Pieces()]);
 
     public override string ToString() =>
         $"FuzzInput.FromHex(\"{Convert.ToHexString(Bytes)}\"{string.Concat(Splits.Select(s => $", {s}"))})";

@@ -4,7 +4,7 @@ namespace KvnDb.Fuzzing;
 /// Run lengths for the fuzz properties: short by default so the suite stays fast; set
 /// <c>CsCheck_Iter</c> or <c>CsCheck_Time</c> (seconds) to fuzz longer, <c>CsCheck_Seed</c> to replay a failure.
 /// </summary>
-internal static class FuzzRun
+public static class FuzzRun
 {
     /// <summary>Every fuzz property must finish within this, so a parser that loops fails instead of hanging CI.</summary>
     public static readonly TimeSpan HangTimeout = TimeSpan.FromSeconds(120);

@@ -1,9 +1,9 @@
 using System.Buffers;
 
-namespace KvnDb.UnitTests;
+namespace KvnDb.Testing;
 
 /// <summary>Builds multi-segment sequences, the shape a pipe hands over when a frame straddles buffers.</summary>
-internal static class Segments
+public static class Segments
 {
     public static ReadOnlySequence<byte> Create(params ReadOnlyMemory<byte>[] parts)
     {

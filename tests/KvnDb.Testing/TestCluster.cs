@@ -2,16 +2,16 @@ using KvnDb.Client;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
 using KvnDb.Router;
-using Microsoft.Extensions.Logging.Abstractions;
 
-namespace KvnDb.IntegrationTests;
+namespace KvnDb.Testing;
 
 /// <summary>
 /// A real router on a loopback port chosen by the OS, with in-process nodes that each connect over
 /// a real socket and can be stopped one by one.
 /// </summary>
-internal sealed class TestCluster : IAsyncDisposable
+public sealed class TestCluster : IAsyncDisposable
 {
+    /// <summary>What a test waits for anything a cluster does (a start, a reply, a node joining) before it fails.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     private readonly List<TestNode> _nodes = [];
@@ -24,7 +24,7 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(int nodes, RouterOptions? options = null)
     {
-        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) });
+        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
         var cluster = new TestCluster(router);
         for (var i = 0; i < nodes; i++)
             cluster.StartNode();
@@ -51,54 +51,20 @@ internal sealed class TestCluster : IAsyncDisposable
             Port = Router.Port,
             Password = password ?? Router.Options.Password,
             RequestTimeout = requestTimeout ?? Timeout,
-        });
+        }).WaitAsync(Timeout);
 
     /// <summary>Stops the router and starts a new one on the same port (nodes reconnect by themselves).</summary>
     public async Task RestartRouterAsync()
     {
         var options = Router.Options with { Port = Router.Port };
-        await Router.DisposeAsync();
-        Router = await RouterHost.StartAsync(options);
+        await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
+        Router = await RouterHost.StartAsync(options).WaitAsync(Timeout);
     }
 
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes)
             await node.StopAsync();
-        await Router.DisposeAsync();
-    }
-}
-
-/// <summary>An in-process database node with its own lifetime.</summary>
-internal sealed class TestNode
-{
-    private readonly CancellationTokenSource _stop = new();
-
-    private TestNode(DatabaseNode node, Task run)
-    {
-        Node = node;
-        Run = run;
-    }
-
-    public DatabaseNode Node { get; }
-
-    public IStorageEngine Engine => Node.Engine;
-
-    public Task Run { get; }
-
-    public static TestNode Start(NodeOptions options, IStorageEngine engine, NodeIdentity identity)
-    {
-        var node = new DatabaseNode(options, engine, identity, NullLoggerFactory.Instance);
-        var stop = new CancellationTokenSource();
-        var testNode = new TestNode(node, Task.Run(() => node.RunAsync(stop.Token)), stop);
-        return testNode;
-    }
-
-    private TestNode(DatabaseNode node, Task run, CancellationTokenSource stop) : this(node, run) => _stop = stop;
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync();
-        await Run.WaitAsync(TestCluster.Timeout);
+        await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
     }
 }

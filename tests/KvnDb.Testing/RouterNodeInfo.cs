@@ -1,0 +1,27 @@
+using System.Globalization;
+
+namespace KvnDb.Testing;
+
+/// <summary>One node's line of the router's <c>info</c>: <c>key=value</c> pairs.</summary>
+public sealed record RouterNodeInfo(int Id, IReadOnlyDictionary<string, string> Fields)
+{
+    public string State => this["state"];
+
+    /// <summary>The last sequence the node reported in its hello (what it recovered).</summary>
+    public ulong HelloSequence => ulong.Parse(this["hello_sequence"], CultureInfo.InvariantCulture);
+
+    public string this[string name] =>
+        Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in node{Id}'s info: {string.Join(", ", Fields.Keys)}");
+
+    public static RouterNodeInfo Parse(int id, string pairs)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0)
+                fields.TryAdd(pair[..equals], pair[(equals + 1)..]);
+        }
+        return new RouterNodeInfo(id, fields);
+    }
+}
