@@ -283,7 +283,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 var entries = await client.DigestAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(6));
-                summary = string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
+                summary = entries.Count == 0 ? "no node connected" : string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
                 if (entries.Count == FaultCluster.NodeCount && entries.All(e => e.State == NodeState.Serving) && entries.Select(e => e.Digest).Distinct().Count() == 1)
                     return (true, summary);
             }
