@@ -191,10 +191,11 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         return report;
     }
 
-    private string FailureNote() =>
-        "write failures: " + (Workload.Failures.Count == 0
-            ? "none"
-            : string.Join(", ", Workload.Failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Value} {f.Key.Replace("KvnDb", "", StringComparison.Ordinal).Replace("Exception", "", StringComparison.Ordinal)}")));
+    private string FailureNote() => $"write failures: {Describe(Workload.Failures)}; read failures: {Describe(Workload.ReadFailures)}";
+
+    private static string Describe(IReadOnlyDictionary<string, int> failures) => failures.Count == 0
+        ? "none"
+        : string.Join(", ", failures.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => $"{f.Value} {f.Key.Replace("KvnDb", "", StringComparison.Ordinal).Replace("Exception", "", StringComparison.Ordinal)}"));
 
     /// <summary>Fails the test unless nothing acknowledged was lost, the history is linearizable, the digests agree and the timing bounds hold.</summary>
     public void AssertPassed(ScenarioReport report, Expectations expectations)
@@ -282,7 +283,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                 var entries = await client.DigestAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(6));
-                summary = string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
+                summary = entries.Count == 0 ? "no node connected" : string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
                 if (entries.Count == FaultCluster.NodeCount && entries.All(e => e.State == NodeState.Serving) && entries.Select(e => e.Digest).Distinct().Count() == 1)
                     return (true, summary);
             }

@@ -23,6 +23,7 @@ internal sealed class Workload : IAsyncDisposable
     private readonly List<Task> _workers = [];
     private readonly List<KvnDbClient> _clients = [];
     private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _readFailures = new(StringComparer.Ordinal);
     private int _acknowledged;
     private int _busy;
     private volatile TaskCompletionSource _running = Open();
@@ -39,6 +40,9 @@ internal sealed class Workload : IAsyncDisposable
 
     /// <summary>Write failures by kind (exception type), for the report.</summary>
     public IReadOnlyDictionary<string, int> Failures => _failures;
+
+    /// <summary>Read failures by kind (exception type), for the report.</summary>
+    public IReadOnlyDictionary<string, int> ReadFailures => _readFailures;
 
     public static string HotKey(int index) => $"hot{index}";
 
@@ -132,6 +136,7 @@ internal sealed class Workload : IAsyncDisposable
             catch (Exception ex) when (IsRequestFailure(ex))
             {
                 _history.Add(new Operation(process, key, OpKind.Get, null, invoke, History.Now, OpOutcome.Indeterminate));
+                _readFailures.AddOrUpdate(ex.GetType().Name, 1, (_, n) => n + 1);
             }
             Interlocked.Decrement(ref _busy);
         }
