@@ -13,7 +13,7 @@ namespace KvnDb.FaultTests.Scenarios;
 internal static class FaultSettings
 {
     /// <summary>False until the router and node accept the options of issue 12.</summary>
-    public const bool HealthOptionsByDefault = false;
+    public const bool HealthOptionsByDefault = true;
 
     public static readonly TimeSpan Heartbeat = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan NodeTimeout = TimeSpan.FromSeconds(2);
