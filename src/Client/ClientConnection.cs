@@ -118,7 +118,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         var pending = RentReply(Opcode.Hello);
         lock (_writeLock)
         {
-            Register(pending);
+            Register(pending, _options.ConnectTimeout); // part of connecting, bounded like the rest of it
             hello.Write(_sendPipe.Writer, pending.RequestId);
             _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
         }
@@ -158,7 +158,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         lock (_writeLock)
         {
             ThrowIfFailed();
-            Register(pending);
+            Register(pending, _options.RequestTimeout);
             var span = _sendPipe.Writer.GetSpan(ProtocolLimits.HeaderSize + length);
             new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
             body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
@@ -169,10 +169,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     }
 
     /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
-    private void Register(PendingOperation pending)
+    private void Register(PendingOperation pending, TimeSpan timeout)
     {
         pending.RequestId = ++_nextRequestId;
-        pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
+        pending.DeadlineMs = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         lock (_pendingLock)
         {
             // Checked under the pending lock that FailAll drains under: a request registers before the
@@ -212,8 +212,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             return;
         FailExpired();
         var now = Environment.TickCount64;
-        var silentMs = now - Volatile.Read(ref _lastReceivedMs);
-        if (IsBounded(_options.RouterTimeout) && silentMs >= (long)_options.RouterTimeout.TotalMilliseconds)
+        var lastReceived = Volatile.Read(ref _lastReceivedMs);
+        var silentMs = now - lastReceived;
+        if (IsBounded(_options.RouterTimeout) && silentMs >= (long)_options.RouterTimeout.TotalMilliseconds && AskedInVain(now, lastReceived)
+            && !HasUnreadBytes())
         {
             Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {silentMs / 1000.0:0.###} s (pings included); connection dropped"));
             return;
@@ -227,6 +229,31 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     }
 
     private static bool IsBounded(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// A ping went out during this silence long enough ago to have been answered (with pings off: always).
+    /// A late timer (a paused or starved process) thus pings before it gives up, instead of dropping at once.
+    /// </summary>
+    private bool AskedInVain(long now, long lastReceived)
+    {
+        if (!IsBounded(_options.PingInterval))
+            return true;
+        var grace = (long)Math.Min(_options.PingInterval.TotalMilliseconds, _options.RouterTimeout.TotalMilliseconds / 3);
+        return _lastPingMs >= lastReceived && now - _lastPingMs >= grace;
+    }
+
+    /// <summary>Bytes from the router wait in the kernel: this process is slow, the router is not silent.</summary>
+    private bool HasUnreadBytes()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A ping nobody waits for: its answer (any byte, really) is what keeps the connection alive.</summary>
     private void SendPing()
@@ -271,7 +298,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             inARow = _consecutiveTimeouts += expired.Count; // an answer to any request resets it (Dispatch)
         }
         foreach (var pending in expired)
-            pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"));
+            pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {(pending.Opcode == Opcode.Hello ? _options.ConnectTimeout : _options.RequestTimeout).TotalSeconds:0.###} s"));
         if (_options.MaxConsecutiveTimeouts > 0 && inARow >= _options.MaxConsecutiveTimeouts)
             Die(new KvnDbConnectionException($"{inARow} requests in a row got no answer from {_options.Host}:{_options.Port}; connection dropped"));
     }
