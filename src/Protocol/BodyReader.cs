@@ -6,7 +6,7 @@ namespace KvnDb.Protocol;
 /// Reads the fields of a frame body in place. Every read is bounds-checked against the body,
 /// never against what a length field claims; a bad body yields <c>false</c>, never an exception.
 /// </summary>
-public ref struct BodyReader
+internal ref struct BodyReader
 {
     private readonly ReadOnlySpan<byte> _body;
     private int _position;

@@ -7,6 +7,6 @@ public enum SyncMode : byte
     Current = 0,
     /// <summary>The writes it missed follow from the router's backlog, then SyncEnd.</summary>
     Replay = 1,
-    /// <summary>The node wipes itself and receives a snapshot from a donor while live writes flow.</summary>
+    /// <summary>The node receives a donor's snapshot while live writes flow (see <see cref="SyncBegin"/>), then SyncEnd.</summary>
     Full = 2,
 }

@@ -49,7 +49,7 @@ public sealed class HandshakeAndLimitTests
         await raw.SendHelloAsync(version: 99);
         var reply = await raw.ReadFrameAsync();
         Assert.Equal(StatusCode.VersionMismatch, reply!.Value.Header.Status);
-        Assert.Contains("router speaks 1, peer sent 99", reply.Value.Body);
+        Assert.Contains($"router speaks {ProtocolLimits.Version}, peer sent 99", reply.Value.Body);
         Assert.True(await raw.IsClosedByPeerAsync());
     }
 
