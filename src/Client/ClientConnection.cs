@@ -35,9 +35,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private readonly Action<ClientConnection>? _onDead;
     private ulong _nextRequestId;
     private volatile Exception? _failure;
-    private long _lastReceivedMs = Environment.TickCount64;
-    private long _lastPingMs;
-    private int _consecutiveTimeouts;
+    private readonly ConnectionHeartbeat _heartbeat;
 
     private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options, Action<ClientConnection>? onDead)
     {
@@ -45,6 +43,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         _options = options;
         _stream = stream;
         _onDead = onDead;
+        _heartbeat = new ConnectionHeartbeat(options, Environment.TickCount64);
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _sendLoop = Task.Run(SendLoopAsync);
         _readLoop = Task.Run(ReadLoopAsync);
@@ -212,34 +211,15 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             return;
         FailExpired();
         var now = Environment.TickCount64;
-        var lastReceived = Volatile.Read(ref _lastReceivedMs);
-        var silentMs = now - lastReceived;
-        if (IsBounded(_options.RouterTimeout) && silentMs >= (long)_options.RouterTimeout.TotalMilliseconds && AskedInVain(now, lastReceived)
-            && !HasUnreadBytes())
+        switch (_heartbeat.Check(now, HasUnreadBytes))
         {
-            Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {silentMs / 1000.0:0.###} s (pings included); connection dropped"));
-            return;
+            case ConnectionHeartbeat.Verdict.Dead:
+                Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {_heartbeat.SilentMs(now) / 1000.0:0.###} s (pings included); connection dropped"));
+                break;
+            case ConnectionHeartbeat.Verdict.Ping:
+                SendPing();
+                break;
         }
-        if (IsBounded(_options.PingInterval) && silentMs >= (long)_options.PingInterval.TotalMilliseconds
-            && now - _lastPingMs >= (long)_options.PingInterval.TotalMilliseconds)
-        {
-            _lastPingMs = now;
-            SendPing();
-        }
-    }
-
-    private static bool IsBounded(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
-
-    /// <summary>
-    /// A ping went out during this silence long enough ago to have been answered (with pings off: always).
-    /// A late timer (a paused or starved process) thus pings before it gives up, instead of dropping at once.
-    /// </summary>
-    private bool AskedInVain(long now, long lastReceived)
-    {
-        if (!IsBounded(_options.PingInterval))
-            return true;
-        var grace = (long)Math.Min(_options.PingInterval.TotalMilliseconds, _options.RouterTimeout.TotalMilliseconds / 3);
-        return _lastPingMs >= lastReceived && now - _lastPingMs >= grace;
     }
 
     /// <summary>Bytes from the router wait in the kernel: this process is slow, the router is not silent.</summary>
@@ -283,7 +263,6 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     {
         var now = Environment.TickCount64;
         List<PendingOperation>? expired = null;
-        int inARow;
         lock (_pendingLock)
         {
             foreach (var (id, pending) in _pending)
@@ -295,11 +274,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
                 return;
             foreach (var pending in expired)
                 _pending.Remove(pending.RequestId);
-            inARow = _consecutiveTimeouts += expired.Count; // an answer to any request resets it (Dispatch)
         }
         foreach (var pending in expired)
             pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {(pending.Opcode == Opcode.Hello ? _options.ConnectTimeout : _options.RequestTimeout).TotalSeconds:0.###} s"));
-        if (_options.MaxConsecutiveTimeouts > 0 && inARow >= _options.MaxConsecutiveTimeouts)
+        if (_heartbeat.TimedOut(expired.Count, out var inARow))
             Die(new KvnDbConnectionException($"{inARow} requests in a row got no answer from {_options.Host}:{_options.Port}; connection dropped"));
     }
 
