@@ -63,7 +63,7 @@ internal sealed partial class ClientConnection
         /// <summary>A read came back: the router is not silent (the heartbeat check looks at this).</summary>
         public ValueTask OnBatchEndAsync(CancellationToken cancellationToken)
         {
-            Volatile.Write(ref connection._lastReceivedMs, Environment.TickCount64);
+            connection._heartbeat.Heard(Environment.TickCount64);
             return default;
         }
 
@@ -85,7 +85,7 @@ internal sealed partial class ClientConnection
         {
             if (!_pending.TryGetValue(header.RequestId, out pending))
                 return; // timed out or cancelled (or our own ping): the late reply is dropped
-            _consecutiveTimeouts = 0;
+            _heartbeat.Answered();
             if (!header.HasMore || header.Status.IsError())
                 _pending.Remove(header.RequestId);
             else

@@ -35,9 +35,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private readonly Action<ClientConnection>? _onDead;
     private ulong _nextRequestId;
     private volatile Exception? _failure;
-    private long _lastReceivedMs = Environment.TickCount64;
-    private long _lastPingMs;
-    private int _consecutiveTimeouts;
+    private readonly ConnectionHeartbeat _heartbeat;
 
     private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options, Action<ClientConnection>? onDead)
     {
@@ -45,6 +43,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         _options = options;
         _stream = stream;
         _onDead = onDead;
+        _heartbeat = new ConnectionHeartbeat(options, Environment.TickCount64);
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _sendLoop = Task.Run(SendLoopAsync);
         _readLoop = Task.Run(ReadLoopAsync);
@@ -118,7 +117,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         var pending = RentReply(Opcode.Hello);
         lock (_writeLock)
         {
-            Register(pending);
+            Register(pending, _options.ConnectTimeout); // part of connecting, bounded like the rest of it
             hello.Write(_sendPipe.Writer, pending.RequestId);
             _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
         }
@@ -158,7 +157,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         lock (_writeLock)
         {
             ThrowIfFailed();
-            Register(pending);
+            Register(pending, _options.RequestTimeout);
             var span = _sendPipe.Writer.GetSpan(ProtocolLimits.HeaderSize + length);
             new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
             body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
@@ -169,10 +168,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     }
 
     /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
-    private void Register(PendingOperation pending)
+    private void Register(PendingOperation pending, TimeSpan timeout)
     {
         pending.RequestId = ++_nextRequestId;
-        pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
+        pending.DeadlineMs = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         lock (_pendingLock)
         {
             // Checked under the pending lock that FailAll drains under: a request registers before the
@@ -212,21 +211,29 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             return;
         FailExpired();
         var now = Environment.TickCount64;
-        var silentMs = now - Volatile.Read(ref _lastReceivedMs);
-        if (IsBounded(_options.RouterTimeout) && silentMs >= (long)_options.RouterTimeout.TotalMilliseconds)
+        switch (_heartbeat.Check(now, HasUnreadBytes))
         {
-            Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {silentMs / 1000.0:0.###} s (pings included); connection dropped"));
-            return;
-        }
-        if (IsBounded(_options.PingInterval) && silentMs >= (long)_options.PingInterval.TotalMilliseconds
-            && now - _lastPingMs >= (long)_options.PingInterval.TotalMilliseconds)
-        {
-            _lastPingMs = now;
-            SendPing();
+            case ConnectionHeartbeat.Verdict.Dead:
+                Die(new KvnDbConnectionException($"router {_options.Host}:{_options.Port} sent nothing for {_heartbeat.SilentMs(now) / 1000.0:0.###} s (pings included); connection dropped"));
+                break;
+            case ConnectionHeartbeat.Verdict.Ping:
+                SendPing();
+                break;
         }
     }
 
-    private static bool IsBounded(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+    /// <summary>Bytes from the router wait in the kernel: this process is slow, the router is not silent.</summary>
+    private bool HasUnreadBytes()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A ping nobody waits for: its answer (any byte, really) is what keeps the connection alive.</summary>
     private void SendPing()
@@ -256,7 +263,6 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     {
         var now = Environment.TickCount64;
         List<PendingOperation>? expired = null;
-        int inARow;
         lock (_pendingLock)
         {
             foreach (var (id, pending) in _pending)
@@ -268,11 +274,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
                 return;
             foreach (var pending in expired)
                 _pending.Remove(pending.RequestId);
-            inARow = _consecutiveTimeouts += expired.Count; // an answer to any request resets it (Dispatch)
         }
         foreach (var pending in expired)
-            pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {_options.RequestTimeout.TotalSeconds:0.###} s"));
-        if (_options.MaxConsecutiveTimeouts > 0 && inARow >= _options.MaxConsecutiveTimeouts)
+            pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {(pending.Opcode == Opcode.Hello ? _options.ConnectTimeout : _options.RequestTimeout).TotalSeconds:0.###} s"));
+        if (_heartbeat.TimedOut(expired.Count, out var inARow))
             Die(new KvnDbConnectionException($"{inARow} requests in a row got no answer from {_options.Host}:{_options.Port}; connection dropped"));
     }
 

@@ -42,6 +42,8 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 delay = options.MinReconnectDelay;
                 LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence, identity.NodeId);
                 var reason = await link.ServeAsync(cancellationToken).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested)
+                    break;
                 LogLinkClosed(reason);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -1,13 +1,16 @@
 namespace KvnDb.Node;
 
 /// <summary>
-/// Notices a router that went silent, without a timer or an allocation per read. The link stamps the
+/// Notices a router that went silent, without an allocation or a timer per read. The link stamps the
 /// moment it starts waiting for the router (<see cref="Waiting"/>, at the end of every batch) and clears
 /// the stamp while it handles frames (<see cref="Busy"/>): only time spent waiting counts, so a long
 /// batch (a digest, the end of a sync) is never mistaken for silence. A periodic check compares the stamp
-/// with the clock: after a third of the timeout it asks for a ping (the router pings idle links itself;
-/// this covers a router whose heartbeat is slower than our timeout), after the whole timeout it declares
-/// the router gone. Either way it cancels the pending read, and the link's loop looks at <see cref="State"/>.
+/// with the clock. After a third of the timeout it asks the link for a ping (the router pings idle links
+/// itself; this covers a router whose heartbeat is slower than our timeout). The router is declared gone
+/// only when the whole timeout has passed, a ping went out at least a third of the timeout ago, and no
+/// byte waits unread in the socket: a node that was paused itself (GC, a starved machine, a late timer)
+/// finds the router's frames waiting and is not fooled. Either way the check cancels the pending read,
+/// and the link's loop looks at <see cref="State"/>.
 /// </summary>
 internal sealed class LinkWatchdog : IDisposable
 {
@@ -15,17 +18,20 @@ internal sealed class LinkWatchdog : IDisposable
     private readonly long _pingAfter;
     private readonly long _expireAfter;
     private readonly Action _cancelRead;
+    private readonly Func<bool> _hasUnreadBytes;
     private readonly TimeSpan _period;
     private readonly bool _enabled;
     private ITimer? _timer;
     private long _waitingSince; // timestamp, 0 while frames are handled
+    private long _pingSentAt;
     private long _expiredStamp;
     private int _state;
 
-    public LinkWatchdog(TimeSpan timeout, Action cancelRead, TimeProvider? time = null)
+    public LinkWatchdog(TimeSpan timeout, Action cancelRead, Func<bool>? hasUnreadBytes = null, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
         _cancelRead = cancelRead;
+        _hasUnreadBytes = hasUnreadBytes ?? (static () => false);
         Timeout = timeout;
         if (timeout <= TimeSpan.Zero || timeout == System.Threading.Timeout.InfiniteTimeSpan)
             return;
@@ -35,15 +41,6 @@ internal sealed class LinkWatchdog : IDisposable
         _period = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 12, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerMillisecond * 250));
     }
 
-    /// <summary>Starts the periodic check (once the link serves); silence counts from now.</summary>
-    public void Start()
-    {
-        if (!_enabled || _timer is not null)
-            return;
-        Waiting();
-        _timer = _time.CreateTimer(static s => ((LinkWatchdog)s!).Check(), this, _period, _period);
-    }
-
     public enum WatchState
     {
         Fine = 0,
@@ -51,7 +48,7 @@ internal sealed class LinkWatchdog : IDisposable
         PingDue = 1,
         /// <summary>A ping was sent; still waiting for anything at all.</summary>
         PingSent = 2,
-        /// <summary>Silent for the whole timeout: the router is gone.</summary>
+        /// <summary>Silent for the whole timeout, ping unanswered: the router is gone.</summary>
         Expired = 3,
     }
 
@@ -64,6 +61,25 @@ internal sealed class LinkWatchdog : IDisposable
     /// A frame that arrived just as the check fired clears it: the read's cancellation is then ignored.
     /// </summary>
     public bool IsExpired => State == WatchState.Expired && Volatile.Read(ref _waitingSince) == Volatile.Read(ref _expiredStamp);
+
+    /// <summary>How long the router has been silent (zero while frames are handled).</summary>
+    public TimeSpan Silence
+    {
+        get
+        {
+            var since = Volatile.Read(ref _waitingSince);
+            return since == 0 ? TimeSpan.Zero : _time.GetElapsedTime(since);
+        }
+    }
+
+    /// <summary>Starts the periodic check (once the link serves); silence counts from now.</summary>
+    public void Start()
+    {
+        if (!_enabled || _timer is not null)
+            return;
+        Waiting();
+        _timer = _time.CreateTimer(static s => ((LinkWatchdog)s!).Check(), this, _period, _period);
+    }
 
     /// <summary>Frames are being handled: the router is not silent, and the wait that follows starts afresh.</summary>
     public void Busy()
@@ -86,7 +102,11 @@ internal sealed class LinkWatchdog : IDisposable
     }
 
     /// <summary>The ping asked for has been sent; the silence goes on counting from where it started.</summary>
-    public void PingSent() => Interlocked.CompareExchange(ref _state, (int)WatchState.PingSent, (int)WatchState.PingDue);
+    public void PingSent()
+    {
+        Volatile.Write(ref _pingSentAt, _time.GetTimestamp());
+        Interlocked.CompareExchange(ref _state, (int)WatchState.PingSent, (int)WatchState.PingDue);
+    }
 
     /// <summary>One check (the timer calls it; tests call it with a manual clock).</summary>
     public void Check()
@@ -94,26 +114,21 @@ internal sealed class LinkWatchdog : IDisposable
         var since = Volatile.Read(ref _waitingSince);
         if (!_enabled || since == 0)
             return;
-        var silent = _time.GetTimestamp() - since;
-        if (silent >= _expireAfter)
+        var now = _time.GetTimestamp();
+        var silent = now - since;
+        switch ((WatchState)Volatile.Read(ref _state))
         {
-            Volatile.Write(ref _expiredStamp, since);
-            if (Interlocked.Exchange(ref _state, (int)WatchState.Expired) != (int)WatchState.Expired)
-                _cancelRead();
-        }
-        else if (silent >= _pingAfter && Interlocked.CompareExchange(ref _state, (int)WatchState.PingDue, (int)WatchState.Fine) == (int)WatchState.Fine)
-        {
-            _cancelRead();
-        }
-    }
-
-    /// <summary>How long the router has been silent (zero while frames are handled).</summary>
-    public TimeSpan Silence
-    {
-        get
-        {
-            var since = Volatile.Read(ref _waitingSince);
-            return since == 0 ? TimeSpan.Zero : _time.GetElapsedTime(since);
+            case WatchState.Fine when silent >= _pingAfter:
+                if (Interlocked.CompareExchange(ref _state, (int)WatchState.PingDue, (int)WatchState.Fine) == (int)WatchState.Fine)
+                    _cancelRead();
+                break;
+            case WatchState.PingSent when silent >= _expireAfter && now - Volatile.Read(ref _pingSentAt) >= _pingAfter:
+                if (_hasUnreadBytes())
+                    break; // the router spoke; this process has not read it yet
+                Volatile.Write(ref _expiredStamp, since);
+                if (Interlocked.CompareExchange(ref _state, (int)WatchState.Expired, (int)WatchState.PingSent) == (int)WatchState.PingSent)
+                    _cancelRead();
+                break;
         }
     }
 

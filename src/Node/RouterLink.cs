@@ -39,7 +39,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _engine = engine;
         _identity = identity;
         _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
-        _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead);
+        _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
         _logger = logger;
     }
 
@@ -95,6 +95,19 @@ internal sealed partial class RouterLink : IAsyncDisposable
         {
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>Bytes from the router wait in the kernel: whatever the clock says, it is not silent.</summary>
+    private bool HasUnreadBytes()
+    {
+        try
+        {
+            return _socket.Available > 0;
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
+        {
+            return false;
         }
     }
 

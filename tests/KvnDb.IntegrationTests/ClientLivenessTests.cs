@@ -21,7 +21,7 @@ public sealed class ClientLivenessTests
         RequestTimeout = TimeSpan.FromSeconds(60), // far beyond the test's waits: only liveness can end a call early
         PingInterval = TimeSpan.FromMilliseconds(200),
         RouterTimeout = TimeSpan.FromSeconds(1),
-        ConnectTimeout = TimeSpan.FromSeconds(1),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
         ReconnectMaxDelay = TimeSpan.FromMilliseconds(300),
     };
 

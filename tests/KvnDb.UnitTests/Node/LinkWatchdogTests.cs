@@ -9,12 +9,22 @@ public sealed class LinkWatchdogTests
 
     private readonly ManualClock _clock = new();
     private int _cancels;
+    private bool _unread;
 
     private LinkWatchdog Create()
     {
-        var watchdog = new LinkWatchdog(Timeout, () => _cancels++, _clock);
+        var watchdog = new LinkWatchdog(Timeout, () => _cancels++, () => _unread, _clock);
         watchdog.Waiting();
         return watchdog;
+    }
+
+    /// <summary>Silent long enough to ping; the ping goes out.</summary>
+    private void PingAfter(LinkWatchdog watchdog, TimeSpan silence)
+    {
+        _clock.Advance(silence);
+        watchdog.Check();
+        Assert.Equal(LinkWatchdog.WatchState.PingDue, watchdog.State);
+        watchdog.PingSent();
     }
 
     [Fact]
@@ -63,7 +73,8 @@ public sealed class LinkWatchdogTests
     public void A_frame_arriving_as_the_check_fires_cancels_the_expiry()
     {
         using var watchdog = Create();
-        _clock.Advance(TimeSpan.FromSeconds(4));
+        PingAfter(watchdog, TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(3));
         watchdog.Check();
         Assert.True(watchdog.IsExpired);
         watchdog.Busy(); // the read had already returned with a frame
@@ -72,9 +83,35 @@ public sealed class LinkWatchdogTests
     }
 
     [Fact]
+    public void A_late_check_pings_first_and_expires_only_a_third_of_the_timeout_later()
+    {
+        using var watchdog = Create();
+        PingAfter(watchdog, TimeSpan.FromSeconds(10)); // the timer came ten seconds late (a paused process)
+        watchdog.Check();
+        Assert.False(watchdog.IsExpired); // the ping has had no time to be answered
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        watchdog.Check();
+        Assert.True(watchdog.IsExpired);
+    }
+
+    [Fact]
+    public void Bytes_waiting_unread_in_the_socket_are_not_silence()
+    {
+        using var watchdog = Create();
+        PingAfter(watchdog, TimeSpan.FromSeconds(1));
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        _unread = true;
+        watchdog.Check();
+        Assert.False(watchdog.IsExpired);
+        _unread = false;
+        watchdog.Check();
+        Assert.True(watchdog.IsExpired);
+    }
+
+    [Fact]
     public void An_infinite_timeout_never_fires()
     {
-        using var watchdog = new LinkWatchdog(System.Threading.Timeout.InfiniteTimeSpan, () => _cancels++, _clock);
+        using var watchdog = new LinkWatchdog(System.Threading.Timeout.InfiniteTimeSpan, () => _cancels++, time: _clock);
         watchdog.Start();
         watchdog.Waiting();
         _clock.Advance(TimeSpan.FromHours(1));
