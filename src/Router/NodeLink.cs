@@ -126,6 +126,14 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
 
     private void OnReply(Cluster cluster, in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame, FlushSet flush)
     {
+        if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
+        {
+            // The node's own heartbeat: answer it (its watchdog drops a router that stays silent).
+            Sender.TrySend(header.RequestId, static (writer, id) =>
+                FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, id)));
+            flush.Add(Sender);
+            return;
+        }
         if ((header.RequestId & SyncMessages.ControlIdBit) != 0)
         {
             if (header.Opcode == Opcode.Ping)
