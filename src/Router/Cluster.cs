@@ -77,8 +77,8 @@ internal sealed partial class Cluster : IAsyncDisposable
     public void SubmitDigest(IReplyTarget client, in FrameHeader header, FlushSet flush) =>
         Digests.SubmitDigest(client, header, flush);
 
-    public Task<bool> JoinAsync(NodeLink node, PipeWriter output, ulong helloRequestId, CancellationToken cancellationToken) =>
-        Membership.JoinAsync(node, output, helloRequestId, cancellationToken);
+    public Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken) =>
+        Membership.JoinAsync(node, output, keepAlive, cancellationToken);
 
     public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, "its link closed");
 

@@ -43,9 +43,17 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
                 new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags),
                 reason => connection.Abort(new ConnectionAbortedException(reason)));
+            // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
+            output.Write((node.Id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(w, s.RequestId));
+            output.Flush();
+            var keepAlive = () =>
+            {
+                output.Write(0, static (w, _) => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit)));
+                output.Flush();
+            };
             try
             {
-                if (!await cluster.JoinAsync(node, connection.Transport.Output, accepted.RequestId, closed).ConfigureAwait(false))
+                if (!await cluster.JoinAsync(node, connection.Transport.Output, keepAlive, closed).ConfigureAwait(false))
                 {
                     output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
                     output.Flush();

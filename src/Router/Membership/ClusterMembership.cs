@@ -96,11 +96,11 @@ internal sealed partial class ClusterMembership
     /// replay from the log, or full sync), opens its sender and sends the hello reply and SyncBegin
     /// before any live write. Returns false when all node slots are taken.
     /// </summary>
-    public async Task<bool> JoinAsync(NodeLink node, PipeWriter output, ulong helloRequestId, CancellationToken cancellationToken)
+    public async Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken)
     {
         while (true)
         {
-            await WaitForAdoptionAsync(node, cancellationToken).ConfigureAwait(false);
+            await WaitForAdoptionAsync(node, keepAlive, cancellationToken).ConfigureAwait(false);
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
@@ -116,7 +116,7 @@ internal sealed partial class ClusterMembership
                 }
                 if (!_nodes.TryAdd(node))
                     return false;
-                Open(node, output, helloRequestId);
+                Open(node, output);
                 break;
             }
             finally
@@ -132,7 +132,7 @@ internal sealed partial class ClusterMembership
     }
 
     /// <summary>Under the sequencer lock, so no write falls between the node's cursor and its SyncBegin.</summary>
-    private void Open(NodeLink node, PipeWriter output, ulong helloRequestId)
+    private void Open(NodeLink node, PipeWriter output)
     {
         var metadata = Metadata;
         var claims = node.Hello;
@@ -152,11 +152,7 @@ internal sealed partial class ClusterMembership
             node.ReplayedWrites = node.JoinMode == SyncMode.Replay ? head - claims.Sequence : 0;
             var begin = new SyncBegin(node.JoinMode, metadata.History, _syncs.NextSyncId(),
                 TrustedThrough: metadata.TrustedThrough(claims.History, claims.Sequence, head), LiveAfter: cursor.Sequence);
-            node.Sender.TrySend((node.Id, helloRequestId, begin), static (writer, s) =>
-            {
-                new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(writer, s.helloRequestId);
-                s.begin.Write(writer, SyncMessages.ControlIdBit | s.begin.SyncId);
-            });
+            node.Sender.TrySend(begin, static (writer, b) => b.Write(writer, SyncMessages.ControlIdBit | b.SyncId));
             if (!prefix && claims.History == metadata.History && claims.Sequence > head)
                 LogAheadOfHistory(node.Id, claims.Sequence, head);
         }
@@ -283,14 +279,14 @@ internal sealed partial class ClusterMembership
         return Task.CompletedTask;
     }
 
-    private Task WaitForAdoptionAsync(NodeLink node, CancellationToken cancellationToken)
+    private async Task WaitForAdoptionAsync(NodeLink node, Action keepAlive, CancellationToken cancellationToken)
     {
         Task adopted;
         lock (_adoptionLock)
         {
             adopted = _adopted.Task;
             if (adopted.IsCompleted)
-                return Task.CompletedTask;
+                return;
             _candidates.Add(node);
             var metadata = Metadata;
             if (!AdoptionPolicy.IsEligible(node, metadata, _options.ForceAdopt))
@@ -305,7 +301,14 @@ internal sealed partial class ClusterMembership
                 _ = AdoptAfterGraceAsync();
             }
         }
-        return adopted.WaitAsync(cancellationToken);
+        // The node waits with its hello answered: pings keep its watchdog from dropping the link meanwhile.
+        while (!adopted.IsCompleted)
+        {
+            await Task.WhenAny(adopted, Task.Delay(_options.Heartbeat, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!adopted.IsCompleted)
+                keepAlive();
+        }
     }
 
     /// <summary>Gathers hellos for the join grace after the first eligible one, then adopts the most advanced eligible node.</summary>
