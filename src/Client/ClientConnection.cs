@@ -36,6 +36,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private ulong _nextRequestId;
     private volatile Exception? _failure;
     private readonly ConnectionHeartbeat _heartbeat;
+    private volatile bool _handshaking = true;
 
     private ClientConnection(Socket socket, Stream stream, KvnDbClientOptions options, Action<ClientConnection>? onDead)
     {
@@ -103,6 +104,8 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             reply.ThrowIfError();
             if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))
                 connection.ConnectionId = response.ConnectionId;
+            connection._heartbeat.Heard(Environment.TickCount64);
+            connection._handshaking = false;
             return connection;
         }
         catch
@@ -210,6 +213,8 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         if (_failure is not null)
             return;
         FailExpired();
+        if (_handshaking)
+            return; // the hello has its own bound (ConnectTimeout); nothing but the hello may be sent before its answer
         var now = Environment.TickCount64;
         switch (_heartbeat.Check(now, HasUnreadBytes))
         {
