@@ -1,3 +1,4 @@
+using KvnDb.Client;
 using KvnDb.Router;
 
 namespace KvnDb.Bench.Tests;

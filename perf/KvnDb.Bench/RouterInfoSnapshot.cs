@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using KvnDb.Client;
+
 namespace KvnDb.Bench;
 
 /// <summary>The router counters that show allocation on its hot path, parsed from its <c>info</c> text.</summary>
@@ -7,17 +9,9 @@ internal readonly record struct RouterInfoSnapshot(long Reads, long Writes, long
 {
     public static RouterInfoSnapshot Parse(string info)
     {
-        var values = info.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split(':', 2, StringSplitOptions.TrimEntries))
-            .Where(parts => parts.Length == 2)
-            .GroupBy(parts => parts[0])
-            .ToDictionary(group => group.Key, group => group.First()[1]);
-        long Number(string name) =>
-            values.TryGetValue(name, out var text) && long.TryParse(text, CultureInfo.InvariantCulture, out var n) ? n : -1;
-        var gc = values.TryGetValue("gc_collections", out var collections) ? collections.Split('/') : [];
-        long Gc(int generation) =>
-            generation < gc.Length && long.TryParse(gc[generation], CultureInfo.InvariantCulture, out var n) ? n : -1;
-        return new RouterInfoSnapshot(Number("reads"), Number("writes"), Gc(0), Gc(1), Gc(2), Number("allocated_bytes"));
+        var parsed = RouterInfo.Parse(info);
+        var (gen0, gen1, gen2) = parsed.GcCollections;
+        return new RouterInfoSnapshot(parsed.Reads, parsed.Writes, gen0, gen1, gen2, parsed.AllocatedBytes);
     }
 
     public string DescribeSince(RouterInfoSnapshot before)

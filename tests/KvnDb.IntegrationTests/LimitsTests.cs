@@ -1,3 +1,4 @@
+using KvnDb.Client;
 using System.Diagnostics;
 using KvnDb.Protocol;
 using KvnDb.Router;

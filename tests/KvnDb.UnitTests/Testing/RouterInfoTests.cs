@@ -1,3 +1,4 @@
+using KvnDb.Client;
 namespace KvnDb.UnitTests.Testing;
 
 /// <summary>The one reader of the router's info text that tests use.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace KvnDb.Testing;
+namespace KvnDb.Client;
 
 /// <summary>One node's line of the router's <c>info</c>: <c>key=value</c> pairs.</summary>
 public sealed record RouterNodeInfo(int Id, IReadOnlyDictionary<string, string> Fields)

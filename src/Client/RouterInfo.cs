@@ -1,12 +1,11 @@
 using System.Globalization;
-using KvnDb.Client;
 
-namespace KvnDb.Testing;
+namespace KvnDb.Client;
 
 /// <summary>
 /// The router's <c>info</c> read once into a typed record: <c>name: value</c> lines, then one
-/// <c>nodeN: key=value ...</c> line per node. Tests read counters through this, never by searching
-/// the text; when the router offers a typed record itself, only this type changes.
+/// <c>nodeN: key=value ...</c> line per node. The console, the bench and the tests read it through
+/// this type, never by searching the text; when the wire carries a typed record, only this changes.
 /// </summary>
 public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IReadOnlyList<RouterNodeInfo> Nodes)
 {
@@ -28,6 +27,32 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public long Pending => Int64("pending");
 
+    /// <summary>Numbers of the nodes in the durable in-sync set.</summary>
+    public IReadOnlyList<int> InSync => List("in_sync");
+
+    /// <summary>In-sync members not connected and serving.</summary>
+    public IReadOnlyList<int> InSyncMissing => List("in_sync_missing");
+
+    /// <summary>Why the router refuses reads and writes, or empty.</summary>
+    public string Unavailable => Fields.TryGetValue("unavailable", out var reason) ? reason : "";
+
+    public long AllocatedBytes => Int64("allocated_bytes");
+
+    /// <summary>Gen 0, 1 and 2 collection counts of the router process.</summary>
+    public (long Gen0, long Gen1, long Gen2) GcCollections
+    {
+        get
+        {
+            var parts = this["gc_collections"].Split('/');
+            return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture), long.Parse(parts[2], CultureInfo.InvariantCulture));
+        }
+    }
+
+    private int[] List(string name) =>
+        Fields.TryGetValue(name, out var value) && value.Length > 0
+            ? [.. value.Split(',').Select(n => int.Parse(n, CultureInfo.InvariantCulture))]
+            : [];
+
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in info: {string.Join(", ", Fields.Keys)}");
 
@@ -35,8 +60,12 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public ulong UInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
 
-    public static async Task<RouterInfo> ReadAsync(KvnDbClient client) =>
-        Parse(await client.InfoAsync().WaitAsync(TestCluster.Timeout).ConfigureAwait(false));
+    /// <summary>Asks the router for its <c>info</c> and reads it.</summary>
+    public static async Task<RouterInfo> ReadAsync(KvnDbClient client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return Parse(await client.InfoAsync(cancellationToken).ConfigureAwait(false));
+    }
 
     public static RouterInfo Parse(string text)
     {
