@@ -31,12 +31,11 @@ var hostOption = new Option<string>("--host") { Description = "Router host", Def
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
 var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
-var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 or tls", DefaultValueFactory = _ => "tcp" };
-transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
-var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Verify the router's certificate against this CA (PEM)" };
-var tlsPinOption = new Option<string?>("--tls-pin") { Description = "Accept only the router certificate with this SHA-256 (hex)" };
-var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Node certificate for a router that requires one" };
-var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
+var transportOption = SharedOptions.Transport();
+var tlsCaOption = SharedOptions.TlsCa();
+var tlsPinOption = SharedOptions.TlsPin();
+var tlsCertOption = SharedOptions.TlsCertificate("Node certificate for a router that requires one");
+var tlsKeyOption = SharedOptions.TlsKey();
 var routerTimeoutOption = new Option<double>("--router-timeout")
 {
     Description = "Seconds without a frame from the router (it pings idle links every 250 ms) before the node drops the link and reconnects (0: never)",
@@ -47,8 +46,8 @@ var connectTimeoutOption = new Option<double>("--connect-timeout")
     Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
     DefaultValueFactory = _ => 3,
 };
-var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
-var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
+var verboseOption = SharedOptions.Verbose();
+var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
