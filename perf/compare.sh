@@ -37,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building (Release)..." >&2
-for p in src/Router/KvnDb.Router.csproj src/Node/KvnDb.Node.csproj perf/KvnDb.Bench/KvnDb.Bench.csproj; do
+for p in src/Router/KvnDb.Router.csproj src/NodeHost/KvnDb.NodeHost.csproj perf/KvnDb.Bench/KvnDb.Bench.csproj; do
   dotnet build "$ROOT/$p" -c Release -v q -nologo >/dev/null
 done
 BIN() { echo "$ROOT/$1/bin/Release/net10.0/$2.dll"; }
@@ -47,7 +47,7 @@ echo "starting kvndb-router on $KVNDB_PORT and 2 kvndb-node processes..." >&2
 dotnet "$(BIN src/Router kvndb-router)" --port "$KVNDB_PORT" > "$WORK/router.log" 2>&1 & PIDS+=($!)
 for i in $(seq 50); do "${BENCH[@]}" -p "$KVNDB_PORT" --info >/dev/null 2>&1 && break; sleep 0.2; done
 for n in 1 2; do
-  dotnet "$(BIN src/Node kvndb-node)" --engine ram --port "$KVNDB_PORT" > "$WORK/node$n.log" 2>&1 & PIDS+=($!)
+  dotnet "$(BIN src/NodeHost kvndb-node)" --engine ram --port "$KVNDB_PORT" > "$WORK/node$n.log" 2>&1 & PIDS+=($!)
 done
 for i in $(seq 100); do
   "${BENCH[@]}" -p "$KVNDB_PORT" --info 2>/dev/null | grep -q '^nodes_serving: 2' && break

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using KvnDb.Client;
+using KvnDb.Hosting;
 using KvnDb.Protocol;
 using KvnDb.Protocol.Tls;
 
@@ -18,10 +19,9 @@ internal static class ConsoleApp
         var passwordOption = new Option<string?>("--password", "-p") { Description = "Router password", Recursive = true };
         var timeoutOption = new Option<double>("--timeout") { Description = "Request timeout in seconds", DefaultValueFactory = _ => 10, Recursive = true };
 
-        var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 or tls", DefaultValueFactory = _ => "tcp", Recursive = true };
-        transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
-        var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Verify the router's certificate against this CA (PEM)", Recursive = true };
-        var tlsPinOption = new Option<string?>("--tls-pin") { Description = "Accept only the router certificate with this SHA-256 (hex)", Recursive = true };
+        var transportOption = SharedOptions.Transport(recursive: true);
+        var tlsCaOption = SharedOptions.TlsCa(recursive: true);
+        var tlsPinOption = SharedOptions.TlsPin(recursive: true);
 
         var root = new RootCommand("kvndb: the KvnDb console. Without a command: an interactive prompt.")
         {

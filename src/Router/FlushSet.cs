@@ -6,7 +6,7 @@ namespace KvnDb.Router;
 /// What one read batch touched, flushed once at its end (one syscall per peer per batch, not per
 /// frame). Owned by the loop that reads the batch (a client session or a node link); never shared.
 /// </summary>
-internal sealed class FlushSet(NodeTable nodes)
+internal sealed class FlushSet(NodeTable nodes) : IFlushBatch
 {
     private readonly HashSet<OutputChannel> _clients = [];
     private readonly List<NodeSender> _senders = [];

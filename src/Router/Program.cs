@@ -26,14 +26,13 @@ var idleTimeoutOption = new Option<double>("--idle-timeout") { Description = "Cl
 var handshakeTimeoutOption = new Option<double>("--handshake-timeout") { Description = "Seconds a new connection has to complete its hello", DefaultValueFactory = _ => 10 };
 var maxConnectionsOption = new Option<int>("--max-connections") { Description = "Connections accepted at once", DefaultValueFactory = _ => 10_000 };
 var insecureOption = new Option<bool>("--insecure") { Description = "Allow a non-loopback address without any password" };
-var transportOption = new Option<string>("--transport", "-t") { Description = "tcp, tcp6 (IPv6) or tls", DefaultValueFactory = _ => "tcp" };
-transportOption.AcceptOnlyFromAmong("tcp", "tcp6", "tls");
-var tlsCertOption = new Option<string?>("--tls-cert") { Description = "Router certificate for -t tls (PEM or PFX)" };
-var tlsKeyOption = new Option<string?>("--tls-key") { Description = "Private key (PEM) of --tls-cert" };
-var tlsCaOption = new Option<string?>("--tls-ca") { Description = "Require client and node certificates signed by this CA (PEM)" };
+var transportOption = SharedOptions.Transport("tcp, tcp6 (IPv6) or tls");
+var tlsCertOption = SharedOptions.TlsCertificate("Router certificate for -t tls (PEM or PFX)");
+var tlsKeyOption = SharedOptions.TlsKey();
+var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates signed by this CA (PEM)");
 var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
-var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging" };
-var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE (rotated by size)" };
+var verboseOption = SharedOptions.Verbose();
+var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {

@@ -79,6 +79,7 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new Cluster(options, loggerFactory));
         builder.Services.AddSingleton<ClientRegistry>();
+        builder.Services.AddSingleton<IRouterCore, RouterCore>();
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
         builder.WebHost.UseSockets(sockets =>
@@ -116,7 +117,7 @@ public sealed class RouterHost : IAsyncDisposable
                     respListen = listen;
                     if (certificate is not null)
                         listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
-                    listen.UseConnectionHandler<Resp.RespConnectionHandler>();
+                    listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
                 });
             }
             if (options.MetricsPort is { } metricsPort)

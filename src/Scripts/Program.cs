@@ -13,8 +13,8 @@ var portOption = new Option<int>("--port") { Description = "Router port", Defaul
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router password (default: $KVNDB_PASSWORD)" };
 var cacheDirOption = new Option<string?>("--cache-dir") { Description = "Where compiled C# scripts are kept (default: $KVNDB_SCRIPT_CACHE or ~/.cache/kvndb-script)" };
 var noCacheOption = new Option<bool>("--no-cache") { Description = "Compile the script even if a compiled copy is cached, and keep none" };
-var verboseOption = new Option<bool>("--verbose", "-v") { Description = "Debug logging (compile and cache times, connection)" };
-var logFileOption = new Option<string?>("--logfile", "-l") { Description = "Also log to FILE" };
+var verboseOption = SharedOptions.Verbose("Debug logging (compile and cache times, connection)");
+var logFileOption = SharedOptions.LogFile("Also log to FILE");
 
 var root = new RootCommand(
     "kvndb-script: runs a C# (.csx) or F# (.fsx) script against a KvnDb cluster. The script sees Kv (a connected client), " +

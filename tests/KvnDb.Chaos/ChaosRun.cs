@@ -28,7 +28,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         log.WriteLine($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s, logs in {options.WorkDirectory}");
         var router = new ManagedProcess("router", ProgramPaths.Executable("Router", "kvndb-router"),
             ["--port", $"{port}", "--backlog", "1m", "--data", Path.Combine(options.WorkDirectory, "router")], Path.Combine(options.WorkDirectory, "router.log"));
-        var nodes = Enumerable.Range(0, options.Nodes).Select(i => new ManagedProcess($"node{i}", ProgramPaths.Executable("Node", "kvndb-node"),
+        var nodes = Enumerable.Range(0, options.Nodes).Select(i => new ManagedProcess($"node{i}", ProgramPaths.Executable("NodeHost", "kvndb-node"),
             ["--port", $"{port}", "--engine", options.Engine, "--data", Path.Combine(options.WorkDirectory, $"node{i}")],
             Path.Combine(options.WorkDirectory, $"node{i}.log"))).ToList();
         router.Start();

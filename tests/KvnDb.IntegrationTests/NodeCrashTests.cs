@@ -108,7 +108,7 @@ public sealed class NodeCrashTests
         };
         if (router.Options.EffectiveNodePassword.Length > 0)
             arguments.AddRange(["--password", router.Options.EffectiveNodePassword]);
-        return ChildProcess.StartProgram("Node", "kvndb-node", arguments);
+        return ChildProcess.StartProgram("NodeHost", "kvndb-node", arguments);
     }
 
     private static Task<KvnDbClient> ConnectAsync(RouterHost router) =>

@@ -34,7 +34,7 @@ public sealed class ToolPackagingTests
         var commands = new (string Project, string Package, string Command)[]
         {
             ("Router", "KvnDb.Router", "kvndb-router"),
-            ("Node", "KvnDb.Node", "kvndb-node"),
+            ("NodeHost", "KvnDb.Node", "kvndb-node"),
             ("Cli", "KvnDb.Cli", "kvndb"),
         };
         foreach (var (project, package, command) in commands)

@@ -110,7 +110,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         if (reset)
             arguments.Add("--reset");
         var name = Nodes[node - 1] is null ? $"node{node}" : $"node{node}-{DateTime.UtcNow:HHmmss.fff}";
-        return Nodes[node - 1] = Lab[$"node{node}"].Start(name, ProgramPaths.Assembly("Node", "kvndb-node"), arguments);
+        return Nodes[node - 1] = Lab[$"node{node}"].Start(name, ProgramPaths.Assembly("NodeHost", "kvndb-node"), arguments);
     }
 
     /// <summary>The router host reboots: its process dies, its kernel state (every TCP connection) is gone, a new router starts on the same address.</summary>

@@ -1,5 +1,5 @@
 using System.Text;
-using KvnDb.Router.Resp;
+using KvnDb.Resp;
 
 namespace KvnDb.UnitTests.Resp;
 

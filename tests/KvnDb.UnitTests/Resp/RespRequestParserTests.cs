@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using KvnDb.Router.Resp;
+using KvnDb.Resp;
 
 namespace KvnDb.UnitTests.Resp;
 

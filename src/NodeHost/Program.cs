@@ -1,0 +1,133 @@
+using System.CommandLine;
+using KvnDb.Hosting;
+using KvnDb.Node;
+using KvnDb.Node.Storage;
+using KvnDb.Protocol;
+using Microsoft.Extensions.Logging;
+
+var engineOption = new Option<string>("--engine", "-e")
+{
+    Description = $"Storage engine: {string.Join(", ", StorageEngineFactory.Names)}",
+    DefaultValueFactory = _ => "faster",
+};
+var dataOption = new Option<string?>("--data", "-d") { Description = "Data folder (faster and dir engines; default ./kvndb-data)" };
+var memoryOption = new Option<string>("--memory", "-m")
+{
+    Description = "Memory budget of the faster engine (index, in-memory log, WAL buffer), e.g. 512m, 2g",
+    DefaultValueFactory = _ => "512m",
+};
+var checkpointIntervalOption = new Option<double>("--checkpoint-interval")
+{
+    Description = "Seconds between checkpoints of the faster engine (0: only at shutdown)",
+    DefaultValueFactory = _ => 60,
+};
+var durabilityOption = new Option<string>("--durability")
+{
+    Description = "faster engine: none (ack after the in-memory apply) or fsync (ack once the write is on disk, group-committed)",
+    DefaultValueFactory = _ => "none",
+};
+durabilityOption.AcceptOnlyFromAmong("none", "fsync");
+var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
+var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
+var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
+var transportOption = SharedOptions.Transport();
+var tlsCaOption = SharedOptions.TlsCa();
+var tlsPinOption = SharedOptions.TlsPin();
+var tlsCertOption = SharedOptions.TlsCertificate("Node certificate for a router that requires one");
+var tlsKeyOption = SharedOptions.TlsKey();
+var routerTimeoutOption = new Option<double>("--router-timeout")
+{
+    Description = "Seconds without a frame from the router (it pings idle links every 250 ms) before the node drops the link and reconnects (0: never)",
+    DefaultValueFactory = _ => 3,
+};
+var connectTimeoutOption = new Option<double>("--connect-timeout")
+{
+    Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
+    DefaultValueFactory = _ => 3,
+};
+var verboseOption = SharedOptions.Verbose();
+var logFileOption = SharedOptions.LogFile();
+
+var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
+{
+    engineOption, dataOption, memoryOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
+    routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
+    var logger = loggerFactory.CreateLogger("kvndb-node");
+    try
+    {
+        var engineName = parse.GetValue(engineOption)!;
+        var checkpointSeconds = parse.GetValue(checkpointIntervalOption);
+        if (checkpointSeconds < 0 || double.IsNaN(checkpointSeconds))
+            throw new ArgumentException("--checkpoint-interval must be 0 or a positive number of seconds");
+        var routerTimeout = parse.GetValue(routerTimeoutOption);
+        if (routerTimeout < 0 || double.IsNaN(routerTimeout))
+            throw new ArgumentException("--router-timeout must be 0 or a positive number of seconds");
+        var connectTimeout = parse.GetValue(connectTimeoutOption);
+        if (connectTimeout <= 0 || double.IsNaN(connectTimeout))
+            throw new ArgumentException("--connect-timeout must be a positive number of seconds");
+        var dataDirectory = parse.GetValue(dataOption) ?? (engineName == "ram" ? null : "kvndb-data");
+        // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
+        await using var engine = StorageEngineFactory.Create(new StorageOptions
+        {
+            Engine = engineName,
+            DataDirectory = dataDirectory,
+            MemoryBytes = ParseSize(parse.GetValue(memoryOption)!, "--memory"),
+            CheckpointInterval = checkpointSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpointSeconds),
+            Durability = parse.GetValue(durabilityOption) == "fsync" ? DurabilityMode.Fsync : DurabilityMode.None,
+        }, loggerFactory);
+        var options = new NodeOptions
+        {
+            RouterHost = parse.GetValue(transportOption) == "tcp6" && parse.GetValue(hostOption) == "127.0.0.1" ? "::1" : parse.GetValue(hostOption)!,
+            Tls = parse.GetValue(transportOption) != "tls" ? null : new KvnDb.Protocol.Tls.TlsClientSettings
+            {
+                CaFile = parse.GetValue(tlsCaOption),
+                PinnedSha256 = parse.GetValue(tlsPinOption),
+                CertificateFile = parse.GetValue(tlsCertOption),
+                KeyFile = parse.GetValue(tlsKeyOption),
+            },
+            RouterPort = parse.GetValue(portOption),
+            Password = parse.GetValue(passwordOption) ?? "",
+            RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
+            ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
+        };
+        var identity = new NodeIdentity(dataDirectory);
+        if (parse.GetValue(resetOption))
+        {
+            logger.LogWarning("Reset: wiping {Count} keys; the node will copy its data from its peers", engine.Count);
+            // Identity first: a crash between the two leaves a new node with old data, never an old one claiming it.
+            identity.Reset();
+            engine.Clear();
+        }
+        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}",
+            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
+        if (engine.MayHaveLostWrites)
+            logger.LogWarning("The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes");
+        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
+        logger.LogInformation("Node stopped");
+        return 0;
+    }
+    catch (Exception ex) when (ex is NodeFatalException or ArgumentException)
+    {
+        logger.LogCritical("{Message}", ex.Message);
+        return 1;
+    }
+});
+// Ctrl+C / SIGTERM cancel the action's token; give the final checkpoint time to finish (the default is 2 s).
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+
+static long ParseSize(string text, string option)
+{
+    try
+    {
+        return SizeParser.Parse(text);
+    }
+    catch (FormatException ex)
+    {
+        throw new ArgumentException($"{option}: {ex.Message}", ex);
+    }
+}

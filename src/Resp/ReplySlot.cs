@@ -1,0 +1,114 @@
+using System.Buffers;
+
+namespace KvnDb.Resp;
+
+/// <summary>
+/// One command's place in a connection's ordered replies. Node replies fill it in whatever order
+/// they arrive; the session writes completed slots from the oldest on, so RESP's in-order replies
+/// hold. Slots are reused; their buffers are kept (zero allocation once warm) unless they grew large.
+/// Fields change only under the session's reply lock.
+/// </summary>
+internal sealed class ReplySlot
+{
+    /// <summary>Buffers above this are dropped after use instead of being kept by an idle slot.</summary>
+    private const int MaxKeptBuffer = 64 * 1024;
+
+    /// <summary>The command's number on its connection (the request id nodes echo); 0 when free.</summary>
+    public ulong Number { get; private set; }
+
+    public ReplyKind Kind { get; private set; }
+
+    /// <summary>RESP3 nulls and maps: fixed when the command was read, as HELLO may change it later.</summary>
+    public bool Resp3 { get; private set; }
+
+    /// <summary>The reply is in <see cref="Reply"/>, waiting for the replies before it.</summary>
+    public bool Complete { get; set; }
+
+    public ArrayBufferWriter<byte>? Reply { get; set; }
+
+    // ---- counted commands (DEL, EXISTS, DBSIZE, KEYS) ----
+    public int PartsOutstanding { get; set; }
+
+    public long Count { get; set; }
+
+    public string? Error { get; set; }
+
+    // ---- SET with NX / XX / GET ----
+    public SetCondition Condition { get; set; }
+
+    public bool ReturnOld { get; set; }
+
+    /// <summary>SETNX: 1 when written, 0 when not, instead of OK / null.</summary>
+    public bool IntegerReply { get; set; }
+
+    /// <summary>True once the read is answered and the write was sent.</summary>
+    public bool Writing { get; set; }
+
+    /// <summary>The native Set frame to send if the condition holds.</summary>
+    public ArrayBufferWriter<byte>? Frame { get; set; }
+
+    /// <summary>Reply material gathered along the way: the old value (SET GET), the listed keys (KEYS).</summary>
+    public ArrayBufferWriter<byte>? Saved { get; set; }
+
+    // ---- KEYS / SCAN ----
+    public byte[]? Pattern { get; set; }
+
+    /// <summary>SCAN: keys at or before this one were returned by earlier pages.</summary>
+    public byte[]? After { get; set; }
+
+    public int Limit { get; set; }
+
+    /// <summary>SCAN: the smallest matching keys after <see cref="After"/>, at most <see cref="Limit"/>.</summary>
+    public SortedSet<byte[]>? Best { get; set; }
+
+    /// <summary>SCAN: more matching keys exist beyond the page.</summary>
+    public bool More { get; set; }
+
+    public void Begin(ulong number, ReplyKind kind, bool resp3)
+    {
+        Number = number;
+        Kind = kind;
+        Resp3 = resp3;
+        Complete = false;
+        PartsOutstanding = 0;
+        Count = 0;
+        Error = null;
+        Condition = SetCondition.Always;
+        ReturnOld = false;
+        IntegerReply = false;
+        Writing = false;
+        Pattern = null;
+        After = null;
+        Limit = 0;
+        More = false;
+    }
+
+    public void End()
+    {
+        Number = 0;
+        Complete = false;
+        Error = null;
+        Pattern = null;
+        After = null;
+        Best?.Clear();
+        Reply = Recycle(Reply);
+        Frame = Recycle(Frame);
+        Saved = Recycle(Saved);
+    }
+
+    public static ArrayBufferWriter<byte> Fresh(ArrayBufferWriter<byte>? buffer)
+    {
+        if (buffer is null)
+            return new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    private static ArrayBufferWriter<byte>? Recycle(ArrayBufferWriter<byte>? buffer)
+    {
+        if (buffer is null || buffer.Capacity > MaxKeptBuffer)
+            return null;
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Buffers;
+using KvnDb.Protocol;
+
+namespace KvnDb.Resp;
+
+internal sealed partial class RespSession
+{
+    private void Get(in RespRequest request)
+    {
+        if (!KeysFit(request, 1, 1))
+            return;
+        ulong number;
+        lock (_replyLock)
+            number = BeginSlot(ReplyKind.Get).Number;
+        var header = NativeFrames.Key(_scratch, Opcode.Get, number, request[1]);
+        _core.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+    }
+
+    /// <summary>
+    /// SET key value [NX|XX] [GET] [KEEPTTL]. Plain SET is one write. NX, XX and GET read the key
+    /// first and write only if the condition holds: not atomic, as another client's write may land
+    /// between the read and the write (documented in docs/resp.md).
+    /// </summary>
+    private void Set(in RespRequest request)
+    {
+        var condition = SetCondition.Always;
+        var returnOld = false;
+        for (var i = 3; i < request.Count; i++)
+        {
+            var option = request[i];
+            if (RespCommandTable.Is(option, "NX"u8) && condition == SetCondition.Always)
+                condition = SetCondition.IfAbsent;
+            else if (RespCommandTable.Is(option, "XX"u8) && condition == SetCondition.Always)
+                condition = SetCondition.IfPresent;
+            else if (RespCommandTable.Is(option, "GET"u8))
+                returnOld = true;
+            else if (RespCommandTable.Is(option, "KEEPTTL"u8))
+                continue; // no key has a time to live, so keeping it is what always happens
+            else if (RespCommandTable.Is(option, "EX"u8) || RespCommandTable.Is(option, "PX"u8)
+                || RespCommandTable.Is(option, "EXAT"u8) || RespCommandTable.Is(option, "PXAT"u8))
+            {
+                ReplyError(ExpiryNotSupported);
+                return;
+            }
+            else
+            {
+                ReplyError("ERR syntax error");
+                return;
+            }
+        }
+        if (!KeysFit(request, 1, 1))
+            return;
+
+        if (condition == SetCondition.Always && !returnOld)
+        {
+            ulong number;
+            lock (_replyLock)
+                number = BeginSlot(ReplyKind.Write).Number;
+            var header = NativeFrames.KeyValue(_scratch, number, request[1], request[2]);
+            _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+            return;
+        }
+
+        SubmitConditionalSet(request, condition, returnOld, integerReply: false);
+    }
+
+    /// <summary>SETNX key value: SET NX answering 1 or 0 (StackExchange.Redis sends it for When.NotExists).</summary>
+    private void SetNx(in RespRequest request)
+    {
+        if (KeysFit(request, 1, 1))
+            SubmitConditionalSet(request, SetCondition.IfAbsent, returnOld: false, integerReply: true);
+    }
+
+    private void SubmitConditionalSet(in RespRequest request, SetCondition condition, bool returnOld, bool integerReply)
+    {
+        ulong slotNumber;
+        lock (_replyLock)
+        {
+            var slot = BeginSlot(ReplyKind.ConditionalSet);
+            slot.Condition = condition;
+            slot.ReturnOld = returnOld;
+            slot.IntegerReply = integerReply;
+            // The write is encoded now (the arguments die with this read) and sent once the read answers.
+            slot.Frame = ReplySlot.Fresh(slot.Frame);
+            NativeFrames.KeyValue(slot.Frame, slot.Number, request[1], request[2]);
+            slotNumber = slot.Number;
+        }
+        var read = NativeFrames.Key(_scratch, returnOld ? Opcode.Get : Opcode.Exists, slotNumber, request[1]);
+        _core.SubmitRead(this, read, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+    }
+
+    /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>
+    private void Counted(in RespRequest request, ReplyKind kind, Opcode opcode, bool write)
+    {
+        if (!KeysFit(request, 1, 1))
+            return;
+        ulong number;
+        lock (_replyLock)
+        {
+            var slot = BeginSlot(kind);
+            slot.PartsOutstanding = request.Count - 1;
+            number = slot.Number;
+        }
+        for (var i = 1; i < request.Count; i++)
+        {
+            var header = NativeFrames.Key(_scratch, opcode, number, request[i]);
+            var frame = new ReadOnlySequence<byte>(_scratch.WrittenMemory);
+            if (write)
+                _core.SubmitWrite(this, header, frame, _flush);
+            else
+                _core.SubmitRead(this, header, frame, _flush);
+        }
+    }
+
+    private void MultiGet(in RespRequest request)
+    {
+        if (!KeysFit(request, 1, 1))
+            return;
+        ulong number;
+        lock (_replyLock)
+            number = BeginSlot(ReplyKind.MultiGet).Number;
+        var header = NativeFrames.Counted(_scratch, Opcode.MultiGet, number, request, 1);
+        _core.SubmitRead(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+    }
+
+    /// <summary>MSET is one MultiSet write: every node applies all pairs under one sequence.</summary>
+    private void MultiSet(in RespRequest request)
+    {
+        if (request.Count % 2 == 0)
+        {
+            ReplyError("ERR wrong number of arguments for 'mset' command");
+            return;
+        }
+        if (!KeysFit(request, 1, 2))
+            return;
+        ulong number;
+        lock (_replyLock)
+            number = BeginSlot(ReplyKind.Write).Number;
+        var header = NativeFrames.Counted(_scratch, Opcode.MultiSet, number, request, 2);
+        _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+    }
+
+    /// <summary>Checks key sizes the way the native protocol does; a key too large fails the command alone.</summary>
+    private bool KeysFit(in RespRequest request, int first, int step)
+    {
+        var max = _core.Options.MaxKeySize;
+        for (var i = first; i < request.Count; i += step)
+        {
+            if (request[i].Length > max)
+            {
+                ReplyError($"ERR key is above the limit of {max} bytes");
+                return false;
+            }
+        }
+        return true;
+    }
+}
