@@ -26,7 +26,7 @@ internal sealed record ChaosOptions
     public TimeSpan MaxFault { get; init; } = TimeSpan.FromSeconds(8);
 
     /// <summary>Acknowledged writes a late-returning node misses, on average (a random half to twice this).</summary>
-    public int LateWrites { get; init; } = 2000;
+    public int LateWrites { get; init; } = 1000;
 
     /// <summary>Router <c>--node-timeout</c>.</summary>
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(1);

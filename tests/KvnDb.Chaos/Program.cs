@@ -15,7 +15,7 @@ var faults = new Option<string>("--faults", "-f")
 };
 var minRounds = new Option<int>("--min-rounds") { Description = "Go on past --seconds until this many rounds (every selected disturbance once each) are done", DefaultValueFactory = _ => 0 };
 var maxFault = new Option<double>("--max-fault") { Description = "Longest freeze or cut in seconds (each lasts a random 1 s to this)", DefaultValueFactory = _ => 8 };
-var lateWrites = new Option<int>("--late-writes") { Description = "Acknowledged writes a late-returning node misses, on average", DefaultValueFactory = _ => 2000 };
+var lateWrites = new Option<int>("--late-writes") { Description = "Acknowledged writes a late-returning node misses, on average", DefaultValueFactory = _ => 1000 };
 var nodeEvict = new Option<double>("--node-evict") { Description = "The router's --node-evict in seconds", DefaultValueFactory = _ => 3 };
 var nodeTimeout = new Option<double>("--node-timeout") { Description = "The router's --node-timeout in seconds", DefaultValueFactory = _ => 1 };
 var routerTimeout = new Option<double>("--router-timeout") { Description = "The nodes' --router-timeout and --connect-timeout in seconds", DefaultValueFactory = _ => 2 };
