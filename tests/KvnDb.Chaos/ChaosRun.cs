@@ -13,7 +13,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
 {
     private readonly KeyLedger _ledger = new();
 
-    public async Task<int> RunAsync()
+    public async Task<int> RunAsync(CancellationToken interrupt)
     {
         Directory.CreateDirectory(options.WorkDirectory);
         log.WriteLine($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s"
@@ -28,13 +28,14 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         try
         {
             await cluster.StartAsync();
+            log.WriteLine($"chaos: router on port {cluster.Port}, nodes through relays on ports {string.Join(", ", cluster.Relays.Select(r => r.Port))}");
             _ = await cluster.WaitForServingAsync(options.RecoveryTimeout)
                 ?? throw new ChaosFailureException($"the cluster never served with every node: {await cluster.DescribeAsync()}");
             load.Start(stop.Token);
-            while (clock.Elapsed < options.Duration || disturber.RoundsCompleted < options.MinRounds)
+            while (!interrupt.IsCancellationRequested && (clock.Elapsed < options.Duration || disturber.RoundsCompleted < options.MinRounds))
             {
-                await Task.Delay(options.Interval); // the schedule's pace, not a wait for anything
-                await disturber.DisturbAsync();
+                if (await PauseAsync(interrupt))
+                    await disturber.DisturbAsync(); // one disturbance is bounded; Ctrl+C ends the run after it, with the end checks
             }
             await stop.CancelAsync();
             await load.StopAsync();
@@ -74,6 +75,21 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         }
         log.WriteLine($"chaos: FAIL (replay with --seed {options.Seed}; logs in {options.WorkDirectory})");
         return 1;
+    }
+
+    /// <summary>The schedule's pace, not a wait for anything; false when the run is interrupted.</summary>
+    private async Task<bool> PauseAsync(CancellationToken interrupt)
+    {
+        try
+        {
+            await Task.Delay(options.Interval, interrupt);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            log.WriteLine("chaos: interrupted, checking what the cluster holds");
+            return false;
+        }
     }
 
     private sealed class RunResult

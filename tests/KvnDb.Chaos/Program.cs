@@ -25,7 +25,7 @@ var root = new RootCommand("kvndb-chaos: kills, freezes, cuts and late-returns n
 {
     seconds, nodes, keys, writers, interval, engine, seed, faults, minRounds, maxFault, lateWrites, nodeEvict, nodeTimeout, routerTimeout, keep,
 };
-root.SetAction(async parse =>
+root.SetAction(async (parse, interrupt) =>
 {
     var options = new ChaosOptions
     {
@@ -45,6 +45,6 @@ root.SetAction(async parse =>
         RouterTimeout = TimeSpan.FromSeconds(parse.GetValue(routerTimeout)),
         Keep = parse.GetValue(keep),
     };
-    return await new ChaosRun(options, Console.Out).RunAsync();
+    return await new ChaosRun(options, Console.Out).RunAsync(interrupt);
 });
 return await root.Parse(args).InvokeAsync();
