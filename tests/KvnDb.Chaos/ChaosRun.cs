@@ -22,7 +22,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         var check = new LedgerCheck(_ledger, log, options.RecoveryTimeout);
         using var stop = new CancellationTokenSource();
         var cluster = new ChaosCluster(options);
-        var load = new WriteLoad(cluster, _ledger, options);
+        var load = new WriteLoad(cluster, _ledger, options, clock);
         var disturber = new Disturber(cluster, load, check, options, log, clock);
         var result = new RunResult();
         try

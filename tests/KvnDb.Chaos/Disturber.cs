@@ -52,8 +52,9 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
         var recovered = await cluster.WaitForServingAsync(options.RecoveryTimeout)
             ?? throw new ChaosFailureException($"not every node serves {options.RecoveryTimeout.TotalSeconds:0} s after {DisturbanceKinds.Name(kind)} {what}: {await cluster.DescribeAsync()}");
         Counts[kind]++;
+        var stall = load.TakeStall();
         log.WriteLine($"chaos: {at.TotalSeconds,6:0.0}s {DisturbanceKinds.Name(kind),-13} {what} | all serving {recovered.TotalSeconds:0.0} s after the heal"
-            + $" | write stall {load.TakeStall().TotalSeconds:0.0} s | acked {load.Acknowledged.Value} failed {load.Failed} | took {(runClock.Elapsed - at).TotalSeconds:0.0} s");
+            + $" | write stall {stall.Length.TotalSeconds:0.0} s from {stall.Start.TotalSeconds:0.0}s | acked {load.Acknowledged.Value} failed {load.Failed} | took {(runClock.Elapsed - at).TotalSeconds:0.0} s");
     }
 
     /// <summary>The router's counters die with it: read them before every kill and once at the end.</summary>
@@ -151,6 +152,6 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
             throw new ChaosFailureException($"writes stalled while {node.Name} was down: {load.Acknowledged.Value} acknowledged, not {target}, within {options.RecoveryTimeout.TotalSeconds:0} s: {await cluster.DescribeAsync()}");
         }
         node.Start();
-        return $"{node.Name} by {how}, down for {missed} writes ({down.Elapsed.TotalSeconds:0.0} s){restart}";
+        return $"{node.Name} by {how}, down for {missed} writes ({down.Elapsed.TotalSeconds:0.0} s){restart}, back at {runClock.Elapsed.TotalSeconds:0.0}s";
     }
 }

@@ -9,12 +9,13 @@ namespace KvnDb.Chaos;
 /// every attempt and its outcome in the ledger. After a failed write a writer waits until the router reports a
 /// serving node again. Tracks the longest gap between acknowledgements (the write stall).
 /// </summary>
-internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOptions options)
+internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOptions options, Stopwatch clock)
 {
     private readonly Lock _stallLock = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Stopwatch _clock = clock;
     private TimeSpan _lastAcknowledged;
     private TimeSpan _stallSinceTaken;
+    private TimeSpan _stallSinceTakenStart;
     private long _failed;
     private Task[] _writers = [];
 
@@ -33,12 +34,13 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
 
     public Task StopAsync() => Task.WhenAll(_writers);
 
-    /// <summary>The longest gap between two acknowledgements since the last call, including one still open now.</summary>
-    public TimeSpan TakeStall()
+    /// <summary>The longest gap between two acknowledgements since the last call (including one still open now) and when it began, on the load's clock.</summary>
+    public (TimeSpan Length, TimeSpan Start) TakeStall()
     {
         lock (_stallLock)
         {
-            var stall = Max(_stallSinceTaken, _clock.Elapsed - _lastAcknowledged);
+            var open = _clock.Elapsed - _lastAcknowledged;
+            var stall = open > _stallSinceTaken ? (open, _lastAcknowledged) : (_stallSinceTaken, _stallSinceTakenStart);
             _stallSinceTaken = TimeSpan.Zero;
             return stall;
         }
@@ -78,7 +80,8 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
         {
             var now = _clock.Elapsed;
             var gap = now - _lastAcknowledged;
-            _stallSinceTaken = Max(_stallSinceTaken, gap);
+            if (gap > _stallSinceTaken)
+                (_stallSinceTaken, _stallSinceTakenStart) = (gap, _lastAcknowledged);
             LongestStall = Max(LongestStall, gap);
             _lastAcknowledged = now;
         }
