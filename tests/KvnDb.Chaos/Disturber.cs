@@ -136,8 +136,8 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
         var how = hard ? "SIGKILL" : "SIGTERM";
         if (hard)
             await node.KillAsync();
-        else if (await node.TerminateAsync() is not 0)
-            how += " (did not exit cleanly)";
+        else if (await node.TerminateAsync() is var code and not 0)
+            how += code is null ? " (hung, killed)" : $" (exit code {code})";
         var target = load.Acknowledged.Value + missed;
         var restart = "";
         if (acrossRestart)
