@@ -73,6 +73,24 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     public bool TryStartPing() => Interlocked.Exchange(ref _pingOutstanding, 1) == 0;
 
     private int _evicting;
+    private ulong _ackTarget = ulong.MaxValue;
+    private Action? _onAcked;
+
+    /// <summary>Runs <paramref name="callback"/> (on the thread pool) once the node acknowledged every write up to <paramref name="sequence"/>.</summary>
+    public void WhenAckedThrough(ulong sequence, Action callback)
+    {
+        Volatile.Write(ref _onAcked, callback);
+        Volatile.Write(ref _ackTarget, sequence);
+        CheckAckTarget(); // it may be there already
+    }
+
+    private void CheckAckTarget()
+    {
+        if (AckedSequence < Volatile.Read(ref _ackTarget) || Interlocked.Exchange(ref _onAcked, null) is not { } callback)
+            return;
+        Volatile.Write(ref _ackTarget, ulong.MaxValue);
+        ThreadPool.UnsafeQueueUserWorkItem(static a => a(), callback, preferLocal: false);
+    }
 
     /// <summary>True the first time only: the health monitor evicts a node once.</summary>
     public bool TryStartEviction() => Interlocked.Exchange(ref _evicting, 1) == 0;
@@ -146,6 +164,7 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         {
             // Every log frame is answered, in order: the n-th write reply acknowledges the n-th write sent.
             Volatile.Write(ref _acked, _acked + 1);
+            CheckAckTarget();
         }
         cluster.OnNodeReply(this, header, frame, flush);
     }

@@ -2,9 +2,12 @@ using KvnDb.Testing;
 
 namespace KvnDb.Chaos;
 
-/// <summary>A router or node child process that can be killed and started again; its log goes to a file so a failed run can be read afterwards.</summary>
+/// <summary>A router or node child process that can be killed, stopped, frozen and started again; its log goes to a file so a failed run can be read afterwards.</summary>
 internal sealed class ManagedProcess(string name, string executable, IReadOnlyList<string> arguments, string logFile)
 {
+    private static readonly TimeSpan TerminateTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly TextWriter _log = TextWriter.Synchronized(new StreamWriter(logFile, append: true) { AutoFlush = true });
     private ChildProcess? _process;
 
     public string Name { get; } = name;
@@ -13,12 +16,12 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
 
     public void Start(IEnumerable<string>? extraArguments = null)
     {
-        var log = TextWriter.Synchronized(new StreamWriter(logFile, append: true) { AutoFlush = true });
+        _log.WriteLine($"---- chaos: start {Name} {string.Join(' ', extraArguments ?? [])}");
         _process?.Dispose();
         _process = ChildProcess.Start(executable, [.. arguments, .. extraArguments ?? []], new ChildProcessOptions
         {
             Capture = false, // a long run's output goes to the file only
-            OnLine = log.WriteLine,
+            OnLine = _log.WriteLine,
         });
     }
 
@@ -29,4 +32,28 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
             return;
         await _process.KillAsync();
     }
+
+    /// <summary>SIGTERM, the process shuts down on its own; SIGKILL if it has not exited after a generous timeout.</summary>
+    public async Task<int?> TerminateAsync()
+    {
+        if (_process is null || _process.HasExited)
+            return null;
+        try
+        {
+            return await _process.TerminateAsync(TerminateTimeout);
+        }
+        catch (TimeoutException)
+        {
+            return null; // killed by the wait; the caller reports a shutdown that hung
+        }
+    }
+
+    /// <summary>SIGSTOP: the process is frozen, its sockets stay open and its kernel keeps accepting bytes.</summary>
+    public Task FreezeAsync() => Signal("STOP");
+
+    /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
+    public Task ThawAsync() => Signal("CONT");
+
+    private Task Signal(string signal) =>
+        _process is null || _process.HasExited ? Task.CompletedTask : _process.SignalAsync(signal);
 }

@@ -5,15 +5,27 @@ var seconds = new Option<double>("--seconds", "-s") { Description = "How long to
 var nodes = new Option<int>("--nodes", "-n") { Description = "Node processes", DefaultValueFactory = _ => 3 };
 var keys = new Option<int>("--keys", "-k") { Description = "Key space of the writers", DefaultValueFactory = _ => 2000 };
 var writers = new Option<int>("--writers", "-w") { Description = "Concurrent writers", DefaultValueFactory = _ => 4 };
-var interval = new Option<double>("--interval", "-i") { Description = "Seconds between disturbances", DefaultValueFactory = _ => 2 };
+var interval = new Option<double>("--interval", "-i") { Description = "Quiet seconds between one disturbance's recovery and the next", DefaultValueFactory = _ => 2 };
 var engine = new Option<string>("--engine", "-e") { Description = "Node engine (persistent engines rejoin with their data)", DefaultValueFactory = _ => "dir" };
 var seed = new Option<int?>("--seed") { Description = "Random seed (printed at start) to replay a run" };
-
-var root = new RootCommand("kvndb-chaos: SIGKILLs nodes and the router under write load, then checks that no acknowledged write was lost and all replicas agree.")
+var faults = new Option<string>("--faults", "-f")
 {
-    seconds, nodes, keys, writers, interval, engine, seed,
+    Description = $"Disturbances to deal, comma-separated: all, {string.Join(", ", DisturbanceKinds.All.Select(DisturbanceKinds.Name))}",
+    DefaultValueFactory = _ => "all",
 };
-root.SetAction(async parse =>
+var minRounds = new Option<int>("--min-rounds") { Description = "Go on past --seconds until this many rounds (every selected disturbance once each) are done", DefaultValueFactory = _ => 0 };
+var maxFault = new Option<double>("--max-fault") { Description = "Longest freeze or cut in seconds (each lasts a random 1 s to this)", DefaultValueFactory = _ => 8 };
+var lateWrites = new Option<int>("--late-writes") { Description = "Acknowledged writes a late-returning node misses, on average", DefaultValueFactory = _ => 1000 };
+var nodeEvict = new Option<double>("--node-evict") { Description = "The router's --node-evict in seconds", DefaultValueFactory = _ => 3 };
+var nodeTimeout = new Option<double>("--node-timeout") { Description = "The router's --node-timeout in seconds", DefaultValueFactory = _ => 1 };
+var routerTimeout = new Option<double>("--router-timeout") { Description = "The nodes' --router-timeout and --connect-timeout in seconds", DefaultValueFactory = _ => 2 };
+var keep = new Option<bool>("--keep") { Description = "Keep the work directory (logs, data) after a passing run" };
+
+var root = new RootCommand("kvndb-chaos: kills, freezes, cuts and late-returns nodes and kills and freezes the router under write load; checks the ledger of acknowledged writes after every router restart and at the end, and that all replicas agree.")
+{
+    seconds, nodes, keys, writers, interval, engine, seed, faults, minRounds, maxFault, lateWrites, nodeEvict, nodeTimeout, routerTimeout, keep,
+};
+root.SetAction(async (parse, interrupt) =>
 {
     var options = new ChaosOptions
     {
@@ -24,7 +36,15 @@ root.SetAction(async parse =>
         Interval = TimeSpan.FromSeconds(parse.GetValue(interval)),
         Engine = parse.GetValue(engine)!,
         Seed = parse.GetValue(seed) ?? Environment.TickCount,
+        Kinds = DisturbanceKinds.Parse(parse.GetValue(faults)!),
+        MinRounds = parse.GetValue(minRounds),
+        MaxFault = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(maxFault))),
+        LateWrites = Math.Max(1, parse.GetValue(lateWrites)),
+        NodeEvict = TimeSpan.FromSeconds(parse.GetValue(nodeEvict)),
+        NodeTimeout = TimeSpan.FromSeconds(parse.GetValue(nodeTimeout)),
+        RouterTimeout = TimeSpan.FromSeconds(parse.GetValue(routerTimeout)),
+        Keep = parse.GetValue(keep),
     };
-    return await new ChaosRun(options, Console.Out).RunAsync();
+    return await new ChaosRun(options, Console.Out).RunAsync(interrupt);
 });
 return await root.Parse(args).InvokeAsync();

@@ -46,7 +46,7 @@ internal sealed partial class ClusterMembership
         _store = new MetadataStore(options.DataDirectory);
         _metadata = _store.Load();
         _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
-        syncs.SnapshotComplete = FinishJoin;
+        syncs.SnapshotComplete = CatchUp;
         if (_metadata.Members.Count > 0)
         {
             _waitingReason = $"waiting for an in-sync node ({MemberList(_metadata)}) to reconnect";
@@ -127,7 +127,7 @@ internal sealed partial class ClusterMembership
         if (node.JoinMode == SyncMode.Full)
             _syncs.Start(node);
         else
-            node.Sender.WhenCaughtUp(() => FinishJoin(node));
+            CatchUp(node);
         return true;
     }
 
@@ -161,6 +161,16 @@ internal sealed partial class ClusterMembership
         LogNodeJoined(node.Id, node.RemoteAddress, claims.Sequence, node.JoinMode, node.ReplayedWrites, node.IsMember);
     }
 
+    /// <summary>Writes a joiner may still owe when it starts to gate writes: so few that nobody waits on its catch-up.</summary>
+    private const ulong CaughtUpWithin = 256;
+
+    /// <summary>
+    /// Waits until the joiner has been sent the whole log and has acknowledged it, then finishes its
+    /// join; so the writers never wait while a joiner works through a long replay.
+    /// </summary>
+    private void CatchUp(NodeLink node) =>
+        node.Sender.WhenCaughtUp(() => node.WhenAckedThrough(node.Sender.SentSequence, () => FinishJoin(node)));
+
     /// <summary>
     /// The joiner has been sent everything (and applied the snapshot, for a full sync): SyncEnd tells
     /// it the position it now reflects. While in-sync nodes take writes, every write from now on also
@@ -174,6 +184,11 @@ internal sealed partial class ClusterMembership
             if (node.State == NodeState.Gone || node.Sender.IsClosed)
                 return;
             var position = _sequencer.Sequence;
+            if (position - Math.Min(position, node.AckedSequence) > CaughtUpWithin)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.CatchUp(s.node), (Self: this, node), preferLocal: false);
+                return; // writes arrived faster than it applied them: another round first
+            }
             if (_sequencer.Gating != 0)
                 _sequencer.AddGating(node.Bit);
             node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
@@ -195,7 +210,7 @@ internal sealed partial class ClusterMembership
                 if ((_sequencer.Gating & node.Bit) == 0 && _sequencer.Gating != 0)
                 {
                     // Others took writes since its SyncEnd without waiting for it: finish the join again.
-                    ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.FinishJoin(s.node), (Self: this, node), preferLocal: false);
+                    ThreadPool.UnsafeQueueUserWorkItem(static s => s.Self.CatchUp(s.node), (Self: this, node), preferLocal: false);
                     return;
                 }
             }
