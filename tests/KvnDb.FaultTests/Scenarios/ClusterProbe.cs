@@ -127,7 +127,14 @@ internal sealed partial class ClusterProbe : IAsyncDisposable
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero || _loop.IsCompleted)
                 return null;
-            await Task.WhenAny(changed, Task.Delay(left)).ConfigureAwait(false);
+            try
+            {
+                await changed.WaitAsync(left).ConfigureAwait(false); // the next sample, or the deadline
+            }
+            catch (TimeoutException)
+            {
+                // Checked at the top of the loop.
+            }
         }
     }
 
