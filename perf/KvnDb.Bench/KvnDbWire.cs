@@ -33,7 +33,7 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
         {
             case TestKind.Set when sequencedWrites:
                 var body = SequencedWrite.WritePrefix(destination, Opcode.Set, flags, requestId, Interlocked.Increment(ref _sequence),
-                    SetRequest.BodyLength(key.Length, value.Length));
+                    DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), SetRequest.BodyLength(key.Length, value.Length));
                 SetRequest.WriteBody(body, key, value);
                 break;
             case TestKind.Set:

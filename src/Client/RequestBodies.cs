@@ -97,3 +97,51 @@ internal readonly struct MultiSetBody(IReadOnlyList<KeyValuePair<ReadOnlyMemory<
         body.Complete();
     }
 }
+
+/// <summary>A body already encoded (transactions, built by <see cref="TransactionBuilder"/>).</summary>
+internal readonly struct RawBody(byte[] body) : IRequestBody
+{
+    public int Length => body.Length;
+
+    public void Write(Span<byte> destination) => body.CopyTo(destination);
+}
+
+/// <summary>A <see cref="SetWhenRequest"/> body.</summary>
+internal readonly struct SetWhenBody(SetWhenHeader header, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value) : IRequestBody
+{
+    public int Length => SetWhenRequest.BodyLength(key.Length, value.Length);
+
+    public void Write(Span<byte> destination) => SetWhenRequest.WriteBody(destination, header, key.Span, value.Span);
+}
+
+/// <summary>An <see cref="IncrementRequest"/> body.</summary>
+internal readonly struct IncrementBody(long delta, ReadOnlyMemory<byte> key) : IRequestBody
+{
+    public int Length => IncrementRequest.BodyLength(key.Length);
+
+    public void Write(Span<byte> destination) => IncrementRequest.WriteBody(destination, delta, key.Span);
+}
+
+/// <summary>A <see cref="FloatIncrementRequest"/> body.</summary>
+internal readonly struct FloatIncrementBody(double delta, ReadOnlyMemory<byte> key) : IRequestBody
+{
+    public int Length => FloatIncrementRequest.BodyLength(key.Length);
+
+    public void Write(Span<byte> destination) => FloatIncrementRequest.WriteBody(destination, delta, key.Span);
+}
+
+/// <summary>A <see cref="SetRangeRequest"/> body.</summary>
+internal readonly struct SetRangeBody(ulong offset, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value) : IRequestBody
+{
+    public int Length => SetRangeRequest.BodyLength(key.Length, value.Length);
+
+    public void Write(Span<byte> destination) => SetRangeRequest.WriteBody(destination, offset, key.Span, value.Span);
+}
+
+/// <summary>An <see cref="ExpireRequest"/> body.</summary>
+internal readonly struct ExpireBody(ExpiryMode mode, ExpiryCondition condition, long time, ReadOnlyMemory<byte> key) : IRequestBody
+{
+    public int Length => ExpireRequest.BodyLength(key.Length);
+
+    public void Write(Span<byte> destination) => ExpireRequest.WriteBody(destination, mode, condition, time, key.Span);
+}

@@ -21,6 +21,8 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     public IStorageEngine Engine => engine;
 
+    private NodeStore? _store;
+
     public NodeIdentity Identity => identity;
 
     /// <summary>Number of times a link to the router was established (useful to operators and tests).</summary>
@@ -36,7 +38,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
         {
             try
             {
-                await using var link = await RouterLink.ConnectAsync(options, engine, identity, _logger, cancellationToken).ConfigureAwait(false);
+                // Built once (it rebuilds the expiry index from the engine) and kept across links.
+                _store ??= new NodeStore(engine);
+                await using var link = await RouterLink.ConnectAsync(options, _store, identity, _logger, cancellationToken).ConfigureAwait(false);
                 ConnectionCount++;
                 ConnectionId = link.ConnectionId;
                 delay = options.MinReconnectDelay;

@@ -31,17 +31,17 @@ internal sealed partial class RequestProcessor
         }
         if (begin.Mode == SyncMode.Full)
         {
-            LogFullSyncBegins(begin.SyncId, engine.Count, begin.TrustedThrough, begin.LiveAfter);
+            LogFullSyncBegins(begin.SyncId, _engine.Count, begin.TrustedThrough, begin.LiveAfter);
             // The data is kept (never wiped first) but belongs to no history until the sync has ended and is
             // durable: a node that dies mid-sync must never be mistaken for a current replica.
-            identity.SetHistory(Guid.Empty);
+            _identity.SetHistory(Guid.Empty);
             _sync.Begin(begin.TrustedThrough, begin.LiveAfter);
         }
         else
         {
             _sync.Abandon();
-            LogJoining(begin.Mode, engine.LastSequence);
-            identity.SetHistory(begin.HistoryId);
+            LogJoining(begin.Mode, _engine.LastSequence);
+            _identity.SetHistory(begin.HistoryId);
         }
         _joiningHistory = begin.HistoryId;
     }
@@ -56,12 +56,12 @@ internal sealed partial class RequestProcessor
         if (_sync.IsSyncing)
         {
             var (applied, replaced, skipped) = (_sync.RecordsApplied, _sync.RecordsReplaced, _sync.RecordsSkipped);
-            var dropped = _sync.End(engine, end.Sequence);
-            LogFullSyncEnded(applied, replaced, skipped, dropped, engine.Count, engine.LastSequence);
+            var dropped = _sync.End(_store, end.Sequence);
+            LogFullSyncEnded(applied, replaced, skipped, dropped, _engine.Count, _engine.LastSequence);
         }
         else
         {
-            engine.MarkApplied(end.Sequence);
+            _engine.MarkApplied(end.Sequence);
         }
         // The node belongs to the history again only once the synced data is durable (see RouterLink).
         _pendingHistory = _joiningHistory;
@@ -86,8 +86,8 @@ internal sealed partial class RequestProcessor
             ReplyMalformed(output, header);
             return;
         }
-        while (chunk.TryReadNext(out var key, out var value, out var sequence))
-            _sync.ApplySnapshotRecord(engine, key, value, sequence);
+        while (chunk.TryReadNext(out var key, out var value, out var sequence, out var expiresAt))
+            _sync.ApplySnapshotRecord(_store, key, value, sequence, expiresAt);
         if (!chunk.IsComplete)
         {
             ReplyMalformed(output, header);
@@ -98,19 +98,24 @@ internal sealed partial class RequestProcessor
     }
 
     /// <summary>
-    /// Key count, last sequence and an order-independent content hash. The router queues digest
-    /// requests like writes, so every node computes it at the same point of the write stream.
+    /// Key count, last sequence and an order-independent content hash over the keys live at the router's
+    /// time <paramref name="now"/> (an expiry is part of the record: it is folded into the key's seed). The
+    /// router queues digest requests like writes, with one time for all nodes, so every node computes it at
+    /// the same point of the write stream.
     /// </summary>
-    private void Digest(in FrameHeader header, IBufferWriter<byte> output)
+    private void Digest(in FrameHeader header, long now, IBufferWriter<byte> output)
     {
         ulong keys = 0;
         ulong hash = 0;
-        foreach (var record in engine.Scan())
+        foreach (var record in _engine.Scan())
         {
+            if (Storage.StoredLayout.IsExpired(record.ExpiresAt, now))
+                continue;
             keys++;
-            hash += XxHash3.HashToUInt64(record.Value.Span, unchecked((long)XxHash3.HashToUInt64(record.Key)));
+            var seed = unchecked((long)XxHash3.HashToUInt64(record.Key)) ^ record.ExpiresAt;
+            hash += XxHash3.HashToUInt64(record.Value.Span, seed);
         }
-        new NodeDigest(keys, engine.LastSequence, hash).WriteReply(output, header.RequestId);
+        new NodeDigest(keys, _engine.LastSequence, hash).WriteReply(output, header.RequestId);
     }
 
     [LoggerMessage(40, LogLevel.Information, "Full sync {SyncId} begins over the {Keys} keys held (trusted through {TrustedThrough}, live writes after {LiveAfter}): applying the donor's snapshot while live writes flow")]

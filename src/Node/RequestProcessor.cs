@@ -1,4 +1,5 @@
 using System.Buffers;
+using KvnDb.Node.Commands;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
@@ -6,18 +7,46 @@ using Microsoft.Extensions.Logging;
 namespace KvnDb.Node;
 
 /// <summary>
-/// Applies one request frame from the router to the engine and writes the reply. Writes arrive
-/// as <see cref="SequencedWrite"/>s: the router's sequence in front of the client's body.
+/// Applies one request frame from the router to the store and writes the reply. Writes arrive as
+/// <see cref="SequencedWrite"/>s (the router's sequence and time in front of the client's body) and are
+/// evaluated by the <see cref="CommandEvaluator"/>; reads arrive as <see cref="TimedRead"/>s and skip
+/// keys expired at the router's time.
 /// </summary>
-internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
+internal sealed partial class RequestProcessor
 {
+    private readonly NodeStore _store;
+    private readonly IStorageEngine _engine;
+    private readonly NodeIdentity _identity;
+    private readonly int _maxKeySize;
+    private readonly int _maxFrameSize;
     private readonly SyncState _sync = new();
-    private readonly SnapshotSource _snapshots = new(engine, maxFrameSize);
-    private readonly ILogger _logger = logger;
+    private readonly SnapshotSource _snapshots;
+    private readonly CommandEvaluator _evaluator;
+    private readonly ScratchBuffer _reply = new();
+    private readonly ILogger _logger;
     private NodeMetrics? _metrics;
 
+    public RequestProcessor(NodeStore store, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
+    {
+        _store = store;
+        _engine = store.Engine;
+        _identity = identity;
+        _maxKeySize = maxKeySize;
+        _maxFrameSize = maxFrameSize;
+        _logger = logger;
+        _snapshots = new SnapshotSource(_engine, maxFrameSize);
+        _evaluator = new CommandEvaluator(maxFrameSize);
+        store.Sync = _sync;
+    }
+
+    /// <summary>For tests and tools: a processor over an engine of its own.</summary>
+    public RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
+        : this(new NodeStore(engine), identity, maxKeySize, maxFrameSize, logger)
+    {
+    }
+
     /// <summary>Instruments for this processor's link; created by the link, disposed with it.</summary>
-    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(engine, () => _sync.IsSyncing);
+    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(_engine, () => _sync.IsSyncing);
 
     /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
     private int _appliedWrites;
@@ -39,20 +68,14 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 if ((header.Flags & FrameFlags.Response) == 0)
                     Reply(output, header, StatusCode.Ok);
                 break;
-            case Opcode.Get:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive:
                 Metrics.Read();
-                Get(header, body, output);
-                break;
-            case Opcode.Exists:
-                if (!KeyRequest.TryRead(body, out var key))
+                if (!TimedRead.TryRead(body, out var now, out var read))
                     ReplyMalformed(output, header);
                 else
-                    Reply(output, header, engine.Exists(key) ? StatusCode.Ok : StatusCode.NotFound);
+                    Read(header, read, now, output);
                 break;
-            case Opcode.MultiGet:
-                MultiGet(header, body, output);
-                break;
-            case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
+            case var write when write.IsSequencedWrite():
                 ApplyWrite(header, body, output);
                 break;
             case Opcode.SyncBegin:
@@ -68,7 +91,10 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
                 SnapshotApply(header, body, output);
                 break;
             case Opcode.Digest:
-                Digest(header, output);
+                if (!TimedRead.TryRead(body, out var at, out _))
+                    ReplyMalformed(output, header);
+                else
+                    Digest(header, at, output);
                 break;
             default:
                 ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
@@ -77,25 +103,58 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         }
     }
 
-    private void Get(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    private void Read(in FrameHeader header, ReadOnlySpan<byte> body, long now, IBufferWriter<byte> output)
     {
+        if (header.Opcode == Opcode.MultiGet)
+        {
+            MultiGet(header, body, now, output);
+            return;
+        }
         if (!KeyRequest.TryRead(body, out var key))
         {
             ReplyMalformed(output, header);
             return;
         }
-        if (!engine.TryGet(key, out var stored))
+        switch (header.Opcode)
+        {
+            case Opcode.Exists:
+                Reply(output, header, _store.Exists(key, now) ? StatusCode.Ok : StatusCode.NotFound);
+                return;
+            case Opcode.TimeToLive:
+                if (!_store.TryReadVersion(key, now, out var version, out var expiresAt))
+                {
+                    Reply(output, header, StatusCode.NotFound);
+                    return;
+                }
+                var ttl = output.GetSpan(ProtocolLimits.HeaderSize + TimeToLiveReply.Size);
+                new FrameHeader(TimeToLiveReply.Size, Opcode.TimeToLive, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(ttl);
+                TimeToLiveReply.WriteBody(ttl[ProtocolLimits.HeaderSize..], version, expiresAt, expiresAt == 0 ? -1 : expiresAt - now);
+                output.Advance(ProtocolLimits.HeaderSize + TimeToLiveReply.Size);
+                return;
+        }
+        if (!_store.TryRead(key, now, out var stored))
         {
             Reply(output, header, StatusCode.NotFound);
             return;
         }
         using (stored)
-            ValueReply.Write(output, header.RequestId, stored.Value.Span);
+        {
+            if (header.Opcode == Opcode.Get)
+            {
+                ValueReply.Write(output, header.RequestId, stored.Value.Span);
+                return;
+            }
+            var size = VersionedGetReply.BodySize(stored.Value.Length);
+            var frame = output.GetSpan(ProtocolLimits.HeaderSize + size);
+            new FrameHeader(size, Opcode.GetVersioned, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(frame);
+            VersionedGetReply.WriteBody(frame[ProtocolLimits.HeaderSize..], stored.Sequence, stored.ExpiresAt, stored.Value.Span);
+            output.Advance(ProtocolLimits.HeaderSize + size);
+        }
     }
 
-    private void MultiGet(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    private void MultiGet(in FrameHeader header, ReadOnlySpan<byte> body, long now, IBufferWriter<byte> output)
     {
-        if (BodyValidator.Validate(Opcode.MultiGet, body, maxKeySize) != StatusCode.Ok)
+        if (BodyValidator.Validate(Opcode.MultiGet, body, _maxKeySize) != StatusCode.Ok)
         {
             ReplyMalformed(output, header);
             return;
@@ -110,15 +169,15 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             for (var i = 0; i < count; i++)
             {
                 keys.TryReadNext(out var key);
-                found[i] = engine.TryGet(key, out values[i]);
+                found[i] = _store.TryRead(key, now, out values[i]);
                 bodyLength += found[i] ? MultiGetReply.ValueSize(values[i].Value.Length) : MultiGetReply.MissingSize;
             }
             // Values that fit one by one may not fit together: a reply above the limit would make the
             // router drop this node (and then the next one it retries on).
-            if (bodyLength > maxFrameSize)
+            if (bodyLength > _maxFrameSize)
             {
                 ErrorReply.Write(output, Opcode.MultiGet, header.RequestId, StatusCode.FrameTooLarge,
-                    $"multi-get reply of {bodyLength} bytes would be above the frame limit of {maxFrameSize} bytes; ask for fewer keys");
+                    $"multi-get reply of {bodyLength} bytes would be above the frame limit of {_maxFrameSize} bytes; ask for fewer keys");
                 return;
             }
             var reply = new MultiGetReplyWriter(output, header.RequestId, count, (int)bodyLength);
@@ -143,53 +202,35 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
 
     private void ApplyWrite(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
-        if (!SequencedWrite.TryRead(body, out var sequence, out var request)
-            || BodyValidator.Validate(header.Opcode, request, maxKeySize) != StatusCode.Ok)
+        if (!SequencedWrite.TryRead(body, out var sequence, out var time, out var request)
+            || BodyValidator.Validate(header.Opcode, request, _maxKeySize) != StatusCode.Ok)
         {
             ReplyMalformed(output, header);
             return;
         }
+        _reply.Reset();
         StatusCode status;
         try
         {
-            status = Apply(header.Opcode, request, sequence);
+            status = _evaluator.Evaluate(_store, header.Opcode, request, sequence, time, _reply);
         }
         catch (ArgumentException ex)
         {
-            // The engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
+            // The _engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
             ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
             return;
         }
+        // A write that changed nothing (a condition that failed, a value that was no number) still happened.
+        if (_engine.LastSequence < sequence)
+            _engine.MarkApplied(sequence);
         _appliedWrites++;
         Metrics.Write();
-        if ((header.Flags & FrameFlags.NoReply) == 0)
-            Reply(output, header, status); // replayed backlog writes carry NoReply
-    }
-
-    /// <summary>Applies a validated client write body.</summary>
-    private StatusCode Apply(Opcode opcode, ReadOnlySpan<byte> request, ulong sequence)
-    {
-        switch (opcode)
-        {
-            case Opcode.Set:
-                SetRequest.TryRead(request, out var key, out var value);
-                engine.Set(key, value, sequence);
-                _sync.OnLiveSet(key, sequence);
-                return StatusCode.Ok;
-            case Opcode.Delete:
-                KeyRequest.TryRead(request, out var deleted);
-                var existed = engine.Delete(deleted, sequence);
-                _sync.OnLiveDelete(deleted, sequence);
-                return existed ? StatusCode.Ok : StatusCode.NotFound;
-            default:
-                MultiSetRequest.TryRead(request, out var pairs);
-                while (pairs.TryReadNext(out var k, out var v))
-                {
-                    engine.Set(k, v, sequence);
-                    _sync.OnLiveSet(k, sequence);
-                }
-                return StatusCode.Ok;
-        }
+        if ((header.Flags & FrameFlags.NoReply) != 0)
+            return; // replayed backlog writes carry NoReply
+        if (_reply.WrittenCount == 0)
+            Reply(output, header, status);
+        else
+            FrameWriter.WriteRaw(output, header.Opcode, FrameFlags.Response, status, header.RequestId, _reply.WrittenSpan);
     }
 
     private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>

@@ -22,6 +22,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
     private readonly IStorageEngine _engine;
+    private readonly NodeStore _store;
     private readonly NodeIdentity _identity;
     private readonly RequestProcessor _processor;
     private readonly LinkWatchdog _watchdog;
@@ -29,16 +30,17 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private ulong _pings;
     private int _tooLargeBody;
 
-    private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
+    private RouterLink(Socket socket, Stream stream, NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger)
     {
         _socket = socket;
         _stream = stream;
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         _options = options;
-        _engine = engine;
+        _store = store;
+        _engine = store.Engine;
         _identity = identity;
-        _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
+        _processor = new RequestProcessor(store, identity, options.MaxKeySize, options.MaxFrameSize, logger);
         _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
         _logger = logger;
     }
@@ -46,7 +48,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
     public ulong ConnectionId { get; private set; }
 
-    public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<RouterLink> ConnectAsync(NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         Stream? stream = null;
@@ -76,7 +78,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             socket.Dispose();
             throw;
         }
-        var link = new RouterLink(socket, stream, options, engine, identity, logger);
+        var link = new RouterLink(socket, stream, options, store, identity, logger);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -185,7 +187,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
     {
         _watchdog.Busy();
-        var prefix = ReadPrefix(frame);
+        var prefix = ReadPrefix(frame, out var now);
         if (prefix is null)
         {
             ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
@@ -195,6 +197,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         var total = 0L;
         foreach (var key in _engine.ListKeys(prefix))
         {
+            if (!_store.IsListed(key, now))
+                continue; // expired at the router's time of the listing
             total++;
             if (chunk.Add(key))
                 await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -204,10 +208,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
         LogListed(total);
     }
 
-    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame)
+    private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame, out long now)
     {
         using var bytes = new ContiguousBytes(frame);
-        return KeyRequest.TryRead(bytes.Span[ProtocolLimits.HeaderSize..], out var prefix) ? prefix.ToArray() : null;
+        return TimedRead.TryRead(bytes.Span[ProtocolLimits.HeaderSize..], out now, out var body) && KeyRequest.TryRead(body, out var prefix)
+            ? prefix.ToArray()
+            : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -45,7 +45,7 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
 
         var chunk = new SnapshotChunkWriter(output, requestId, new SnapshotChunkHeader(done, (ulong)Math.Max(0, engine.Count), (uint)records.Count), bytes);
         foreach (var record in records)
-            chunk.Add(record.Key, record.Value.Span, record.Sequence);
+            chunk.Add(record.Key, record.Value.Span, record.Sequence, record.ExpiresAt);
         chunk.Complete();
     }
 

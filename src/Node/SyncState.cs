@@ -4,18 +4,18 @@ namespace KvnDb.Node;
 
 /// <summary>
 /// A node's side of a full sync (CONTRACT item 3). A full sync never wipes first: the node keeps its
-/// data while the donor's snapshot streams in beside the live writes, and judges each snapshot record
-/// against what it holds for the key:
+/// data while the donor's snapshot streams in beside the live writes. The router delivers each chunk at
+/// the exact point of the write stream where the donor read it (the joiner is held there meanwhile), so
+/// a snapshot record is the key's state at that point, exactly as the joiner's next write must find it:
 /// <list type="bullet">
-/// <item>a key that a live write of this sync touched (every live write is above <c>LiveAfter</c>): the live
-/// write stands unless the record is newer; a live delete leaves a tombstone with its sequence, so an
-/// older record cannot bring the key back;</item>
-/// <item>a stored version &lt;= <c>TrustedThrough</c> (written on the current history): newer wins;</item>
-/// <item>any other stored version (a divergent history, whatever its sequence): the donor's record replaces it;</item>
-/// <item>no stored record: applied.</item>
+/// <item>a record replaces what the node holds for the key, unless the node already holds that very
+/// version of the current history (a version &lt;= <c>TrustedThrough</c>: the same write, nothing to copy);</item>
+/// <item>until a key has been carried by a chunk or written by a live write of this sync, what the node
+/// holds for it is a <em>leftover</em> of its old data: a write evaluated against the key (increment,
+/// conditional set, a time mark) finds it absent, as the donor finds it unless it carries the key later;</item>
+/// <item>at the end, every key that no chunk carried and no live write touched is dropped: it was deleted
+/// on the current history, or never written on it.</item>
 /// </list>
-/// At the end, every key that the snapshot did not carry and no live write touched is dropped: it was
-/// deleted on the current history, or never written on it.
 /// <para>
 /// Memory: keys are remembered as 128-bit hashes, not as keys. The snapshot's set costs about 28 bytes
 /// per key the donor holds (a 24-byte entry plus a 4-byte bucket), up to twice that just after the set
@@ -40,28 +40,28 @@ internal sealed class SyncState
     /// <summary>Records written because the node had nothing newer for the key.</summary>
     public long RecordsApplied { get; private set; }
 
-    /// <summary>Records that replaced a stored record of a divergent history (version above TrustedThrough).</summary>
+    /// <summary>Records that replaced another record the node held for the key.</summary>
     public long RecordsReplaced { get; private set; }
 
-    /// <summary>Records that lost to what the node held (same or newer version, a live write, a tombstone).</summary>
+    /// <summary>Records the node already held (the same version of the current history).</summary>
     public long RecordsSkipped { get; private set; }
 
     /// <summary>
     /// Starts a full sync. A new SyncBegin on a link that is already syncing (another donor) starts the
-    /// snapshot over but keeps what the live writes of the link established: those writes were applied
-    /// and stay newer than any older record the new donor sends.
+    /// snapshot over but keeps what the link established: keys written live, and keys a chunk already
+    /// carried (exact as of that chunk, and kept exact by the live writes since).
     /// </summary>
     public void Begin(ulong trustedThrough, ulong liveAfter)
     {
         if (!IsSyncing)
         {
             _live.Clear();
+            _snapshotKeys.Clear();
             _highestLive = 0;
         }
         IsSyncing = true;
         TrustedThrough = trustedThrough;
         LiveAfter = liveAfter;
-        _snapshotKeys.Clear();
         RecordsApplied = 0;
         RecordsReplaced = 0;
         RecordsSkipped = 0;
@@ -85,39 +85,32 @@ internal sealed class SyncState
         _highestLive = Math.Max(_highestLive, sequence);
     }
 
-    /// <summary>Applies one snapshot record by the rules above.</summary>
-    public void ApplySnapshotRecord(IStorageEngine engine, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    /// <summary>Leftover of the node's old data: neither carried by a chunk nor written live in this sync.</summary>
+    public bool IsLeftover(ReadOnlySpan<byte> key)
     {
+        if (!IsSyncing)
+            return false;
         var hash = KeyHash.Of(key);
-        _snapshotKeys.Add(hash);
-        if (_live.TryGetValue(hash, out var deletedAt))
+        return !_snapshotKeys.Contains(hash) && !_live.ContainsKey(hash);
+    }
+
+    /// <summary>Applies one snapshot record by the rules above.</summary>
+    public void ApplySnapshotRecord(NodeStore store, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
+    {
+        _snapshotKeys.Add(KeyHash.Of(key));
+        if (!store.Engine.TryGetMetadata(key, out var stored, out var storedExpiry))
         {
-            if (deletedAt >= sequence)
-                RecordsSkipped++;
-            else if (engine.SetIfNewer(key, value, sequence))
-                RecordsApplied++;
-            else
-                RecordsSkipped++;
-            return;
-        }
-        if (!engine.TryGetVersion(key, out var stored))
-        {
-            engine.Set(key, value, sequence);
+            store.WriteRecord(key, value, sequence, expiresAt);
             RecordsApplied++;
         }
-        else if (stored > TrustedThrough)
+        else if (stored == sequence && stored <= TrustedThrough && storedExpiry == expiresAt)
         {
-            engine.Set(key, value, sequence);
-            RecordsReplaced++;
-        }
-        else if (sequence > stored)
-        {
-            engine.Set(key, value, sequence);
-            RecordsApplied++;
+            RecordsSkipped++;
         }
         else
         {
-            RecordsSkipped++;
+            store.WriteRecord(key, value, sequence, expiresAt);
+            RecordsReplaced++;
         }
     }
 
@@ -127,10 +120,11 @@ internal sealed class SyncState
     /// current history (kept records of a divergent history may have carried higher ones), and forgets
     /// the sets. Returns the number of keys dropped.
     /// </summary>
-    public long End(IStorageEngine engine, ulong sequence)
+    public long End(NodeStore store, ulong sequence)
     {
         if (!IsSyncing)
             return 0;
+        var engine = store.Engine;
         // Collected first: deleting while the engine lists its keys would change what it lists.
         var stale = new List<byte[]>();
         foreach (var key in engine.ListKeys(ReadOnlyMemory<byte>.Empty))
@@ -140,7 +134,7 @@ internal sealed class SyncState
                 stale.Add(key);
         }
         foreach (var key in stale)
-            engine.Delete(key, sequence);
+            store.DropRecord(key, sequence);
         engine.ResetLastSequence(Math.Max(sequence, _highestLive));
         Abandon();
         return stale.Count;

@@ -60,6 +60,13 @@ internal ref struct BodyReader
         return true;
     }
 
+    public bool TryReadInt64(out long value)
+    {
+        var read = TryReadUInt64(out var bits);
+        value = (long)bits;
+        return read;
+    }
+
     public bool TryReadUInt32(out uint value)
     {
         value = 0;

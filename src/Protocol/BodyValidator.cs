@@ -13,13 +13,52 @@ public static class BodyValidator
         return opcode switch
         {
             Opcode.Ping or Opcode.Info => reader.IsAtEnd ? StatusCode.Ok : StatusCode.ProtocolError,
-            Opcode.Get or Opcode.Exists or Opcode.Delete => KeysThenEnd(ref reader, 1, withValues: false, maxKeySize),
+            Opcode.Get or Opcode.Exists or Opcode.Delete or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.GetDelete =>
+                KeysThenEnd(ref reader, 1, withValues: false, maxKeySize),
             Opcode.ListKeys => ReadPrefix(ref reader, maxKeySize),
-            Opcode.Set => KeysThenEnd(ref reader, 1, withValues: true, maxKeySize),
+            Opcode.Set or Opcode.Append => KeysThenEnd(ref reader, 1, withValues: true, maxKeySize),
             Opcode.MultiGet => Counted(ref reader, withValues: false, maxKeySize),
             Opcode.MultiSet => Counted(ref reader, withValues: true, maxKeySize),
+            Opcode.SetWhen => Key(SetWhenRequest.TryRead(body, out var header, out var key, out _) && header.IsValid, key, maxKeySize),
+            Opcode.Increment => Key(IncrementRequest.TryRead(body, out _, out var key), key, maxKeySize),
+            Opcode.IncrementFloat => Key(FloatIncrementRequest.TryRead(body, out var delta, out var key) && double.IsFinite(delta), key, maxKeySize),
+            Opcode.SetRange => Key(SetRangeRequest.TryRead(body, out _, out var key, out _), key, maxKeySize),
+            Opcode.Expire => Key(ExpireRequest.TryRead(body, out _, out _, out _, out var key), key, maxKeySize),
+            Opcode.TimeMark => reader.IsAtEnd ? StatusCode.Ok : StatusCode.ProtocolError,
+            Opcode.Transaction => Transaction(body, maxKeySize),
             _ => StatusCode.UnknownOpcode,
         };
+    }
+
+    private static StatusCode Key(bool wellFormed, ReadOnlySpan<byte> key, int maxKeySize) =>
+        !wellFormed ? StatusCode.ProtocolError : key.Length > maxKeySize ? StatusCode.KeyTooLarge : StatusCode.Ok;
+
+    /// <summary>Guards, then at least one operation of an allowed opcode whose own body is valid; nothing after them.</summary>
+    private static StatusCode Transaction(ReadOnlySpan<byte> body, int maxKeySize)
+    {
+        if (!TransactionRequest.TryRead(body, out var transaction))
+            return StatusCode.ProtocolError;
+        var status = StatusCode.Ok;
+        for (var i = 0u; i < transaction.GuardCount; i++)
+        {
+            if (!transaction.TryReadGuard(out var key, out _))
+                return StatusCode.ProtocolError;
+            if (key.Length > maxKeySize)
+                status = StatusCode.KeyTooLarge;
+        }
+        if (!transaction.TryBeginOperations() || transaction.OperationCount == 0)
+            return StatusCode.ProtocolError;
+        for (var i = 0u; i < transaction.OperationCount; i++)
+        {
+            if (!transaction.TryReadOperation(out var opcode, out var operation) || !opcode.IsTransactionOperation())
+                return StatusCode.ProtocolError;
+            var inner = Validate(opcode, operation, maxKeySize);
+            if (inner == StatusCode.ProtocolError)
+                return inner;
+            if (inner != StatusCode.Ok)
+                status = inner;
+        }
+        return transaction.IsComplete ? status : StatusCode.ProtocolError;
     }
 
     private static StatusCode ReadPrefix(ref BodyReader reader, int maxKeySize)

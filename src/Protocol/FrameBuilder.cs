@@ -68,6 +68,8 @@ internal ref struct FrameBuilder
         _position += 8;
     }
 
+    public void Int64(long value) => UInt64((ulong)value);
+
     public void Guid(Guid value)
     {
         value.TryWriteBytes(_span[_position..]);

@@ -14,10 +14,36 @@ public enum Opcode : byte
     MultiGet = 0x12,
     /// <summary>Key listing, answered by a stream of chunk frames (flag <see cref="FrameFlags.More"/>).</summary>
     ListKeys = 0x13,
+    /// <summary>Get with the key's version and expiry (<see cref="VersionedGetReply"/>).</summary>
+    GetVersioned = 0x14,
+    /// <summary>The key's version, absolute expiry and remaining time (<see cref="TimeToLiveReply"/>).</summary>
+    TimeToLive = 0x15,
 
     Set = 0x20,
     Delete = 0x21,
     MultiSet = 0x22,
+
+    // Writes whose effect depends on the current state: evaluated by every node at apply time, in
+    // sequence order, with the router's time; the reply body carries the outcome (docs/protocol.md).
+
+    /// <summary>Conditional set: if absent, if present, if the version equals; optional expiry and old value (<see cref="SetWhenRequest"/>).</summary>
+    SetWhen = 0x23,
+    /// <summary>Deletes the key and returns its value (<see cref="KeyRequest"/> body, <see cref="VersionedValueReply"/>).</summary>
+    GetDelete = 0x24,
+    /// <summary>Adds a 64-bit integer to a decimal integer value (<see cref="IncrementRequest"/>).</summary>
+    Increment = 0x25,
+    /// <summary>Adds a double to a decimal number value (<see cref="FloatIncrementRequest"/>).</summary>
+    IncrementFloat = 0x26,
+    /// <summary>Appends bytes to the value (<see cref="SetRequest"/> body).</summary>
+    Append = 0x27,
+    /// <summary>Overwrites part of the value at an offset, zero-padding (<see cref="SetRangeRequest"/>).</summary>
+    SetRange = 0x28,
+    /// <summary>A batch of writes applied atomically under one sequence, with version guards (<see cref="TransactionRequest"/>).</summary>
+    Transaction = 0x29,
+    /// <summary>Sets, changes or removes the key's expiry (<see cref="ExpireRequest"/>).</summary>
+    Expire = 0x2A,
+    /// <summary>Router to nodes, sequenced: remove every key whose expiry is before the write's time (<see cref="TimeMarkReply"/>).</summary>
+    TimeMark = 0x2B,
 
     /// <summary>
     /// Client to router: every node's key count, last sequence and content digest, taken at the same

@@ -3,5 +3,20 @@ namespace KvnDb.Protocol;
 public static class OpcodeExtensions
 {
     /// <summary>A write the router sequences and fans out to every node (nodes answer each one, in order).</summary>
-    public static bool IsSequencedWrite(this Opcode opcode) => opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet;
+    public static bool IsSequencedWrite(this Opcode opcode) =>
+        opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet || IsEvaluatedWrite(opcode);
+
+    /// <summary>A write whose effect depends on the key's current state: its reply carries an outcome body.</summary>
+    public static bool IsEvaluatedWrite(this Opcode opcode) => opcode is >= Opcode.SetWhen and <= Opcode.TimeMark;
+
+    /// <summary>A client write (everything sequenced except the router's own time marks).</summary>
+    public static bool IsClientWrite(this Opcode opcode) => opcode.IsSequencedWrite() && opcode != Opcode.TimeMark;
+
+    /// <summary>A read answered by one serving node; forwarded as a <see cref="TimedRead"/>.</summary>
+    public static bool IsRead(this Opcode opcode) =>
+        opcode is Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive;
+
+    /// <summary>A write that may be part of a <see cref="Opcode.Transaction"/>.</summary>
+    public static bool IsTransactionOperation(this Opcode opcode) =>
+        opcode is Opcode.Set or Opcode.Delete or (>= Opcode.SetWhen and <= Opcode.SetRange) or Opcode.Expire;
 }

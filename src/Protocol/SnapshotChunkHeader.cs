@@ -6,7 +6,7 @@ namespace KvnDb.Protocol;
 /// <summary>
 /// The fixed start of a snapshot chunk (the donor's SnapshotRead reply, forwarded unchanged as the
 /// joiner's SnapshotApply body): <c>[u8 done][u64 donor key count][u32 count]</c>, then
-/// <see cref="Count"/> records <c>[field key][field value][u64 sequence]</c>
+/// <see cref="Count"/> records <c>[field key][field value][u64 sequence][i64 expires at, Unix ms, 0 when none]</c>
 /// (written by <see cref="SnapshotChunkWriter"/>, read by <see cref="SnapshotChunkReader"/>).
 /// </summary>
 public readonly record struct SnapshotChunkHeader(bool Done, ulong DonorKeys, uint Count)
@@ -15,7 +15,7 @@ public readonly record struct SnapshotChunkHeader(bool Done, ulong DonorKeys, ui
 
     /// <summary>Size of one record in a chunk.</summary>
     public static int RecordSize(int keyLength, int valueLength) =>
-        FrameWriter.FieldSize(keyLength) + FrameWriter.FieldSize(valueLength) + 8;
+        FrameWriter.FieldSize(keyLength) + FrameWriter.FieldSize(valueLength) + 8 + 8;
 
     public void Write(Span<byte> destination)
     {

@@ -31,11 +31,13 @@ public ref struct SnapshotChunkReader
     }
 
     /// <summary>The next record; false after the last one or at a malformed one (then <see cref="IsComplete"/> is false).</summary>
-    public bool TryReadNext(out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out ulong sequence)
+    public bool TryReadNext(out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value, out ulong sequence, out long expiresAt)
     {
         value = default;
         sequence = 0;
-        if (_left == 0 || !_reader.TryReadField(out key) || !_reader.TryReadField(out value) || !_reader.TryReadUInt64(out sequence))
+        expiresAt = 0;
+        if (_left == 0 || !_reader.TryReadField(out key) || !_reader.TryReadField(out value) || !_reader.TryReadUInt64(out sequence)
+            || !_reader.TryReadInt64(out expiresAt))
         {
             key = default;
             return false;

@@ -24,7 +24,7 @@ public ref struct SnapshotChunkWriter
         _left = header.Count;
     }
 
-    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         if (_left == 0)
             throw new InvalidOperationException("more records than the chunk header announced");
@@ -32,6 +32,7 @@ public ref struct SnapshotChunkWriter
         _frame.Field(key);
         _frame.Field(value);
         _frame.UInt64(sequence);
+        _frame.Int64(expiresAt);
     }
 
     /// <summary>Checks every announced record was written and commits the frame.</summary>

@@ -6,6 +6,8 @@ public enum StatusCode : ushort
     Ok = 0,
     /// <summary>The key does not exist (get, exists, delete). Not an error.</summary>
     NotFound = 1,
+    /// <summary>A conditional write's condition did not hold (nothing changed). An answer with an outcome body, not an error.</summary>
+    ConditionFailed = 2,
 
     /// <summary>No node can take the request (none connected, or all died before answering).</summary>
     Unavailable = 10,
@@ -24,6 +26,11 @@ public enum StatusCode : ushort
     KeyTooLarge = 22,
     /// <summary>The opcode is not known. The connection is closed.</summary>
     UnknownOpcode = 23,
+    /// <summary>
+    /// The operation does not apply to the stored value (not an integer or a number, an overflow, a result
+    /// above the size limit). Decided at apply time identically by every node; nothing changed.
+    /// </summary>
+    InvalidValue = 24,
 
     /// <summary>Too many requests in flight on the connection or the router.</summary>
     Busy = 30,
@@ -33,6 +40,6 @@ public enum StatusCode : ushort
 
 public static class StatusCodeExtensions
 {
-    /// <summary>Ok and NotFound are answers; everything else is an error with a message body.</summary>
-    public static bool IsError(this StatusCode status) => status is not (StatusCode.Ok or StatusCode.NotFound);
+    /// <summary>Ok, NotFound and ConditionFailed are answers; everything else is an error with a message body.</summary>
+    public static bool IsError(this StatusCode status) => status is not (StatusCode.Ok or StatusCode.NotFound or StatusCode.ConditionFailed);
 }

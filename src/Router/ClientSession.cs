@@ -12,9 +12,8 @@ namespace KvnDb.Router;
 internal sealed class ClientSession(long id, string remoteAddress, OutputChannel output, Cluster cluster, Action abort) : IReplyTarget, ITrackedClient
 {
     /// <summary>
-    /// Room a client body must leave under the frame limit: nodes receive a write with the router's
-    /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (13-byte chunk
-    /// header, 8-byte sequence). Without it, one write at the limit disconnects every node.
+    /// Room a client body must leave under the frame limit (<see cref="WriteLimits.ForwardingHeadroom"/>).
+    /// Without it, one write at the limit disconnects every node.
     /// </summary>
     public const int ForwardingHeadroom = WriteSequencer.ForwardingHeadroom;
 
@@ -134,14 +133,15 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Info:
                 Output.WriteRaw(Opcode.Info, header.RequestId, Encoding.UTF8.GetBytes(InfoReport.Build(cluster)));
                 return true;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive:
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);
                     cluster.SubmitRead(this, header, frame, flush);
                 }
                 return true;
-            case Opcode.Set or Opcode.Delete or Opcode.MultiSet:
+            case Opcode.Set or Opcode.Delete or Opcode.MultiSet or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
+                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire:
                 if (IsValid(header, frame))
                 {
                     // A NoReply write never gets a final reply, so it never counts as in flight.
@@ -157,7 +157,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 Interlocked.Increment(ref _inFlight);
                 cluster.SubmitDigest(this, header, flush);
                 return true;
-            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply:
+            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.TimeMark:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");
                 return true;
             default:

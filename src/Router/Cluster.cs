@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Router.Expiry;
 using KvnDb.Router.Membership;
 using KvnDb.Router.Sync;
 using Microsoft.Extensions.Logging;
@@ -25,13 +26,23 @@ internal sealed partial class Cluster : IAsyncDisposable
         Options = options;
         _logger = loggerFactory.CreateLogger<Cluster>();
         Pending = new PendingTable(options.MaxPendingRequests);
-        Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
-        Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
-        Syncs = new SyncCoordinator(options, Stats, Nodes, loggerFactory.CreateLogger<SyncCoordinator>());
+        Clock = new RouterClock(options.Clock);
+        Sequencer = new WriteSequencer(options, Stats, Pending, Clock, () => Membership!.UnavailableReason);
+        Reads = new ReadRouter(options, Stats, Pending, Nodes, Clock, () => Membership!.UnavailableReason);
+        Syncs = new SyncCoordinator(options, Stats, Nodes, Sequencer, loggerFactory.CreateLogger<SyncCoordinator>());
         Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, Settle, loggerFactory.CreateLogger<ClusterMembership>());
         Digests = new DigestCoordinator(Pending, Nodes, Sequencer, Membership.MissingMembers);
         Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
+        Expiry = new ExpiryScheduler(options, Sequencer, Nodes, loggerFactory.CreateLogger<ExpiryScheduler>());
+        Sequencer.ExpiryHint = Expiry.OnExpirySet;
+        Sequencer.OnDivergence = OnDivergence;
+        Membership.NodeAdmitted = _ => Expiry.CheckSoon();
     }
+
+    public RouterClock Clock { get; }
+
+    /// <summary>Sends the nodes time marks so expired keys are removed.</summary>
+    public ExpiryScheduler Expiry { get; }
 
     public RouterOptions Options { get; }
 
@@ -203,7 +214,30 @@ internal sealed partial class Cluster : IAsyncDisposable
     private string Waiting(ulong bits) =>
         string.Join(", ", Nodes.Connected.Where(n => (bits & n.Bit) != 0).Select(n => $"node {n.Id}"));
 
-    public async ValueTask DisposeAsync() => await Health.DisposeAsync().ConfigureAwait(false);
+    /// <summary>
+    /// Nodes computed another outcome for a write than the majority: their data has diverged (which
+    /// validation identical everywhere should make impossible). They leave the in-sync set and come back
+    /// only by a full sync that replaces every record they hold.
+    /// </summary>
+    private void OnDivergence(ulong divergent, PendingRequest request)
+    {
+        foreach (var node in Nodes.Connected)
+        {
+            if ((divergent & node.Bit) == 0)
+                continue;
+            LogDivergence(node.Id, request.Opcode, request.Sequence);
+            _ = Membership.DivergedAsync(node);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Expiry.DisposeAsync().ConfigureAwait(false);
+        await Health.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(61, LogLevel.Error, "Node {NodeId} diverged: its outcome of {Opcode} at sequence {Sequence} differs from the other nodes'; it leaves the in-sync set and must full-sync")]
+    private partial void LogDivergence(int nodeId, Opcode opcode, ulong sequence);
 
     [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
     private partial void LogAdmitFailed(int nodeId, Exception exception);

@@ -21,10 +21,12 @@ internal sealed class DigestCoordinator(PendingTable pending, NodeTable nodes, W
             lock (sequencer.SyncRoot)
             {
                 var position = sequencer.Sequence;
+                // One time for every node: replicas that agree skip the same expired keys.
+                var time = sequencer.Clock.Now();
                 foreach (var node in nodes.Connected)
                 {
-                    if (node.Sender.TrySendAfter(position, request.Id, static (writer, id) =>
-                            FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.Digest, FrameFlags.None, StatusCode.Ok, id))))
+                    if (node.Sender.TrySendAfter(position, (request.Id, time), static (writer, s) =>
+                            TimedRead.WriteEmpty(writer, Opcode.Digest, s.Id, s.time)))
                     {
                         request.AwaitedNodes |= node.Bit;
                         flush.Add(node.Sender);

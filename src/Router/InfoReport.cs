@@ -33,6 +33,8 @@ internal static class InfoReport
         Line(text, "read_retries", stats.ReadRetries);
         Line(text, "errors", stats.Errors);
         Line(text, "pending", cluster.PendingRequests);
+        Line(text, "time_marks", cluster.Expiry.Marks);
+        Line(text, "expired_keys_removed", cluster.Expiry.Removed);
         Line(text, "gc_collections", $"{GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}");
         Line(text, "allocated_bytes", GC.GetTotalAllocatedBytes());
         var nodes = cluster.Nodes.Connected;

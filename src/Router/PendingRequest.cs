@@ -1,5 +1,6 @@
 using System.Buffers;
 using KvnDb.Protocol;
+using KvnDb.Router.Outcomes;
 
 namespace KvnDb.Router;
 
@@ -38,7 +39,19 @@ internal sealed class PendingRequest(int index)
 
     public StatusCode WriteStatus { get; set; }
 
+    /// <summary>The sequence the write was given (0 until appended).</summary>
+    public ulong Sequence { get; set; }
+
     public string? ErrorMessage { get; set; }
+
+    /// <summary>Nodes that agreed on the first outcome received.</summary>
+    public OutcomeGroup FirstOutcome { get; } = new();
+
+    /// <summary>Nodes that agreed on the first outcome that differed from it (divergence: the minority is out of sync).</summary>
+    public OutcomeGroup OtherOutcome { get; } = new();
+
+    /// <summary>Nodes whose outcome matched neither group.</summary>
+    public ulong StrayOutcomes { get; set; }
 
     /// <summary>Digest replies gathered so far.</summary>
     public List<NodeDigestEntry>? DigestEntries { get; set; }
@@ -84,19 +97,25 @@ internal sealed class PendingRequest(int index)
         ReadNode = null;
         ChunksForwarded = 0;
         DigestEntries = null;
+        StrayOutcomes = 0;
+        Sequence = 0;
     }
 
-    public void KeepForRetry(in ReadOnlySequence<byte> frame)
+    /// <summary>Keeps the node-bound form of a read (<see cref="TimedRead"/>: the router's time in front) to send and to retry.</summary>
+    public void KeepForRetry(in ReadOnlySequence<byte> frame, long time)
     {
-        RetryFrameLength = (int)frame.Length;
+        RetryFrameLength = TimedRead.FrameLength((int)frame.Length);
         // Small frames (nearly every read) reuse the slot's buffer: no allocation and no pool traffic
         // between the receiving thread and the node thread that finishes the request.
         _rented = RetryFrameLength > OwnBufferLimit;
         RetryFrame = _rented
             ? ArrayPool<byte>.Shared.Rent(RetryFrameLength)
             : _ownBuffer ??= new byte[OwnBufferLimit];
-        frame.CopyTo(RetryFrame);
+        TimedRead.Write(RetryFrame, frame, time);
     }
+
+    /// <summary>A retry reads at the router's time of the retry: a key that expired meanwhile is not returned.</summary>
+    public void RestampRetry(long time) => TimedRead.Restamp(RetryFrame, time);
 
     /// <summary>Ends this use of the slot: later replies carrying the old id no longer match.</summary>
     public void End()
@@ -106,6 +125,8 @@ internal sealed class PendingRequest(int index)
         Client = null;
         ReadNode = null;
         ErrorMessage = null;
+        FirstOutcome.Clear();
+        OtherOutcome.Clear();
         if (_rented)
             ArrayPool<byte>.Shared.Return(RetryFrame!);
         _rented = false;

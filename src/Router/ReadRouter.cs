@@ -6,9 +6,10 @@ namespace KvnDb.Router;
 /// <summary>
 /// The read path: each read goes to one serving node (least outstanding, random among ties, or the
 /// configured policy), keeping its frame so it can be retried on another node when the first one
-/// dies or turns suspect.
+/// dies or turns suspect. Nodes receive it as a <see cref="TimedRead"/>: the router's time decides
+/// which keys have expired, on every node alike.
 /// </summary>
-internal sealed class ReadRouter(RouterOptions options, RouterStats stats, PendingTable pending, NodeTable nodes, Func<string?> unavailableReason)
+internal sealed class ReadRouter(RouterOptions options, RouterStats stats, PendingTable pending, NodeTable nodes, RouterClock clock, Func<string?> unavailableReason)
 {
     private int _roundRobin;
 
@@ -20,7 +21,7 @@ internal sealed class ReadRouter(RouterOptions options, RouterStats stats, Pendi
         lock (request)
         {
             request.Begin(PendingKind.Read, client, header);
-            request.KeepForRetry(frame);
+            request.KeepForRetry(frame, clock.Now());
             if (!TrySend(request, excluded: null, flush))
                 Fail(request, unavailableReason() ?? "no serving database node", flush);
         }
@@ -38,6 +39,7 @@ internal sealed class ReadRouter(RouterOptions options, RouterStats stats, Pendi
             return;
         }
         stats.ReadRetry();
+        request.RestampRetry(clock.Now());
         if (!TrySend(request, abandoned, flush))
             Fail(request, "the node left and no other serving node is available", flush);
     }

@@ -127,6 +127,7 @@ public sealed class RouterHost : IAsyncDisposable
         var cluster = app.Services.GetRequiredService<Cluster>();
         cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
         cluster.Health.Start();
+        cluster.Expiry.Start();
         if (options.MetricsPort is not null)
         {
             var exporter = app.Services.GetRequiredService<PrometheusExporter>();

@@ -103,5 +103,14 @@ public sealed record RouterOptions
     /// <summary>Adopt the most advanced node whatever the in-sync set says (<c>--force-adopt</c>): loses the writes only the missing members held.</summary>
     public bool ForceAdopt { get; init; }
 
+    /// <summary>
+    /// The cluster's clock: the time every write and read carries to the nodes (expiry is judged by it,
+    /// never by a node's clock). Tests pass a fake one they can advance.
+    /// </summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>How often the router checks whether keys are due to expire and, if so, sends the nodes a time mark (<c>--expiry-interval</c>).</summary>
+    public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+
     public string EffectiveNodePassword => NodePassword ?? Password;
 }

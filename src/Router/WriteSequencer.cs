@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using KvnDb.Protocol;
+using KvnDb.Router.Outcomes;
 using KvnDb.Router.Replication;
 
 namespace KvnDb.Router;
@@ -9,20 +10,30 @@ namespace KvnDb.Router;
 /// The write path: gives each write the next sequence and appends it once to the
 /// <see cref="ReplicationLog"/> under one short lock (the node senders copy it out later, without the
 /// lock), records which nodes must acknowledge it (the in-sync set's bits, <see cref="Gating"/>),
-/// and answers the client per its write concern as acknowledgements arrive.
+/// and answers the client per its write concern as acknowledgements arrive, with the outcome a node
+/// computed (conditional writes, counters: the reply body). Outcomes that differ between nodes are a
+/// divergence: the minority is reported and leaves the in-sync set (<see cref="OnDivergence"/>).
 /// </summary>
-internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, Func<string?> unavailableReason)
+internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RouterClock clock, Func<string?> unavailableReason)
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
-    /// 8-byte sequence in front, and a donor sends a record alone in a snapshot chunk (chunk header,
-    /// 8-byte sequence). Without it, one write at the limit would be refused by every node.
+    /// sequence and time in front, and a donor sends a record alone in a snapshot chunk. Without it, one
+    /// write at the limit would be refused by every node.
     /// </summary>
-    public const int ForwardingHeadroom = SnapshotChunkHeader.Size + 8;
+    public const int ForwardingHeadroom = WriteLimits.ForwardingHeadroom;
 
     private readonly Lock _lock = new();
     private ulong _sequence;
     private ulong _gating;
+
+    /// <summary>Told the earliest expiry a sequenced write may set (the expiry scheduler), under the sequencer lock.</summary>
+    public Action<long>? ExpiryHint { get; set; }
+
+    /// <summary>Nodes (slot bits) whose outcome of a write differed from the majority's, and the write.</summary>
+    public Action<ulong, PendingRequest>? OnDivergence { get; set; }
+
+    public RouterClock Clock => clock;
 
     public ReplicationLog Log { get; } = new(options.BacklogBytes);
 
@@ -56,8 +67,18 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                 if (_gating != 0)
                 {
                     var sequence = ++_sequence;
-                    Log.Append(header.Opcode, request.Id, sequence, frame.Slice(ProtocolLimits.HeaderSize));
+                    var time = clock.Now();
+                    var body = frame.Slice(ProtocolLimits.HeaderSize);
+                    Log.Append(header.Opcode, request.Id, sequence, time, body);
                     request.AwaitedNodes = _gating;
+                    request.Sequence = sequence;
+                    if (global::KvnDb.Protocol.ExpiryHint.MaySetExpiry(header.Opcode) && ExpiryHint is { } hint)
+                    {
+                        using var bytes = new ContiguousBytes(body);
+                        var due = global::KvnDb.Protocol.ExpiryHint.Of(header.Opcode, bytes.Span, time);
+                        if (due != long.MaxValue)
+                            hint(due);
+                    }
                 }
             }
             if (request.AwaitedNodes == 0)
@@ -79,18 +100,36 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
         if ((request.AwaitedNodes & node.Bit) == 0)
             return;
         request.AwaitedNodes &= ~node.Bit;
-        if (header.Status.IsError())
+        if (header.Status == StatusCode.InternalError)
         {
+            // This node could not apply the write at all (its store failed): not an outcome to compare.
             request.WriteStatus = header.Status;
             request.ErrorMessage = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
         }
         else
         {
-            if (request.Acknowledgements == 0 && request.WriteStatus == StatusCode.Ok)
-                request.WriteStatus = header.Status; // Ok or NotFound (delete of a missing key)
+            // Every other answer, errors included, is the outcome of evaluating the write: identical on every node.
+            Group(request, node.Bit, header, frame);
             request.Acknowledgements++;
         }
         Progress(request, flush);
+    }
+
+    private static void Group(PendingRequest request, ulong bit, in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        var fingerprint = OutcomeGroup.FingerprintOf(header, frame);
+        var first = request.FirstOutcome;
+        var other = request.OtherOutcome;
+        if (first.IsEmpty)
+            first.Start(fingerprint, bit, header, frame);
+        else if (first.Fingerprint == fingerprint)
+            first.Add(bit);
+        else if (other.IsEmpty)
+            other.Start(fingerprint, bit, header, frame);
+        else if (other.Fingerprint == fingerprint)
+            other.Add(bit);
+        else
+            request.StrayOutcomes |= bit;
     }
 
     /// <summary>The node left the in-sync set (durably): the write stops waiting for it. Caller holds the request's lock.</summary>
@@ -132,10 +171,48 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
             if (request.AwaitedNodes == 0 && request.Acknowledgements == 0 && !request.WriteStatus.IsError())
                 Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
             else if (request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0))
-                Answer(request, request.WriteStatus, request.ErrorMessage, flush);
+                AnswerOutcome(request, flush);
         }
         if (request.AwaitedNodes == 0)
+        {
+            CheckAgreement(request);
             pending.Finish(request);
+        }
+    }
+
+    /// <summary>The outcome most nodes reported (the first one on a tie), as the node sent it.</summary>
+    private void AnswerOutcome(PendingRequest request, FlushSet flush)
+    {
+        var outcome = Majority(request);
+        if (request.WriteStatus.IsError() || outcome.IsEmpty)
+        {
+            Answer(request, request.WriteStatus.IsError() ? request.WriteStatus : StatusCode.InternalError, request.ErrorMessage, flush);
+            return;
+        }
+        request.ClientAnswered = true;
+        if (outcome.Status.IsError())
+            stats.Error();
+        if (request.Client is not { } client)
+            return;
+        if (outcome.HasBody)
+            client.Forward(outcome.Frame, request.ClientRequestId);
+        else
+            client.Status(request.Opcode, request.ClientRequestId, outcome.Status);
+        flush.Add(client.Output);
+    }
+
+    private static OutcomeGroup Majority(PendingRequest request) =>
+        request.OtherOutcome.Count > request.FirstOutcome.Count ? request.OtherOutcome : request.FirstOutcome;
+
+    /// <summary>Every awaited node answered: any node outside the majority's outcome has diverged.</summary>
+    private void CheckAgreement(PendingRequest request)
+    {
+        if (request.OtherOutcome.IsEmpty && request.StrayOutcomes == 0)
+            return;
+        var majority = Majority(request);
+        var divergent = (request.FirstOutcome.Nodes | request.OtherOutcome.Nodes | request.StrayOutcomes) & ~majority.Nodes;
+        if (divergent != 0)
+            OnDivergence?.Invoke(divergent, request);
     }
 
     private void Answer(PendingRequest request, StatusCode status, string? message, FlushSet flush)

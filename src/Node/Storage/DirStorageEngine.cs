@@ -5,7 +5,8 @@ namespace KvnDb.Node.Storage;
 
 /// <summary>
 /// One file per key, as the original kvndb's <c>dir</c> engine: simple and inspectable, not fast.
-/// A file holds <c>[u64 sequence][i32 key length][key][value]</c>; its name is the key in hex, or a
+/// A file holds <c>[u64 sequence][i32 key length][key][value]</c>, or with an expiry
+/// <c>[u64 sequence | 1 &lt;&lt; 63][i32 key length][key][i64 expires at][value]</c> (<see cref="StoredLayout"/>); its name is the key in hex, or a
 /// SHA-256 of the key when the hex would be too long for a file name. Files are replaced atomically
 /// (write to a temporary file, then rename), so a crash leaves either the old or the new value.
 /// </summary>
@@ -48,23 +49,35 @@ public sealed class DirStorageEngine : IStorageEngine
         {
             return false;
         }
-        var sequence = BinaryPrimitives.ReadUInt64LittleEndian(content);
+        var raw = BinaryPrimitives.ReadUInt64LittleEndian(content);
         var keyLength = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(8));
-        value = new StoredValue(content.AsMemory(FileHeaderSize + keyLength), sequence);
+        var valueOffset = FileHeaderSize + keyLength;
+        var expiresAt = 0L;
+        if ((raw & StoredLayout.ExpiryFlag) != 0)
+        {
+            expiresAt = BinaryPrimitives.ReadInt64LittleEndian(content.AsSpan(valueOffset));
+            valueOffset += 8;
+        }
+        value = new StoredValue(content.AsMemory(valueOffset), raw & ~StoredLayout.ExpiryFlag, expiresAt: expiresAt);
         return true;
     }
 
     public bool Exists(ReadOnlySpan<byte> key) => File.Exists(PathOf(key));
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         var path = PathOf(key);
         var existed = File.Exists(path);
-        var content = new byte[FileHeaderSize + key.Length + value.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(content, sequence);
+        var expirySize = expiresAt == 0 ? 0 : 8;
+        var content = new byte[FileHeaderSize + key.Length + expirySize + value.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(content, expiresAt == 0 ? sequence : sequence | StoredLayout.ExpiryFlag);
         BinaryPrimitives.WriteInt32LittleEndian(content.AsSpan(8), key.Length);
         key.CopyTo(content.AsSpan(FileHeaderSize));
-        value.CopyTo(content.AsSpan(FileHeaderSize + key.Length));
+        if (expiresAt != 0)
+            BinaryPrimitives.WriteInt64LittleEndian(content.AsSpan(FileHeaderSize + key.Length), expiresAt);
+        value.CopyTo(content.AsSpan(FileHeaderSize + key.Length + expirySize));
         var temporary = path + ".tmp";
         File.WriteAllBytes(temporary, content);
         File.Move(temporary, path, overwrite: true);

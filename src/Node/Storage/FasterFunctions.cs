@@ -1,16 +1,15 @@
-using System.Buffers.Binary;
 using FASTER.core;
 
 namespace KvnDb.Node.Storage;
 
 /// <summary>
-/// FASTER callbacks for the <c>faster</c> engine. Stored values are <c>[u64 sequence][value bytes]</c>;
-/// upserts and deletes use FASTER's SpanByte defaults, reads split the sequence off and copy the
+/// FASTER callbacks for the <c>faster</c> engine. Stored values follow <see cref="StoredLayout"/>;
+/// upserts and deletes use FASTER's SpanByte defaults, reads split the sequence and expiry off and copy the
 /// value into pooled memory (or nothing, for existence checks).
 /// </summary>
 internal sealed class FasterFunctions : SpanByteFunctions<SpanByte, FasterReadOutput, Empty>
 {
-    public const int SequenceSize = sizeof(ulong);
+    public const int SequenceSize = StoredLayout.SequenceSize;
 
     public static readonly FasterFunctions Instance = new();
 
@@ -29,10 +28,10 @@ internal sealed class FasterFunctions : SpanByteFunctions<SpanByte, FasterReadOu
     private static void Copy(ReadOnlySpan<byte> stored, ref FasterReadOutput dst, long address)
     {
         dst.Address = address;
-        dst.Sequence = BinaryPrimitives.ReadUInt64LittleEndian(stored);
+        var header = StoredLayout.ReadHeader(stored, out dst.Sequence, out dst.ExpiresAt);
         if (!dst.CopyValue)
             return;
-        var value = stored[SequenceSize..];
+        var value = stored[header..];
         var buffer = PooledValueBuffer.Rent(value.Length);
         value.CopyTo(buffer.Memory.Span);
         dst.Value = buffer;

@@ -48,9 +48,9 @@ public sealed partial class FasterStorageEngine
                 if (!ReadCore(ref storedKey, ref probe, out var latest) || latest != scan.CurrentAddress)
                     continue;
                 var key = storedKey.AsReadOnlySpan().ToArray();
-                // The scanned record is the newest, so its value is the current one: [u64 sequence][value].
-                var value = withValue ? scan.GetValue().AsReadOnlySpan()[FasterFunctions.SequenceSize..].ToArray() : [];
-                record = new StoredRecord(key, value, probe.Sequence);
+                // The scanned record is the newest, so its value is the current one (StoredLayout: header, then value).
+                var value = withValue ? scan.GetValue().AsReadOnlySpan()[StoredLayout.HeaderSize(probe.ExpiresAt)..].ToArray() : [];
+                record = new StoredRecord(key, value, probe.Sequence, probe.ExpiresAt);
                 return true;
             }
         }

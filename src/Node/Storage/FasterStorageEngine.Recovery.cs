@@ -55,14 +55,14 @@ public sealed partial class FasterStorageEngine
         var replayed = 0L;
         foreach (var entry in wal.ReadCommitted())
         {
-            if (!WalRecord.TryRead(entry, out var kind, out var key, out var sequence, out var value))
+            if (!WalRecord.TryRead(entry, out var kind, out var key, out var sequence, out var value, out var expiresAt))
                 throw new InvalidDataException($"unreadable write-ahead-log entry in {walDirectory}");
             if (sequence <= checkpointSequence)
                 continue;
             lock (_gate)
             {
                 if (kind == WalRecord.SetKind)
-                    ApplySet(key, value, sequence, log: false);
+                    ApplySet(key, value, sequence, expiresAt, log: false);
                 else if (kind == WalRecord.DeleteKind)
                     ApplyDelete(key, sequence, log: false);
                 else

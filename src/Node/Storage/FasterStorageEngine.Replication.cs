@@ -4,18 +4,19 @@ namespace KvnDb.Node.Storage;
 
 public sealed partial class FasterStorageEngine
 {
+    public bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => SetIfNewer(key, value, sequence, 0);
+
     /// <summary>One read of the stored sequence (no value copy), then the set.</summary>
-    public bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    public bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
-        if ((long)key.Length + value.Length > _sizing.MaxRecordPayload)
-            throw new ArgumentException($"key and value of {key.Length + value.Length} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
+        CheckRecordSize(key, value, expiresAt);
         lock (_gate)
         {
             ThrowIfDisposed();
             var probe = default(FasterReadOutput);
             if (ReadCore(key, ref probe, out _) && probe.Sequence >= sequence)
                 return false;
-            ApplySet(key, value, sequence, log: true);
+            ApplySet(key, value, sequence, expiresAt, log: true);
             return true;
         }
     }
@@ -89,7 +90,17 @@ public sealed partial class FasterStorageEngine
     }
 
     /// <summary>Live records in one pass over the log (the value comes from the scanned record, no second lookup).</summary>
-    public IEnumerable<StoredRecord> Scan()
+    public IEnumerable<StoredRecord> Scan() => ScanRecords(withValue: true);
+
+    /// <summary>Every record with an expiry (no value copied): how the node rebuilds its expiry index at start.</summary>
+    public IEnumerable<StoredRecord> ScanExpiring()
+    {
+        foreach (var record in ScanRecords(withValue: false))
+            if (record.ExpiresAt != 0)
+                yield return record;
+    }
+
+    private IEnumerable<StoredRecord> ScanRecords(bool withValue)
     {
         long begin, end;
         lock (_gate)
@@ -102,7 +113,7 @@ public sealed partial class FasterStorageEngine
         {
             using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
             {
-                while (TryNextLiveRecord(scan, ReadOnlyMemory<byte>.Empty, withValue: true, out var record))
+                while (TryNextLiveRecord(scan, ReadOnlyMemory<byte>.Empty, withValue, out var record))
                     yield return record;
             }
             begin = end;

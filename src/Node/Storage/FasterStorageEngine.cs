@@ -110,8 +110,21 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             }
         }
         var buffer = output.Value!;
-        value = new StoredValue(buffer.Memory, output.Sequence, buffer);
+        value = new StoredValue(buffer.Memory, output.Sequence, buffer, output.ExpiresAt);
         return true;
+    }
+
+    public bool TryGetMetadata(ReadOnlySpan<byte> key, out ulong sequence, out long expiresAt)
+    {
+        var probe = default(FasterReadOutput);
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            var found = ReadCore(key, ref probe, out _);
+            sequence = found ? probe.Sequence : 0;
+            expiresAt = found ? probe.ExpiresAt : 0;
+            return found;
+        }
     }
 
     public bool Exists(ReadOnlySpan<byte> key)
@@ -124,15 +137,24 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         }
     }
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
-        if ((long)key.Length + value.Length > _sizing.MaxRecordPayload)
-            throw new ArgumentException($"key and value of {key.Length + value.Length} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
+        CheckRecordSize(key, value, expiresAt);
         lock (_gate)
         {
             ThrowIfDisposed();
-            ApplySet(key, value, sequence, log: true);
+            ApplySet(key, value, sequence, expiresAt, log: true);
         }
+    }
+
+    /// <summary>An expiry takes 8 bytes of the record besides the sequence.</summary>
+    private void CheckRecordSize(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt)
+    {
+        var payload = (long)key.Length + value.Length + StoredLayout.HeaderSize(expiresAt) - StoredLayout.SequenceSize;
+        if (payload > _sizing.MaxRecordPayload)
+            throw new ArgumentException($"key and value of {key.Length + value.Length} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
     }
 
     public bool Delete(ReadOnlySpan<byte> key, ulong sequence)
@@ -159,14 +181,14 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             await wal.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Stores <c>[u64 sequence][value]</c> for the key, keeps the count, and appends to the WAL when asked.</summary>
-    private unsafe void ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, bool log)
+    /// <summary>Stores the record (<see cref="StoredLayout"/>) for the key, keeps the count, and appends to the WAL when asked.</summary>
+    private unsafe void ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt, bool log)
     {
         var existence = default(FasterReadOutput);
         var existed = ReadCore(key, ref existence, out _);
-        var size = WalRecord.Size(key.Length, value.Length);
+        var size = WalRecord.Size(key.Length, value.Length, expiresAt);
         var scratch = Scratch(size);
-        var valueOffset = WalRecord.Write(scratch, WalRecord.SetKind, key, sequence, value);
+        var valueOffset = WalRecord.Write(scratch, WalRecord.SetKind, key, sequence, value, expiresAt);
         if (log)
             AppendToWal(scratch.AsSpan(0, size));
         fixed (byte* keyPointer = key)

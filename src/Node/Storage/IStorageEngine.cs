@@ -3,7 +3,9 @@ namespace KvnDb.Node.Storage;
 /// <summary>
 /// What a node needs from storage. Calls come from one thread at a time (the node's link loop),
 /// so an engine need not be thread-safe unless it says so. Every write carries the router's
-/// sequence; the engine keeps it with the value and remembers the highest one applied.
+/// sequence (the key's version) and an optional expiry (Unix ms, 0 for none; see <see cref="StoredLayout"/>);
+/// the engine keeps both with the value and remembers the highest sequence applied. Engines store
+/// expired keys like any other: the node decides what has expired, with the router's time.
 /// A new engine is one class implementing this interface plus a line in <see cref="StorageEngineFactory"/>.
 /// </summary>
 public interface IStorageEngine : IAsyncDisposable
@@ -21,7 +23,9 @@ public interface IStorageEngine : IAsyncDisposable
 
     bool Exists(ReadOnlySpan<byte> key);
 
-    void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence);
+    void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt);
+
+    void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
 
     /// <summary>Deletes the key; returns whether it existed. The sequence counts as applied either way.</summary>
     bool Delete(ReadOnlySpan<byte> key, ulong sequence);
@@ -34,7 +38,7 @@ public interface IStorageEngine : IAsyncDisposable
 
     // ---- replication: defaults built on the members above; engines override when they can do better ----
 
-    /// <summary>Every live record with its value and sequence, streamed (snapshots to joining nodes, digests).</summary>
+    /// <summary>Every stored record with its value, sequence and expiry, streamed (snapshots to joining nodes, digests).</summary>
     IEnumerable<StoredRecord> Scan()
     {
         foreach (var key in ListKeys(ReadOnlyMemory<byte>.Empty))
@@ -42,35 +46,41 @@ public interface IStorageEngine : IAsyncDisposable
             if (!TryGet(key, out var stored))
                 continue;
             using (stored)
-                yield return new StoredRecord(key, stored.Value.ToArray(), stored.Sequence);
+                yield return new StoredRecord(key, stored.Value.ToArray(), stored.Sequence, stored.ExpiresAt);
         }
     }
 
+    /// <summary>Every record that has an expiry (values may be left empty): the node rebuilds its expiry index from it at start.</summary>
+    IEnumerable<StoredRecord> ScanExpiring() => Scan().Where(r => r.ExpiresAt != 0);
+
     /// <summary>The stored version (sequence) of the key without copying its value; false when the key is absent.</summary>
-    bool TryGetVersion(ReadOnlySpan<byte> key, out ulong sequence)
+    bool TryGetVersion(ReadOnlySpan<byte> key, out ulong sequence) => TryGetMetadata(key, out sequence, out _);
+
+    /// <summary>The stored version and expiry of the key without copying its value; false when the key is absent.</summary>
+    bool TryGetMetadata(ReadOnlySpan<byte> key, out ulong sequence, out long expiresAt)
     {
         sequence = 0;
+        expiresAt = 0;
         if (!TryGet(key, out var stored))
             return false;
         using (stored)
+        {
             sequence = stored.Sequence;
+            expiresAt = stored.ExpiresAt;
+        }
         return true;
     }
 
     /// <summary>Applies a snapshot record only if it is newer than what the engine holds for the key.</summary>
-    bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
-        if (TryGet(key, out var stored))
-        {
-            using (stored)
-            {
-                if (stored.Sequence >= sequence)
-                    return false;
-            }
-        }
-        Set(key, value, sequence);
+        if (TryGetVersion(key, out var stored) && stored >= sequence)
+            return false;
+        Set(key, value, sequence, expiresAt);
         return true;
     }
+
+    bool SetIfNewer(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => SetIfNewer(key, value, sequence, 0);
 
     /// <summary>Removes every key and forgets the last sequence (a node started with reset, or about to take a full sync).</summary>
     void Clear()

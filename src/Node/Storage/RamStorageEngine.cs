@@ -22,7 +22,7 @@ public sealed class RamStorageEngine : IStorageEngine
         if (_lookup.TryGetValue(key, out var entry))
         {
             // Stored arrays are never mutated (a set replaces the entry), so handing them out is safe.
-            value = new StoredValue(entry.Value, entry.Sequence);
+            value = new StoredValue(entry.Value, entry.Sequence, expiresAt: entry.ExpiresAt);
             return true;
         }
         value = default;
@@ -31,9 +31,11 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public bool Exists(ReadOnlySpan<byte> key) => _lookup.ContainsKey(key);
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence)
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+
+    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
-        _lookup[key] = new Entry(value.ToArray(), sequence);
+        _lookup[key] = new Entry(value.ToArray(), sequence, expiresAt);
         Volatile.Write(ref _lastSequence, Math.Max(_lastSequence, sequence));
     }
 
@@ -67,5 +69,5 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private sealed record Entry(byte[] Value, ulong Sequence);
+    private sealed record Entry(byte[] Value, ulong Sequence, long ExpiresAt);
 }

@@ -19,6 +19,7 @@ internal sealed partial class ClusterMembership
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _adoptionLock = new();
     private readonly List<NodeLink> _candidates = [];
+    private readonly HashSet<Guid> _diverged = [];
     private readonly Dictionary<Guid, int> _numbers;
     private readonly MetadataStore _store;
     private readonly RouterOptions _options;
@@ -55,6 +56,35 @@ internal sealed partial class ClusterMembership
     }
 
     public RouterMetadata Metadata => Volatile.Read(ref _metadata);
+
+    /// <summary>Called once a node is admitted (its data may hold keys due to expire that the router knows nothing about).</summary>
+    public Action<NodeLink>? NodeAdmitted { get; set; }
+
+    /// <summary>
+    /// The node reported another outcome of a write than the majority: it leaves (durably) and its next
+    /// join is a full sync that trusts none of its records (<c>trusted through</c> 0).
+    /// </summary>
+    public async Task DivergedAsync(NodeLink node)
+    {
+        lock (_diverged)
+            _diverged.Add(node.NodeId);
+        const string reason = "its outcome of a write differed from the other nodes' (diverged data)";
+        node.Abort(reason);
+        try
+        {
+            await LeaveAsync(node, reason).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogDivergedLeaveFailed(node.Id, ex);
+        }
+    }
+
+    private bool HasDiverged(Guid nodeId)
+    {
+        lock (_diverged)
+            return _diverged.Contains(nodeId);
+    }
 
     public bool IsAdopted => _adopted.Task.IsCompleted;
 
@@ -141,7 +171,8 @@ internal sealed partial class ClusterMembership
         {
             var head = _sequencer.Sequence;
             var log = _sequencer.Log;
-            var prefix = metadata.IsPrefix(claims.History, claims.Sequence, head);
+            var diverged = HasDiverged(node.NodeId);
+            var prefix = !diverged && metadata.IsPrefix(claims.History, claims.Sequence, head);
             node.JoinMode = !prefix ? SyncMode.Full
                 : claims.Sequence == head ? SyncMode.Current
                 : log.Covers(claims.Sequence) ? SyncMode.Replay
@@ -151,7 +182,7 @@ internal sealed partial class ClusterMembership
             node.StartAckedAt(node.JoinMode == SyncMode.Full ? head : claims.Sequence);
             node.ReplayedWrites = node.JoinMode == SyncMode.Replay ? head - claims.Sequence : 0;
             var begin = new SyncBegin(node.JoinMode, metadata.History, _syncs.NextSyncId(),
-                TrustedThrough: metadata.TrustedThrough(claims.History, claims.Sequence, head), LiveAfter: cursor.Sequence);
+                TrustedThrough: diverged ? 0 : metadata.TrustedThrough(claims.History, claims.Sequence, head), LiveAfter: cursor.Sequence);
             node.Sender.TrySend(begin, static (writer, b) => b.Write(writer, SyncMessages.ControlIdBit | b.SyncId));
             if (!prefix && claims.History == metadata.History && claims.Sequence > head)
                 LogAheadOfHistory(node.Id, claims.Sequence, head);
@@ -238,6 +269,9 @@ internal sealed partial class ClusterMembership
             _gate.Release();
         }
         LogNodeServing(node.Id, node.RemoteAddress);
+        lock (_diverged)
+            _diverged.Remove(node.NodeId);
+        NodeAdmitted?.Invoke(node);
         _syncs.StartWaiting();
     }
 
@@ -425,6 +459,9 @@ internal sealed partial class ClusterMembership
 
     [LoggerMessage(38, LogLevel.Warning, "Node {NodeId} claims sequence {Claimed} of the current history, ahead of the router's {Head}: those writes were never acknowledged and are replaced by a full sync")]
     private partial void LogAheadOfHistory(int nodeId, ulong claimed, ulong head);
+
+    [LoggerMessage(62, LogLevel.Error, "Node {NodeId} diverged but could not leave the in-sync set durably")]
+    private partial void LogDivergedLeaveFailed(int nodeId, Exception exception);
 
     [LoggerMessage(39, LogLevel.Error, "Adoption failed")]
     private partial void LogAdoptionFailed(Exception exception);

@@ -18,6 +18,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
     private bool _flushPending;
     private Task _flushWait = Task.CompletedTask;
     private Action? _onCaughtUp;
+    private ulong _holdAt = ulong.MaxValue;
 
     /// <summary>The node has been sent every write up to this sequence.</summary>
     public ulong SentSequence => cursor.Sequence;
@@ -38,7 +39,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed || _flushPending)
                 return;
-            cursor.CopyTo(writer);
+            cursor.CopyTo(writer, untilSequence: _holdAt);
             caughtUp = TakeCaughtUpSignal();
             FlushLocked();
         }
@@ -56,7 +57,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed)
                 return false;
-            cursor.CopyTo(writer);
+            cursor.CopyTo(writer, untilSequence: _holdAt);
             var span = writer.GetSpan(frame.Length);
             frame.CopyTo(span);
             KvnDb.Protocol.FrameHeader.WriteRequestId(span, requestId);
@@ -87,10 +88,27 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed)
                 return false;
-            cursor.CopyTo(writer, untilSequence: sequence);
+            cursor.CopyTo(writer, untilSequence: Math.Min(sequence, _holdAt));
             write(writer, state);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Sends no write above <paramref name="sequence"/> until <see cref="ReleaseHold"/>: a joiner waits at the
+    /// exact position where its donor reads the next snapshot chunk, so it applies the chunk at the state
+    /// the chunk describes (caller holds the sequencer lock, so nothing above it was sent yet).
+    /// </summary>
+    public void HoldAt(ulong sequence)
+    {
+        lock (_lock)
+            _holdAt = sequence;
+    }
+
+    public void ReleaseHold()
+    {
+        lock (_lock)
+            _holdAt = ulong.MaxValue;
     }
 
     /// <summary>Runs <paramref name="callback"/> (on the thread pool) once the node has been sent the whole log.</summary>

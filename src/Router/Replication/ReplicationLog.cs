@@ -46,13 +46,13 @@ internal sealed class ReplicationLog
     private long _appended;
 
     /// <summary>Appends one write (caller holds the sequencer lock and passes the next sequence).</summary>
-    public void Append(Opcode opcode, ulong requestId, ulong sequence, in ReadOnlySequence<byte> clientBody)
+    public void Append(Opcode opcode, ulong requestId, ulong sequence, long time, in ReadOnlySequence<byte> clientBody)
     {
         var length = SequencedWrite.FrameLength((int)clientBody.Length);
         var segment = _tail;
         if (segment.Free < length)
             segment = AddSegment(length);
-        SequencedWrite.Write(segment.Reserve(length), opcode, FrameFlags.None, requestId, sequence, clientBody);
+        SequencedWrite.Write(segment.Reserve(length), opcode, FrameFlags.None, requestId, sequence, time, clientBody);
         segment.Commit(length, sequence);
         Volatile.Write(ref _appended, _appended + length);
         Volatile.Write(ref _newest, sequence);

@@ -9,9 +9,13 @@ namespace KvnDb.Router.Sync;
 /// serving in-sync donor's snapshot through the router one chunk at a time (the next chunk is asked
 /// for only once the joiner applied the previous one, so a slow joiner never makes the router buffer
 /// the store). The joiner keeps its own data until the sync completes (see <see cref="SyncBegin"/>).
-/// State under this type's own lock; never held while calling back into membership.
+/// Each chunk is applied at the exact position of the write stream where the donor read it: the donor
+/// is asked right after the log's head, and the joiner is held at that same head until the chunk is
+/// sent to it. So a record describes the key exactly as the joiner's next write finds it, which a write
+/// evaluated against the current value (increment, conditional set, expiry) needs.
+/// State under this type's own lock (taken before the sequencer's); never held while calling back into membership.
 /// </summary>
-internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats stats, NodeTable nodes, ILogger<SyncCoordinator> logger)
+internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, ILogger<SyncCoordinator> logger)
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
     private readonly Lock _lock = new();
@@ -57,6 +61,7 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
     /// <summary>A node left: its own sync ends; syncs it donated to restart from another donor.</summary>
     public void OnNodeLeft(NodeLink node)
     {
+        var released = new List<NodeLink>();
         lock (_lock)
         {
             _syncs.Remove(node);
@@ -67,9 +72,17 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
                     session.Donor = null;
                     stats.SyncRestarted();
                     LogDonorLost(session.Joiner.Id, node.Id);
+                    if (!session.ApplyInFlight)
+                    {
+                        // The chunk it was held for will never come: let the joiner take live writes meanwhile.
+                        session.Joiner.Sender.ReleaseHold();
+                        released.Add(session.Joiner);
+                    }
                 }
             }
         }
+        foreach (var joiner in released)
+            joiner.Sender.Flush();
         StartWaiting();
     }
 
@@ -125,9 +138,18 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
         return best;
     }
 
-    private void RequestChunk(SyncSession session) =>
-        session.Donor!.Sender.TrySend((session.SyncId, options.SnapshotChunkBytes), static (writer, s) =>
-            new SnapshotRead(s.SyncId, s.SnapshotChunkBytes).Write(writer, SyncMessages.ControlIdBit | s.SyncId));
+    /// <summary>Asks the donor for the next chunk right after the log's head, and holds the joiner at that head.</summary>
+    private void RequestChunk(SyncSession session)
+    {
+        lock (sequencer.SyncRoot)
+        {
+            var head = sequencer.Sequence;
+            session.ChunkAt = head;
+            session.Joiner.Sender.HoldAt(head);
+            session.Donor!.Sender.TrySendAfter(head, (session.SyncId, options.SnapshotChunkBytes), static (writer, s) =>
+                new SnapshotRead(s.SyncId, s.SnapshotChunkBytes).Write(writer, SyncMessages.ControlIdBit | s.SyncId));
+        }
+    }
 
     private void ForwardChunk(NodeLink donor, in FrameHeader header, in ReadOnlySequence<byte> body, FlushSet flush)
     {
@@ -148,8 +170,10 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
             session.Records += chunk.Count;
             session.Bytes += body.Length;
             session.ApplyInFlight = true;
-            session.Joiner.Sender.TrySend((syncId, body), static (writer, s) =>
+            // After exactly the writes the donor had applied when it read the chunk; then the joiner streams on.
+            session.Joiner.Sender.TrySendAfter(session.ChunkAt, (syncId, body), static (writer, s) =>
                 FrameWriter.WriteWithBody(writer, Opcode.SnapshotApply, FrameFlags.None, SyncMessages.ControlIdBit | s.syncId, s.body));
+            session.Joiner.Sender.ReleaseHold();
             flush.Add(session.Joiner.Sender);
             if (session.DonorDone || DateTime.UtcNow - session.LastProgressLog >= ProgressInterval)
             {

@@ -17,6 +17,9 @@ internal sealed class SyncSession(NodeLink joiner)
     /// <summary>The donor sent its last chunk.</summary>
     public bool DonorDone { get; set; }
 
+    /// <summary>The log position the donor reads the current chunk at (and where the joiner is held).</summary>
+    public ulong ChunkAt { get; set; }
+
     public long Records { get; set; }
 
     public long Bytes { get; set; }

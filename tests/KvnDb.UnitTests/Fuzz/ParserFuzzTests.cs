@@ -208,14 +208,58 @@ public sealed class ParserFuzzTests
             return End();
         }
 
+        // The fixed bytes before the fields of the evaluated writes, and whether they are well formed.
+        bool Fixed(int size, Func<bool> valid)
+        {
+            if (body.Length < size || !valid())
+                return false;
+            position = size;
+            return true;
+        }
+
+        bool SetWhenHeaderValid()
+        {
+            var condition = body[0];
+            var options = body[1];
+            var expiry = BinaryPrimitives.ReadInt64LittleEndian(body.AsSpan(10));
+            var relative = (options & 4) != 0;
+            var absolute = (options & 8) != 0;
+            if (condition > 3 || (options & ~0x0F) != 0 || (relative && absolute))
+                return false;
+            return relative || absolute ? (options & 2) == 0 && expiry > 0 : expiry == 0;
+        }
+
+        bool ExpireHeaderValid()
+        {
+            var time = BinaryPrimitives.ReadInt64LittleEndian(body.AsSpan(2));
+            return body[0] switch
+            {
+                0 => body[1] == 0 && time == 0,
+                1 or 2 => body[1] <= 4,
+                _ => false,
+            };
+        }
+
         switch (opcode)
         {
-            case Opcode.Ping or Opcode.Info:
+            case Opcode.Ping or Opcode.Info or Opcode.TimeMark:
                 return body.Length == 0 ? StatusCode.Ok : StatusCode.ProtocolError;
-            case Opcode.Get or Opcode.Exists or Opcode.Delete or Opcode.ListKeys:
+            case Opcode.Get or Opcode.Exists or Opcode.Delete or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.GetDelete:
                 return Field(isKey: true) ? End() : StatusCode.ProtocolError;
-            case Opcode.Set:
+            case Opcode.Set or Opcode.Append:
                 return Field(isKey: true) && Field(isKey: false) ? End() : StatusCode.ProtocolError;
+            case Opcode.SetWhen:
+                return Fixed(18, SetWhenHeaderValid) && Field(isKey: true) && Field(isKey: false) ? End() : StatusCode.ProtocolError;
+            case Opcode.Increment:
+                return Fixed(8, () => true) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            case Opcode.IncrementFloat:
+                return Fixed(8, () => double.IsFinite(BinaryPrimitives.ReadDoubleLittleEndian(body))) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            case Opcode.SetRange:
+                return Fixed(8, () => true) && Field(isKey: true) && Field(isKey: false) ? End() : StatusCode.ProtocolError;
+            case Opcode.Expire:
+                return Fixed(10, ExpireHeaderValid) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            case Opcode.Transaction:
+                return ReferenceTransaction(body, maxKey);
             case Opcode.MultiGet:
                 return Entries(withValues: false);
             case Opcode.MultiSet:
@@ -223,5 +267,56 @@ public sealed class ParserFuzzTests
             default:
                 return StatusCode.UnknownOpcode;
         }
+    }
+
+    /// <summary>Guards, then at least one allowed operation whose own body the reference accepts; nothing after.</summary>
+    private static StatusCode ReferenceTransaction(byte[] body, int maxKey)
+    {
+        long position = 0;
+        var status = StatusCode.Ok;
+        bool UInt32(out uint value)
+        {
+            value = 0;
+            if (position + 4 > body.Length)
+                return false;
+            value = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan((int)position));
+            position += 4;
+            return true;
+        }
+        if (!UInt32(out var guards))
+            return StatusCode.ProtocolError;
+        for (long i = 0; i < guards; i++)
+        {
+            if (position + 4 > body.Length)
+                return StatusCode.ProtocolError;
+            long length = BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan((int)position));
+            if (length < 0 || position + 4 + length + 8 > body.Length)
+                return StatusCode.ProtocolError;
+            if (length > maxKey)
+                status = StatusCode.KeyTooLarge;
+            position += 4 + length + 8;
+        }
+        if (!UInt32(out var operations) || operations == 0)
+            return StatusCode.ProtocolError;
+        for (long i = 0; i < operations; i++)
+        {
+            if (position + 5 > body.Length)
+                return StatusCode.ProtocolError;
+            var opcode = (Opcode)body[position];
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan((int)position + 1));
+            position += 5;
+            if (length > body.Length - position)
+                return StatusCode.ProtocolError;
+            if (opcode is not (Opcode.Set or Opcode.Delete or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
+                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Expire))
+                return StatusCode.ProtocolError;
+            var inner = ReferenceStatus(opcode, body.AsSpan((int)position, (int)length).ToArray(), maxKey);
+            if (inner == StatusCode.ProtocolError)
+                return inner;
+            if (inner != StatusCode.Ok)
+                status = inner;
+            position += length;
+        }
+        return position == body.Length ? status : StatusCode.ProtocolError;
     }
 }

@@ -6,15 +6,23 @@ namespace KvnDb.UnitTests.Node;
 
 /// <summary>
 /// The rules of a full sync that never wipes first (CONTRACT item 3), one by one, against the ram
-/// engine. Versions: TrustedThrough = 100, LiveAfter = 200; live writes are above 200.
+/// engine. Versions: TrustedThrough = 100, LiveAfter = 200; live writes are above 200. The router
+/// delivers every chunk at the point of the write stream where the donor read it.
 /// </summary>
 public sealed class SyncStateTests
 {
     private const ulong Trusted = 100;
     private const ulong LiveAfter = 200;
 
-    private readonly RamStorageEngine _engine = new();
+    private readonly RamStorageEngine _engine;
+    private readonly NodeStore _store;
     private readonly SyncState _sync = new();
+
+    public SyncStateTests()
+    {
+        _engine = new RamStorageEngine();
+        _store = new NodeStore(_engine);
+    }
 
     private static byte[] K(string key) => Encoding.UTF8.GetBytes(key);
 
@@ -29,7 +37,7 @@ public sealed class SyncStateTests
     private void Store(string key, string value, ulong version) => _engine.Set(K(key), Encoding.UTF8.GetBytes(value), version);
 
     private void Snapshot(string key, string value, ulong version) =>
-        _sync.ApplySnapshotRecord(_engine, K(key), Encoding.UTF8.GetBytes(value), version);
+        _sync.ApplySnapshotRecord(_store, K(key), Encoding.UTF8.GetBytes(value), version, 0);
 
     private void LiveSet(string key, string value, ulong version)
     {
@@ -55,8 +63,9 @@ public sealed class SyncStateTests
     }
 
     [Fact]
-    public void A_trusted_record_meets_the_snapshot_newer_wins()
+    public void A_record_replaces_what_the_node_holds_unless_it_is_that_very_trusted_version()
     {
+        // A chunk is the key as of the point of the write stream where the joiner applies it: it wins.
         Store("older", "mine", 40);
         Store("same", "mine", 60);
         Store("newer", "mine", 90);
@@ -64,11 +73,13 @@ public sealed class SyncStateTests
         Snapshot("older", "donor", 80);
         Snapshot("same", "donor", 60);
         Snapshot("newer", "donor", 70);
+        Snapshot("absent", "donor", 75);
         Assert.Equal(("donor", 80UL), Read("older"));
         Assert.Equal(("mine", 60UL), Read("same"));
-        Assert.Equal(("mine", 90UL), Read("newer"));
+        Assert.Equal(("donor", 70UL), Read("newer"));
         Assert.Equal(1, _sync.RecordsApplied);
-        Assert.Equal(2, _sync.RecordsSkipped);
+        Assert.Equal(2, _sync.RecordsReplaced);
+        Assert.Equal(1, _sync.RecordsSkipped);
     }
 
     [Fact]
@@ -85,50 +96,30 @@ public sealed class SyncStateTests
     }
 
     [Fact]
-    public void A_divergent_record_above_live_after_that_no_live_write_made_is_replaced_too()
+    public void A_record_replaces_even_a_live_write_of_the_sync()
     {
-        // A node from a history that ran further than the current one holds versions above LiveAfter.
-        Store("far", "other history", 5_000);
+        // The joiner evaluated a conditional write against a leftover (as absent); the donor found the key and
+        // did not write. The chunk, applied where the donor read it, says what the key really is.
+        Store("k", "mine", 10);
         _sync.Begin(Trusted, LiveAfter);
-        Snapshot("far", "donor", 150);
-        Assert.Equal(("donor", 150UL), Read("far"));
+        LiveSet("k", "joiner's guess", 210);
+        Snapshot("k", "donor", 205);
+        Assert.Equal(("donor", 205UL), Read("k"));
     }
 
     [Fact]
-    public void A_newer_live_write_beats_the_snapshot_and_an_older_one_does_not()
+    public void Until_a_chunk_or_a_live_write_vouches_for_it_a_key_is_a_leftover()
     {
-        Store("k1", "mine", 10);
+        Store("old", "mine", 10);
+        Store("carried", "mine", 10);
+        Assert.False(_sync.IsLeftover(K("old"))); // no sync: nothing is a leftover
         _sync.Begin(Trusted, LiveAfter);
-        LiveSet("k1", "live", 210);
-        LiveSet("k2", "live", 220);
-        Snapshot("k1", "donor", 205); // the donor's copy is older than the live write
-        Snapshot("k2", "donor", 230); // the donor is ahead of this link: its record is newer
-        Assert.Equal(("live", 210UL), Read("k1"));
-        Assert.Equal(("donor", 230UL), Read("k2"));
-    }
-
-    [Fact]
-    public void A_live_delete_leaves_a_tombstone_that_an_older_record_cannot_pass()
-    {
-        Store("gone", "mine", 10);
-        Store("back", "mine", 10);
-        _sync.Begin(Trusted, LiveAfter);
-        LiveDelete("gone", 210);
-        LiveDelete("back", 211);
-        Snapshot("gone", "donor", 150);
-        Snapshot("back", "donor", 212); // set again after the delete, on the donor
-        Assert.Equal((null, 0UL), Read("gone"));
-        Assert.Equal(("donor", 212UL), Read("back"));
-    }
-
-    [Fact]
-    public void A_live_set_after_a_live_delete_is_judged_by_its_own_version()
-    {
-        _sync.Begin(Trusted, LiveAfter);
-        LiveDelete("k", 210);
-        LiveSet("k", "live", 215);
-        Snapshot("k", "donor", 212);
-        Assert.Equal(("live", 215UL), Read("k"));
+        Assert.True(_sync.IsLeftover(K("old")));
+        Snapshot("carried", "donor", 20);
+        LiveSet("written", "live", 210);
+        Assert.False(_sync.IsLeftover(K("carried")));
+        Assert.False(_sync.IsLeftover(K("written")));
+        Assert.True(_sync.IsLeftover(K("old")));
     }
 
     [Fact]
@@ -144,7 +135,7 @@ public sealed class SyncStateTests
         LiveDelete("deleted live", 203);
         Snapshot("carried", "donor", 50);
 
-        var dropped = _sync.End(_engine, 205);
+        var dropped = _sync.End(_store, 205);
 
         Assert.Equal(2, dropped);
         Assert.False(_sync.IsSyncing);
@@ -164,7 +155,7 @@ public sealed class SyncStateTests
         LiveSet("k", "live", 210);
         Snapshot("far", "donor", 150);
         Assert.Equal(5_000UL, _engine.LastSequence);
-        _sync.End(_engine, 212);
+        _sync.End(_store, 212);
         Assert.Equal(212UL, _engine.LastSequence);
         Assert.Equal(("donor", 150UL), Read("far"));
     }
@@ -174,23 +165,24 @@ public sealed class SyncStateTests
     {
         _sync.Begin(Trusted, LiveAfter);
         LiveSet("k", "live", 230);
-        _sync.End(_engine, 220);
+        _sync.End(_store, 220);
         Assert.Equal(230UL, _engine.LastSequence);
     }
 
     [Fact]
-    public void A_new_begin_on_the_same_link_restarts_the_snapshot_but_keeps_the_live_writes()
+    public void A_new_begin_on_the_same_link_keeps_what_the_live_writes_and_the_first_donor_established()
     {
         Store("only first donor", "mine", 50);
+        Store("leftover", "mine", 50);
         _sync.Begin(Trusted, LiveAfter);
         LiveSet("live", "live", 210);
         Snapshot("only first donor", "donor 1", 60);
         _sync.Begin(Trusted, LiveAfter); // the first donor died; another one starts over
-        Snapshot("live", "donor 2", 205);
-        _sync.End(_engine, 215);
+        _sync.End(_store, 215);
         Assert.Equal(("live", 210UL), Read("live"));
-        // Carried only by the snapshot that was abandoned: the complete one lacked it.
-        Assert.Equal((null, 0UL), Read("only first donor"));
+        // Exact as of the first donor's chunk and kept exact by the live writes since: no reason to drop it.
+        Assert.Equal(("donor 1", 60UL), Read("only first donor"));
+        Assert.Equal((null, 0UL), Read("leftover"));
     }
 
     [Fact]
@@ -202,7 +194,7 @@ public sealed class SyncStateTests
         _sync.Abandon();
         Assert.False(_sync.IsSyncing);
         Assert.Equal(2, _engine.Count);
-        Assert.Equal(0, _sync.End(_engine, 300)); // nothing to end
+        Assert.Equal(0, _sync.End(_store, 300)); // nothing to end
         Assert.Equal(2, _engine.Count);
     }
 
@@ -213,7 +205,7 @@ public sealed class SyncStateTests
         _sync.OnLiveDelete(K("y"), 6);
         Store("x", "v", 5);
         _sync.Begin(Trusted, LiveAfter);
-        _sync.End(_engine, 210);
+        _sync.End(_store, 210);
         Assert.Equal(0, _engine.Count); // x was written before the sync and the snapshot lacked it
     }
 }

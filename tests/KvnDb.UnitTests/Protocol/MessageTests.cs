@@ -109,13 +109,13 @@ public sealed class MessageTests
     [Fact]
     public void Snapshot_chunk_written_by_the_donor_is_read_by_the_joiner_and_its_header_by_the_router()
     {
-        (byte[] Key, byte[] Value, ulong Sequence)[] records = [("a"u8.ToArray(), "one"u8.ToArray(), 3), ([], [], 4), ("ccc"u8.ToArray(), new byte[300], 9)];
+        (byte[] Key, byte[] Value, ulong Sequence, long ExpiresAt)[] records = [("a"u8.ToArray(), "one"u8.ToArray(), 3, 0), ([], [], 4, 1_700_000_000_000), ("ccc"u8.ToArray(), new byte[300], 9, 0)];
         var recordBytes = records.Sum(r => SnapshotChunkHeader.RecordSize(r.Key.Length, r.Value.Length));
         var (header, body) = Encode(w =>
         {
             var chunk = new SnapshotChunkWriter(w, 11, new SnapshotChunkHeader(Done: true, DonorKeys: 1000, Count: 3), recordBytes);
-            foreach (var (key, value, sequence) in records)
-                chunk.Add(key, value, sequence);
+            foreach (var (key, value, sequence, expiresAt) in records)
+                chunk.Add(key, value, sequence, expiresAt);
             chunk.Complete();
         });
         Assert.Equal(Opcode.SnapshotRead, header.Opcode);
@@ -129,17 +129,17 @@ public sealed class MessageTests
         }
 
         Assert.True(SnapshotChunkReader.TryRead(body, out var reader));
-        var read = new List<(byte[], byte[], ulong)>();
-        while (reader.TryReadNext(out var key, out var value, out var sequence))
-            read.Add((key.ToArray(), value.ToArray(), sequence));
+        var read = new List<(byte[], byte[], ulong, long)>();
+        while (reader.TryReadNext(out var key, out var value, out var sequence, out var expiresAt))
+            read.Add((key.ToArray(), value.ToArray(), sequence, expiresAt));
         Assert.True(reader.IsComplete);
-        Assert.Equal(records.Select(r => (Convert.ToHexString(r.Key), Convert.ToHexString(r.Value), r.Sequence)),
-            read.Select(r => (Convert.ToHexString(r.Item1), Convert.ToHexString(r.Item2), r.Item3)));
+        Assert.Equal(records.Select(r => (Convert.ToHexString(r.Key), Convert.ToHexString(r.Value), r.Sequence, r.ExpiresAt)),
+            read.Select(r => (Convert.ToHexString(r.Item1), Convert.ToHexString(r.Item2), r.Item3, r.Item4)));
 
         for (var length = SnapshotChunkHeader.Size; length < body.Length; length++)
         {
             Assert.True(SnapshotChunkReader.TryRead(body.AsSpan(0, length), out var truncated));
-            while (truncated.TryReadNext(out _, out _, out _))
+            while (truncated.TryReadNext(out _, out _, out _, out _))
             {
             }
             Assert.False(truncated.IsComplete);
@@ -154,28 +154,29 @@ public sealed class MessageTests
         Assert.Throws<InvalidOperationException>(() =>
         {
             var chunk = new SnapshotChunkWriter(output, 1, new SnapshotChunkHeader(false, 0, 2), SnapshotChunkHeader.RecordSize(1, 1));
-            chunk.Add("k"u8, "v"u8, 1);
+            chunk.Add("k"u8, "v"u8, 1, 0);
             chunk.Complete();
         });
     }
 
     [Fact]
-    public void Sequenced_write_puts_the_sequence_before_a_client_body_taken_from_several_segments()
+    public void Sequenced_write_puts_the_sequence_and_router_time_before_a_client_body_taken_from_several_segments()
     {
         var (_, client) = Encode(w => SetRequest.Write(w, FrameFlags.None, 1, "key"u8, "value"u8));
         var frame = new byte[SequencedWrite.FrameLength(client.Length)];
-        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, Segments.Create(client[..3], client[3..]));
+        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, 1_700_000_000_123, Segments.Create(client[..3], client[3..]));
 
         var header = FrameHeader.Read(frame);
-        Assert.Equal(client.Length + SequencedWrite.SequenceSize, header.BodyLength);
+        Assert.Equal(client.Length + SequencedWrite.PrefixSize, header.BodyLength);
         Assert.True(SequencedWrite.TryReadSequence(frame, out var stored));
         Assert.Equal(99UL, stored);
-        Assert.True(SequencedWrite.TryRead(frame.AsSpan(ProtocolLimits.HeaderSize), out var sequence, out var body));
+        Assert.True(SequencedWrite.TryRead(frame.AsSpan(ProtocolLimits.HeaderSize), out var sequence, out var time, out var body));
         Assert.Equal(99UL, sequence);
+        Assert.Equal(1_700_000_000_123, time);
         Assert.True(SetRequest.TryRead(body, out var key, out var value));
         Assert.Equal("key", Encoding.UTF8.GetString(key));
         Assert.Equal("value", Encoding.UTF8.GetString(value));
-        Assert.False(SequencedWrite.TryRead(new byte[7], out _, out _));
+        Assert.False(SequencedWrite.TryRead(new byte[15], out _, out _, out _));
     }
 
     [Fact]

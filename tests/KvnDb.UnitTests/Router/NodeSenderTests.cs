@@ -29,7 +29,7 @@ public sealed class NodeSenderTests
         var pipe = new Pipe();
         var log = new ReplicationLog(64 * 1024);
         var sender = new NodeSender(pipe.Writer, log.OpenCursorAtEnd(), log);
-        log.Append(Opcode.Set, requestId: 1, sequence: 1, new ReadOnlySequence<byte>(new byte[8]));
+        log.Append(Opcode.Set, requestId: 1, sequence: 1, time: 0, new ReadOnlySequence<byte>(new byte[8]));
         var read = new byte[ProtocolLimits.HeaderSize];
         new FrameHeader(0, Opcode.Get, FrameFlags.None, StatusCode.Ok, 0).Write(read);
         Assert.True(sender.TrySendRead(read, requestId: 42));
@@ -47,7 +47,7 @@ public sealed class NodeSenderTests
         var sender = new NodeSender(pipe.Writer, log.OpenCursorAtEnd(), log);
         for (ulong s = 1; s <= 100; s++)
         {
-            log.Append(Opcode.Set, s, s, new ReadOnlySequence<byte>(new byte[200]));
+            log.Append(Opcode.Set, s, s, time: 0, new ReadOnlySequence<byte>(new byte[200]));
             sender.Flush();
         }
         Assert.True(sender.IsBackPressured);
@@ -65,7 +65,7 @@ public sealed class NodeSenderTests
         var log = new ReplicationLog(64 * 1024);
         var cursor = log.OpenCursorAtEnd();
         for (ulong s = 1; s <= 10; s++)
-            log.Append(Opcode.Set, s, s, new ReadOnlySequence<byte>(new byte[8]));
+            log.Append(Opcode.Set, s, s, time: 0, new ReadOnlySequence<byte>(new byte[8]));
         var sender = new NodeSender(pipe.Writer, cursor, log);
         var caughtUp = new TaskCompletionSource<ulong>(TaskCreationOptions.RunContinuationsAsynchronously);
         sender.WhenCaughtUp(() => caughtUp.SetResult(sender.SentSequence));
@@ -81,7 +81,7 @@ public sealed class NodeSenderTests
         sender.Close();
         Assert.False(sender.TrySendRead(new byte[ProtocolLimits.HeaderSize], 1));
         for (ulong s = 1; s <= 200; s++)
-            log.Append(Opcode.Set, s, s, new ReadOnlySequence<byte>(new byte[100]));
+            log.Append(Opcode.Set, s, s, time: 0, new ReadOnlySequence<byte>(new byte[100]));
         Assert.False(log.Covers(0)); // nothing pinned the old segments
     }
 }

@@ -18,7 +18,7 @@ public sealed class ReplicationLogTests
         while (bytes.Length > 0)
         {
             var header = FrameHeader.Read(bytes);
-            Assert.True(SequencedWrite.TryRead(bytes.Slice(ProtocolLimits.HeaderSize, header.BodyLength), out var sequence, out var client));
+            Assert.True(SequencedWrite.TryRead(bytes.Slice(ProtocolLimits.HeaderSize, header.BodyLength), out var sequence, out _, out var client));
             frames.Add((sequence, header.RequestId, client.Length));
             bytes = bytes[(ProtocolLimits.HeaderSize + header.BodyLength)..];
         }
@@ -31,7 +31,7 @@ public sealed class ReplicationLogTests
         var log = new ReplicationLog(64 * 1024, startSequence: 10);
         var cursor = log.OpenCursorAtEnd();
         for (ulong s = 11; s <= 20; s++)
-            log.Append(Opcode.Set, requestId: 100 + s, s, Body((int)s));
+            log.Append(Opcode.Set, requestId: 100 + s, s, time: 0, Body((int)s));
         var frames = Drain(cursor);
         Assert.Equal([.. Enumerable.Range(11, 10).Select(i => (ulong)i)], frames.Select(f => f.Sequence));
         Assert.All(frames, f => Assert.Equal(100 + f.Sequence, f.RequestId));
@@ -44,7 +44,7 @@ public sealed class ReplicationLogTests
     {
         var log = new ReplicationLog(64 * 1024); // segments of 8 KiB
         for (ulong s = 1; s <= 100; s++)
-            log.Append(Opcode.Set, s, s, Body(500));
+            log.Append(Opcode.Set, s, s, time: 0, Body(500));
         Assert.True(log.Covers(0));
         var cursor = log.OpenCursorAfter(57);
         var frames = Drain(cursor);
@@ -59,7 +59,7 @@ public sealed class ReplicationLogTests
         var log = new ReplicationLog(64 * 1024);
         var cursor = log.OpenCursorAtEnd();
         for (ulong s = 1; s <= 5; s++)
-            log.Append(Opcode.Delete, s, s, Body(4));
+            log.Append(Opcode.Delete, s, s, time: 0, Body(4));
         Assert.Equal([1UL, 2UL, 3UL], Drain(cursor, until: 3).Select(f => f.Sequence));
         Assert.Equal([4UL, 5UL], Drain(cursor).Select(f => f.Sequence));
     }
@@ -70,14 +70,14 @@ public sealed class ReplicationLogTests
         var log = new ReplicationLog(32 * 1024); // 4 KiB segments
         var laggard = log.OpenCursorAtEnd();
         for (ulong s = 1; s <= 400; s++)
-            log.Append(Opcode.Set, s, s, Body(200));
+            log.Append(Opcode.Set, s, s, time: 0, Body(200));
         // The laggard pins everything it has not been sent.
         Assert.True(log.Covers(0));
         Assert.True(log.Bytes > log.Capacity);
         Assert.Equal(400, Drain(laggard).Count);
         laggard.Close();
         for (ulong s = 401; s <= 800; s++)
-            log.Append(Opcode.Set, s, s, Body(200));
+            log.Append(Opcode.Set, s, s, time: 0, Body(200));
         Assert.False(log.Covers(0));
         Assert.True(log.Bytes <= log.Capacity + 4096);
         Assert.True(log.Covers(log.OldestSequence - 1));
@@ -89,9 +89,9 @@ public sealed class ReplicationLogTests
     {
         var log = new ReplicationLog(64 * 1024);
         var cursor = log.OpenCursorAtEnd();
-        log.Append(Opcode.Set, 1, 1, Body(100));
-        log.Append(Opcode.Set, 2, 2, Body(200_000));
-        log.Append(Opcode.Set, 3, 3, Body(100));
+        log.Append(Opcode.Set, 1, 1, time: 0, Body(100));
+        log.Append(Opcode.Set, 2, 2, time: 0, Body(200_000));
+        log.Append(Opcode.Set, 3, 3, time: 0, Body(100));
         Assert.Equal([100, 200_000, 100], Drain(cursor).Select(f => f.ClientBody));
     }
 
@@ -100,7 +100,7 @@ public sealed class ReplicationLogTests
     {
         var log = new ReplicationLog(64 * 1024);
         var cursor = log.OpenCursorAtEnd();
-        log.Append(Opcode.Set, 1, 1, Body(100));
+        log.Append(Opcode.Set, 1, 1, time: 0, Body(100));
         Assert.Equal(SequencedWrite.FrameLength(100), log.AppendedBytes - cursor.Position);
         Drain(cursor);
         Assert.Equal(0, log.AppendedBytes - cursor.Position);
@@ -110,13 +110,13 @@ public sealed class ReplicationLogTests
     public void Reset_continues_from_the_adopted_sequence()
     {
         var log = new ReplicationLog(64 * 1024);
-        log.Append(Opcode.Set, 1, 1, Body(10));
+        log.Append(Opcode.Set, 1, 1, time: 0, Body(10));
         log.Reset(500);
         Assert.Equal(500UL, log.NewestSequence);
         Assert.True(log.Covers(500));
         Assert.False(log.Covers(499));
         var cursor = log.OpenCursorAfter(500);
-        log.Append(Opcode.Set, 501, 501, Body(10));
+        log.Append(Opcode.Set, 501, 501, time: 0, Body(10));
         Assert.Equal([501UL], Drain(cursor).Select(f => f.Sequence));
     }
 }
