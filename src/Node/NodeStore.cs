@@ -27,6 +27,9 @@ internal sealed class NodeStore : IKeyStore
     /// <summary>The sync state of the current link (set by its request processor).</summary>
     public SyncState? Sync { get; set; }
 
+    /// <summary>The snapshots this node donates on the current link: told of every key a write changes.</summary>
+    public SnapshotSource? Snapshots { get; set; }
+
     private bool IsSyncing => Sync is { IsSyncing: true };
 
     public bool TryRead(ReadOnlySpan<byte> key, long now, out StoredValue value)
@@ -61,6 +64,7 @@ internal sealed class NodeStore : IKeyStore
         Engine.Set(key, value, sequence, expiresAt);
         Expiry.Set(key, expiresAt);
         Sync?.OnLiveSet(key, sequence);
+        Snapshots?.Touched(key);
     }
 
     public bool Delete(ReadOnlySpan<byte> key, long now, ulong sequence)
@@ -69,6 +73,7 @@ internal sealed class NodeStore : IKeyStore
         var live = Expiry.Count == 0 && !IsSyncing ? Engine.Delete(key, sequence) : DeleteChecked(key, now, sequence);
         Expiry.Remove(key);
         Sync?.OnLiveDelete(key, sequence);
+        Snapshots?.Touched(key);
         return live;
     }
 
@@ -96,6 +101,7 @@ internal sealed class NodeStore : IKeyStore
             Engine.Delete(key, sequence);
             Expiry.Remove(key);
             Sync?.OnLiveDelete(key, sequence);
+            Snapshots?.Touched(key);
             removed++;
         }
         _due.Clear();

@@ -37,6 +37,7 @@ internal sealed partial class RequestProcessor
         _snapshots = new SnapshotSource(_engine, maxFrameSize);
         _evaluator = new CommandEvaluator(maxFrameSize);
         store.Sync = _sync;
+        store.Snapshots = _snapshots;
     }
 
     /// <summary>For tests and tools: a processor over an engine of its own.</summary>
@@ -74,6 +75,9 @@ internal sealed partial class RequestProcessor
                     ReplyMalformed(output, header);
                 else
                     Read(header, read, now, output);
+                break;
+            case Opcode.TimeMark when (header.RequestId & SyncMessages.ControlIdBit) != 0:
+                ExpiryProbe(header, output);
                 break;
             case var write when write.IsSequencedWrite():
                 ApplyWrite(header, body, output);
@@ -231,6 +235,15 @@ internal sealed partial class RequestProcessor
             Reply(output, header, status);
         else
             FrameWriter.WriteRaw(output, header.Opcode, FrameFlags.Response, status, header.RequestId, _reply.WrittenSpan);
+    }
+
+    /// <summary>The router asks (outside the write stream) when this node's next key expires: nothing is removed.</summary>
+    private void ExpiryProbe(in FrameHeader header, IBufferWriter<byte> output)
+    {
+        var frame = output.GetSpan(ProtocolLimits.HeaderSize + TimeMarkReply.Size);
+        new FrameHeader(TimeMarkReply.Size, Opcode.TimeMark, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(frame);
+        TimeMarkReply.WriteBody(frame[ProtocolLimits.HeaderSize..], 0, _store.Expiry.NextDue);
+        output.Advance(ProtocolLimits.HeaderSize + TimeMarkReply.Size);
     }
 
     private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>

@@ -8,11 +8,28 @@ namespace KvnDb.Node;
 /// A donor's open snapshots, one per sync id. Each SnapshotRead returns the next chunk (at least one
 /// record, then up to the byte budget), so the router pulls at the pace of the joiner: a slow joiner
 /// never makes anyone buffer the whole store. A chunk never grows past the frame limit, whatever the budget.
+/// <para>
+/// Every record of a chunk is the key as it is when the chunk is written: the router has the joiner
+/// apply the chunk at that same point of the write stream. A scan alone cannot promise the joiner every
+/// key it needs, though: a key the joiner evaluated a write against before the scan reached it may be
+/// gone (deleted by a time mark) when the scan gets there. So the donor notes every key written while
+/// its scan runs, and once the scan is through, sends each of them again as it is then: a record, or a
+/// tombstone (sequence 0) when the key is absent.
+/// </para>
 /// </summary>
 internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
 {
     private const int MaxOpenSnapshots = 16;
     private readonly Dictionary<ulong, Cursor> _open = [];
+
+    /// <summary>A live write changed the key (called by the store for every change while snapshots are open).</summary>
+    public void Touched(ReadOnlySpan<byte> key)
+    {
+        if (_open.Count == 0)
+            return;
+        foreach (var cursor in _open.Values)
+            cursor.Touched(key);
+    }
 
     public void WriteNextChunk(IBufferWriter<byte> output, ulong requestId, ulong syncId, int maxBytes)
     {
@@ -20,9 +37,11 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         {
             if (_open.Count >= MaxOpenSnapshots)
                 _open.Remove(_open.Keys.Min()); // the oldest sync was abandoned by the router
-            cursor = new Cursor(engine.Scan().GetEnumerator());
+            cursor = new Cursor(engine, engine.Scan().GetEnumerator());
             _open[syncId] = cursor;
         }
+        // A record read ahead for the previous chunk is read again: the chunk is the keys as they are now.
+        cursor.Refresh();
 
         var records = new List<StoredRecord>();
         var bytes = 0;
@@ -49,20 +68,41 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         chunk.Complete();
     }
 
-    private sealed class Cursor(IEnumerator<StoredRecord> records) : IDisposable
+    private sealed class Cursor(IStorageEngine engine, IEnumerator<StoredRecord> records) : IDisposable
     {
+        private HashSet<byte[]>? _touched = new(ByteArrayComparer.Instance);
+        private Queue<byte[]>? _again;
         private StoredRecord _next;
         private bool _hasNext;
+        private bool _scanned;
 
         public bool IsDone { get; private set; }
+
+        /// <summary>Noted while the scan runs; afterwards every later write is evaluated by the joiner against keys it holds exactly.</summary>
+        public void Touched(ReadOnlySpan<byte> key)
+        {
+            if (_touched is { } touched && !touched.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(key))
+                touched.Add(key.ToArray());
+        }
 
         /// <summary>The next record without taking it; false (and done) at the end.</summary>
         public bool TryPeek(out StoredRecord record)
         {
             if (!_hasNext && !IsDone)
             {
-                _hasNext = records.MoveNext();
-                _next = _hasNext ? records.Current : default;
+                if (!_scanned)
+                {
+                    _hasNext = records.MoveNext();
+                    if (_hasNext)
+                        _next = records.Current;
+                    else
+                        EndScan();
+                }
+                if (!_hasNext && _again!.TryDequeue(out var key))
+                {
+                    _next = Read(key);
+                    _hasNext = true;
+                }
                 IsDone = !_hasNext;
             }
             record = _next;
@@ -73,6 +113,29 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         {
             _hasNext = false;
             _next = default;
+        }
+
+        /// <summary>Re-reads the record held over from the previous chunk.</summary>
+        public void Refresh()
+        {
+            if (_hasNext)
+                _next = Read(_next.Key);
+        }
+
+        /// <summary>The key as it is now; a tombstone (sequence 0) when it is absent.</summary>
+        private StoredRecord Read(byte[] key)
+        {
+            if (!engine.TryGet(key, out var stored))
+                return new StoredRecord(key, ReadOnlyMemory<byte>.Empty, 0);
+            using (stored)
+                return new StoredRecord(key, stored.Value.ToArray(), stored.Sequence, stored.ExpiresAt);
+        }
+
+        private void EndScan()
+        {
+            _scanned = true;
+            _again = new Queue<byte[]>(_touched!);
+            _touched = null;
         }
 
         public void Dispose() => records.Dispose();

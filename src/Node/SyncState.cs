@@ -98,6 +98,20 @@ internal sealed class SyncState
     public void ApplySnapshotRecord(NodeStore store, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         _snapshotKeys.Add(KeyHash.Of(key));
+        if (sequence == 0)
+        {
+            // A tombstone: the donor wrote this key during its scan and it is absent now.
+            if (store.Engine.TryGetMetadata(key, out _, out _))
+            {
+                store.DropRecord(key, store.Engine.LastSequence);
+                RecordsReplaced++;
+            }
+            else
+            {
+                RecordsSkipped++;
+            }
+            return;
+        }
         if (!store.Engine.TryGetMetadata(key, out var stored, out var storedExpiry))
         {
             store.WriteRecord(key, value, sequence, expiresAt);

@@ -36,7 +36,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         Expiry = new ExpiryScheduler(options, Sequencer, Nodes, loggerFactory.CreateLogger<ExpiryScheduler>());
         Sequencer.ExpiryHint = Expiry.OnExpirySet;
         Sequencer.OnDivergence = OnDivergence;
-        Membership.NodeAdmitted = _ => Expiry.CheckSoon();
+        Membership.NodeAdmitted = Expiry.Probe;
     }
 
     public RouterClock Clock { get; }
@@ -123,6 +123,8 @@ internal sealed partial class Cluster : IAsyncDisposable
     {
         if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
             _ = AdmitAsync(node);
+        else if (header.Opcode == Opcode.TimeMark)
+            Expiry.OnProbeReply(header, frame);
         else
             Syncs.OnReply(node, header, frame, flush);
     }

@@ -63,8 +63,26 @@ internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequen
         }
     }
 
-    /// <summary>Send a mark at the next check (a node joined with data the router knows nothing about).</summary>
-    public void CheckSoon() => OnExpirySet(long.MinValue);
+    /// <summary>
+    /// A node was admitted with data the router knows nothing about: ask it, outside the write stream,
+    /// when its next key expires (a TimeMark with a control id; it removes nothing). The answer comes to <see cref="OnProbeReply"/>.
+    /// </summary>
+    public void Probe(NodeLink node)
+    {
+        node.Sender.TrySend(0, static (writer, _) =>
+            FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.TimeMark, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | ProbeId)));
+        node.Sender.Flush();
+    }
+
+    /// <summary>The control id of expiry probes (sync ids count up from 1 and never reach it).</summary>
+    public const ulong ProbeId = (1UL << 62) - 1;
+
+    public void OnProbeReply(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        if (header.Status == StatusCode.Ok && TimeMarkReply.TryRead(body.Span, out _, out var nextDue) && nextDue != 0)
+            OnExpirySet(nextDue);
+    }
 
     private async Task RunAsync()
     {
