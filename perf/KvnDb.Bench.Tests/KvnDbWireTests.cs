@@ -31,7 +31,8 @@ public sealed class KvnDbWireTests
         Assert.Equal(1UL, BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(ProtocolLimits.HeaderSize)));
         wire.WriteRequest(buffer, TestKind.Set, 2, "abcd"u8, "v"u8);
         Assert.Equal(2UL, BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(ProtocolLimits.HeaderSize)));
-        Assert.Equal(StatusCode.Ok, BodyValidator.Validate(Opcode.Set, buffer.AsSpan(ProtocolLimits.HeaderSize + 8), 1024));
+        Assert.True(SequencedWrite.TryRead(buffer.AsSpan(ProtocolLimits.HeaderSize), out _, out _, out var body));
+        Assert.Equal(StatusCode.Ok, BodyValidator.Validate(Opcode.Set, body, 1024));
     }
 
     [Theory]

@@ -94,7 +94,9 @@ internal static class BenchOptionsParser
                 "set" => TestKind.Set,
                 "get" => TestKind.Get,
                 "ping" or "ping_mbulk" => TestKind.Ping,
-                _ => throw new FormatException($"unknown test '{name}' (expected set, get, ping)"),
+                "incr" => TestKind.Incr,
+                "setnx" => TestKind.SetNx,
+                _ => throw new FormatException($"unknown test '{name}' (expected set, get, ping, incr, setnx)"),
             };
             if (!tests.Contains(test))
                 tests.Add(test);

@@ -19,32 +19,75 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
 
     public override int RequestSize(TestKind test, int keyLength, int valueLength) => test switch
     {
-        TestKind.Set when sequencedWrites => SequencedWrite.FrameLength(SetRequest.BodyLength(keyLength, valueLength)),
-        TestKind.Set => ProtocolLimits.HeaderSize + SetRequest.BodyLength(keyLength, valueLength),
-        TestKind.Get => ProtocolLimits.HeaderSize + KeyRequest.BodyLength(keyLength),
-        _ => ProtocolLimits.HeaderSize,
+        TestKind.Set or TestKind.Incr or TestKind.SetNx when sequencedWrites => SequencedWrite.FrameLength(BodyLength(test, keyLength, valueLength)),
+        TestKind.Get when sequencedWrites => TimedRead.FrameLength(ProtocolLimits.HeaderSize + KeyRequest.BodyLength(keyLength)),
+        TestKind.Ping => ProtocolLimits.HeaderSize,
+        _ => ProtocolLimits.HeaderSize + BodyLength(test, keyLength, valueLength),
     };
+
+    private static int BodyLength(TestKind test, int keyLength, int valueLength) => test switch
+    {
+        TestKind.Set => SetRequest.BodyLength(keyLength, valueLength),
+        TestKind.Incr => IncrementRequest.BodyLength(keyLength),
+        TestKind.SetNx => SetWhenRequest.BodyLength(keyLength, valueLength),
+        _ => KeyRequest.BodyLength(keyLength),
+    };
+
+    private static Opcode OpcodeOf(TestKind test) => test switch
+    {
+        TestKind.Set => Opcode.Set,
+        TestKind.Incr => Opcode.Increment,
+        TestKind.SetNx => Opcode.SetWhen,
+        _ => Opcode.Get,
+    };
+
+    private static readonly SetWhenHeader IfAbsent = new(WriteCondition.NotExists, SetOptions.None, 0, 0);
+
+    private static void WriteBody(Span<byte> body, TestKind test, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        switch (test)
+        {
+            case TestKind.Set:
+                SetRequest.WriteBody(body, key, value);
+                break;
+            case TestKind.Incr:
+                Span<byte> counter = stackalloc byte[key.Length];
+                CounterKey(key, counter);
+                IncrementRequest.WriteBody(body, 1, counter);
+                break;
+            case TestKind.SetNx:
+                SetWhenRequest.WriteBody(body, IfAbsent, key, value);
+                break;
+            default:
+                KeyRequest.WriteBody(body, key);
+                break;
+        }
+    }
 
     public override int WriteRequest(Span<byte> destination, TestKind test, ulong requestId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
         var size = RequestSize(test, key.Length, value.Length);
         var flags = FrameFlags.None.WithWriteConcern(writeConcern);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         switch (test)
         {
-            case TestKind.Set when sequencedWrites:
-                var body = SequencedWrite.WritePrefix(destination, Opcode.Set, flags, requestId, Interlocked.Increment(ref _sequence),
-                    DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), SetRequest.BodyLength(key.Length, value.Length));
-                SetRequest.WriteBody(body, key, value);
+            case TestKind.Ping:
+                new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
                 break;
-            case TestKind.Set:
-                SetRequest.Write(destination, flags, requestId, key, value);
+            case TestKind.Get when sequencedWrites:
+                WriteBody(TimedRead.WritePrefix(destination, Opcode.Get, requestId, now, KeyRequest.BodyLength(key.Length)), test, key, value);
                 break;
             case TestKind.Get:
                 new FrameHeader(size - ProtocolLimits.HeaderSize, Opcode.Get, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
-                KeyRequest.WriteBody(destination[ProtocolLimits.HeaderSize..size], key);
+                WriteBody(destination[ProtocolLimits.HeaderSize..size], test, key, value);
+                break;
+            case var _ when sequencedWrites:
+                WriteBody(SequencedWrite.WritePrefix(destination, OpcodeOf(test), flags, requestId, Interlocked.Increment(ref _sequence),
+                    now, BodyLength(test, key.Length, value.Length)), test, key, value);
                 break;
             default:
-                new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
+                new FrameHeader(size - ProtocolLimits.HeaderSize, OpcodeOf(test), flags, StatusCode.Ok, requestId).Write(destination);
+                WriteBody(destination[ProtocolLimits.HeaderSize..size], test, key, value);
                 break;
         }
         return size;

@@ -16,6 +16,8 @@ internal sealed class RespWire : WireProtocol
     {
         TestKind.Set => "*3\r\n$3\r\nSET\r\n"u8.Length + BulkSize(keyLength) + BulkSize(valueLength),
         TestKind.Get => "*2\r\n$3\r\nGET\r\n"u8.Length + BulkSize(keyLength),
+        TestKind.Incr => "*2\r\n$4\r\nINCR\r\n"u8.Length + BulkSize(keyLength),
+        TestKind.SetNx => "*3\r\n$5\r\nSETNX\r\n"u8.Length + BulkSize(keyLength) + BulkSize(valueLength),
         _ => "*1\r\n$4\r\nPING\r\n"u8.Length,
     };
 
@@ -33,6 +35,19 @@ internal sealed class RespWire : WireProtocol
             {
                 var offset = Copy(destination, "*2\r\n$3\r\nGET\r\n"u8);
                 return offset + WriteBulk(destination[offset..], key);
+            }
+            case TestKind.Incr:
+            {
+                Span<byte> counter = stackalloc byte[key.Length];
+                CounterKey(key, counter);
+                var offset = Copy(destination, "*2\r\n$4\r\nINCR\r\n"u8);
+                return offset + WriteBulk(destination[offset..], counter);
+            }
+            case TestKind.SetNx:
+            {
+                var offset = Copy(destination, "*3\r\n$5\r\nSETNX\r\n"u8);
+                offset += WriteBulk(destination[offset..], key);
+                return offset + WriteBulk(destination[offset..], value);
             }
             default:
                 return Copy(destination, "*1\r\n$4\r\nPING\r\n"u8);

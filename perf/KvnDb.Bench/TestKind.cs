@@ -6,4 +6,8 @@ internal enum TestKind
     Set,
     Get,
     Ping,
+    /// <summary>Increment of a counter key (<c>ctr:</c> in place of <c>key:</c>), evaluated by the nodes.</summary>
+    Incr,
+    /// <summary>Set if absent, evaluated by the nodes.</summary>
+    SetNx,
 }

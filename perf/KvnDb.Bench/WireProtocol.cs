@@ -25,10 +25,19 @@ internal abstract class WireProtocol
     /// <summary>Authenticates a fresh connection (hello or AUTH); throws with the server's reason when refused.</summary>
     public abstract Task HandshakeAsync(LoadConnection connection, string password, CancellationToken cancellationToken);
 
+    /// <summary>Counters live under <c>ctr:</c> (same length as <c>key:</c>), so an INCR never meets a SET's value.</summary>
+    protected static void CounterKey(ReadOnlySpan<byte> key, Span<byte> destination)
+    {
+        key.CopyTo(destination);
+        "ctr:"u8.CopyTo(destination);
+    }
+
     public static string TestName(TestKind test) => test switch
     {
         TestKind.Set => "SET",
         TestKind.Get => "GET",
+        TestKind.Incr => "INCR",
+        TestKind.SetNx => "SETNX",
         _ => "PING",
     };
 }

@@ -16,6 +16,13 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
         ["del"] = "del", ["delete"] = "del", ["remove"] = "del",
         ["keys"] = "keys", ["getkeys"] = "keys", ["list"] = "keys",
         ["exists"] = "exists",
+        ["incr"] = "incr", ["incrby"] = "incr",
+        ["setnx"] = "setnx",
+        ["expire"] = "expire",
+        ["persist"] = "persist",
+        ["ttl"] = "ttl",
+        ["getv"] = "getv",
+        ["cas"] = "cas",
         ["ping"] = "ping",
         ["info"] = "info",
         ["digest"] = "digest",
@@ -28,6 +35,13 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
           get KEY                  print the value of KEY   (aliases: show, view, print)
           del KEY                  delete KEY               (aliases: delete, remove)
           exists KEY               print whether KEY exists
+          incr KEY [BY]            add BY (default 1) to KEY's integer value; print the result
+          setnx KEY VALUE          store VALUE only if KEY does not exist
+          expire KEY SECONDS       KEY expires SECONDS from now (decimals allowed)
+          persist KEY              remove KEY's expiry
+          ttl KEY                  print the time KEY has left (or "no expiry")
+          getv KEY                 print KEY's value and version
+          cas KEY VERSION VALUE    store VALUE only if KEY's version is still VERSION (0: absent)
           keys [PREFIX] [COLUMNS]  list keys, in COLUMNS columns (aliases: getkeys, list)
           ping                     round trip to the router
           info                     router and node status
@@ -51,6 +65,13 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
                 "get" when args.Length == 1 => await GetAsync(args[0], cancellationToken),
                 "del" when args.Length == 1 => await DeleteAsync(args[0], cancellationToken),
                 "exists" when args.Length == 1 => await ExistsAsync(args[0], cancellationToken),
+                "incr" when args.Length is 1 or 2 => await IncrementAsync(args, cancellationToken),
+                "setnx" when args.Length == 2 => await SetIfAbsentAsync(args[0], args[1], cancellationToken),
+                "expire" when args.Length == 2 => await ExpireAsync(args[0], args[1], cancellationToken),
+                "persist" when args.Length == 1 => await PersistAsync(args[0], cancellationToken),
+                "ttl" when args.Length == 1 => await TimeToLiveAsync(args[0], cancellationToken),
+                "getv" when args.Length == 1 => await GetVersionedAsync(args[0], cancellationToken),
+                "cas" when args.Length == 3 => await CompareAndSetAsync(args[0], args[1], args[2], cancellationToken),
                 "keys" when args.Length <= 2 => await KeysAsync(args, cancellationToken),
                 "ping" when args.Length == 0 => await PingAsync(cancellationToken),
                 "info" when args.Length == 0 => await InfoAsync(cancellationToken),
@@ -82,6 +103,51 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
 
     private async Task<int> ExistsAsync(string key, CancellationToken cancellationToken) =>
         Print(await client.ExistsAsync(key, cancellationToken) ? "yes" : "no");
+
+    private async Task<int> IncrementAsync(string[] args, CancellationToken cancellationToken)
+    {
+        var by = 1L;
+        if (args.Length == 2 && !long.TryParse(args[1], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out by))
+            return Fail("BY must be an integer");
+        return Print((await client.IncrementAsync(args[0], by, cancellationToken: cancellationToken)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private async Task<int> SetIfAbsentAsync(string key, string value, CancellationToken cancellationToken) =>
+        (await client.SetAsync(key, value, When.NotExists, cancellationToken: cancellationToken)).Written ? 0 : Fail($"not set: {key} exists");
+
+    private async Task<int> ExpireAsync(string key, string seconds, CancellationToken cancellationToken)
+    {
+        if (!double.TryParse(seconds, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            return Fail("SECONDS must be a number");
+        return await client.ExpireAsync(key, TimeSpan.FromSeconds(value), cancellationToken: cancellationToken) ? 0 : Fail("not found");
+    }
+
+    private async Task<int> PersistAsync(string key, CancellationToken cancellationToken) =>
+        await client.PersistAsync(key, cancellationToken: cancellationToken) ? 0 : Fail("not found, or it has no expiry");
+
+    private async Task<int> TimeToLiveAsync(string key, CancellationToken cancellationToken)
+    {
+        var expiry = await client.TimeToLiveAsync(key, cancellationToken);
+        if (!expiry.Exists)
+            return Fail("not found");
+        return Print(expiry.Remaining is { } remaining
+            ? $"{remaining.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s (at {expiry.ExpiresAt:O})"
+            : "no expiry");
+    }
+
+    private async Task<int> GetVersionedAsync(string key, CancellationToken cancellationToken)
+    {
+        var value = await client.GetWithVersionAsync(key, cancellationToken);
+        return value is null ? Fail("not found") : Print($"{System.Text.Encoding.UTF8.GetString(value.Value)}\tversion {value.Version}");
+    }
+
+    private async Task<int> CompareAndSetAsync(string key, string version, string value, CancellationToken cancellationToken)
+    {
+        if (!ulong.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var expected))
+            return Fail("VERSION must be a number (see getv)");
+        var result = await client.CompareAndSetAsync(key, expected, value, cancellationToken: cancellationToken);
+        return result.Written ? Print($"version {result.Version}") : Fail($"not set: {key} is at version {result.Version}");
+    }
 
     /// <summary>Prompt form: <c>keys [PREFIX] [COLUMNS]</c>; a lone positive number is COLUMNS, as in the original.</summary>
     private Task<int> KeysAsync(string[] args, CancellationToken cancellationToken) => args switch

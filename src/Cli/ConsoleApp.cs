@@ -77,6 +77,23 @@ internal static class ConsoleApp
             WithClientAsync(parse, (_, c) => c.RunAsync(["del", parse.GetValue(keyArgument)!], ct), ct));
         OneShot("exists", "Print whether KEY exists", keyArgument).SetAction((parse, ct) =>
             WithClientAsync(parse, (_, c) => c.RunAsync(["exists", parse.GetValue(keyArgument)!], ct), ct));
+        var byArgument = new Argument<string>("BY") { DefaultValueFactory = _ => "1" };
+        var secondsArgument = new Argument<string>("SECONDS");
+        var versionArgument = new Argument<string>("VERSION");
+        OneShot("incr", "Add BY (default 1) to KEY's integer value and print the result", keyArgument, byArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["incr", parse.GetValue(keyArgument)!, parse.GetValue(byArgument)!], ct), ct));
+        OneShot("setnx", "Store VALUE only if KEY does not exist (exit code 1 when it does)", keyArgument, valueArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["setnx", parse.GetValue(keyArgument)!, parse.GetValue(valueArgument)!], ct), ct));
+        OneShot("expire", "KEY expires SECONDS from now (exit code 1 when missing)", keyArgument, secondsArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["expire", parse.GetValue(keyArgument)!, parse.GetValue(secondsArgument)!], ct), ct));
+        OneShot("persist", "Remove KEY's expiry", keyArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["persist", parse.GetValue(keyArgument)!], ct), ct));
+        OneShot("ttl", "Print the time KEY has left (exit code 1 when missing)", keyArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["ttl", parse.GetValue(keyArgument)!], ct), ct));
+        OneShot("getv", "Print KEY's value and version", keyArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["getv", parse.GetValue(keyArgument)!], ct), ct));
+        OneShot("cas", "Store VALUE only if KEY's version is still VERSION (0: absent); exit code 1 when it changed", keyArgument, versionArgument, valueArgument).SetAction((parse, ct) =>
+            WithClientAsync(parse, (_, c) => c.RunAsync(["cas", parse.GetValue(keyArgument)!, parse.GetValue(versionArgument)!, parse.GetValue(valueArgument)!], ct), ct));
         OneShot("keys", "List keys starting with PREFIX", prefixArgument).SetAction((parse, ct) =>
             WithClientAsync(parse, (_, c) => c.ListKeysAsync(parse.GetValue(prefixArgument)!, 1, ct), ct));
         OneShot("ping", "Round trip to the router").SetAction((parse, ct) =>

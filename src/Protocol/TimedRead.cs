@@ -29,6 +29,14 @@ public static class TimedRead
         return FrameLength((int)clientFrame.Length);
     }
 
+    /// <summary>Writes header and time; returns where the client body goes (exactly its length), for a writer that encodes it in place (the direct-node benchmark).</summary>
+    public static Span<byte> WritePrefix(Span<byte> destination, Opcode opcode, ulong requestId, long time, int clientBodyLength)
+    {
+        new FrameHeader(TimeSize + clientBodyLength, opcode, FrameFlags.None, StatusCode.Ok, requestId).Write(destination);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[ProtocolLimits.HeaderSize..], time);
+        return destination.Slice(ProtocolLimits.HeaderSize + TimeSize, clientBodyLength);
+    }
+
     /// <summary>A node-bound frame with an empty client body (Digest).</summary>
     public static void WriteEmpty(IBufferWriter<byte> output, Opcode opcode, ulong requestId, long time)
     {

@@ -16,6 +16,34 @@ public sealed class ConsoleTests
     }
 
     [Fact]
+    public async Task Counters_conditional_sets_compare_and_set_and_expiry_from_the_console()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 2);
+        Assert.Equal((0, "1\n"), Strip(await RunAsync(cluster, "", "incr", "hits")));
+        Assert.Equal((0, "11\n"), Strip(await RunAsync(cluster, "", "incr", "hits", "10")));
+        Assert.Equal(0, (await RunAsync(cluster, "", "setnx", "lock", "me")).Code);
+        var taken = await RunAsync(cluster, "", "setnx", "lock", "you");
+        Assert.Equal(1, taken.Code);
+        Assert.Contains("exists", taken.Err);
+
+        var (code, versioned) = Strip(await RunAsync(cluster, "", "getv", "lock"));
+        Assert.Equal(0, code);
+        var version = versioned.Trim().Split("version ")[1];
+        Assert.StartsWith("version ", (await RunAsync(cluster, "", "cas", "lock", version, "mine now")).Out);
+        var stale = await RunAsync(cluster, "", "cas", "lock", version, "too late");
+        Assert.Equal(1, stale.Code);
+        Assert.Contains("not set", stale.Err);
+        Assert.Equal((0, "mine now\n"), Strip(await RunAsync(cluster, "", "get", "lock")));
+
+        Assert.Equal((0, "no expiry\n"), Strip(await RunAsync(cluster, "", "ttl", "lock")));
+        Assert.Equal(0, (await RunAsync(cluster, "", "expire", "lock", "100")).Code);
+        Assert.Contains(" s (at ", (await RunAsync(cluster, "", "ttl", "lock")).Out);
+        Assert.Equal(0, (await RunAsync(cluster, "", "persist", "lock")).Code);
+        Assert.Equal(1, (await RunAsync(cluster, "", "ttl", "missing")).Code);
+        Assert.Equal(1, (await RunAsync(cluster, "", "expire", "missing", "1")).Code);
+    }
+
+    [Fact]
     public async Task One_shot_commands_print_values_and_use_exit_codes()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2);
