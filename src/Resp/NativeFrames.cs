@@ -26,6 +26,14 @@ internal static class NativeFrames
         return FrameHeader.Read(output.WrittenSpan);
     }
 
+    /// <summary>A <see cref="SetWhenRequest"/> frame (SET with NX, XX or GET).</summary>
+    public static FrameHeader SetWhen(ArrayBufferWriter<byte> output, ulong requestId, in SetWhenHeader header, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        output.ResetWrittenCount();
+        SetWhenRequest.Write(output, FrameFlags.None, requestId, header, key, value);
+        return FrameHeader.Read(output.WrittenSpan);
+    }
+
     /// <summary>MultiGet (keys) or MultiSet (key, value pairs) from arguments 1 onwards, written with <see cref="CountedBodyWriter"/>.</summary>
     public static FrameHeader Counted(ArrayBufferWriter<byte> output, Opcode opcode, ulong requestId, in RespRequest request, int fieldsPerEntry)
     {

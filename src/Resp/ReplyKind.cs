@@ -8,7 +8,7 @@ internal enum ReplyKind
     Get,
     /// <summary>SET or MSET: one acknowledged write.</summary>
     Write,
-    /// <summary>SET with NX, XX or GET: a read, then maybe a write.</summary>
+    /// <summary>SET with NX, XX or GET: one SetWhen, whose outcome the nodes decide.</summary>
     ConditionalSet,
     /// <summary>DEL: one delete per key, counted.</summary>
     Delete,

@@ -41,11 +41,6 @@ internal sealed class ReplySlot
     /// <summary>SETNX: 1 when written, 0 when not, instead of OK / null.</summary>
     public bool IntegerReply { get; set; }
 
-    /// <summary>True once the read is answered and the write was sent.</summary>
-    public bool Writing { get; set; }
-
-    /// <summary>The native Set frame to send if the condition holds.</summary>
-    public ArrayBufferWriter<byte>? Frame { get; set; }
 
     /// <summary>Reply material gathered along the way: the old value (SET GET), the listed keys (KEYS).</summary>
     public ArrayBufferWriter<byte>? Saved { get; set; }
@@ -76,7 +71,6 @@ internal sealed class ReplySlot
         Condition = SetCondition.Always;
         ReturnOld = false;
         IntegerReply = false;
-        Writing = false;
         Pattern = null;
         After = null;
         Limit = 0;
@@ -92,7 +86,6 @@ internal sealed class ReplySlot
         After = null;
         Best?.Clear();
         Reply = Recycle(Reply);
-        Frame = Recycle(Frame);
         Saved = Recycle(Saved);
     }
 

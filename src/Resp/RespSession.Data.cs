@@ -17,14 +17,14 @@ internal sealed partial class RespSession
     }
 
     /// <summary>
-    /// SET key value [NX|XX] [GET] [KEEPTTL]. Plain SET is one write. NX, XX and GET read the key
-    /// first and write only if the condition holds: not atomic, as another client's write may land
-    /// between the read and the write (documented in docs/resp.md).
+    /// SET key value [NX|XX] [GET] [KEEPTTL]. Plain SET is one write; with NX, XX or GET it is one
+    /// SetWhen, evaluated by every node at apply time: atomic, and in order with the connection's other writes.
     /// </summary>
     private void Set(in RespRequest request)
     {
         var condition = SetCondition.Always;
         var returnOld = false;
+        var keepTtl = false;
         for (var i = 3; i < request.Count; i++)
         {
             var option = request[i];
@@ -35,7 +35,7 @@ internal sealed partial class RespSession
             else if (RespCommandTable.Is(option, "GET"u8))
                 returnOld = true;
             else if (RespCommandTable.Is(option, "KEEPTTL"u8))
-                continue; // no key has a time to live, so keeping it is what always happens
+                keepTtl = true;
             else if (RespCommandTable.Is(option, "EX"u8) || RespCommandTable.Is(option, "PX"u8)
                 || RespCommandTable.Is(option, "EXAT"u8) || RespCommandTable.Is(option, "PXAT"u8))
             {
@@ -51,7 +51,7 @@ internal sealed partial class RespSession
         if (!KeysFit(request, 1, 1))
             return;
 
-        if (condition == SetCondition.Always && !returnOld)
+        if (condition == SetCondition.Always && !returnOld && !keepTtl)
         {
             ulong number;
             lock (_replyLock)
@@ -61,7 +61,7 @@ internal sealed partial class RespSession
             return;
         }
 
-        SubmitConditionalSet(request, condition, returnOld, integerReply: false);
+        SubmitConditionalSet(request, condition, returnOld, integerReply: false, keepTtl);
     }
 
     /// <summary>SETNX key value: SET NX answering 1 or 0 (StackExchange.Redis sends it for When.NotExists).</summary>
@@ -71,22 +71,27 @@ internal sealed partial class RespSession
             SubmitConditionalSet(request, SetCondition.IfAbsent, returnOld: false, integerReply: true);
     }
 
-    private void SubmitConditionalSet(in RespRequest request, SetCondition condition, bool returnOld, bool integerReply)
+    private void SubmitConditionalSet(in RespRequest request, SetCondition condition, bool returnOld, bool integerReply, bool keepTtl = false)
     {
-        ulong slotNumber;
+        ulong number;
         lock (_replyLock)
         {
             var slot = BeginSlot(ReplyKind.ConditionalSet);
             slot.Condition = condition;
             slot.ReturnOld = returnOld;
             slot.IntegerReply = integerReply;
-            // The write is encoded now (the arguments die with this read) and sent once the read answers.
-            slot.Frame = ReplySlot.Fresh(slot.Frame);
-            NativeFrames.KeyValue(slot.Frame, slot.Number, request[1], request[2]);
-            slotNumber = slot.Number;
+            number = slot.Number;
         }
-        var read = NativeFrames.Key(_scratch, returnOld ? Opcode.Get : Opcode.Exists, slotNumber, request[1]);
-        _core.SubmitRead(this, read, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
+        var when = condition switch
+        {
+            SetCondition.IfAbsent => WriteCondition.NotExists,
+            SetCondition.IfPresent => WriteCondition.Exists,
+            _ => WriteCondition.Always,
+        };
+        // Without KEEPTTL the write clears the key's expiry, as a Redis SET does (RESP sets no expiry yet).
+        var options = (returnOld ? SetOptions.ReturnOld : SetOptions.None) | (keepTtl ? SetOptions.KeepTtl : SetOptions.None);
+        var header = NativeFrames.SetWhen(_scratch, number, new SetWhenHeader(when, options, 0, 0), request[1], request[2]);
+        _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
     /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>

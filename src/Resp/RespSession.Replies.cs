@@ -14,7 +14,6 @@ internal sealed partial class RespSession
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         var header = FrameHeader.Read(frame);
-        ReplySlot? followUp = null;
         lock (_replyLock)
         {
             var slot = Find(requestId);
@@ -41,15 +40,13 @@ internal sealed partial class RespSession
                     Deliver(slot, (frame, slot.Resp3), static (w, s) => WriteMultiGet(w, s.frame, s.Resp3));
                     break;
                 case ReplyKind.ConditionalSet:
-                    followUp = OnConditionRead(slot, found, frame);
+                    OnConditionalSet(slot, header, frame);
                     break;
                 case ReplyKind.Keys or ReplyKind.Scan or ReplyKind.DbSize:
                     OnKeyChunk(slot, frame, header.HasMore);
                     break;
             }
         }
-        if (followUp is not null)
-            SubmitConditionalWrite(followUp);
     }
 
     /// <summary>A write's outcome once its write concern is met.</summary>
@@ -64,12 +61,6 @@ internal sealed partial class RespSession
             {
                 case ReplyKind.Delete:
                     CountPart(slot, status == StatusCode.Ok);
-                    break;
-                case ReplyKind.ConditionalSet when slot.ReturnOld:
-                    Deliver(slot, slot.Saved!.WrittenMemory, CopyBytes);
-                    break;
-                case ReplyKind.ConditionalSet when slot.IntegerReply:
-                    Deliver(slot, 1L, static (w, one) => RespWriter.WriteInteger(w, one));
                     break;
                 default:
                     Deliver(slot, 0, static (w, _) => RespWriter.WriteOk(w));
@@ -126,50 +117,27 @@ internal sealed partial class RespSession
 
     private void DeliverNull(ReplySlot slot) => Deliver(slot, slot.Resp3, static (w, resp3) => RespWriter.WriteNull(w, resp3));
 
-    /// <summary>SET NX/XX/GET: the read answered. Returns the slot when the write must now be sent (outside the lock).</summary>
-    private ReplySlot? OnConditionRead(ReplySlot slot, bool exists, in ReadOnlySequence<byte> frame)
+    /// <summary>SET NX/XX/GET: the nodes' outcome (Ok written, ConditionFailed not; the old value when asked for).</summary>
+    private void OnConditionalSet(ReplySlot slot, in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
-        if (slot.Writing)
-            return null;
+        var written = header.Status == StatusCode.Ok;
         if (slot.ReturnOld)
         {
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            VersionedValueReply.TryRead(body.Span, out _, out var old, out var present);
             slot.Saved = ReplySlot.Fresh(slot.Saved);
-            if (exists)
-                RespWriter.WriteBulk(slot.Saved, ValueOf(frame));
+            if (present)
+                RespWriter.WriteBulk(slot.Saved, old);
             else
                 RespWriter.WriteNull(slot.Saved, slot.Resp3);
+            Deliver(slot, slot.Saved.WrittenMemory, CopyBytes);
         }
-        var write = slot.Condition switch
-        {
-            SetCondition.IfAbsent => !exists,
-            SetCondition.IfPresent => exists,
-            _ => true,
-        };
-        if (write)
-        {
-            slot.Writing = true;
-            return slot;
-        }
-        if (slot.ReturnOld)
-            Deliver(slot, slot.Saved!.WrittenMemory, CopyBytes);
         else if (slot.IntegerReply)
-            Deliver(slot, 0L, static (w, zero) => RespWriter.WriteInteger(w, zero));
+            Deliver(slot, written ? 1L : 0L, static (w, n) => RespWriter.WriteInteger(w, n));
+        else if (written)
+            Deliver(slot, 0, static (w, _) => RespWriter.WriteOk(w));
         else
             DeliverNull(slot);
-        return null;
-    }
-
-    /// <summary>
-    /// Sends the write of a conditional SET from the thread that received the read's answer, and
-    /// flushes the node channels it touched at once (this thread's own flush set is not reachable here).
-    /// </summary>
-    private void SubmitConditionalWrite(ReplySlot slot)
-    {
-        var flush = _core.CreateFlushBatch(); // rare path (a conditional write's second step), on a node-link thread
-        var frame = slot.Frame!.WrittenMemory;
-        var header = FrameHeader.Read(frame.Span);
-        _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(frame), flush);
-        flush.FlushAll();
     }
 
     /// <summary>The value of a Get reply (<see cref="ValueReply"/>), still in the node's buffer.</summary>

@@ -36,6 +36,26 @@ public sealed class RawRespTests
     }
 
     [Fact]
+    public async Task Pipelined_conditional_sets_are_evaluated_by_the_nodes_in_order()
+    {
+        await using var cluster = await RespCluster.StartAsync();
+        await using var client = await RawRespClient.ConnectAsync(cluster.RespPort());
+        var burst = new List<byte>();
+        burst.AddRange(RawRespClient.Command("SET", "k", "0"));
+        burst.AddRange(RawRespClient.Command("SET", "k", "1", "XX"));
+        burst.AddRange(RawRespClient.Command("SET", "k", "2"));
+        burst.AddRange(RawRespClient.Command("GET", "k"));
+        burst.AddRange(RawRespClient.Command("DEL", "k"));
+        burst.AddRange(RawRespClient.Command("SET", "k", "1", "NX", "GET"));
+        burst.AddRange(RawRespClient.Command("SETNX", "k", "3"));
+        burst.AddRange(RawRespClient.Command("DEL", "k"));
+        burst.AddRange(RawRespClient.Command("EXISTS", "k"));
+        await client.SendAsync([.. burst]);
+        foreach (var expected in new object?[] { "OK", "OK", "OK", "2", 1L, null, 0L, 1L, 0L })
+            Assert.Equal(expected, await client.ReadAsync());
+    }
+
+    [Fact]
     public async Task More_commands_than_the_in_flight_limit_still_all_answer_in_order()
     {
         await using var cluster = await RespCluster.StartAsync();
