@@ -32,6 +32,31 @@ module KvnDbClientExtensions =
                 return Option.ofObj value
             }
 
+        /// The value with the key's version and expiry, or None when the key does not exist.
+        member client.TryGetVersionedAsync(key: string, ?cancellationToken: CancellationToken) : Task<VersionedValue option> =
+            task {
+                let! value = client.GetWithVersionAsync(key, tokenOf cancellationToken)
+                return Option.ofObj value
+            }
+
+        /// Deletes the key and returns its value as UTF-8 text, or None when it did not exist.
+        member client.TryGetDeleteAsync(key: string, ?cancellationToken: CancellationToken) : Task<string option> =
+            task {
+                let! value = client.GetDeleteAsync(key, cancellationToken = tokenOf cancellationToken)
+                return Option.ofObj value
+            }
+
+        /// The time the key has left: None when it does not exist or does not expire.
+        member client.TryTimeToLiveAsync(key: string, ?cancellationToken: CancellationToken) : Task<System.TimeSpan option> =
+            task {
+                let! expiry = client.TimeToLiveAsync(key, tokenOf cancellationToken)
+                return Option.ofNullable expiry.Remaining
+            }
+
+        /// Runs a transaction built by a pipeline of builder calls: `client.TransactAsync(fun tx -> tx.RequireAbsent("k").Set("k", "v"))`.
+        member client.TransactAsync(build: TransactionBuilder -> TransactionBuilder, ?writeConcern: WriteConcern, ?cancellationToken: CancellationToken) : Task<TransactionResult> =
+            (client.TransactionAsync(build (TransactionBuilder()), Option.toNullable writeConcern, tokenOf cancellationToken)).AsTask()
+
         /// Values of many keys in one round trip, paired with their keys, in the order asked.
         member client.TryGetManyAsync(keys: string seq, ?cancellationToken: CancellationToken) : Task<(string * string option) list> =
             task {
