@@ -89,6 +89,9 @@ public sealed class RouterHost : IAsyncDisposable
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
+            sockets.UnsafePreferInlineScheduling = options.InlineIo;
+            if (options.IoQueueCount > 0)
+                sockets.IOQueueCount = options.IoQueueCount;
             // Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.
             sockets.CreateBoundListenSocket = endpoint =>
             {

@@ -103,5 +103,14 @@ public sealed record RouterOptions
     /// <summary>Adopt the most advanced node whatever the in-sync set says (<c>--force-adopt</c>): loses the writes only the missing members held.</summary>
     public bool ForceAdopt { get; init; }
 
+    /// <summary>
+    /// Run socket completions and Kestrel's pipe callbacks on the I/O thread (<c>--inline-io</c>):
+    /// no thread-pool hop per read, at the price of one slow handler delaying others on that thread.
+    /// </summary>
+    public bool InlineIo { get; init; }
+
+    /// <summary>Kestrel socket I/O queues (<c>--io-queues</c>); 0 keeps Kestrel's default (the core count).</summary>
+    public int IoQueueCount { get; init; }
+
     public string EffectiveNodePassword => NodePassword ?? Password;
 }
