@@ -23,6 +23,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
         Options = options;
+        NodeSecret = CredentialPolicy.NodeSecret(options);
         _logger = loggerFactory.CreateLogger<Cluster>();
         Pending = new PendingTable(options.MaxPendingRequests);
         Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
@@ -34,6 +35,9 @@ internal sealed partial class Cluster : IAsyncDisposable
     }
 
     public RouterOptions Options { get; }
+
+    /// <summary>The secret a node's hello must carry (<see cref="CredentialPolicy.NodeSecret"/>), fixed for this router's life.</summary>
+    public string NodeSecret { get; }
 
     public RouterStats Stats { get; } = new();
 

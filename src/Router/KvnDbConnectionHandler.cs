@@ -14,7 +14,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
 {
     private static long s_nextConnectionId;
     private readonly PasswordVerifier _clientPassword = new(cluster.Options.Password);
-    private readonly PasswordVerifier _nodePassword = new(cluster.Options.EffectiveNodePassword);
+    private readonly PasswordVerifier _nodePassword = new(cluster.NodeSecret);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -102,7 +102,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         timeout.CancelAfter(cluster.Options.HandshakeTimeout);
         try
         {
-            var hello = new HelloReader(this);
+            var hello = new HelloReader(this, remote);
             // A hello is small: anything claiming more than the largest key is not one.
             var exit = await FrameLoop.RunAsync(input, hello, 1024 + cluster.Options.MaxKeySize, timeout.Token).ConfigureAwait(false);
             if (exit is not (FrameLoopExit.Stopped or FrameLoopExit.TooLarge))
@@ -134,7 +134,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     }
 
     /// <summary>Reads the first frame and, if it is a hello, checks it in place (the password never leaves the pipe's buffer).</summary>
-    private sealed class HelloReader(KvnDbConnectionHandler owner) : IFrameHandler
+    private sealed class HelloReader(KvnDbConnectionHandler owner, string remote) : IFrameHandler
     {
         public FrameHeader Header { get; private set; }
 
@@ -149,7 +149,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             Header = header;
             if (header.Opcode == Opcode.Hello)
             {
-                Verdict = owner.Check(header, frame, out var accepted, out var message);
+                Verdict = owner.Check(header, frame, remote, out var accepted, out var message);
                 (Accepted, Message) = (accepted, message);
             }
             return FrameAction.Stop;
@@ -164,7 +164,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         public void OnFrameTooLarge(in FrameHeader header) => Header = header;
     }
 
-    private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, out AcceptedHello accepted, out string? message)
+    private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, string remote, out AcceptedHello accepted, out string? message)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
         accepted = default;
@@ -184,7 +184,18 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {
-            message = hello.Role == ConnectionRole.Node ? "wrong node password" : "wrong password";
+            if (hello.Role == ConnectionRole.Node && cluster.Options.Password.Length > 0 && _clientPassword.Verify(hello.Password))
+            {
+                // Someone holding a client credential tried to become a replica: it would see every write and answer reads.
+                LogClientCredentialAsNode(remote);
+                message = "a client password cannot register a node: nodes need the router's --node-password";
+            }
+            else
+            {
+                message = hello.Role != ConnectionRole.Node ? "wrong password"
+                    : CredentialPolicy.AcceptsExternalNodes(cluster.Options) ? "wrong node password"
+                    : "this router accepts only its embedded nodes: start it with --node-password to let nodes join";
+            }
             return StatusCode.AuthFailed;
         }
         return StatusCode.Ok;
@@ -198,6 +209,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
 
     [LoggerMessage(32, LogLevel.Warning, "Authentication failed for a {Role} from {Address}")]
     private partial void LogAuthFailed(string address, ConnectionRole role);
+
+    [LoggerMessage(36, LogLevel.Warning, "Refused a node hello from {Address} that presented the CLIENT password: a client credential cannot register a node")]
+    private partial void LogClientCredentialAsNode(string address);
 
     [LoggerMessage(33, LogLevel.Warning, "Connection from {Address} sent {Opcode} before hello; closed")]
     private partial void LogBadHandshake(string address, Opcode opcode);

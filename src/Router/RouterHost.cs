@@ -69,7 +69,7 @@ public sealed class RouterHost : IAsyncDisposable
     public static async Task<RouterHost> StartAsync(RouterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
-        ProtectedMode.Check(options);
+        CredentialPolicy.Check(options);
         var certificate = options.UsesTls
             ? TlsCertificates.LoadWithKey(options.TlsCertificateFile ?? throw new ArgumentException("-t tls needs --tls-cert FILE"), options.TlsKeyFile)
             : null;
@@ -178,7 +178,7 @@ public sealed class RouterHost : IAsyncDisposable
         {
             RouterHost = ConnectHost,
             RouterPort = Port,
-            Password = Options.EffectiveNodePassword,
+            Password = Cluster.NodeSecret,
             // In-process nodes trust exactly this router's certificate.
             Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
             Embedded = true,

@@ -32,7 +32,10 @@ public sealed record RouterOptions
     /// <summary>Password clients must present; empty means none.</summary>
     public string Password { get; init; } = "";
 
-    /// <summary>Password nodes must present; null means the client password.</summary>
+    /// <summary>
+    /// Password nodes must present, apart from the client password (<c>--node-password</c>). Null: with
+    /// a client password, only embedded nodes can join; without one, nodes need none (loopback).
+    /// </summary>
     public string? NodePassword { get; init; }
 
     /// <summary>In-process ram nodes started with the router (<c>--nodes N</c>).</summary>
@@ -111,6 +114,4 @@ public sealed record RouterOptions
 
     /// <summary>Kestrel socket I/O queues (<c>--io-queues</c>); 0 keeps Kestrel's default (the core count).</summary>
     public int IoQueueCount { get; init; }
-
-    public string EffectiveNodePassword => NodePassword ?? Password;
 }

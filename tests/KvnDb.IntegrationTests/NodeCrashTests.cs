@@ -106,8 +106,8 @@ public sealed class NodeCrashTests
             "--engine", "faster", "--durability", durability, "--data", data, "--memory", "64m",
             "--checkpoint-interval", "1", "--host", "127.0.0.1", "--port", router.Port.ToString(CultureInfo.InvariantCulture),
         };
-        if (router.Options.EffectiveNodePassword.Length > 0)
-            arguments.AddRange(["--password", router.Options.EffectiveNodePassword]);
+        if (router.Options.NodePassword is { Length: > 0 } nodePassword)
+            arguments.AddRange(["--password", nodePassword]);
         return ChildProcess.StartProgram("NodeHost", "kvndb-node", arguments);
     }
 
