@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -122,7 +123,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         {
             Register(pending, _options.ConnectTimeout); // part of connecting, bounded like the rest of it
             hello.Write(_sendPipe.Writer, pending.RequestId);
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
         return AwaitReplyAsync(pending, cancellationToken);
     }
@@ -165,9 +166,19 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
             body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
             _sendPipe.Writer.Advance(ProtocolLimits.HeaderSize + length);
-            // The send pipe never pauses (threshold 0), so this completes at once and wakes the send loop.
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
+    }
+
+    /// <summary>
+    /// Called holding the write lock. The send pipe never pauses its writer (threshold 0), so the flush
+    /// has completed when it returns: it only wakes the send loop, and is consumed here.
+    /// </summary>
+    private void WakeSendLoop()
+    {
+        var flush = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        Debug.Assert(flush.IsCompleted, "a send pipe with no pause threshold never makes its writer wait");
+        flush.GetAwaiter().GetResult();
     }
 
     /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
@@ -248,7 +259,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (_failure is not null)
                 return;
             FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, ++_nextRequestId));
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
     }
 
@@ -260,7 +271,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (_failure is not null)
                 return;
             FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, requestId));
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
     }
 
