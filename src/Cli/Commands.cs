@@ -113,9 +113,11 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
     private async Task<int> PingAsync(CancellationToken cancellationToken) =>
         Print($"PONG {(await client.PingAsync(cancellationToken)).TotalMilliseconds:0.###} ms");
 
+    /// <summary>Read into the typed record, then written as the router's lines (so the text is one reader's business).</summary>
     private async Task<int> InfoAsync(CancellationToken cancellationToken)
     {
-        output.Write(await client.InfoAsync(cancellationToken));
+        var info = await RouterInfo.ReadAsync(client, cancellationToken);
+        output.Write(info.ToText());
         return 0;
     }
 

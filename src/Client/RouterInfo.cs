@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace KvnDb.Client;
 
@@ -60,6 +61,20 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public ulong UInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
 
+    /// <summary>Connected nodes (serving or not).</summary>
+    public int NodeCount => (int)Int64("nodes");
+
+    /// <summary>The text again, as the router wrote it: the fields in their order, then one line per node.</summary>
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in Fields)
+            text.Append(name).Append(": ").Append(value).Append('\n'); // "name: " for an empty value, as the router writes it
+        foreach (var node in Nodes)
+            text.Append(node.ToText()).Append('\n');
+        return text.ToString();
+    }
+
     /// <summary>Asks the router for its <c>info</c> and reads it.</summary>
     public static async Task<RouterInfo> ReadAsync(KvnDbClient client, CancellationToken cancellationToken = default)
     {
@@ -69,15 +84,17 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public static RouterInfo Parse(string text)
     {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(text);
+        var fields = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         var nodes = new List<RouterNodeInfo>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var colon = line.IndexOf(": ", StringComparison.Ordinal);
+            // "name: value", or "name:" when the value is empty (the line is trimmed).
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
                 continue;
             var name = line[..colon];
-            var value = line[(colon + 2)..];
+            var value = line[(colon + 1)..].TrimStart();
             if (name.StartsWith("node", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 nodes.Add(RouterNodeInfo.Parse(id, value));
             else
