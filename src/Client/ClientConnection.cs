@@ -177,8 +177,12 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private void WakeSendLoop()
     {
         var flush = _sendPipe.Writer.FlushAsync(CancellationToken.None);
-        Debug.Assert(flush.IsCompleted, "a send pipe with no pause threshold never makes its writer wait");
-        flush.GetAwaiter().GetResult();
+        if (flush.IsCompleted)
+        {
+            _ = flush.Result;
+            return;
+        }
+        throw new UnreachableException("a send pipe with no pause threshold never makes its writer wait");
     }
 
     /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
@@ -339,8 +343,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     {
         FailAll(new KvnDbConnectionException("connection closed by the client"));
         await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        ValueTask completed;
         lock (_writeLock)
-            _sendPipe.Writer.Complete();
+            completed = _sendPipe.Writer.CompleteAsync(); // a pipe's writer completes at the call, under the lock; awaited outside it
+        await completed.ConfigureAwait(false);
         _input.CancelPendingRead();
         await _sendLoop.ConfigureAwait(false);
         _socket.Dispose();

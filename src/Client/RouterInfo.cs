@@ -10,23 +10,23 @@ namespace KvnDb.Client;
 /// </summary>
 public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IReadOnlyList<RouterNodeInfo> Nodes)
 {
-    public ulong Sequence => UInt64("sequence");
+    public ulong Sequence => GetUInt64("sequence");
 
     public Guid History => Guid.Parse(this["history"], CultureInfo.InvariantCulture);
 
-    public int NodesServing => (int)Int64("nodes_serving");
+    public int NodesServing => (int)GetInt64("nodes_serving");
 
-    public long Clients => Int64("clients");
+    public long Clients => GetInt64("clients");
 
-    public long Reads => Int64("reads");
+    public long Reads => GetInt64("reads");
 
-    public long Writes => Int64("writes");
+    public long Writes => GetInt64("writes");
 
-    public long FullSyncs => Int64("full_syncs");
+    public long FullSyncs => GetInt64("full_syncs");
 
-    public long ReplayedWrites => Int64("replayed_writes");
+    public long ReplayedWrites => GetInt64("replayed_writes");
 
-    public long Pending => Int64("pending");
+    public long Pending => GetInt64("pending");
 
     /// <summary>Numbers of the nodes in the durable in-sync set.</summary>
     public IReadOnlyList<int> InSync => List("in_sync");
@@ -37,7 +37,7 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
     /// <summary>Why the router refuses reads and writes, or empty.</summary>
     public string Unavailable => Fields.TryGetValue("unavailable", out var reason) ? reason : "";
 
-    public long AllocatedBytes => Int64("allocated_bytes");
+    public long AllocatedBytes => GetInt64("allocated_bytes");
 
     /// <summary>Gen 0, 1 and 2 collection counts of the router process.</summary>
     public (long Gen0, long Gen1, long Gen2) GcCollections
@@ -57,12 +57,12 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in info: {string.Join(", ", Fields.Keys)}");
 
-    public long Int64(string name) => long.Parse(this[name], CultureInfo.InvariantCulture);
+    public long GetInt64(string name) => long.Parse(this[name], CultureInfo.InvariantCulture);
 
-    public ulong UInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
+    public ulong GetUInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
 
     /// <summary>Connected nodes (serving or not).</summary>
-    public int NodeCount => (int)Int64("nodes");
+    public int NodeCount => (int)GetInt64("nodes");
 
     /// <summary>The text again, as the router wrote it: the fields in their order, then one line per node.</summary>
     public string ToText()
