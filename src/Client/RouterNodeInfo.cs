@@ -7,15 +7,23 @@ public sealed record RouterNodeInfo(int Id, IReadOnlyDictionary<string, string> 
 {
     public string State => this["state"];
 
+    /// <summary>The node's address as the router sees it (<c>host:port</c>).</summary>
+    public string Address => this["address"];
+
     /// <summary>The last sequence the node reported in its hello (what it recovered).</summary>
     public ulong HelloSequence => ulong.Parse(this["hello_sequence"], CultureInfo.InvariantCulture);
 
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in node{Id}'s info: {string.Join(", ", Fields.Keys)}");
 
+    /// <summary>The line again: <c>nodeN: key=value ...</c>, the pairs in their order.</summary>
+    public string ToText() =>
+        string.Create(CultureInfo.InvariantCulture, $"node{Id}: {string.Join(' ', Fields.Select(f => $"{f.Key}={f.Value}"))}");
+
     public static RouterNodeInfo Parse(int id, string pairs)
     {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(pairs);
+        var fields = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in pairs.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);

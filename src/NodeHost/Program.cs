@@ -2,6 +2,7 @@ using System.CommandLine;
 using KvnDb.Hosting;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
+using KvnDb.NodeHost;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
 
@@ -98,22 +99,21 @@ root.SetAction(async (parse, cancellationToken) =>
         var identity = new NodeIdentity(dataDirectory);
         if (parse.GetValue(resetOption))
         {
-            logger.LogWarning("Reset: wiping {Count} keys; the node will copy its data from its peers", engine.Count);
+            NodeHostLog.Resetting(logger, engine.Count);
             // Identity first: a crash between the two leaves a new node with old data, never an old one claiming it.
             identity.Reset();
             engine.Clear();
         }
-        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}",
-            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
+        NodeHostLog.Starting(logger, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
-            logger.LogWarning("The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes");
+            NodeHostLog.MayHaveLostWrites(logger);
         await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
-        logger.LogInformation("Node stopped");
+        NodeHostLog.Stopped(logger);
         return 0;
     }
     catch (Exception ex) when (ex is NodeFatalException or ArgumentException)
     {
-        logger.LogCritical("{Message}", ex.Message);
+        NodeHostLog.Fatal(logger, ex.Message);
         return 1;
     }
 });

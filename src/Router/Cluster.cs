@@ -19,12 +19,14 @@ namespace KvnDb.Router;
 internal sealed partial class Cluster : IAsyncDisposable
 {
     private readonly ILogger _logger;
+    private readonly BackgroundWork _admissions;
 
     public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
         Options = options;
         NodeSecret = CredentialPolicy.NodeSecret(options);
         _logger = loggerFactory.CreateLogger<Cluster>();
+        _admissions = new BackgroundWork(_logger);
         Pending = new PendingTable(options.MaxPendingRequests);
         Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
         Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
@@ -115,7 +117,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     public void OnControlReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
         if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
-            _ = AdmitAsync(node);
+            _admissions.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
         else
             Syncs.OnReply(node, header, frame, flush);
     }
@@ -207,7 +209,13 @@ internal sealed partial class Cluster : IAsyncDisposable
     private string Waiting(ulong bits) =>
         string.Join(", ", Nodes.Connected.Where(n => (bits & n.Bit) != 0).Select(n => $"node {n.Id}"));
 
-    public async ValueTask DisposeAsync() => await Health.DisposeAsync().ConfigureAwait(false);
+    /// <summary>Stops the health checks, then waits for the admissions and the adoption still under way.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Health.DisposeAsync().ConfigureAwait(false);
+        await _admissions.DisposeAsync().ConfigureAwait(false);
+        await Membership.DisposeAsync().ConfigureAwait(false);
+    }
 
     [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
     private partial void LogAdmitFailed(int nodeId, Exception exception);

@@ -85,12 +85,12 @@ root.SetAction(async (parse, cancellationToken) =>
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-        logger.LogInformation("Router stopping");
+        RouterLog.Stopping(logger);
         return 0;
     }
     catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException)
     {
-        logger.LogCritical("Cannot start on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
+        RouterLog.CannotStart(logger, options.Host, options.Port, ex.Message);
         return 1;
     }
 });

@@ -152,10 +152,10 @@ public sealed class RouterHost : IAsyncDisposable
             RespPort = respListen?.IPEndPoint?.Port,
             MetricsPort = metricsListen?.IPEndPoint?.Port,
         };
-        loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
-            options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        var logger = loggerFactory.CreateLogger<RouterHost>();
+        RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
-            loggerFactory.CreateLogger<RouterHost>().LogInformation("RESP (Redis protocol) listener on {Host}:{Port}", options.Host, boundRespPort);
+            RouterLog.RespListening(logger, options.Host, boundRespPort);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
         return host;
     }

@@ -49,11 +49,11 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
     }
 
     /// <summary>SIGSTOP: the process is frozen, its sockets stay open and its kernel keeps accepting bytes.</summary>
-    public Task FreezeAsync() => Signal("STOP");
+    public Task FreezeAsync() => SignalAsync("STOP");
 
     /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
-    public Task ThawAsync() => Signal("CONT");
+    public Task ThawAsync() => SignalAsync("CONT");
 
-    private Task Signal(string signal) =>
+    private Task SignalAsync(string signal) =>
         _process is null || _process.HasExited ? Task.CompletedTask : _process.SignalAsync(signal);
 }

@@ -191,7 +191,7 @@ public sealed partial class FasterStorageEngine
                 return;
             _disposing = true;
         }
-        _stopping.Cancel();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerTask.ConfigureAwait(false);
         await WaitForRunningCheckpointAsync().ConfigureAwait(false);
         await TakeIndexCheckpointAsync().ConfigureAwait(false);
@@ -228,7 +228,7 @@ public sealed partial class FasterStorageEngine
                 return;
             _disposing = true;
         }
-        _stopping.Cancel();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerTask.ConfigureAwait(false);
         await WaitForRunningCheckpointAsync().ConfigureAwait(false);
         lock (_gate)

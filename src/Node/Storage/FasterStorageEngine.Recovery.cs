@@ -10,6 +10,7 @@ public sealed partial class FasterStorageEngine
     /// keep two), then replays the write-ahead log a crash left behind, checkpoints that, and starts a
     /// fresh log when the durability mode wants one.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "Opening an engine is synchronous by design (before the node serves, no synchronization context): it waits for the replayed log's checkpoint")]
     private void Recover()
     {
         var recovered = default(CheckpointCookie);

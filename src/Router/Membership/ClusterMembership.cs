@@ -14,7 +14,7 @@ namespace KvnDb.Router.Membership;
 /// of the last durable set as the source of truth (<see cref="AdoptionPolicy"/>) and serves nothing
 /// until one is back. Every change runs under one async gate, off the I/O hot path.
 /// </summary>
-internal sealed partial class ClusterMembership
+internal sealed partial class ClusterMembership : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _adoptionLock = new();
@@ -28,6 +28,7 @@ internal sealed partial class ClusterMembership
     private readonly SyncCoordinator _syncs;
     private readonly Action<NodeLink> _settle;
     private readonly ILogger _logger;
+    private readonly BackgroundWork _adoption;
     private RouterMetadata _metadata;
     private readonly TaskCompletionSource _adopted = NewAdoption();
     private bool _graceRunning;
@@ -43,6 +44,7 @@ internal sealed partial class ClusterMembership
         _syncs = syncs;
         _settle = settle;
         _logger = logger;
+        _adoption = new BackgroundWork(logger);
         _store = new MetadataStore(options.DataDirectory);
         _metadata = _store.Load();
         _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
@@ -313,7 +315,7 @@ internal sealed partial class ClusterMembership
             else if (!_graceRunning)
             {
                 _graceRunning = true;
-                _ = AdoptAfterGraceAsync();
+                _adoption.Start("adoption of the most advanced node after the join grace", AdoptAfterGraceAsync);
             }
         }
         // The node waits with its hello answered: pings keep its watchdog from dropping the link meanwhile.
@@ -327,37 +329,30 @@ internal sealed partial class ClusterMembership
     }
 
     /// <summary>Gathers hellos for the join grace after the first eligible one, then adopts the most advanced eligible node.</summary>
-    private async Task AdoptAfterGraceAsync()
+    private async Task AdoptAfterGraceAsync(CancellationToken cancellationToken)
     {
+        await Task.Delay(_options.JoinGrace, cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Task.Delay(_options.JoinGrace).ConfigureAwait(false);
-            await _gate.WaitAsync().ConfigureAwait(false);
-            try
+            NodeLink? source;
+            TaskCompletionSource adopted;
+            lock (_adoptionLock)
             {
-                NodeLink? source;
-                TaskCompletionSource adopted;
-                lock (_adoptionLock)
-                {
-                    _graceRunning = false;
-                    _candidates.RemoveAll(c => c.State == NodeState.Gone);
-                    source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
-                    adopted = _adopted;
-                    if (source is null)
-                        return; // the eligible node left during the grace: wait for the next one
-                    _candidates.Clear();
-                }
-                Adopt(source);
-                adopted.TrySetResult();
+                _graceRunning = false;
+                _candidates.RemoveAll(c => c.State == NodeState.Gone);
+                source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
+                adopted = _adopted;
+                if (source is null)
+                    return; // the eligible node left during the grace: wait for the next one
+                _candidates.Clear();
             }
-            finally
-            {
-                _gate.Release();
-            }
+            Adopt(source);
+            adopted.TrySetResult();
         }
-        catch (Exception ex)
+        finally
         {
-            LogAdoptionFailed(ex);
+            _gate.Release();
         }
     }
 
@@ -390,6 +385,9 @@ internal sealed partial class ClusterMembership
 
     private static string MemberList(RouterMetadata metadata) =>
         metadata.Members.Count == 0 ? "none" : string.Join(", ", metadata.Members.Select(m => $"node {m.Number}"));
+
+    /// <summary>Waits for an adoption under way (its grace is cut short).</summary>
+    public ValueTask DisposeAsync() => _adoption.DisposeAsync();
 
     private static TaskCompletionSource NewAdoption() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -425,7 +423,4 @@ internal sealed partial class ClusterMembership
 
     [LoggerMessage(38, LogLevel.Warning, "Node {NodeId} claims sequence {Claimed} of the current history, ahead of the router's {Head}: those writes were never acknowledged and are replaced by a full sync")]
     private partial void LogAheadOfHistory(int nodeId, ulong claimed, ulong head);
-
-    [LoggerMessage(39, LogLevel.Error, "Adoption failed")]
-    private partial void LogAdoptionFailed(Exception exception);
 }

@@ -174,7 +174,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     {
         var text = new System.Text.StringBuilder();
         foreach (var process in new[] { Router }.Concat(Nodes).OfType<LabProcess>())
-            text.Append($"--- {process.Name} ({process.LogFile}) ---\n{process.Tail(lines)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"--- {process.Name} ({process.LogFile}) ---\n{process.Tail(lines)}\n");
         return text.ToString();
     }
 

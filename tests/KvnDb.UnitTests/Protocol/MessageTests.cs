@@ -124,7 +124,7 @@ public sealed class MessageTests
         // The router reads only the header, from the pipe, however it is split.
         for (var split = 1; split < SnapshotChunkHeader.Size + 2; split++)
         {
-            Assert.True(SnapshotChunkHeader.TryRead(Segments.Create(body[..split], body[split..]), out var forwarded));
+            Assert.True(SnapshotChunkHeader.TryRead(Segments.Create(body.AsMemory(..split), body.AsMemory(split..)), out var forwarded));
             Assert.Equal(new SnapshotChunkHeader(true, 1000, 3), forwarded);
         }
 
@@ -164,7 +164,7 @@ public sealed class MessageTests
     {
         var (_, client) = Encode(w => SetRequest.Write(w, FrameFlags.None, 1, "key"u8, "value"u8));
         var frame = new byte[SequencedWrite.FrameLength(client.Length)];
-        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, Segments.Create(client[..3], client[3..]));
+        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, Segments.Create(client.AsMemory(..3), client.AsMemory(3..)));
 
         var header = FrameHeader.Read(frame);
         Assert.Equal(client.Length + SequencedWrite.SequenceSize, header.BodyLength);
@@ -285,7 +285,7 @@ public sealed class MessageTests
         Assert.True(ValueReply.TryRead(body, out var value) && value.SequenceEqual("hello"u8));
         for (var split = 1; split < body.Length; split++)
         {
-            Assert.True(ValueReply.TryRead(Segments.Create(body[..split], body[split..]), out var forwarded));
+            Assert.True(ValueReply.TryRead(Segments.Create(body.AsMemory(..split), body.AsMemory(split..)), out var forwarded));
             Assert.Equal("hello", Encoding.UTF8.GetString(forwarded));
         }
         Assert.False(ValueReply.TryRead(body.AsSpan(0, body.Length - 1), out _));
@@ -293,7 +293,7 @@ public sealed class MessageTests
         var (error, message) = Encode(w => ErrorReply.Write(w, Opcode.Set, 3, StatusCode.KeyTooLarge, "trop grand é"));
         Assert.Equal(StatusCode.KeyTooLarge, error.Status);
         Assert.Equal("trop grand é", ErrorReply.Read(message));
-        Assert.Equal("trop grand é", ErrorReply.Read(Segments.Create(message[..2], message[2..])));
+        Assert.Equal("trop grand é", ErrorReply.Read(Segments.Create(message.AsMemory(..2), message.AsMemory(2..))));
     }
 
     [Fact]
@@ -302,7 +302,7 @@ public sealed class MessageTests
         var node = new NodeDigest(10, 20, 0xdead_beef);
         var (reply, nodeBody) = Encode(w => node.WriteReply(w, 6));
         Assert.Equal(Opcode.Digest, reply.Opcode);
-        Assert.True(NodeDigest.TryReadReply(Segments.Create(nodeBody[..5], nodeBody[5..]), out var readNode));
+        Assert.True(NodeDigest.TryReadReply(Segments.Create(nodeBody.AsMemory(..5), nodeBody.AsMemory(5..)), out var readNode));
         Assert.Equal(node, readNode);
         Assert.False(NodeDigest.TryReadReply(new ReadOnlySequence<byte>(nodeBody, 0, NodeDigest.Size - 1), out _));
 
