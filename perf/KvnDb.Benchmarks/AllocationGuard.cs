@@ -68,7 +68,7 @@ internal static class AllocationGuard
             }
         }
         if (failures > 0)
-            Console.Error.WriteLine($"router allocation guard: {failures} cell(s) over the budget of {budget} B/request");
+            await Console.Error.WriteLineAsync($"router allocation guard: {failures} cell(s) over the budget of {budget} B/request");
         return failures == 0 ? 0 : 1;
     }
 }
