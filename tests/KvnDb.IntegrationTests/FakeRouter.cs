@@ -110,7 +110,7 @@ internal sealed class FakePeer(Socket socket) : IDisposable
     {
         var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
         Assert.Equal(Opcode.Hello, hello.Header.Opcode);
-        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42).Write(w, hello.Header.RequestId));
+        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize).Write(w, hello.Header.RequestId));
         return hello.Body;
     }
 
