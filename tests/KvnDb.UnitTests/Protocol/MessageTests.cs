@@ -263,6 +263,31 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void The_largest_record_of_a_write_body_is_its_biggest_key_plus_value()
+    {
+        var set = new byte[SetRequest.BodyLength(3, 1000)];
+        SetRequest.WriteBody(set, "abc", new string('v', 1000));
+        Assert.Equal(1003, BodyValidator.LargestRecord(Opcode.Set, set));
+
+        var pairs = new (string Key, int Value)[] { ("a", 10), ("bb", 5000), ("c", 0) };
+        var length = CountedBodyWriter.HeaderSize + pairs.Sum(p => CountedBodyWriter.FieldSize(p.Key.Length) + CountedBodyWriter.FieldSize(p.Value));
+        var output = new ArrayBufferWriter<byte>();
+        var multi = new CountedBodyWriter(output, Opcode.MultiSet, FrameFlags.None, 1, length, entries: pairs.Length, fieldsPerEntry: 2);
+        foreach (var (key, value) in pairs)
+        {
+            multi.Utf8Field(key);
+            multi.Field(new byte[value]);
+        }
+        multi.Complete();
+        Assert.Equal(5002, BodyValidator.LargestRecord(Opcode.MultiSet, output.WrittenSpan[ProtocolLimits.HeaderSize..]));
+
+        var delete = new byte[KeyRequest.BodyLength(7)];
+        KeyRequest.WriteBody(delete, "deleted");
+        Assert.Equal(7, BodyValidator.LargestRecord(Opcode.Delete, delete));
+        Assert.Equal(0, BodyValidator.LargestRecord(Opcode.Get, delete));
+    }
+
+    [Fact]
     public void Multi_get_reply_marks_missing_keys_and_never_trusts_a_count_past_its_body()
     {
         var bodyLength = MultiGetReply.HeaderSize + MultiGetReply.ValueSize(2) + MultiGetReply.MissingSize + MultiGetReply.ValueSize(0);
