@@ -202,7 +202,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             return StatusCode.ProtocolError;
         }
         accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags,
-            (long)Math.Min(hello.MaxRecord, long.MaxValue), header.RequestId);
+            (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId);
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {
