@@ -24,6 +24,11 @@ public sealed class FolderSafetyTests
         await using var first = NodeProcess.Start(router, data.Path);
         await router.WaitForServingNodesAsync(1, Timeout);
 
+        // What .NET's FileShare.None takes on Linux is a real flock, held by the node's process: the kernel lists it.
+        if (File.Exists("/proc/locks"))
+            Assert.Contains(File.ReadAllLines("/proc/locks"), line => line.Contains("FLOCK", StringComparison.Ordinal)
+                && line.Contains("WRITE", StringComparison.Ordinal) && line.Contains($" {first.Id} ", StringComparison.Ordinal));
+
         await using var second = NodeProcess.Start(router, data.Path);
         Assert.Equal(1, await second.WaitForExitAsync(Timeout));
         Assert.Contains($"in use by another kvndb-node (pid {first.Id}", second.Output);
