@@ -57,6 +57,10 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler only once the action first yields: until
+    // then a stop signal kills the process outright (exit 143, no final checkpoint), and a start whose reads
+    // all complete synchronously may not yield for a while. Yield first, so a stop is always a clean stop.
+    await Task.Yield();
     using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
     var logger = loggerFactory.CreateLogger("kvndb-node");
     try

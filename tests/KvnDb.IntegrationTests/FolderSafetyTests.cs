@@ -39,7 +39,7 @@ public sealed class FolderSafetyTests
         await client.SetAsync("still", "mine");
         Assert.Equal("mine", await client.GetStringAsync("still"));
         Assert.Equal(1, router.NodeCount);
-        Assert.Equal(0, await first.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(first);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class FolderSafetyTests
             await using var client = await KvnDbClient.ConnectAsync(new KvnDbClientOptions { Port = router.Port, RequestTimeout = Timeout });
             for (var i = 0; i < 50; i++)
                 await client.SetAsync($"k{i}", $"v{i}");
-            Assert.Equal(0, await node.TerminateAsync(Timeout));
+            await NodeProcess.StopAsync(node);
         }
         var stampFile = data.PathOf(FormatStamp.FileName);
         var stamp = JsonNode.Parse(File.ReadAllText(stampFile))!.AsObject();
@@ -93,11 +93,11 @@ public sealed class FolderSafetyTests
         for (var i = 0; i < 100; i++)
             await client.SetAsync($"k{i}", $"v{i}");
         // B stops first, then A moves on without it: B's data is now behind A's (a key added, a key deleted).
-        Assert.Equal(0, await b.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(b);
         await Eventually.WaitAsync(() => router.NodeCount == 1, Timeout, "B gone");
         await client.SetAsync("only-on-a", "new");
         Assert.True(await client.DeleteAsync("k0"));
-        Assert.Equal(0, await a.TerminateAsync(Timeout)); // A, the last in-sync member, stays in the set while away
+        await NodeProcess.StopAsync(a); // A, the last in-sync member, stays in the set while away
         await Eventually.WaitAsync(() => router.NodeCount == 0, Timeout, "A gone");
 
         var (exitCode, output) = await NodeProcess.RunAsync("reset", "--data", dataB.Path);
@@ -119,7 +119,7 @@ public sealed class FolderSafetyTests
         Assert.Equal(100UL, waiting.Digest.KeyCount);
 
         // Stopped while waiting: its files still hold all 100 keys, and the reset stays pending.
-        Assert.Equal(0, await b.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(b);
         await Eventually.WaitAsync(() => router.NodeCount == 0, Timeout, "B gone again");
         Assert.Equal(100, await KeysInCopyAsync(dataB.Path));
         Assert.True(marker.Exists);
@@ -141,7 +141,7 @@ public sealed class FolderSafetyTests
         Assert.Null(await client.GetStringAsync("k0"));
 
         // Restarted once more, B is an ordinary node: no reset, its id kept.
-        Assert.Equal(0, await b.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(b);
         await Eventually.WaitAsync(() => router.NodeCount == 1, Timeout, "B gone once more");
         b = processes.Add(NodeProcess.Start(router, dataB.Path));
         await router.WaitForServingNodesAsync(2, Timeout);

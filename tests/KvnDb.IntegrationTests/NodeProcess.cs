@@ -20,6 +20,13 @@ internal static class NodeProcess
         return ChildProcess.StartProgram("NodeHost", "kvndb-node", all);
     }
 
+    /// <summary>SIGTERM, as a service manager stops a node: it must exit 0 (its output is in the failure message otherwise).</summary>
+    public static async Task StopAsync(ChildProcess node)
+    {
+        var exitCode = await node.TerminateAsync(Timeout);
+        Assert.True(exitCode == 0, $"the node exited with {exitCode} after SIGTERM\n{node.Output}");
+    }
+
     /// <summary>Runs <c>kvndb-node</c> with exactly these arguments (a one-shot command, or a start expected to fail) and waits for its exit.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
     {

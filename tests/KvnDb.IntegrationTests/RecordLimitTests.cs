@@ -59,11 +59,11 @@ public sealed class RecordLimitTests
         Assert.Equal(fits, await client.GetStringAsync("fits"));
 
         // The small node leaves the cluster (and the in-sync set, the other member staying): the limit rises to the large one's.
-        Assert.Equal(0, await small.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(small);
         await Eventually.WaitAsync(async () => (await RouterInfo.ReadAsync(client)).RecordLimit == LargeLimit, Timeout, "the limit of the remaining node");
         await client.SetAsync("between", between);
         Assert.Equal(between, await client.GetStringAsync("between"));
-        Assert.Equal(0, await large.TerminateAsync(Timeout));
+        await NodeProcess.StopAsync(large);
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public sealed class RecordLimitTests
         await using (var node = NodeProcess.Start(router, data.Path, memory: "16m"))
         {
             await router.WaitForServingNodesAsync(1, Timeout);
-            Assert.Equal(0, await node.TerminateAsync(Timeout));
+            await NodeProcess.StopAsync(node);
         }
         await Eventually.WaitAsync(() => router.NodeCount == 0, Timeout, "the node gone");
 
