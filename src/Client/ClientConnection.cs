@@ -103,8 +103,11 @@ internal sealed partial class ClientConnection : IAsyncDisposable
                 throw new KvnDbConnectionException($"{options.Host}:{options.Port} did not answer the hello within {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
             }
             reply.ThrowIfError();
-            if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))
-                connection.ConnectionId = response.ConnectionId;
+            if (reply.Body is null || !HelloResponse.TryRead(reply.Body, out var response))
+                throw new KvnDbVersionMismatchException($"{options.Host}:{options.Port} answered the hello in a layout this client (protocol {ProtocolLimits.Version}) does not read");
+            if (response.Version != ProtocolLimits.Version)
+                throw new KvnDbVersionMismatchException($"protocol version mismatch: router speaks {response.Version}, this client {ProtocolLimits.Version}");
+            connection.ConnectionId = response.ConnectionId;
             connection._heartbeat.Heard(Environment.TickCount64);
             connection._handshaking = false;
             return connection;

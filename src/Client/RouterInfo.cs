@@ -37,6 +37,9 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
     /// <summary>Why the router refuses reads and writes, or empty.</summary>
     public string Unavailable => Fields.TryGetValue("unavailable", out var reason) ? reason : "";
 
+    /// <summary>Largest key + value a write may carry: the smallest limit of any connected node or in-sync member.</summary>
+    public long RecordLimit => GetInt64("record_limit");
+
     public long AllocatedBytes => GetInt64("allocated_bytes");
 
     /// <summary>Gen 0, 1 and 2 collection counts of the router process.</summary>

@@ -13,6 +13,9 @@ public sealed record RouterNodeInfo(int Id, IReadOnlyDictionary<string, string> 
     /// <summary>The last sequence the node reported in its hello (what it recovered).</summary>
     public ulong HelloSequence => ulong.Parse(this["hello_sequence"], CultureInfo.InvariantCulture);
 
+    /// <summary>The largest key + value the node said at hello its store can hold.</summary>
+    public long MaxRecord => long.Parse(this["max_record"], CultureInfo.InvariantCulture);
+
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in node{Id}'s info: {string.Join(", ", Fields.Keys)}");
 

@@ -23,8 +23,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly NodeOptions _options;
     private readonly IStorageEngine _engine;
     private readonly NodeIdentity _identity;
-    private readonly RequestProcessor _processor;
     private readonly LinkWatchdog _watchdog;
+    private RequestProcessor? _requests; // created once the hello reply gave the router's limits
     private readonly ILogger _logger;
     private ulong _pings;
     private int _tooLargeBody;
@@ -38,13 +38,21 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _options = options;
         _engine = engine;
         _identity = identity;
-        _processor = new RequestProcessor(engine, identity, options.MaxKeySize, options.MaxFrameSize, logger);
         _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
         _logger = logger;
     }
 
     /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
     public ulong ConnectionId { get; private set; }
+
+    /// <summary>
+    /// The router's frame limit, adopted at hello: the node accepts every frame the router may forward
+    /// (a write at the router's limit plus its sequence, a snapshot chunk) and sizes its own chunks by it.
+    /// </summary>
+    public int MaxFrameSize { get; private set; }
+
+    /// <summary>The router's key limit, adopted at hello: a key the router accepted is one the node accepts.</summary>
+    public int MaxKeySize { get; private set; }
 
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
@@ -83,7 +91,11 @@ internal sealed partial class RouterLink : IAsyncDisposable
             timeout.CancelAfter(options.HandshakeTimeout);
             try
             {
-                link.ConnectionId = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                link.ConnectionId = accepted.ConnectionId;
+                link.MaxFrameSize = accepted.MaxFrameSize;
+                link.MaxKeySize = accepted.MaxKeySize;
+                link._requests = new RequestProcessor(engine, identity, accepted.MaxKeySize, accepted.MaxFrameSize, logger);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -97,6 +109,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
             throw;
         }
     }
+
+    private RequestProcessor Processor => _requests ?? throw new InvalidOperationException("the link serves only after its hello");
 
     /// <summary>Bytes from the router wait in the kernel: whatever the clock says, it is not silent.</summary>
     private bool HasUnreadBytes()
@@ -119,7 +133,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
             flags |= NodeHelloFlags.MayHaveLostWrites;
         if (_options.Embedded)
             flags |= NodeHelloFlags.Embedded;
-        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags);
+        if (_identity.IsResetPending)
+            flags |= NodeHelloFlags.Reset;
+        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags,
+            (ulong)Math.Max(1, _engine.MaxRecordSize));
     }
 
     /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
@@ -130,7 +147,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _watchdog.Start();
         while (true)
         {
-            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
+            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
             switch (exit)
             {
                 case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
@@ -140,7 +157,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
                 case FrameLoopExit.Truncated:
                     return "the router closed the link in the middle of a frame";
                 case FrameLoopExit.TooLarge:
-                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
+                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {MaxFrameSize} it announced");
                 case FrameLoopExit.Canceled when _watchdog.IsExpired:
                     throw new TimeoutException($"the router sent nothing for {_watchdog.Silence.TotalSeconds:0.0} s (router timeout {_watchdog.Timeout.TotalSeconds:0.###} s)");
                 case FrameLoopExit.Canceled when _watchdog.State == LinkWatchdog.WatchState.PingDue:
@@ -161,21 +178,22 @@ internal sealed partial class RouterLink : IAsyncDisposable
         if (header.Opcode == Opcode.ListKeys)
             return FrameAction.HandleAsync; // streams many frames, after the replies before it
         using var bytes = new ContiguousBytes(frame);
-        _processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
+        Processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
         return FrameAction.Continue;
     }
 
     /// <summary>Group commit: one durability wait covers every write of the batch, then one flush sends all replies.</summary>
     private async ValueTask CompleteBatchAsync(CancellationToken cancellationToken)
     {
-        if (_processor.TakeAppliedWrites() > 0)
+        if (Processor.TakeAppliedWrites() > 0)
             await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (_processor.TakePendingHistory(out var history))
+        if (Processor.TakePendingHistory(out var history))
         {
             // A crash before this checkpoint must not leave a half-synced store claiming the history.
             await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
             _identity.SetHistory(history);
             _engine.ConfirmSynced();
+            _identity.ConfirmSynced(); // a pending reset is done: the data is the donor's now
         }
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -224,7 +242,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
-        _processor.Metrics.Dispose();
+        _requests?.Metrics.Dispose();
     }
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]

@@ -5,8 +5,23 @@ namespace KvnDb.NodeHost;
 /// <summary>The node process's start and stop lines (ids 120-129).</summary>
 internal static partial class NodeHostLog
 {
-    [LoggerMessage(120, LogLevel.Warning, "Reset: wiping {Count} keys; the node will copy its data from its peers")]
-    public static partial void Resetting(ILogger logger, long count);
+    [LoggerMessage(120, LogLevel.Warning, "Reset ({Marker}): new node id {NodeId}; the {Count} keys held are kept until a donor's snapshot replaces them, and the node serves only once synced")]
+    public static partial void ResetApplied(ILogger logger, string? marker, Guid nodeId, long count);
+
+    [LoggerMessage(125, LogLevel.Warning, "A reset is still pending ({Marker}): the node waits for a donor to copy everything from and is never a source of truth")]
+    public static partial void ResetPending(ILogger logger, string? marker);
+
+    [LoggerMessage(126, LogLevel.Information, "New data folder {Directory}: stamped {Stamp}")]
+    public static partial void FolderStamped(ILogger logger, string directory, string stamp);
+
+    [LoggerMessage(127, LogLevel.Warning, "The file system of {Directory} cannot lock files: nothing stops a second node from opening the folder")]
+    public static partial void FolderLockNotEnforced(ILogger logger, string directory);
+
+    [LoggerMessage(128, LogLevel.Warning, "Reset requested ({Marker}): at its next start the node takes a new identity and copies everything from a donor{Running}")]
+    public static partial void ResetRequested(ILogger logger, string marker, string running);
+
+    [LoggerMessage(129, LogLevel.Critical, "Cannot request a reset of {Directory}: {Message}")]
+    public static partial void ResetRequestFailed(ILogger logger, string directory, string message);
 
     [LoggerMessage(121, LogLevel.Information, "Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}")]
     public static partial void Starting(ILogger logger, string engine, long count, ulong lastSequence, Guid history, Guid nodeId);

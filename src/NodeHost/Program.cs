@@ -31,7 +31,8 @@ durabilityOption.AcceptOnlyFromAmong("none", "fsync");
 var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
-var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
+// Kept only to refuse it: a start flag resets again at every supervisor restart. The one-shot is `kvndb-node reset`.
+var resetOption = new Option<bool>("--reset", "-r") { Description = "No longer a start flag: run `kvndb-node reset --data DIR` once instead", Hidden = true };
 var transportOption = SharedOptions.Transport();
 var tlsCaOption = SharedOptions.TlsCa();
 var tlsPinOption = SharedOptions.TlsPin();
@@ -57,6 +58,10 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler only once the action first yields: until
+    // then a stop signal kills the process outright (exit 143, no final checkpoint), and a start whose reads
+    // all complete synchronously may not yield for a while. Yield first, so a stop is always a clean stop.
+    await Task.Yield();
     using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
     var logger = loggerFactory.CreateLogger("kvndb-node");
     try
@@ -71,7 +76,18 @@ root.SetAction(async (parse, cancellationToken) =>
         var connectTimeout = parse.GetValue(connectTimeoutOption);
         if (connectTimeout <= 0 || double.IsNaN(connectTimeout))
             throw new ArgumentException("--connect-timeout must be a positive number of seconds");
+        if (parse.GetValue(resetOption))
+            throw new ArgumentException("--reset is no longer a start flag (a supervisor restarting the node with it would reset it every time): " +
+                "run `kvndb-node reset --data DIR` once, then start the node without --reset");
         var dataDirectory = parse.GetValue(dataOption) ?? (engineName == "ram" ? null : "kvndb-data");
+        // The folder first: locked against a second node and its format checked before any engine opens a file in it.
+        // Disposed last (declared first), after the engine's final checkpoint.
+        using var folder = dataDirectory is null ? null : DataFolder.Open(dataDirectory, engineName);
+        if (folder is { Created: true })
+            NodeHostLog.FolderStamped(logger, folder.Directory, FormatStamp.FileName);
+        if (folder is { LockEnforced: false })
+            NodeHostLog.FolderLockNotEnforced(logger, folder.Directory);
+        var identity = new NodeIdentity(dataDirectory);
         // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
         await using var engine = StorageEngineFactory.Create(new StorageOptions
         {
@@ -96,14 +112,10 @@ root.SetAction(async (parse, cancellationToken) =>
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
         };
-        var identity = new NodeIdentity(dataDirectory);
-        if (parse.GetValue(resetOption))
-        {
-            NodeHostLog.Resetting(logger, engine.Count);
-            // Identity first: a crash between the two leaves a new node with old data, never an old one claiming it.
-            identity.Reset();
-            engine.Clear();
-        }
+        if (identity.ResetAppliedNow)
+            NodeHostLog.ResetApplied(logger, identity.ResetMarkerLocation, identity.NodeId, engine.Count);
+        else if (identity.IsResetPending)
+            NodeHostLog.ResetPending(logger, identity.ResetMarkerLocation);
         NodeHostLog.Starting(logger, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
             NodeHostLog.MayHaveLostWrites(logger);
@@ -111,12 +123,40 @@ root.SetAction(async (parse, cancellationToken) =>
         NodeHostLog.Stopped(logger);
         return 0;
     }
-    catch (Exception ex) when (ex is NodeFatalException or ArgumentException)
+    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException)
     {
         NodeHostLog.Fatal(logger, ex.Message);
         return 1;
     }
 });
+
+var resetDataOption = new Option<string>("--data", "-d") { Description = "Data folder of the node to reset", Required = true };
+var resetCommand = new Command("reset",
+    "One-shot: at its next start the node takes a new identity and copies everything from a donor. Its data is kept until the " +
+    "donor's snapshot replaces it, and it never serves (nor is adopted) before that sync completes. Restarts do not reset it again.")
+{
+    resetDataOption, verboseOption, logFileOption,
+};
+resetCommand.SetAction(parse =>
+{
+    using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
+    var logger = loggerFactory.CreateLogger("kvndb-node");
+    var directory = parse.GetValue(resetDataOption)!;
+    try
+    {
+        var marker = new ResetMarker(directory);
+        marker.Request();
+        var holder = FolderLock.Holder(directory);
+        NodeHostLog.ResetRequested(logger, marker.Location, holder is null ? "" : $"; a node runs on the folder now ({holder}): restart it for the reset to apply");
+        return 0;
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    {
+        NodeHostLog.ResetRequestFailed(logger, directory, ex.Message);
+        return 1;
+    }
+});
+root.Subcommands.Add(resetCommand);
 // Ctrl+C / SIGTERM cancel the action's token; give the final checkpoint time to finish (the default is 2 s).
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
 

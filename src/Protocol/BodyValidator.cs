@@ -22,6 +22,35 @@ public static class BodyValidator
         };
     }
 
+    /// <summary>
+    /// The largest record (key + value bytes) a validated write body would store: the pair of a Set, the
+    /// largest pair of a MultiSet, the key of a Delete; 0 for anything else. Reads in place, allocates nothing.
+    /// </summary>
+    public static long LargestRecord(Opcode opcode, ReadOnlySpan<byte> body)
+    {
+        var reader = new BodyReader(body);
+        var count = 1u;
+        if (opcode == Opcode.MultiSet && !reader.TryReadUInt32(out count))
+            return 0;
+        if (opcode is not (Opcode.Set or Opcode.MultiSet or Opcode.Delete))
+            return 0;
+        var largest = 0L;
+        for (var i = 0u; i < count; i++)
+        {
+            if (!reader.TryReadField(out var key))
+                break;
+            var record = (long)key.Length;
+            if (opcode != Opcode.Delete)
+            {
+                if (!reader.TryReadField(out var value))
+                    break;
+                record += value.Length;
+            }
+            largest = Math.Max(largest, record);
+        }
+        return largest;
+    }
+
     private static StatusCode ReadPrefix(ref BodyReader reader, int maxKeySize)
     {
         if (!reader.TryReadField(out var prefix) || !reader.IsAtEnd)

@@ -24,6 +24,11 @@ public enum StatusCode : ushort
     KeyTooLarge = 22,
     /// <summary>The opcode is not known. The connection is closed.</summary>
     UnknownOpcode = 23,
+    /// <summary>
+    /// A write whose key + value is above the cluster's record limit (the smallest any node can store).
+    /// Refused before it is sequenced, so no node stores it. The request fails, the connection lives.
+    /// </summary>
+    RecordTooLarge = 24,
 
     /// <summary>Too many requests in flight on the connection or the router.</summary>
     Busy = 30,

@@ -28,10 +28,11 @@ internal sealed partial class Cluster : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<Cluster>();
         _admissions = new BackgroundWork(_logger);
         Pending = new PendingTable(options.MaxPendingRequests);
-        Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
+        RecordLimit = new RecordLimit(WriteSequencer.LargestRecordFor(options), loggerFactory.CreateLogger<RecordLimit>());
+        Sequencer = new WriteSequencer(options, Stats, Pending, RecordLimit, () => Membership!.UnavailableReason);
         Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
         Syncs = new SyncCoordinator(options, Stats, Nodes, loggerFactory.CreateLogger<SyncCoordinator>());
-        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, Settle, loggerFactory.CreateLogger<ClusterMembership>());
+        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, RecordLimit, Settle, loggerFactory.CreateLogger<ClusterMembership>());
         Digests = new DigestCoordinator(Pending, Nodes, Sequencer, Membership.MissingMembers);
         Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
     }
@@ -46,6 +47,9 @@ internal sealed partial class Cluster : IAsyncDisposable
     public NodeTable Nodes { get; } = new();
 
     public PendingTable Pending { get; }
+
+    /// <summary>The largest key + value a write may carry: the smallest any connected node or in-sync member can store.</summary>
+    public RecordLimit RecordLimit { get; }
 
     public WriteSequencer Sequencer { get; }
 

@@ -21,6 +21,8 @@ internal static class InfoReport
         Line(text, "in_sync", string.Join(",", membership.Metadata.Members.Select(m => m.Number)));
         Line(text, "in_sync_missing", string.Join(",", membership.MissingMembers()));
         Line(text, "unavailable", membership.UnavailableReason ?? "");
+        Line(text, "record_limit", cluster.RecordLimit.Current);
+        Line(text, "record_limit_by", cluster.RecordLimit.Holder);
         Line(text, "replayed_writes", stats.ReplayedWrites);
         Line(text, "full_syncs", stats.FullSyncs);
         Line(text, "syncs_completed", stats.SyncsCompleted);
@@ -41,7 +43,7 @@ internal static class InfoReport
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}\n");
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} max_record={node.Hello.MaxRecord} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}\n");
         }
         return text.ToString();
     }

@@ -41,36 +41,23 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             // A node without an identity (Guid.Empty) gets one for this link only: it can never be in sync across links.
             var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
-                new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags),
+                new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags, accepted.MaxRecord),
                 reason => connection.Abort(new ConnectionAbortedException(reason)));
-            // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
-            output.Write((node.Id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(w, s.RequestId));
-            output.Flush();
-            var keepAlive = () =>
-            {
-                output.Write(0, static (w, _) => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit)));
-                output.Flush();
-            };
+            // Its limit bounds writes from now on, before it can be sent any: a write is stored by every node or none.
+            cluster.RecordLimit.NodeConnected(node);
             try
             {
-                if (!await cluster.JoinAsync(node, connection.Transport.Output, keepAlive, closed).ConfigureAwait(false))
-                {
-                    output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
-                    output.Flush();
-                    return;
-                }
+                await RunNodeAsync(node, accepted.RequestId, connection, input, output, closed).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                // The node went away while the router waited to adopt a source of truth.
-                await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
-                return;
+                cluster.RecordLimit.NodeDisconnected(node);
             }
-            await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
             return;
         }
 
-        output.Write((id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.id).Write(w, s.RequestId));
+        output.Write((id, accepted.RequestId, cluster.Options), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.RequestId));
         output.Flush();
         cluster.Stats.ClientConnected();
         LogClientConnected(id, remote);
@@ -92,8 +79,37 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
     }
 
-    /// <summary>What a hello carried that outlives its frame. NodeId and Flags are for the node table (not used yet).</summary>
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong RequestId);
+    private async Task RunNodeAsync(NodeLink node, ulong requestId, ConnectionContext connection, PipeReader input, OutputChannel output, CancellationToken closed)
+    {
+        // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
+        output.Write((node.Id, requestId, cluster.Options), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.Id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.requestId));
+        output.Flush();
+        var keepAlive = () =>
+        {
+            output.Write(0, static (w, _) => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit)));
+            output.Flush();
+        };
+        try
+        {
+            if (!await cluster.JoinAsync(node, connection.Transport.Output, keepAlive, closed).ConfigureAwait(false))
+            {
+                output.WriteError(Opcode.Hello, requestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
+                output.Flush();
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The node went away while the router waited to adopt a source of truth.
+            await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
+            return;
+        }
+        await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
+    }
+
+    /// <summary>What a hello carried that outlives its frame.</summary>
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
@@ -180,7 +196,13 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             message = "malformed hello";
             return StatusCode.ProtocolError;
         }
-        accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags, header.RequestId);
+        if (hello.Role == ConnectionRole.Node && hello.MaxRecord == 0)
+        {
+            message = "a node must announce the largest record (key + value) it can store";
+            return StatusCode.ProtocolError;
+        }
+        accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags,
+            (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId);
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {

@@ -170,5 +170,5 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     }
 }
 
-/// <summary>A node's hello: what it says it holds.</summary>
-internal readonly record struct HelloClaims(Guid History, ulong Sequence, NodeHelloFlags Flags);
+/// <summary>A node's hello: what it says it holds, and the largest record (key + value) its store can hold.</summary>
+internal readonly record struct HelloClaims(Guid History, ulong Sequence, NodeHelloFlags Flags, long MaxRecord);

@@ -11,7 +11,7 @@ namespace KvnDb.Router;
 /// lock), records which nodes must acknowledge it (the in-sync set's bits, <see cref="Gating"/>),
 /// and answers the client per its write concern as acknowledgements arrive.
 /// </summary>
-internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, Func<string?> unavailableReason)
+internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RecordLimit recordLimit, Func<string?> unavailableReason)
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -36,6 +36,9 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
 
     public int MaxBodySize => options.MaxFrameSize - ForwardingHeadroom;
 
+    /// <summary>The largest key + value a Set body can carry under the frame limit (its two length prefixes aside).</summary>
+    public static long LargestRecordFor(RouterOptions options) => options.MaxFrameSize - ForwardingHeadroom - 2L * FrameWriter.LengthPrefixSize;
+
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
         stats.Write();
@@ -46,6 +49,10 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                     $"write body of {header.BodyLength} bytes is above the limit of {MaxBodySize} bytes");
             return;
         }
+        // One comparison on the hot path: no record in a body can be larger than the body.
+        var limit = recordLimit.Current;
+        if (header.BodyLength > limit && RefuseAboveRecordLimit(client, header, frame, limit))
+            return;
         if (pending.RentOrRefuse(client, header) is not { } request)
             return;
         lock (request)
@@ -71,6 +78,25 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                 Answer(request, StatusCode.Ok, null, flush);
         }
         flush.LogAppended();
+    }
+
+    /// <summary>
+    /// Refuses, before it is sequenced, a write holding a record some node could not store: sequenced, it
+    /// would be applied by the nodes that can and fail on the others (silent divergence).
+    /// </summary>
+    private bool RefuseAboveRecordLimit(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, long limit)
+    {
+        long largest;
+        using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
+            largest = BodyValidator.LargestRecord(header.Opcode, body.Span);
+        if (largest <= limit)
+            return false;
+        stats.Error();
+        if ((header.Flags & FrameFlags.NoReply) == 0)
+            client.Error(header.Opcode, header.RequestId, StatusCode.RecordTooLarge,
+                $"key and value of {largest} bytes are above the record limit of {limit} bytes ({recordLimit.Holder} can store no more; " +
+                "give that node a larger --memory); nothing was written");
+        return true;
     }
 
     /// <summary>A node acknowledged a write (or failed it). Caller holds the request's lock.</summary>

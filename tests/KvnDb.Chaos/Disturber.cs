@@ -70,7 +70,10 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
     private static async Task<string> KillAsync(ManagedProcess node, bool reset)
     {
         await node.KillAsync();
-        node.Start(reset ? ["--reset"] : null);
+        // The one-shot reset: requested once, applied at this start; later restarts keep the node's data.
+        if (reset)
+            await node.RunOnceAsync(["reset", "--data", node.Argument("--data") ?? throw new InvalidOperationException($"{node.Name} has no --data")]);
+        node.Start();
         return node.Name;
     }
 

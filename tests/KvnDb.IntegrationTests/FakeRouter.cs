@@ -112,8 +112,18 @@ internal sealed class FakePeer(Socket socket) : IAsyncDisposable
     {
         var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
         Assert.Equal(Opcode.Hello, hello.Header.Opcode);
-        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42).Write(w, hello.Header.RequestId));
+        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize).Write(w, hello.Header.RequestId));
         return hello.Body;
+    }
+
+    /// <summary>Answers the hello as a version 2 router does (it read the version from the first two bytes) and closes.</summary>
+    public async Task RefuseAsVersion2RouterAsync()
+    {
+        var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
+        Assert.True(HelloRequest.TryReadVersion(hello.Body, out var version));
+        await SendAsync(w => ErrorReply.Write(w, Opcode.Hello, hello.Header.RequestId, StatusCode.VersionMismatch,
+            $"protocol version mismatch: router speaks 2, peer sent {version}"));
+        socket.Shutdown(SocketShutdown.Both);
     }
 
     /// <summary>From now on, reads every frame in the background (answering pings when told) and queues its header.</summary>

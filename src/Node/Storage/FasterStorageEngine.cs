@@ -92,6 +92,9 @@ public sealed partial class FasterStorageEngine : IStorageEngine
 
     public bool MayHaveLostWrites => _marker.MayHaveLostWrites;
 
+    /// <summary>A record must fit in one hybrid-log page: the page size (from <c>--memory</c>) minus the record's overhead.</summary>
+    public long MaxRecordSize => _sizing.MaxRecordPayload;
+
     public void ConfirmSynced() => _marker.ConfirmSynced();
 
     /// <summary>Memory split chosen from the budget (for logs and tests).</summary>

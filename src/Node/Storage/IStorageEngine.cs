@@ -17,6 +17,12 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Number of live keys.</summary>
     long Count { get; }
 
+    /// <summary>
+    /// The largest record (key + value bytes) the engine can store, announced in the node's hello: the
+    /// router refuses larger writes, so every node stores a write or none does. Unbounded by default.
+    /// </summary>
+    long MaxRecordSize => long.MaxValue;
+
     bool TryGet(ReadOnlySpan<byte> key, out StoredValue value);
 
     bool Exists(ReadOnlySpan<byte> key);

@@ -26,6 +26,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly NodeTable _nodes;
     private readonly WriteSequencer _sequencer;
     private readonly SyncCoordinator _syncs;
+    private readonly RecordLimit _recordLimit;
     private readonly Action<NodeLink> _settle;
     private readonly ILogger _logger;
     private readonly BackgroundWork _adoption;
@@ -35,19 +36,21 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private string _waitingReason = "no database node has connected yet";
 
     public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
-        Action<NodeLink> settle, ILogger<ClusterMembership> logger)
+        RecordLimit recordLimit, Action<NodeLink> settle, ILogger<ClusterMembership> logger)
     {
         _options = options;
         _stats = stats;
         _nodes = nodes;
         _sequencer = sequencer;
         _syncs = syncs;
+        _recordLimit = recordLimit;
         _settle = settle;
         _logger = logger;
         _adoption = new BackgroundWork(logger);
         _store = new MetadataStore(options.DataDirectory);
         _metadata = _store.Load();
         _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
+        recordLimit.MembersChanged(_metadata.Members);
         syncs.SnapshotComplete = CatchUp;
         if (_metadata.Members.Count > 0)
         {
@@ -220,8 +223,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             var connected = _nodes.Connected;
             // Members that are not connected and in sync drop out: only the ones admitted now hold every write.
             var stay = metadata.Members.Where(m => m.NodeId != node.NodeId && Array.Exists(connected, n => n.NodeId == m.NodeId && n.IsAdmitted)).ToList();
-            var joined = new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded));
-            if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1)
+            var joined = new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded), node.Hello.MaxRecord);
+            // Rewritten too when the member came back with another record limit (a new --memory): the file bounds writes while it is away.
+            if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1
+                || metadata.Members.Single(m => m.NodeId == node.NodeId).MaxRecord != joined.MaxRecord)
             {
                 Save(metadata with { Members = [.. stay, joined] });
                 LogAdmitted(node.Id, MemberList(Metadata));
@@ -365,7 +370,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             History = Guid.NewGuid(),
             ParentHistory = source.Hello.History,
             ForkSequence = source.Hello.Sequence,
-            Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded))],
+            Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded), source.Hello.MaxRecord)],
         });
         _sequencer.Restart(source.Hello.Sequence);
         if (_options.ForceAdopt && !fresh)
@@ -381,6 +386,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         metadata = metadata with { NodeNumbers = numbers };
         _store.Save(metadata);
         Volatile.Write(ref _metadata, metadata);
+        _recordLimit.MembersChanged(metadata.Members);
     }
 
     private static string MemberList(RouterMetadata metadata) =>

@@ -13,7 +13,8 @@ public sealed class MessageTests
     [Fact]
     public void Hello_round_trips_the_node_fields_and_refuses_any_other_length()
     {
-        var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, "pässword", 42, History, Node, NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded);
+        var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, "pässword", 42, History, Node,
+            NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded | NodeHelloFlags.Reset, MaxRecord: (16UL << 20) - 64);
         var (header, body) = Encode(w => hello.Write(w, 5));
         Assert.Equal(Opcode.Hello, header.Opcode);
         Assert.Equal(hello.BodyLength, body.Length);
@@ -26,6 +27,7 @@ public sealed class MessageTests
         Assert.Equal(History, read.HistoryId);
         Assert.Equal(Node, read.NodeId);
         Assert.Equal(hello.Flags, read.Flags);
+        Assert.Equal((16UL << 20) - 64, read.MaxRecord);
 
         for (var length = 0; length < body.Length; length++)
             Assert.False(HelloRequest.TryRead(body.AsSpan(0, length), out _));
@@ -39,9 +41,12 @@ public sealed class MessageTests
         Assert.True(HelloRequest.TryRead(body, out var client));
         Assert.Equal(Guid.Empty, client.NodeId);
         Assert.Equal(NodeHelloFlags.None, client.Flags);
+        Assert.Equal(0UL, client.MaxRecord);
 
         var badFlags = body.ToArray();
-        badFlags[^1] = 4;
+        badFlags[^9] = 8; // the flags byte sits before the u64 max record
+        Assert.False(HelloRequest.TryRead(badFlags, out _));
+        badFlags[^9] = 0x80;
         Assert.False(HelloRequest.TryRead(badFlags, out _));
         var badRole = body.ToArray();
         badRole[2] = 3;
@@ -60,13 +65,40 @@ public sealed class MessageTests
     }
 
     [Fact]
-    public void Hello_response_round_trips()
+    public void A_version_2_hello_is_malformed_but_its_version_still_reads()
     {
-        var (header, body) = Encode(w => new HelloResponse(ProtocolLimits.Version, 77).Write(w, 3));
+        // v2: [u16 version][u8 role][field password][u64 last sequence][16 history id][16 node id][u8 flags], no max record.
+        byte[] v2 = [2, 0, 2, 0, 0, 0, 0, .. new byte[8], .. new byte[16], .. new byte[16], 0];
+        Assert.False(HelloRequest.TryRead(v2, out _));
+        Assert.True(HelloRequest.TryReadVersion(v2, out var version));
+        Assert.Equal(2, version);
+    }
+
+    [Fact]
+    public void Hello_response_round_trips_the_router_limits()
+    {
+        var sent = new HelloResponse(ProtocolLimits.Version, 77, MaxFrameSize: 8 << 20, MaxKeySize: 1024);
+        var (header, body) = Encode(w => sent.Write(w, 3));
         Assert.True(header.IsResponse);
+        Assert.Equal(HelloResponse.BodySize, body.Length);
         Assert.True(HelloResponse.TryRead(body, out var response));
-        Assert.Equal(new HelloResponse(ProtocolLimits.Version, 77), response);
-        Assert.False(HelloResponse.TryRead(body.AsSpan(0, body.Length - 1), out _));
+        Assert.Equal(sent, response);
+        for (var length = 0; length < body.Length; length++)
+            Assert.False(HelloResponse.TryRead(body.AsSpan(0, length), out _));
+        Assert.False(HelloResponse.TryRead([.. body, 0], out _));
+    }
+
+    [Fact]
+    public void Hello_response_refuses_zero_or_oversized_limits()
+    {
+        foreach (var (frame, key) in new[] { (0, 1024), (1024, 0) })
+        {
+            var (_, body) = Encode(w => new HelloResponse(ProtocolLimits.Version, 1, frame, key).Write(w, 1));
+            Assert.False(HelloResponse.TryRead(body, out _));
+        }
+        var (_, huge) = Encode(w => new HelloResponse(ProtocolLimits.Version, 1, 1024, 1024).Write(w, 1));
+        huge.AsSpan(10, 4).Fill(0xFF); // max frame 2^32 - 1: more than any frame can be
+        Assert.False(HelloResponse.TryRead(huge, out _));
     }
 
     [Fact]
@@ -228,6 +260,31 @@ public sealed class MessageTests
         Assert.Equal(("k", "v"), (Encoding.UTF8.GetString(k), Encoding.UTF8.GetString(v)));
         Assert.False(multiSet.TryReadNext(out _, out _));
         Assert.True(multiSet.IsComplete);
+    }
+
+    [Fact]
+    public void The_largest_record_of_a_write_body_is_its_biggest_key_plus_value()
+    {
+        var set = new byte[SetRequest.BodyLength(3, 1000)];
+        SetRequest.WriteBody(set, "abc", new string('v', 1000));
+        Assert.Equal(1003, BodyValidator.LargestRecord(Opcode.Set, set));
+
+        var pairs = new (string Key, int Value)[] { ("a", 10), ("bb", 5000), ("c", 0) };
+        var length = CountedBodyWriter.HeaderSize + pairs.Sum(p => CountedBodyWriter.FieldSize(p.Key.Length) + CountedBodyWriter.FieldSize(p.Value));
+        var output = new ArrayBufferWriter<byte>();
+        var multi = new CountedBodyWriter(output, Opcode.MultiSet, FrameFlags.None, 1, length, entries: pairs.Length, fieldsPerEntry: 2);
+        foreach (var (key, value) in pairs)
+        {
+            multi.Utf8Field(key);
+            multi.Field(new byte[value]);
+        }
+        multi.Complete();
+        Assert.Equal(5002, BodyValidator.LargestRecord(Opcode.MultiSet, output.WrittenSpan[ProtocolLimits.HeaderSize..]));
+
+        var delete = new byte[KeyRequest.BodyLength(7)];
+        KeyRequest.WriteBody(delete, "deleted");
+        Assert.Equal(7, BodyValidator.LargestRecord(Opcode.Delete, delete));
+        Assert.Equal(0, BodyValidator.LargestRecord(Opcode.Get, delete));
     }
 
     [Fact]
