@@ -4,7 +4,7 @@ namespace KvnDb.Protocol;
 public static class ProtocolLimits
 {
     /// <summary>Version sent in hello. A router refuses any other.</summary>
-    public const ushort Version = 2;
+    public const ushort Version = 3;
 
     public const int HeaderSize = 16;
 

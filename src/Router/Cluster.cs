@@ -25,7 +25,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         Options = options;
         _logger = loggerFactory.CreateLogger<Cluster>();
         Pending = new PendingTable(options.MaxPendingRequests);
-        Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason);
+        Sequencer = new WriteSequencer(options, Stats, Pending, () => Membership!.UnavailableReason, OnApplyFailed);
         Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
         Syncs = new SyncCoordinator(options, Stats, Nodes, loggerFactory.CreateLogger<SyncCoordinator>());
         Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, Settle, loggerFactory.CreateLogger<ClusterMembership>());
@@ -110,10 +110,44 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Replies to the router's own frames on a node link (sync control).</summary>
     public void OnControlReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
+        if (header.Opcode is (Opcode.SyncEnd or Opcode.SnapshotApply) && header.Status.IsError())
+            OnApplyFailed(node, $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}");
+        else if (header.Opcode == Opcode.SyncEnd)
             _ = AdmitAsync(node);
         else
             Syncs.OnReply(node, header, frame, flush);
+    }
+
+    /// <summary>
+    /// A node answered a write (or a sync frame) with an error: it failed to apply it and diverged. It leaves the
+    /// in-sync set durably and its link is closed; it rejoins (replay or full sync) when it connects again. Runs
+    /// off the caller's locks (a pending request's, the link's read loop): leaving takes the membership gate.
+    /// </summary>
+    private void OnApplyFailed(NodeLink node, string message)
+    {
+        if (!node.TryStartEviction())
+            return;
+        Stats.NodeApplyFailure();
+        LogApplyFailed(node.Id, message);
+        ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Self.EvictAsync(s.Node, s.Reason),
+            (Self: this, Node: node, Reason: $"it failed to apply a write ({message})"), preferLocal: false);
+    }
+
+    private async Task EvictAsync(NodeLink node, string reason)
+    {
+        try
+        {
+            await Membership.LeaveAsync(node, reason).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not durable: the node keeps counting for writes, which time out instead of being acknowledged without it.
+            LogEvictFailed(node.Id, ex);
+        }
+        finally
+        {
+            node.Abort(reason);
+        }
     }
 
     private async Task AdmitAsync(NodeLink node)
@@ -207,4 +241,10 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
     private partial void LogAdmitFailed(int nodeId, Exception exception);
+
+    [LoggerMessage(61, LogLevel.Error, "Node {NodeId} failed to apply a write ({Message}): it leaves the in-sync set and stops serving until it has caught up again")]
+    private partial void LogApplyFailed(int nodeId, string message);
+
+    [LoggerMessage(62, LogLevel.Error, "Node {NodeId} could not be taken out of the in-sync set durably")]
+    private partial void LogEvictFailed(int nodeId, Exception exception);
 }

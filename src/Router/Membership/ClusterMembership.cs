@@ -32,6 +32,7 @@ internal sealed partial class ClusterMembership
     private readonly TaskCompletionSource _adopted = NewAdoption();
     private bool _graceRunning;
     private string _waitingReason = "no database node has connected yet";
+    private string? _lastMemberLeft;
 
     public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
         Action<NodeLink> settle, ILogger<ClusterMembership> logger)
@@ -58,6 +59,9 @@ internal sealed partial class ClusterMembership
 
     public bool IsAdopted => _adopted.Task.IsCompleted;
 
+    /// <summary>Nodes that left and are not back in sync, with why (shown by info).</summary>
+    public DepartureLog Departures { get; } = new();
+
     /// <summary>Why writes and reads are refused, or null when in-sync nodes are serving.</summary>
     public string? UnavailableReason
     {
@@ -67,6 +71,7 @@ internal sealed partial class ClusterMembership
                 return $"the router serves nothing yet: {Volatile.Read(ref _waitingReason)}";
             return _sequencer.Gating == 0
                 ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)}; waiting for one of them, or a node that can replay the log)"
+                    + (Volatile.Read(ref _lastMemberLeft) is { } left ? $"; {left}" : "")
                 : null;
         }
     }
@@ -228,6 +233,8 @@ internal sealed partial class ClusterMembership
                 _sequencer.AddGating(node.Bit);
             node.IsMember = true;
             node.IsAdmitted = true;
+            Departures.Forget(node.NodeId);
+            Volatile.Write(ref _lastMemberLeft, null);
             if (node.State == NodeState.Syncing)
                 node.State = NodeState.Serving;
             if (node.State == NodeState.Serving)
@@ -288,9 +295,13 @@ internal sealed partial class ClusterMembership
         _settle(node);
         _syncs.OnNodeLeft(node);
         _nodes.Remove(node);
+        Departures.Record(node, reason);
         LogNodeLeft(node.Id, node.RemoteAddress, reason);
         if (lastMember)
+        {
+            Volatile.Write(ref _lastMemberLeft, $"the last one, node {node.Id}, left: {reason}");
             LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
+        }
         return Task.CompletedTask;
     }
 
