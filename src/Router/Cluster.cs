@@ -80,7 +80,8 @@ internal sealed partial class Cluster : IAsyncDisposable
     public Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken) =>
         Membership.JoinAsync(node, output, keepAlive, cancellationToken);
 
-    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, "its link closed");
+    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, node.EvictionReason
+        ?? (node.Status is { Storage: NodeStorageState.RefusingWrites } status ? $"its storage refuses writes ({status.Message})" : "its link closed"));
 
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
@@ -127,10 +128,12 @@ internal sealed partial class Cluster : IAsyncDisposable
     {
         if (!node.TryStartEviction())
             return;
+        var reason = $"it failed to apply a write ({message})";
+        node.EvictionReason = reason; // whichever comes first, this eviction or the link closing, says why
         Stats.NodeApplyFailure();
         LogApplyFailed(node.Id, message);
         ThreadPool.UnsafeQueueUserWorkItem(static s => _ = s.Self.EvictAsync(s.Node, s.Reason),
-            (Self: this, Node: node, Reason: $"it failed to apply a write ({message})"), preferLocal: false);
+            (Self: this, Node: node, Reason: reason), preferLocal: false);
     }
 
     private async Task EvictAsync(NodeLink node, string reason)

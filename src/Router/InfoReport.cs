@@ -53,10 +53,10 @@ internal static class InfoReport
         {
             text.Append(CultureInfo.InvariantCulture,
                 $"node{departure.Number}_left: {(Environment.TickCount64 - departure.LeftAtMs) / 1000.0:0.0} s ago: {OneLine(departure.Reason)}");
-            if (departure.LastStatus is { } last)
+            if (departure.Link.Status is { } last)
             {
                 text.Append("; last status:");
-                AppendStorage(text, last, departure.StatusHeardAtMs);
+                AppendStorage(text, last, departure.Link.StatusHeardMs);
                 if (last.Message.Length > 0)
                     text.Append(CultureInfo.InvariantCulture, $" error: {OneLine(last.Message)}");
             }

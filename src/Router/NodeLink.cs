@@ -101,6 +101,15 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     /// <summary>When <see cref="Status"/> arrived (<see cref="Environment.TickCount64"/>), to age what it says.</summary>
     public long StatusHeardMs => Volatile.Read(ref _statusHeardMs);
 
+    private string? _evictionReason;
+
+    /// <summary>Why the router is evicting the node (a write it failed to apply), or null: the reason its leaving is logged and shown with.</summary>
+    public string? EvictionReason
+    {
+        get => Volatile.Read(ref _evictionReason);
+        set => Volatile.Write(ref _evictionReason, value);
+    }
+
     /// <summary>True the first time only: the health monitor evicts a node once.</summary>
     public bool TryStartEviction() => Interlocked.Exchange(ref _evicting, 1) == 0;
 

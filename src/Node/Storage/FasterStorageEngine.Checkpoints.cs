@@ -134,23 +134,39 @@ public sealed partial class FasterStorageEngine
         _store.CommitCookie = cookie.ToBytes();
         var walTail = _wal?.TailAddress ?? -1;
         var version = _session.Version;
-        var initiated = full
-            ? _store.TryInitiateFullCheckpoint(out var token, CheckpointType.FoldOver)
-            : _store.TryInitiateHybridLogCheckpoint(out token, CheckpointType.FoldOver);
-        if (!initiated)
+        Guid token;
+        var initiated = false;
+        try
         {
-            _checkpointDue = true; // FASTER is busy with another state machine; retry at the next batch or tick
-            _checkpointRefusal = "FASTER is still busy with an earlier checkpoint";
-            return false;
+            initiated = full
+                ? _store.TryInitiateFullCheckpoint(out token, CheckpointType.FoldOver)
+                : _store.TryInitiateHybridLogCheckpoint(out token, CheckpointType.FoldOver);
+            if (!initiated)
+            {
+                _checkpointDue = true; // FASTER is busy with another state machine; retry at the next batch or tick
+                _checkpointRefusal = "FASTER is still busy with an earlier checkpoint";
+                return false;
+            }
+            var deadline = Environment.TickCount64 + (long)VersionShiftTimeout.TotalMilliseconds;
+            var spin = new SpinWait();
+            while (_session.Version == version)
+            {
+                _session.Refresh();
+                spin.SpinOnce();
+                if (Environment.TickCount64 > deadline)
+                    throw new TimeoutException("FASTER checkpoint did not reach its version boundary");
+            }
         }
-        var deadline = Environment.TickCount64 + (long)VersionShiftTimeout.TotalMilliseconds;
-        var spin = new SpinWait();
-        while (_session.Version == version)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FasterException or TimeoutException)
         {
-            _session.Refresh();
-            spin.SpinOnce();
-            if (Environment.TickCount64 > deadline)
-                throw new TimeoutException("FASTER checkpoint did not reach its version boundary");
+            // Its files could not even be created (the folder is gone, or not writable).
+            _checkpointRefusal = ex.Message;
+            RecordCheckpointFailure($"checkpoint could not start: {ex.Message}", ex);
+            if (initiated)
+                OnStoreStuck($"a checkpoint failed half started ({ex.Message}): FASTER cannot take another one"); // reopened by the probe
+            else
+                _health.Refuse($"the store cannot checkpoint: {ex.Message}");
+            return false;
         }
         _writesSinceCheckpoint = 0;
         _checkpointRunning = true;

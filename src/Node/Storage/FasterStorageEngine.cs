@@ -129,6 +129,16 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     /// <summary>Memory split chosen from the budget (for logs and tests).</summary>
     internal FasterSizing Sizing => _sizing;
 
+    /// <summary>The hash index's size now (it grows with the keys): what an index checkpoint writes, before overflow buckets.</summary>
+    internal long IndexBytes
+    {
+        get
+        {
+            lock (_gate)
+                return _store.IndexSize * FasterSizing.BucketBytes;
+        }
+    }
+
     public bool TryGet(ReadOnlySpan<byte> key, out StoredValue value)
     {
         var output = new FasterReadOutput { CopyValue = true };

@@ -286,6 +286,7 @@ internal sealed partial class ClusterMembership
             else
             {
                 lastMember = true; // it alone holds every acknowledged write: it stays in the set
+                Volatile.Write(ref _lastMemberLeft, $"the last one, node {node.Id}, left: {reason}"); // before its writes are answered
             }
         }
         node.IsMember = false;
@@ -299,7 +300,6 @@ internal sealed partial class ClusterMembership
         LogNodeLeft(node.Id, node.RemoteAddress, reason);
         if (lastMember)
         {
-            Volatile.Write(ref _lastMemberLeft, $"the last one, node {node.Id}, left: {reason}");
             LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
         }
         return Task.CompletedTask;

@@ -1,6 +1,7 @@
-using KvnDb.Protocol;
-
 namespace KvnDb.Router.Membership;
 
-/// <summary>A node that left and is not back in sync: why, when (<see cref="Environment.TickCount64"/>), and the last storage report it sent.</summary>
-internal sealed record Departure(int Number, string Reason, long LeftAtMs, NodeStatusReport? LastStatus, long StatusHeardAtMs);
+/// <summary>
+/// A node that left and is not back in sync: why, and when (<see cref="Environment.TickCount64"/>). The link is kept
+/// for its last storage report (<see cref="NodeLink.Status"/>), which may arrive just after the reason it left.
+/// </summary>
+internal sealed record Departure(int Number, string Reason, long LeftAtMs, NodeLink Link);

@@ -18,7 +18,7 @@ internal sealed class DepartureLog
         {
             if (_departures.Count >= Kept && !_departures.ContainsKey(node.NodeId))
                 _departures.Remove(_departures.MinBy(d => d.Value.LeftAtMs).Key);
-            _departures[node.NodeId] = new Departure(node.Id, reason, Environment.TickCount64, node.Status, node.StatusHeardMs);
+            _departures[node.NodeId] = new Departure(node.Id, reason, Environment.TickCount64, node);
         }
     }
 
