@@ -35,6 +35,8 @@ public sealed partial class StorageHealth : IDisposable
 
     /// <param name="directory">The data folder (null for a memory-only engine: no free space to watch).</param>
     /// <param name="reserveBytes">Space on the data folder's file system the engine leaves free (<c>--reserve-space</c>).</param>
+    /// <param name="logger">Where refusing and taking writes again are logged.</param>
+    /// <param name="time">The clock of checkpoint ages and free-space samples.</param>
     public StorageHealth(string? directory, long reserveBytes = 0, ILogger? logger = null, TimeProvider? time = null)
     {
         Directory = directory;
