@@ -62,19 +62,32 @@ public sealed partial class FasterStorageEngine
 
     /// <summary>A page write of the hybrid log failed (called on FASTER's I/O thread).</summary>
     private void OnLogWriteFailed(string file, uint errorCode) =>
-        OnStoreStuck($"a write to the log file {file} failed: {DiskSpace.DescribeError(errorCode)}");
+        OnStoreStuck($"a write to the log file {file} failed: {DescribeWriteError(errorCode)}");
 
     /// <summary>A write of the write-ahead log failed (called on FASTER's I/O thread).</summary>
     private void OnWalWriteFailed(string file, uint errorCode) =>
-        OnStoreStuck($"a write to the write-ahead log {file} failed: {DiskSpace.DescribeError(errorCode)}");
+        OnStoreStuck($"a write to the write-ahead log {file} failed: {DescribeWriteError(errorCode)}");
 
     /// <summary>A write of a checkpoint file failed (called on FASTER's I/O thread): the checkpoint in progress fails.</summary>
     private void OnCheckpointWriteFailed(string file, uint errorCode)
     {
-        var error = $"{file}: {DiskSpace.DescribeError(errorCode)}";
+        var error = $"{file}: {DescribeWriteError(errorCode)}";
         Volatile.Write(ref _lastCheckpointWriteError, error);
         Interlocked.Increment(ref _checkpointWriteFailures);
         LogCheckpointWriteFailed(error);
+    }
+
+    /// <summary>
+    /// FASTER's managed device reports most write errors (ENOSPC among them) as "unknown": the free space says
+    /// what the error code does not.
+    /// </summary>
+    private string DescribeWriteError(uint errorCode)
+    {
+        var free = _health.SampleFreeBytes(now: true);
+        var error = errorCode is 0 or uint.MaxValue && free is >= 0 and < SpaceBudget.CheckpointMargin
+            ? "no space left on device"
+            : DiskSpace.DescribeError(errorCode);
+        return $"{error} ({DiskSpace.Describe(free)} free on its file system)";
     }
 
     private void OnStoreStuck(string why)

@@ -109,7 +109,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     {
         lock (_gate)
         {
-            if (_checkFreeSpace && !_space.TryTake(0, out var why))
+            if (_checkFreeSpace && !_space.TryTake(0, out var why, out _))
                 _health.Refuse(why!);
         }
     }
@@ -198,11 +198,15 @@ public sealed partial class FasterStorageEngine : IStorageEngine
                 throw new StorageUnavailableException(why);
             // The record lands in the hybrid log, and in the write-ahead log too when there is one.
             var cost = (bytes + FasterSizing.RecordOverhead) * (_wal is null ? 1 : 2);
-            if (_checkFreeSpace && !_space.TryTake(cost, out why))
+            if (!_checkFreeSpace)
+                return;
+            if (!_space.TryTake(cost, out why, out var flushSoon))
             {
                 _health.Refuse(why!);
                 throw new StorageUnavailableException(why!);
             }
+            if (flushSoon)
+                _checkpointDue = true; // the store owes the disk much of its room: the batch's FlushAsync starts a checkpoint
         }
     }
 

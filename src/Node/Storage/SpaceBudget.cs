@@ -20,10 +20,15 @@ internal sealed class SpaceBudget(StorageHealth health, Func<long> owedBytes, Ti
     private long _allowance;
     private long _lookedAt;
 
-    /// <summary>Takes room for <paramref name="bytes"/> more; false, with the reason, when the disk cannot take them.</summary>
-    public bool TryTake(long bytes, out string? why)
+    /// <summary>
+    /// Takes room for <paramref name="bytes"/> more; false, with the reason, when the disk cannot take them.
+    /// <paramref name="flushSoon"/> says the store owes the disk more than half the room left: a checkpoint now
+    /// writes it out while there is room, so writes are refused only when the disk itself is full.
+    /// </summary>
+    public bool TryTake(long bytes, out string? why, out bool flushSoon)
     {
         why = null;
+        flushSoon = false;
         if (_allowance >= bytes && _lookedAt != 0 && time.GetElapsedTime(_lookedAt) < MaxLookAge)
         {
             _allowance -= bytes;
@@ -34,12 +39,14 @@ internal sealed class SpaceBudget(StorageHealth health, Func<long> owedBytes, Ti
         if (free >= 0 && room < 0)
         {
             _allowance = 0;
+            flushSoon = true;
             why = $"the file system of {health.Directory} has {DiskSpace.Describe(free)} free; the store needs {DiskSpace.Describe(owed + bytes)} " +
                 $"for what it holds only in memory, its next checkpoint and this write, and keeps {DiskSpace.Describe(health.ReserveBytes)} in reserve (--reserve-space). " +
                 "Writes are refused until space returns";
             return false;
         }
         _allowance = free < 0 ? 64L << 20 : room / 2;
+        flushSoon = free >= 0 && owed - CheckpointMargin > (free - health.ReserveBytes) / 2;
         return true;
     }
 

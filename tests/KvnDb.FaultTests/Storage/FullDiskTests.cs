@@ -26,7 +26,8 @@ public sealed class FullDiskTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_full_disk_refuses_writes_loses_nothing_acknowledged_and_the_nodes_serve_again_when_space_returns()
     {
-        Skip.If(await TmpfsMount.UnavailableReasonAsync() is { } why, why);
+        var unavailable = await TmpfsMount.UnavailableReasonAsync();
+        Skip.If(unavailable is not null, unavailable);
         await using var diskA = await TmpfsMount.MountAsync(DiskBytes);
         await using var diskB = await TmpfsMount.MountAsync(DiskBytes);
         await using var router = await StartRouterAsync();
@@ -67,6 +68,14 @@ public sealed class FullDiskTests(ITestOutputHelper output)
                 $"info does not show node {number}'s full disk: {departure}\n{router.Info}");
         }
 
+        // The disks are full for real (the nodes checkpoint as they fill): no probe lets a node back yet.
+        foreach (var (disk, node) in new[] { (diskA, nodeA), (diskB, nodeB) })
+        {
+            var free = new DriveInfo(disk.Path).AvailableFreeSpace;
+            Assert.True(free < 4L << 20, $"refused with {free} bytes still free on {disk.Path}");
+            Assert.DoesNotContain("Storage takes writes again", node.Output, StringComparison.Ordinal);
+        }
+
         // Space returns: both nodes find out by themselves, rejoin and hold every acknowledged write.
         await diskA.ResizeAsync(BiggerDiskBytes);
         await diskB.ResizeAsync(BiggerDiskBytes);
@@ -92,7 +101,8 @@ public sealed class FullDiskTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_node_stopped_on_a_full_disk_exits_non_zero_saying_why_and_loses_nothing_acknowledged()
     {
-        Skip.If(await TmpfsMount.UnavailableReasonAsync() is { } why, why);
+        var unavailable = await TmpfsMount.UnavailableReasonAsync();
+        Skip.If(unavailable is not null, unavailable);
         await using var disk = await TmpfsMount.MountAsync(DiskBytes);
         await using var router = await StartRouterAsync();
         var data = disk.PathOf("data");
@@ -129,7 +139,8 @@ public sealed class FullDiskTests(ITestOutputHelper output)
     [SkippableFact]
     public async Task A_write_that_meets_a_real_ENOSPC_reopens_the_store_once_space_returns_and_the_node_catches_up()
     {
-        Skip.If(await TmpfsMount.UnavailableReasonAsync() is { } why, why);
+        var unavailable = await TmpfsMount.UnavailableReasonAsync();
+        Skip.If(unavailable is not null, unavailable);
         await using var disk = await TmpfsMount.MountAsync(DiskBytes);
         // Without the free-space check, FASTER itself meets ENOSPC: a page write fails and the store is stuck.
         var engine = FasterStorageEngine.Open(disk.PathOf("data"), new StorageOptions
@@ -156,7 +167,7 @@ public sealed class FullDiskTests(ITestOutputHelper output)
             }
             output.WriteLine($"{i} writes until the store refused: {engine.Health.Refusal}");
             Assert.True(engine.Health.RefusesWrites, $"{i} writes of 4 KiB never filled a 20 MiB disk");
-            Assert.Contains("No space left on device", engine.Health.Refusal, StringComparison.Ordinal);
+            Assert.Contains("no space left on device", engine.Health.Refusal, StringComparison.Ordinal);
             await Eventually.WaitAsync(() => cluster.Router.ServingNodeCount == 1, Timeout, "the stuck node leaving serving");
             for (var j = 0; j < 100; j++, i++)
             {
@@ -180,7 +191,7 @@ public sealed class FullDiskTests(ITestOutputHelper output)
 
     private async Task AssertStopsSoonAfterItsFinalCheckpointAsync(ChildProcess node)
     {
-        var checkpointed = node.WaitForLineAsync("closed with a final checkpoint", Timeout);
+        var checkpointed = node.WaitForLineAsync("closed with a final checkpoint", Timeout, standardError: true);
         var stopping = Stopwatch.StartNew();
         await node.SignalAsync("TERM");
         await checkpointed;
