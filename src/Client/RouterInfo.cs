@@ -42,6 +42,15 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public long AllocatedBytes => GetInt64("allocated_bytes");
 
+    /// <summary>Writes nodes failed to apply (each took its node out of the in-sync set).</summary>
+    public long NodeApplyFailures => GetInt64("node_apply_failures");
+
+    /// <summary>Why node <paramref name="number"/> left, with its last storage status, while it is not back in sync; null otherwise.</summary>
+    public string? Departure(int number) => Fields.TryGetValue($"node{number}_left", out var text) ? text : null;
+
+    /// <summary>The storage error node <paramref name="number"/> reports while connected (its disk refuses writes, a checkpoint failed); null when none.</summary>
+    public string? StorageError(int number) => Fields.TryGetValue($"node{number}_storage_error", out var text) ? text : null;
+
     /// <summary>Gen 0, 1 and 2 collection counts of the router process.</summary>
     public (long Gen0, long Gen1, long Gen2) GcCollections
     {

@@ -16,6 +16,18 @@ public sealed record RouterNodeInfo(int Id, IReadOnlyDictionary<string, string> 
     /// <summary>The largest key + value the node said at hello its store can hold.</summary>
     public long MaxRecord => long.Parse(this["max_record"], CultureInfo.InvariantCulture);
 
+    /// <summary>What the node's last storage report said: <c>ok</c>, <c>refusing_writes</c>, or <c>unknown</c> before its first report.</summary>
+    public string Storage => Fields.TryGetValue("storage", out var storage) ? storage : "unknown";
+
+    /// <summary>How its last checkpoint went: <c>none</c> (none yet, or an engine without checkpoints), <c>ok</c> or <c>failed</c>.</summary>
+    public string Checkpoint => Fields.TryGetValue("checkpoint", out var checkpoint) ? checkpoint : "none";
+
+    /// <summary>Milliseconds since its last successful checkpoint; null before the first.</summary>
+    public long? CheckpointAgeMs => Fields.TryGetValue("checkpoint_age_ms", out var age) && long.TryParse(age, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : null;
+
+    /// <summary>Free bytes of the file system of its data folder; null when unknown (no data folder).</summary>
+    public long? FreeBytes => Fields.TryGetValue("free_bytes", out var free) && long.TryParse(free, NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) ? bytes : null;
+
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in node{Id}'s info: {string.Join(", ", Fields.Keys)}");
 

@@ -8,6 +8,9 @@ namespace KvnDb.Node;
 /// <summary>
 /// Applies one request frame from the router to the engine and writes the reply. Writes arrive
 /// as <see cref="SequencedWrite"/>s: the router's sequence in front of the client's body.
+/// A write the engine refuses or fails to apply is answered with an error status (StorageUnavailable for
+/// a full or failing disk, InternalError otherwise) and ends the link's service (<see cref="Failure"/>):
+/// the node must not apply any later write once it missed one, and rejoins from the last sequence it holds.
 /// </summary>
 internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdentity identity, int maxKeySize, int maxFrameSize, ILogger logger)
 {
@@ -29,8 +32,23 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         return count;
     }
 
-    /// <summary>Handles a frame; key listings are left to the caller (they stream and flush).</summary>
+    /// <summary>Why this link stopped handling frames (a request the engine failed), or null while it serves.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>Handles a frame; key listings are left to the caller (they stream and flush). Check <see cref="Failure"/> after each.</summary>
     public void Process(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        try
+        {
+            Handle(header, body, output);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(header, ex, output, $"{header.Opcode}");
+        }
+    }
+
+    private void Handle(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         switch (header.Opcode)
         {
@@ -149,15 +167,18 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
             ReplyMalformed(output, header);
             return;
         }
+        var before = engine.LastSequence;
         StatusCode status;
         try
         {
+            var (bytes, largest) = Measure(header.Opcode, request);
+            engine.EnsureWritable(bytes, largest); // refused whole, before any of it is applied
             status = Apply(header.Opcode, request, sequence);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
-            ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
+            RollBack(before);
+            Fail(header, ex, output, $"write {sequence}");
             return;
         }
         _appliedWrites++;
@@ -192,10 +213,75 @@ internal sealed partial class RequestProcessor(IStorageEngine engine, NodeIdenti
         }
     }
 
+    /// <summary>Bytes a write adds to the store, and its largest record (key and value), for <see cref="IStorageEngine.EnsureWritable"/>.</summary>
+    private static (long Bytes, long LargestRecord) Measure(Opcode opcode, ReadOnlySpan<byte> request)
+    {
+        switch (opcode)
+        {
+            case Opcode.Set:
+                SetRequest.TryRead(request, out var key, out var value);
+                return (request.Length, key.Length + value.Length);
+            case Opcode.Delete:
+                return (request.Length, request.Length);
+            default:
+                MultiSetRequest.TryRead(request, out var pairs);
+                var largest = 0L;
+                while (pairs.TryReadNext(out var k, out var v))
+                    largest = Math.Max(largest, k.Length + v.Length);
+                return (request.Length, largest);
+        }
+    }
+
+    /// <summary>A write that failed half applied (a multi-set) must not count as applied: the node rejoins from before it and gets it whole again.</summary>
+    private void RollBack(ulong lastSequence)
+    {
+        if (engine.LastSequence == lastSequence)
+            return;
+        try
+        {
+            engine.ResetLastSequence(lastSequence);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRollBackFailed(lastSequence, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// The engine failed a request: log it, count it, and stop serving (<see cref="Failure"/>). Writes and
+    /// sync frames are answered with the error, so the router knows the node missed a write and takes it out
+    /// of the in-sync set; reads are not answered: the router retries them on another node once the link closes.
+    /// </summary>
+    private void Fail(in FrameHeader header, Exception exception, IBufferWriter<byte> output, string what)
+    {
+        var full = DiskSpace.IsDiskFull(exception);
+        var message = full
+            ? $"node storage unavailable: {exception.Message}"
+            : $"node could not apply {what}: {exception.Message}";
+        if (full)
+            engine.Health.Refuse(exception.Message);
+        var isWrite = header.Opcode.IsSequencedWrite() || header.Opcode is Opcode.SyncEnd or Opcode.SnapshotApply;
+        if (isWrite)
+            engine.Health.WriteFailed(message);
+        Failure = message;
+        if (exception is StorageUnavailableException)
+            LogRequestFailed(header.Opcode, what, message, null);
+        else
+            LogRequestFailed(header.Opcode, what, message, exception);
+        if (isWrite && (header.Flags & FrameFlags.NoReply) == 0)
+            ErrorReply.Write(output, header.Opcode, header.RequestId, full ? StatusCode.StorageUnavailable : StatusCode.InternalError, message);
+    }
+
     private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>
         FrameWriter.WriteHeaderOnly(output, new FrameHeader(0, request.Opcode, FrameFlags.Response, status, request.RequestId));
 
     private static void ReplyMalformed(IBufferWriter<byte> output, in FrameHeader request) =>
         ErrorReply.Write(output, request.Opcode, request.RequestId, StatusCode.ProtocolError,
             $"malformed {request.Opcode} body");
+
+    [LoggerMessage(30, LogLevel.Error, "{Opcode} failed ({What}): {Message}. The node stops serving on this link and rejoins from the last sequence it holds")]
+    private partial void LogRequestFailed(Opcode opcode, string what, string message, Exception? exception);
+
+    [LoggerMessage(31, LogLevel.Error, "Could not put the last sequence back to {Sequence} after a failed write: {Reason}")]
+    private partial void LogRollBackFailed(ulong sequence, string reason);
 }

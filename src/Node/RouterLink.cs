@@ -28,6 +28,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly ILogger _logger;
     private ulong _pings;
     private int _tooLargeBody;
+    private string? _leaving;
+    private int _statusVersion = -1;
+    private long _statusSentAt;
+
+    /// <summary>How often the node tells the router its storage status when nothing changed (free space moves).</summary>
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
 
     private RouterLink(Socket socket, Stream stream, NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger)
     {
@@ -53,6 +59,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     /// <summary>The router's key limit, adopted at hello: a key the router accepted is one the node accepts.</summary>
     public int MaxKeySize { get; private set; }
+
+    /// <summary>The link ended because a write (or sync frame) could not be applied: rejoining at once would likely fail again.</summary>
+    public bool FailedApply => _requests?.Failure is not null;
 
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, IStorageEngine engine, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
@@ -145,6 +154,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         // Reads end by CancelPendingRead (stop, or the watchdog); the handler's token stops flushes and durability waits.
         using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
         _watchdog.Start();
+        SendStatusIfDue();
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
             var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
@@ -152,6 +163,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
             {
                 case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
                     return "the node is stopping";
+                case FrameLoopExit.Stopped:
+                    return $"the node stopped serving: {_requests?.Failure}";
+                case FrameLoopExit.Canceled when _leaving is not null:
+                    return _leaving;
                 case FrameLoopExit.Completed:
                     return "the router closed the link";
                 case FrameLoopExit.Truncated:
@@ -179,25 +194,58 @@ internal sealed partial class RouterLink : IAsyncDisposable
             return FrameAction.HandleAsync; // streams many frames, after the replies before it
         using var bytes = new ContiguousBytes(frame);
         Processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
-        return FrameAction.Continue;
+        // A failed request ends the service: the frames after it are never applied (the router settles them).
+        return Processor.Failure is null ? FrameAction.Continue : FrameAction.Stop;
     }
 
-    /// <summary>Group commit: one durability wait covers every write of the batch, then one flush sends all replies.</summary>
+    /// <summary>
+    /// Group commit: one durability wait covers every write of the batch, then one flush sends all replies.
+    /// Storage that stopped taking writes (a checkpoint it cannot write, a full disk) ends the link after the
+    /// batch: the node leaves serving until <see cref="IStorageEngine.ProbeStorageAsync"/> says it is back.
+    /// </summary>
     private async ValueTask CompleteBatchAsync(CancellationToken cancellationToken)
     {
-        if (Processor.TakeAppliedWrites() > 0)
-            await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (Processor.TakePendingHistory(out var history))
+        try
         {
-            // A crash before this checkpoint must not leave a half-synced store claiming the history.
-            await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-            _identity.SetHistory(history);
-            _engine.ConfirmSynced();
-            _identity.ConfirmSynced(); // a pending reset is done: the data is the donor's now
+            if (Processor.TakeAppliedWrites() > 0)
+                await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (Processor.TakePendingHistory(out var history))
+            {
+                // A crash before this checkpoint must not leave a half-synced store claiming the history.
+                await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+                _identity.SetHistory(history);
+                _engine.ConfirmSynced();
+                _identity.ConfirmSynced(); // a pending reset is done: the data is the donor's now
+            }
         }
+        catch (StorageUnavailableException ex)
+        {
+            // The batch's replies promise durability the disk did not give: they must never leave. Drop the link under them.
+            LogDurabilityFailed(ex.Message);
+            _socket.Dispose();
+            throw;
+        }
+        SendStatusIfDue();
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_requests?.Failure is null && _leaving is null && _engine.Health.Refusal is { } refusal)
+        {
+            _leaving = $"the storage refuses writes: {refusal}";
+            _input.CancelPendingRead();
+        }
         _watchdog.Waiting();
+    }
+
+    /// <summary>Tells the router the storage's status (shown in its info) when it changed, and once a second for the free space.</summary>
+    private void SendStatusIfDue()
+    {
+        var health = _engine.Health;
+        var version = health.Version;
+        if (version == _statusVersion && _statusSentAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_statusSentAt) < StatusInterval)
+            return;
+        _statusVersion = version;
+        _statusSentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        health.Report().Write(_output, SyncMessages.ControlIdBit);
     }
 
     private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
@@ -247,6 +295,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
     private partial void LogListed(long count);
+
+    [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]
+    private partial void LogDurabilityFailed(string reason);
 
     /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
     private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler

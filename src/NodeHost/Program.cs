@@ -6,6 +6,9 @@ using KvnDb.NodeHost;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
 
+// Exit code of a node that stopped without the final checkpoint it owed (disk full or failing, or too slow).
+const int ExitFinalCheckpointFailed = 3;
+
 var engineOption = new Option<string>("--engine", "-e")
 {
     Description = $"Storage engine: {string.Join(", ", StorageEngineFactory.Names)}",
@@ -16,6 +19,16 @@ var memoryOption = new Option<string>("--memory", "-m")
 {
     Description = "Memory budget of the faster engine (index, in-memory log, WAL buffer), e.g. 512m, 2g",
     DefaultValueFactory = _ => "512m",
+};
+var expectedKeysOption = new Option<long>("--expected-keys")
+{
+    Description = "Keys the faster engine sizes its hash index for at first (a 64-byte bucket per two keys; the index doubles as keys outgrow it, up to an eighth of --memory)",
+    DefaultValueFactory = _ => StorageOptions.DefaultExpectedKeys,
+};
+var reserveSpaceOption = new Option<string>("--reserve-space")
+{
+    Description = "Space the faster engine leaves free on the data folder's file system: writes that would eat into it are refused (StorageUnavailable) until space returns, e.g. 16m, 1g",
+    DefaultValueFactory = _ => "16m",
 };
 var checkpointIntervalOption = new Option<double>("--checkpoint-interval")
 {
@@ -53,7 +66,7 @@ var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, memoryOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
+    engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
@@ -88,12 +101,14 @@ root.SetAction(async (parse, cancellationToken) =>
         if (folder is { LockEnforced: false })
             NodeHostLog.FolderLockNotEnforced(logger, folder.Directory);
         var identity = new NodeIdentity(dataDirectory);
-        // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
-        await using var engine = StorageEngineFactory.Create(new StorageOptions
+        // Disposing the engine (also after Ctrl+C / SIGTERM) takes the final checkpoint; a failed one makes the exit code 3.
+        var engine = StorageEngineFactory.Create(new StorageOptions
         {
             Engine = engineName,
             DataDirectory = dataDirectory,
             MemoryBytes = ParseSize(parse.GetValue(memoryOption)!, "--memory"),
+            ExpectedKeys = parse.GetValue(expectedKeysOption),
+            ReserveBytes = ParseSize(parse.GetValue(reserveSpaceOption)!, "--reserve-space"),
             CheckpointInterval = checkpointSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpointSeconds),
             Durability = parse.GetValue(durabilityOption) == "fsync" ? DurabilityMode.Fsync : DurabilityMode.None,
         }, loggerFactory);
@@ -112,6 +127,32 @@ root.SetAction(async (parse, cancellationToken) =>
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
         };
+        try
+        {
+            await RunNodeAsync(engine, identity, options);
+        }
+        finally
+        {
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            await engine.DisposeAsync();
+            NodeHostLog.StorageClosed(logger, stopping.ElapsedMilliseconds);
+        }
+        if (engine.Health.ShutdownFailure is { } failure)
+        {
+            NodeHostLog.FinalCheckpointFailed(logger, failure);
+            return ExitFinalCheckpointFailed;
+        }
+        NodeHostLog.Stopped(logger);
+        return 0;
+    }
+    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException or StorageUnavailableException)
+    {
+        NodeHostLog.Fatal(logger, ex.Message);
+        return 1;
+    }
+
+    async Task RunNodeAsync(IStorageEngine engine, NodeIdentity identity, NodeOptions options)
+    {
         if (identity.ResetAppliedNow)
             NodeHostLog.ResetApplied(logger, identity.ResetMarkerLocation, identity.NodeId, engine.Count);
         else if (identity.IsResetPending)
@@ -120,13 +161,6 @@ root.SetAction(async (parse, cancellationToken) =>
         if (engine.MayHaveLostWrites)
             NodeHostLog.MayHaveLostWrites(logger);
         await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
-        NodeHostLog.Stopped(logger);
-        return 0;
-    }
-    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException)
-    {
-        NodeHostLog.Fatal(logger, ex.Message);
-        return 1;
     }
 });
 

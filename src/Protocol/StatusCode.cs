@@ -34,6 +34,11 @@ public enum StatusCode : ushort
     Busy = 30,
     /// <summary>A node failed to apply or answer the request.</summary>
     InternalError = 31,
+    /// <summary>
+    /// A node cannot store writes (its disk is full or failing), as Redis answers MISCONF: the write was
+    /// not acknowledged, the node leaves serving until its storage recovers, then catches up.
+    /// </summary>
+    StorageUnavailable = 32,
 }
 
 public static class StatusCodeExtensions

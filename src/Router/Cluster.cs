@@ -19,17 +19,17 @@ namespace KvnDb.Router;
 internal sealed partial class Cluster : IAsyncDisposable
 {
     private readonly ILogger _logger;
-    private readonly BackgroundWork _admissions;
+    private readonly BackgroundWork _membershipWork;
 
     public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
         Options = options;
         NodeSecret = CredentialPolicy.NodeSecret(options);
         _logger = loggerFactory.CreateLogger<Cluster>();
-        _admissions = new BackgroundWork(_logger);
+        _membershipWork = new BackgroundWork(_logger);
         Pending = new PendingTable(options.MaxPendingRequests);
         RecordLimit = new RecordLimit(WriteSequencer.LargestRecordFor(options), loggerFactory.CreateLogger<RecordLimit>());
-        Sequencer = new WriteSequencer(options, Stats, Pending, RecordLimit, () => Membership!.UnavailableReason);
+        Sequencer = new WriteSequencer(options, Stats, Pending, RecordLimit, () => Membership!.UnavailableReason, OnApplyFailed);
         Reads = new ReadRouter(options, Stats, Pending, Nodes, () => Membership!.UnavailableReason);
         Syncs = new SyncCoordinator(options, Stats, Nodes, loggerFactory.CreateLogger<SyncCoordinator>());
         Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, RecordLimit, Settle, loggerFactory.CreateLogger<ClusterMembership>());
@@ -90,7 +90,8 @@ internal sealed partial class Cluster : IAsyncDisposable
     public Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken) =>
         Membership.JoinAsync(node, output, keepAlive, cancellationToken);
 
-    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, "its link closed");
+    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, node.EvictionReason
+        ?? (node.Status is { Storage: NodeStorageState.RefusingWrites } status ? $"its storage refuses writes ({status.Message})" : "its link closed"));
 
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
@@ -120,10 +121,45 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Replies to the router's own frames on a node link (sync control).</summary>
     public void OnControlReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
-            _admissions.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
+        if (header.Opcode is (Opcode.SyncEnd or Opcode.SnapshotApply) && header.Status.IsError())
+            OnApplyFailed(node, $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}");
+        else if (header.Opcode == Opcode.SyncEnd)
+            _membershipWork.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
         else
             Syncs.OnReply(node, header, frame, flush);
+    }
+
+    /// <summary>
+    /// A node answered a write (or a sync frame) with an error: it failed to apply it and diverged. It leaves the
+    /// in-sync set durably and its link is closed; it rejoins (replay or full sync) when it connects again. Runs
+    /// off the caller's locks (a pending request's, the link's read loop): leaving takes the membership gate.
+    /// </summary>
+    private void OnApplyFailed(NodeLink node, string message)
+    {
+        if (!node.TryStartEviction())
+            return;
+        var reason = $"it failed to apply a write ({message})";
+        node.EvictionReason = reason; // whichever comes first, this eviction or the link closing, says why
+        Stats.NodeApplyFailure();
+        LogApplyFailed(node.Id, message);
+        _membershipWork.Start($"eviction of node {node.Id} after a failed apply", _ => EvictAsync(node, reason)); // leaving takes the membership gate: off the caller's locks
+    }
+
+    private async Task EvictAsync(NodeLink node, string reason)
+    {
+        try
+        {
+            await Membership.LeaveAsync(node, reason).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not durable: the node keeps counting for writes, which time out instead of being acknowledged without it.
+            LogEvictFailed(node.Id, ex);
+        }
+        finally
+        {
+            node.Abort(reason);
+        }
     }
 
     private async Task AdmitAsync(NodeLink node)
@@ -217,10 +253,16 @@ internal sealed partial class Cluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Health.DisposeAsync().ConfigureAwait(false);
-        await _admissions.DisposeAsync().ConfigureAwait(false);
+        await _membershipWork.DisposeAsync().ConfigureAwait(false);
         await Membership.DisposeAsync().ConfigureAwait(false);
     }
 
     [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
     private partial void LogAdmitFailed(int nodeId, Exception exception);
+
+    [LoggerMessage(61, LogLevel.Error, "Node {NodeId} failed to apply a write ({Message}): it leaves the in-sync set and stops serving until it has caught up again")]
+    private partial void LogApplyFailed(int nodeId, string message);
+
+    [LoggerMessage(62, LogLevel.Error, "Node {NodeId} could not be taken out of the in-sync set durably")]
+    private partial void LogEvictFailed(int nodeId, Exception exception);
 }

@@ -11,7 +11,14 @@ namespace KvnDb.Router;
 /// lock), records which nodes must acknowledge it (the in-sync set's bits, <see cref="Gating"/>),
 /// and answers the client per its write concern as acknowledgements arrive.
 /// </summary>
-internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RecordLimit recordLimit, Func<string?> unavailableReason)
+/// <remarks>
+/// A node that answers a write with an error failed to apply it and no longer holds what the others do:
+/// <paramref name="onApplyFailed"/> takes it out of the in-sync set (durably, off the caller's locks), and
+/// the write keeps waiting for it until then, so it is acknowledged only once every node still in sync has
+/// applied it. If no node applied it, the client gets the node's error (StorageUnavailable for a full disk).
+/// </remarks>
+internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RecordLimit recordLimit, Func<string?> unavailableReason,
+    Action<NodeLink, string> onApplyFailed)
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -104,18 +111,22 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
     {
         if ((request.AwaitedNodes & node.Bit) == 0)
             return;
-        request.AwaitedNodes &= ~node.Bit;
         if (header.Status.IsError())
         {
-            request.WriteStatus = header.Status;
-            request.ErrorMessage = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
+            // The node diverged: the write still waits for it, until it has left the in-sync set (StopAwaiting).
+            var message = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
+            if (request.FailureStatus == StatusCode.Ok)
+            {
+                request.FailureStatus = header.Status;
+                request.ErrorMessage = message;
+            }
+            onApplyFailed(node, message);
+            return;
         }
-        else
-        {
-            if (request.Acknowledgements == 0 && request.WriteStatus == StatusCode.Ok)
-                request.WriteStatus = header.Status; // Ok or NotFound (delete of a missing key)
-            request.Acknowledgements++;
-        }
+        request.AwaitedNodes &= ~node.Bit;
+        if (request.Acknowledgements == 0)
+            request.WriteStatus = header.Status; // Ok or NotFound (delete of a missing key)
+        request.Acknowledgements++;
         Progress(request, flush);
     }
 
@@ -155,10 +166,17 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
     {
         if (!request.ClientAnswered)
         {
-            if (request.AwaitedNodes == 0 && request.Acknowledgements == 0 && !request.WriteStatus.IsError())
-                Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
+            if (request.AwaitedNodes == 0 && request.Acknowledgements == 0)
+            {
+                if (request.FailureStatus.IsError())
+                    Answer(request, request.FailureStatus, $"{request.ErrorMessage}; the write was not acknowledged (it stays in the router's log: a node that catches up applies it)", flush);
+                else
+                    Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
+            }
             else if (request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0))
-                Answer(request, request.WriteStatus, request.ErrorMessage, flush);
+            {
+                Answer(request, request.WriteStatus, null, flush);
+            }
         }
         if (request.AwaitedNodes == 0)
             pending.Finish(request);

@@ -38,6 +38,29 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Completes once every write applied so far is as durable as the engine's durability mode promises.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
 
+    /// <summary>Whether the storage takes writes, its checkpoints, free space and failures (docs/storage.md, "When the disk fails").</summary>
+    StorageHealth Health { get; }
+
+    // ---- storage failures: defaults for engines that have no more to say ----
+
+    /// <summary>
+    /// Called before a write of about <paramref name="bytes"/> (its largest record: key and value of
+    /// <paramref name="largestRecord"/> bytes) is applied, so that a write is refused whole, never half applied:
+    /// throws <see cref="StorageUnavailableException"/> when the storage refuses writes or cannot hold this one,
+    /// and <see cref="ArgumentException"/> when a record is above what the engine can store.
+    /// </summary>
+    void EnsureWritable(long bytes, long largestRecord)
+    {
+        if (Health.Refusal is { } why)
+            throw new StorageUnavailableException(why);
+    }
+
+    /// <summary>
+    /// While the storage refuses writes: tries to make it take them again (free space back, a checkpoint that
+    /// succeeds, a store reopened after a failed disk write). True once writes are taken; the node then rejoins.
+    /// </summary>
+    ValueTask<bool> ProbeStorageAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Health.TryRestoreByFreeSpace());
+
     // ---- replication: defaults built on the members above; engines override when they can do better ----
 
     /// <summary>Every live record with its value and sequence, streamed (snapshots to joining nodes, digests).</summary>
@@ -85,7 +108,10 @@ public interface IStorageEngine : IAsyncDisposable
             Delete(key, LastSequence);
     }
 
-    /// <summary>Makes everything applied so far survive a crash (a checkpoint); engines that write through need not do anything.</summary>
+    /// <summary>
+    /// Makes everything applied so far survive a crash (a checkpoint); engines that write through need not do
+    /// anything. Throws <see cref="StorageUnavailableException"/> when the checkpoint failed.
+    /// </summary>
     Task CheckpointAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <summary>Records that every write up to <paramref name="sequence"/> is reflected (end of a sync).</summary>

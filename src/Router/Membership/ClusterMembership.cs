@@ -34,6 +34,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly TaskCompletionSource _adopted = NewAdoption();
     private bool _graceRunning;
     private string _waitingReason = "no database node has connected yet";
+    private string? _lastMemberLeft;
 
     public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
         RecordLimit recordLimit, Action<NodeLink> settle, ILogger<ClusterMembership> logger)
@@ -63,6 +64,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
     public bool IsAdopted => _adopted.Task.IsCompleted;
 
+    /// <summary>Nodes that left and are not back in sync, with why (shown by info).</summary>
+    public DepartureLog Departures { get; } = new();
+
     /// <summary>Why writes and reads are refused, or null when in-sync nodes are serving.</summary>
     public string? UnavailableReason
     {
@@ -72,6 +76,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                 return $"the router serves nothing yet: {Volatile.Read(ref _waitingReason)}";
             return _sequencer.Gating == 0
                 ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)}; waiting for one of them, or a node that can replay the log)"
+                    + (Volatile.Read(ref _lastMemberLeft) is { } left ? $"; {left}" : "")
                 : null;
         }
     }
@@ -235,6 +240,8 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                 _sequencer.AddGating(node.Bit);
             node.IsMember = true;
             node.IsAdmitted = true;
+            Departures.Forget(node.NodeId);
+            Volatile.Write(ref _lastMemberLeft, null);
             if (node.State == NodeState.Syncing)
                 node.State = NodeState.Serving;
             if (node.State == NodeState.Serving)
@@ -286,6 +293,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             else
             {
                 lastMember = true; // it alone holds every acknowledged write: it stays in the set
+                Volatile.Write(ref _lastMemberLeft, $"the last one, node {node.Id}, left: {reason}"); // before its writes are answered
             }
         }
         node.IsMember = false;
@@ -295,9 +303,12 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         _settle(node);
         _syncs.OnNodeLeft(node);
         _nodes.Remove(node);
+        Departures.Record(node, reason);
         LogNodeLeft(node.Id, node.RemoteAddress, reason);
         if (lastMember)
+        {
             LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
+        }
         return Task.CompletedTask;
     }
 

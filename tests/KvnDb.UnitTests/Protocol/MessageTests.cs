@@ -371,6 +371,33 @@ public sealed class MessageTests
         Assert.False(ClusterDigest.TryRead(clusterBody.AsSpan(0, clusterBody.Length - 1), out _));
     }
 
+    [Fact]
+    public void Node_status_round_trips_and_refuses_unknown_states_cut_bodies_and_trailing_bytes()
+    {
+        var report = new NodeStatusReport(NodeStorageState.RefusingWrites, NodeCheckpointState.Failed, 1234, 5 << 20, 3, 7, "disque plein: no space left on device");
+        var (header, body) = Encode(w => report.Write(w, SyncMessages.ControlIdBit));
+        Assert.Equal(Opcode.NodeStatus, header.Opcode);
+        Assert.Equal(FrameFlags.NoReply, header.Flags);
+        Assert.True(NodeStatusReport.TryRead(body, out var read));
+        Assert.Equal(report, read);
+
+        for (var length = 0; length < body.Length; length++)
+            Assert.False(NodeStatusReport.TryRead(body.AsSpan(0, length), out _), $"a body cut to {length} bytes was read");
+        Assert.False(NodeStatusReport.TryRead([.. body, 0], out _));
+        var badState = body.ToArray();
+        badState[0] = 2;
+        Assert.False(NodeStatusReport.TryRead(badState, out _));
+        var badCheckpoint = body.ToArray();
+        badCheckpoint[1] = 3;
+        Assert.False(NodeStatusReport.TryRead(badCheckpoint, out _));
+
+        // A long message is cut by the writer, so a report stays a small frame.
+        var (_, longBody) = Encode(w => (report with { Message = new string('é', 5000) }).Write(w, 1));
+        Assert.True(NodeStatusReport.TryRead(longBody, out var cut));
+        Assert.True(Encoding.UTF8.GetByteCount(cut!.Message) <= NodeStatusReport.MaxMessageBytes);
+        Assert.EndsWith("...", cut.Message, StringComparison.Ordinal);
+    }
+
     private static (FrameHeader Header, byte[] Body) Encode(Action<ArrayBufferWriter<byte>> write)
     {
         var output = new ArrayBufferWriter<byte>();

@@ -394,10 +394,13 @@ public sealed class FasterStorageEngineTests : IDisposable
     public void Memory_budget_sets_index_log_and_page_sizes()
     {
         var sizing = FasterSizing.FromBudget(512L << 20, withWriteAheadLog: true);
-        Assert.Equal(64L << 20, sizing.IndexBytes);
+        Assert.Equal(2L << 20, sizing.IndexBytes); // 64Ki expected keys: a bucket per two
+        Assert.Equal(64L << 20, sizing.MaxIndexBytes);
         Assert.Equal(16L << 20, sizing.PageBytes);
         Assert.Equal(32L << 20, sizing.WalMemoryBytes);
         Assert.Equal(256L << 20, sizing.LogMemoryBytes);
         Assert.Throws<ArgumentException>(() => FasterSizing.FromBudget(1L << 20, withWriteAheadLog: false));
+        Assert.Equal(64L << 10, FasterSizing.FromBudget(512L << 20, false, expectedKeys: 5).IndexBytes);
+        Assert.Equal(64L << 20, FasterSizing.FromBudget(512L << 20, false, expectedKeys: 100_000_000).IndexBytes);
     }
 }
