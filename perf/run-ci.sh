@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI performance job: the BenchmarkDotNet suites with the short "ci" job (a few minutes), Release build.
+# CI performance job: the BenchmarkDotNet suites with the short "ci" job (a few minutes), Release build,
+# then the allocation guard (--alloc-guard), which fails the job when the router allocates per request.
 # Results (GitHub markdown and CSV per suite) go to perf/results/ci/results/; a summary is printed.
 # Usage: perf/run-ci.sh [extra BenchmarkDotNet args, e.g. --filter '*FanOut*']
 set -euo pipefail
@@ -18,3 +19,9 @@ for f in "$OUT"/results/*-report-github.md; do
   grep '^|' "$f"
   echo
 done
+# The allocation guard: the router's bytes per request on the fan-out path (metrics off and on) must
+# stay under the budget; the job fails otherwise. Time is never a verdict here (a shared, noisy box).
+echo "### Router allocation guard"
+mkdir -p "$OUT"
+dotnet perf/KvnDb.Benchmarks/bin/Release/net10.0/KvnDb.Benchmarks.dll --alloc-guard 100000 | tee "$OUT/alloc-guard.md" || {
+  echo "perf/run-ci.sh: the router allocates per request (see above)" >&2; exit 1; }

@@ -46,7 +46,7 @@ public sealed class KvnDbWireTests
         FrameWriter.WriteWithField(writer, Opcode.Get, FrameFlags.Response, status, 9, "xxx"u8);
         var bytes = writer.WrittenSpan.ToArray();
         using var connection = new PipeConnection();
-        var batch = connection.Start(count: 2);
+        var batch = connection.StartAsync(count: 2);
         // Two replies fed one byte at a time: each is counted only when whole.
         foreach (var b in bytes.Concat(bytes))
             await connection.Pipe.Writer.WriteAsync(new[] { b });
@@ -60,7 +60,7 @@ public sealed class KvnDbWireTests
         new FrameHeader(0, Opcode.Get, FrameFlags.Response, StatusCode.Ok, 1).Write(header);
         BinaryPrimitives.WriteUInt32LittleEndian(header, uint.MaxValue);
         using var connection = new PipeConnection();
-        var batch = connection.Start(count: 1);
+        var batch = connection.StartAsync(count: 1);
         await connection.Pipe.Writer.WriteAsync(header);
         await Assert.ThrowsAsync<InvalidDataException>(() => batch.WaitAsync(Timeout));
     }
@@ -71,7 +71,7 @@ public sealed class KvnDbWireTests
         var header = new byte[ProtocolLimits.HeaderSize];
         new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, 1).Write(header);
         using var connection = new PipeConnection();
-        var batch = connection.Start(count: 1);
+        var batch = connection.StartAsync(count: 1);
         await connection.Pipe.Writer.WriteAsync(header);
         await Assert.ThrowsAsync<InvalidDataException>(() => batch.WaitAsync(Timeout));
     }
@@ -86,7 +86,7 @@ public sealed class KvnDbWireTests
         public Pipe Pipe { get; } = new();
 
         /// <summary>Waits for <paramref name="count"/> replies; the task's result is the error replies.</summary>
-        public Task<int> Start(int count)
+        public Task<int> StartAsync(int count)
         {
             _batch.Begin(count, null);
             return Task.Run(async () =>

@@ -36,10 +36,10 @@ public sealed class RespWireTests
     public void EachReplyIsRecognisedWholeAndOnlyWhenComplete(string reply, bool error)
     {
         var bytes = Encoding.ASCII.GetBytes(reply + "+NEXT\r\n");
-        Assert.Equal(reply.Length, _wire.TryParseReply(bytes, out var isError));
+        Assert.Equal(reply.Length, RespWire.TryParseReply(bytes, out var isError));
         Assert.Equal(error, isError);
         for (var cut = 0; cut < reply.Length; cut++)
-            Assert.Equal(0, _wire.TryParseReply(bytes.AsSpan(0, cut), out _));
+            Assert.Equal(0, RespWire.TryParseReply(bytes.AsSpan(0, cut), out _));
     }
 
     [Theory]
@@ -47,5 +47,5 @@ public sealed class RespWireTests
     [InlineData("$abc\r\n")]
     [InlineData("$-5\r\n")]
     public void UnexpectedRepliesAreRefused(string reply) =>
-        Assert.Throws<InvalidDataException>(() => _wire.TryParseReply(Encoding.ASCII.GetBytes(reply), out _));
+        Assert.Throws<InvalidDataException>(() => RespWire.TryParseReply(Encoding.ASCII.GetBytes(reply), out _));
 }

@@ -84,7 +84,7 @@ internal static class BenchOptionsParser
         return options;
     }
 
-    private static IReadOnlyList<TestKind> ParseTests(string value)
+    private static List<TestKind> ParseTests(string value)
     {
         var tests = new List<TestKind>();
         foreach (var name in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

@@ -24,7 +24,7 @@ internal sealed class ProgressLine : IAsyncDisposable
                 var done = work.Completed;
                 var current = (done - lastCount) / (now - lastTime).TotalSeconds;
                 var overall = done / (now - started).TotalSeconds;
-                Console.Error.Write($"\r{test}: rps={current:F1} (overall: {overall:F1}) {done}/{work.Total} ({100.0 * done / work.Total:F0}%)   ");
+                await Console.Error.WriteAsync($"\r{test}: rps={current:F1} (overall: {overall:F1}) {done}/{work.Total} ({100.0 * done / work.Total:F0}%)   ");
                 lastTime = now;
                 lastCount = done;
             }
@@ -32,7 +32,7 @@ internal sealed class ProgressLine : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
-        Console.Error.Write("\r" + new string(' ', 100) + "\r");
+        await Console.Error.WriteAsync("\r" + new string(' ', 100) + "\r");
     }
 
     public async ValueTask DisposeAsync()

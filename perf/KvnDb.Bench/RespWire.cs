@@ -56,7 +56,7 @@ internal sealed class RespWire : WireProtocol
 
     /// <summary>Length of the complete reply at the start of <paramref name="buffer"/>, or 0 when more bytes are needed.</summary>
     /// <exception cref="InvalidDataException">The bytes are not a RESP reply this generator expects.</exception>
-    public int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError)
+    public static int TryParseReply(ReadOnlySpan<byte> buffer, out bool isError)
     {
         isError = false;
         var lineEnd = buffer.IndexOf("\r\n"u8);
@@ -105,7 +105,7 @@ internal sealed class RespWire : WireProtocol
     }
 
     /// <summary>Takes complete replies from the start of <paramref name="buffer"/>; true once the batch is complete.</summary>
-    private bool ParseReplies(ref ReadOnlySequence<byte> buffer, ReplyBatch batch)
+    private static bool ParseReplies(ref ReadOnlySequence<byte> buffer, ReplyBatch batch)
     {
         while (!buffer.IsEmpty)
         {

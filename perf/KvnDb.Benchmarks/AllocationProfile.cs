@@ -21,7 +21,7 @@ internal static class AllocationProfile
         Console.WriteLine($"router + {nodes} embedded ram nodes, {clients} connections, pipeline {pipeline}, {requests} requests per test, random keys over 100000");
         foreach (var test in new[] { TestKind.Set, TestKind.Get })
         {
-            await RunAsync(connections, test, Math.Min(requests, 20_000), pipeline); // warm-up: JIT, tiering, pools
+            await LoadRun.RunAsync(connections, test, Math.Min(requests, 20_000), pipeline); // warm-up: JIT, tiering, pools
             GC.Collect();
             var gen0 = GC.CollectionCount(0);
             var gen1 = GC.CollectionCount(1);
@@ -29,7 +29,7 @@ internal static class AllocationProfile
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
             listener.Start();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await RunAsync(connections, test, requests, pipeline);
+            await LoadRun.RunAsync(connections, test, requests, pipeline);
             clock.Stop();
             listener.Stop();
             var bytes = GC.GetTotalAllocatedBytes(precise: true) - allocated;
@@ -42,20 +42,5 @@ internal static class AllocationProfile
         foreach (var connection in connections)
             await connection.DisposeAsync();
         return 0;
-    }
-
-    private static async Task RunAsync(LoadConnection[] connections, TestKind test, long requests, int pipeline)
-    {
-        var work = new WorkCounter(requests);
-        await Task.WhenAll(connections.Select(connection => Task.Run(async () =>
-        {
-            int batch;
-            while ((batch = work.Claim(pipeline)) > 0)
-            {
-                if (await connection.RunBatchAsync(test, batch, null, CancellationToken.None) != 0)
-                    throw new InvalidOperationException($"{test} failed");
-                work.Complete(batch);
-            }
-        })));
     }
 }

@@ -45,7 +45,7 @@ internal sealed class DirectNodeHarness : IAsyncDisposable
         if (hello.Header.Opcode != Opcode.Hello)
             throw new InvalidDataException($"expected the node's hello, got {hello.Header.Opcode}");
         var reply = new ArrayBufferWriter<byte>();
-        new HelloResponse(ProtocolLimits.Version, 1).Write(reply, hello.Header.RequestId);
+        new HelloResponse(ProtocolLimits.Version, 1, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize).Write(reply, hello.Header.RequestId);
         await connection.SendAsync(reply.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 

@@ -26,17 +26,18 @@ public class EngineBenchmarks
     public string Engine { get; set; } = "ram";
 
     [GlobalSetup]
-    public void Setup()
+    public async Task SetupAsync()
     {
         _directory = Path.Combine(Path.GetTempPath(), "kvndb-bench-engine-" + Guid.NewGuid().ToString("N"));
         _engine = StorageEngineFactory.Create(new StorageOptions { Engine = Engine, DataDirectory = _directory });
         _keys = Enumerable.Range(0, Keys).Select(i => System.Text.Encoding.ASCII.GetBytes($"key:{i:D12}")).ToArray();
         foreach (var key in _keys)
             _engine.Set(key, _value, ++_sequence);
-        _engine.FlushAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        await _engine.FlushAsync(CancellationToken.None);
     }
 
     [Benchmark(OperationsPerInvoke = OperationsPerInvoke)]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "The batch's flush is part of what is measured, inline, as it was; BenchmarkDotNet has no synchronization context")]
     public void Upsert()
     {
         var engine = _engine!;
@@ -69,9 +70,10 @@ public class EngineBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup()
+    public async Task CleanupAsync()
     {
-        _engine?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        if (_engine is not null)
+            await _engine.DisposeAsync();
         if (_directory is not null && Directory.Exists(_directory))
             Directory.Delete(_directory, recursive: true);
     }

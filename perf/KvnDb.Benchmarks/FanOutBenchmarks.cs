@@ -11,6 +11,7 @@ namespace KvnDb.Benchmarks;
 /// raw connection, which allocates nothing per request, so the Allocated column is what the router
 /// and the nodes in this process allocate per request.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "VSTHRD200:Use \"Async\" suffix for async methods", Justification = "The benchmark names (Set, Get, ...) are the keys of the results kept in perf/results")]
 public class FanOutBenchmarks
 {
     private const int Pipeline = 16;
@@ -26,9 +27,7 @@ public class FanOutBenchmarks
     public string Path { get; set; } = "router/1";
 
     [GlobalSetup]
-    public void Setup() => SetupAsync().GetAwaiter().GetResult();
-
-    private async Task SetupAsync()
+    public async Task SetupAsync()
     {
         if (Path == "direct")
         {
@@ -62,9 +61,7 @@ public class FanOutBenchmarks
     public ValueTask<int> GetPipelined() => _connection!.RunBatchAsync(TestKind.Get, Pipeline, null, CancellationToken.None);
 
     [GlobalCleanup]
-    public void Cleanup() => CleanupAsync().GetAwaiter().GetResult();
-
-    private async Task CleanupAsync()
+    public async Task CleanupAsync()
     {
         if (_direct is not null)
             await _direct.DisposeAsync();

@@ -9,6 +9,10 @@ if (args.Length > 0 && args[0] == "--alloc-profile")
     return await AllocationProfile.RunAsync(nodes: Arg(1, 2), requests: Arg(2, 1_000_000), clients: 50, pipeline: Arg(3, 1));
 }
 
+// --alloc-guard [requests]: the router's bytes per request on the fan-out path, against a budget (CI).
+if (args.Length > 0 && args[0] == "--alloc-guard")
+    return await AllocationGuard.RunAsync(args.Length > 1 ? long.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+
 // --check-direct: the direct-node baseline alone, with the node's log (a smoke check of the harness).
 if (args.Length > 0 && args[0] == "--check-direct")
 {

@@ -167,21 +167,23 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
             row.Add(key);
             if (row.Count == columns)
             {
-                output.WriteLine(string.Join('\t', row));
+                await output.WriteLineAsync(string.Join('\t', row));
                 row.Clear();
             }
         }
         if (row.Count > 0)
-            output.WriteLine(string.Join('\t', row));
+            await output.WriteLineAsync(string.Join('\t', row));
         return 0;
     }
 
     private async Task<int> PingAsync(CancellationToken cancellationToken) =>
         Print($"PONG {(await client.PingAsync(cancellationToken)).TotalMilliseconds:0.###} ms");
 
+    /// <summary>Read into the typed record, then written as the router's lines (so the text is one reader's business).</summary>
     private async Task<int> InfoAsync(CancellationToken cancellationToken)
     {
-        output.Write(await client.InfoAsync(cancellationToken));
+        var info = await RouterInfo.ReadAsync(client, cancellationToken);
+        await output.WriteAsync(info.ToText());
         return 0;
     }
 
@@ -193,21 +195,21 @@ internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter
     {
         var entries = await client.DigestAsync(cancellationToken);
         foreach (var e in entries)
-            output.WriteLine($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}\tmember={(e.InSync ? "yes" : "no")}\tlag={e.Lag}");
+            await output.WriteLineAsync($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}\tmember={(e.InSync ? "yes" : "no")}\tlag={e.Lag}");
         var exit = 0;
         if (!entries.Any(e => e.State == NodeState.Serving))
         {
-            error.WriteLine("error: no node is serving");
+            await error.WriteLineAsync("error: no node is serving");
             exit = 2;
         }
         if (entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count() > 1)
         {
-            error.WriteLine("error: serving replicas differ");
+            await error.WriteLineAsync("error: serving replicas differ");
             exit = 2;
         }
         foreach (var e in entries.Where(e => e.InSync && e.State != NodeState.Serving))
         {
-            error.WriteLine($"error: in-sync member node{e.NodeId} is {e.State.ToString().ToLowerInvariant()}");
+            await error.WriteLineAsync($"error: in-sync member node{e.NodeId} is {e.State.ToString().ToLowerInvariant()}");
             exit = 2;
         }
         return exit;

@@ -51,7 +51,7 @@ internal static class ConsoleApp
             }
             catch (KvnDbException ex)
             {
-                error.WriteLine($"error: {ex.Message}");
+                await error.WriteLineAsync($"error: {ex.Message}");
                 return 1;
             }
         }

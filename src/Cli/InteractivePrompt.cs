@@ -13,7 +13,7 @@ internal sealed class InteractivePrompt(KvnDbClient client, TextReader input, Te
         var commands = new Commands(client, output, error);
         var prompt = $"kvndb {endpoint}> ";
         if (editor is not null)
-            output.WriteLine($"Connected to {endpoint}. Type help for commands, quit to leave.");
+            await output.WriteLineAsync($"Connected to {endpoint}. Type help for commands, quit to leave.");
         while (!cancellationToken.IsCancellationRequested)
         {
             var line = editor is not null ? editor.ReadLine(prompt) : await input.ReadLineAsync(cancellationToken);
@@ -26,7 +26,7 @@ internal sealed class InteractivePrompt(KvnDbClient client, TextReader input, Te
             }
             catch (FormatException ex)
             {
-                error.WriteLine($"error: {ex.Message}");
+                await error.WriteLineAsync($"error: {ex.Message}");
                 continue;
             }
             if (words.Count == 0)
@@ -34,7 +34,7 @@ internal sealed class InteractivePrompt(KvnDbClient client, TextReader input, Te
             if (words[0].ToLowerInvariant() is "quit" or "exit")
                 break;
             await commands.RunAsync(words, cancellationToken);
-            output.Flush();
+            await output.FlushAsync(CancellationToken.None); // the answer is shown even if Ctrl+C came meanwhile
         }
         return 0;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -102,8 +103,11 @@ internal sealed partial class ClientConnection : IAsyncDisposable
                 throw new KvnDbConnectionException($"{options.Host}:{options.Port} did not answer the hello within {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
             }
             reply.ThrowIfError();
-            if (reply.Body is not null && HelloResponse.TryRead(reply.Body, out var response))
-                connection.ConnectionId = response.ConnectionId;
+            if (reply.Body is null || !HelloResponse.TryRead(reply.Body, out var response))
+                throw new KvnDbVersionMismatchException($"{options.Host}:{options.Port} answered the hello in a layout this client (protocol {ProtocolLimits.Version}) does not read");
+            if (response.Version != ProtocolLimits.Version)
+                throw new KvnDbVersionMismatchException($"protocol version mismatch: router speaks {response.Version}, this client {ProtocolLimits.Version}");
+            connection.ConnectionId = response.ConnectionId;
             connection._heartbeat.Heard(Environment.TickCount64);
             connection._handshaking = false;
             return connection;
@@ -122,7 +126,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         {
             Register(pending, _options.ConnectTimeout); // part of connecting, bounded like the rest of it
             hello.Write(_sendPipe.Writer, pending.RequestId);
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
         return AwaitReplyAsync(pending, cancellationToken);
     }
@@ -165,9 +169,23 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
             body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
             _sendPipe.Writer.Advance(ProtocolLimits.HeaderSize + length);
-            // The send pipe never pauses (threshold 0), so this completes at once and wakes the send loop.
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
+    }
+
+    /// <summary>
+    /// Called holding the write lock. The send pipe never pauses its writer (threshold 0), so the flush
+    /// has completed when it returns: it only wakes the send loop, and is consumed here.
+    /// </summary>
+    private void WakeSendLoop()
+    {
+        var flush = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+        if (flush.IsCompleted)
+        {
+            _ = flush.Result;
+            return;
+        }
+        throw new UnreachableException("a send pipe with no pause threshold never makes its writer wait");
     }
 
     /// <summary>Called holding the write lock; throws, registering nothing, once the connection is dead.</summary>
@@ -248,7 +266,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (_failure is not null)
                 return;
             FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, ++_nextRequestId));
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
     }
 
@@ -260,7 +278,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (_failure is not null)
                 return;
             FrameWriter.WriteHeaderOnly(_sendPipe.Writer, new FrameHeader(0, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, requestId));
-            _ = _sendPipe.Writer.FlushAsync(CancellationToken.None);
+            WakeSendLoop();
         }
     }
 
@@ -328,8 +346,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     {
         FailAll(new KvnDbConnectionException("connection closed by the client"));
         await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        ValueTask completed;
         lock (_writeLock)
-            _sendPipe.Writer.Complete();
+            completed = _sendPipe.Writer.CompleteAsync(); // a pipe's writer completes at the call, under the lock; awaited outside it
+        await completed.ConfigureAwait(false);
         _input.CancelPendingRead();
         await _sendLoop.ConfigureAwait(false);
         _socket.Dispose();

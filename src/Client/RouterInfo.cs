@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace KvnDb.Client;
 
@@ -9,23 +10,23 @@ namespace KvnDb.Client;
 /// </summary>
 public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IReadOnlyList<RouterNodeInfo> Nodes)
 {
-    public ulong Sequence => UInt64("sequence");
+    public ulong Sequence => GetUInt64("sequence");
 
     public Guid History => Guid.Parse(this["history"], CultureInfo.InvariantCulture);
 
-    public int NodesServing => (int)Int64("nodes_serving");
+    public int NodesServing => (int)GetInt64("nodes_serving");
 
-    public long Clients => Int64("clients");
+    public long Clients => GetInt64("clients");
 
-    public long Reads => Int64("reads");
+    public long Reads => GetInt64("reads");
 
-    public long Writes => Int64("writes");
+    public long Writes => GetInt64("writes");
 
-    public long FullSyncs => Int64("full_syncs");
+    public long FullSyncs => GetInt64("full_syncs");
 
-    public long ReplayedWrites => Int64("replayed_writes");
+    public long ReplayedWrites => GetInt64("replayed_writes");
 
-    public long Pending => Int64("pending");
+    public long Pending => GetInt64("pending");
 
     /// <summary>Numbers of the nodes in the durable in-sync set.</summary>
     public IReadOnlyList<int> InSync => List("in_sync");
@@ -36,7 +37,19 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
     /// <summary>Why the router refuses reads and writes, or empty.</summary>
     public string Unavailable => Fields.TryGetValue("unavailable", out var reason) ? reason : "";
 
-    public long AllocatedBytes => Int64("allocated_bytes");
+    /// <summary>Largest key + value a write may carry: the smallest limit of any connected node or in-sync member.</summary>
+    public long RecordLimit => GetInt64("record_limit");
+
+    public long AllocatedBytes => GetInt64("allocated_bytes");
+
+    /// <summary>Writes nodes failed to apply (each took its node out of the in-sync set).</summary>
+    public long NodeApplyFailures => GetInt64("node_apply_failures");
+
+    /// <summary>Why node <paramref name="number"/> left, with its last storage status, while it is not back in sync; null otherwise.</summary>
+    public string? Departure(int number) => Fields.TryGetValue($"node{number}_left", out var text) ? text : null;
+
+    /// <summary>The storage error node <paramref name="number"/> reports while connected (its disk refuses writes, a checkpoint failed); null when none.</summary>
+    public string? StorageError(int number) => Fields.TryGetValue($"node{number}_storage_error", out var text) ? text : null;
 
     /// <summary>Gen 0, 1 and 2 collection counts of the router process.</summary>
     public (long Gen0, long Gen1, long Gen2) GcCollections
@@ -56,9 +69,23 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
     public string this[string name] =>
         Fields.TryGetValue(name, out var value) ? value : throw new KeyNotFoundException($"no '{name}' in info: {string.Join(", ", Fields.Keys)}");
 
-    public long Int64(string name) => long.Parse(this[name], CultureInfo.InvariantCulture);
+    public long GetInt64(string name) => long.Parse(this[name], CultureInfo.InvariantCulture);
 
-    public ulong UInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
+    public ulong GetUInt64(string name) => ulong.Parse(this[name], CultureInfo.InvariantCulture);
+
+    /// <summary>Connected nodes (serving or not).</summary>
+    public int NodeCount => (int)GetInt64("nodes");
+
+    /// <summary>The text again, as the router wrote it: the fields in their order, then one line per node.</summary>
+    public string ToText()
+    {
+        var text = new StringBuilder();
+        foreach (var (name, value) in Fields)
+            text.Append(name).Append(": ").Append(value).Append('\n'); // "name: " for an empty value, as the router writes it
+        foreach (var node in Nodes)
+            text.Append(node.ToText()).Append('\n');
+        return text.ToString();
+    }
 
     /// <summary>Asks the router for its <c>info</c> and reads it.</summary>
     public static async Task<RouterInfo> ReadAsync(KvnDbClient client, CancellationToken cancellationToken = default)
@@ -69,15 +96,17 @@ public sealed record RouterInfo(IReadOnlyDictionary<string, string> Fields, IRea
 
     public static RouterInfo Parse(string text)
     {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        ArgumentNullException.ThrowIfNull(text);
+        var fields = new OrderedDictionary<string, string>(StringComparer.Ordinal);
         var nodes = new List<RouterNodeInfo>();
         foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            var colon = line.IndexOf(": ", StringComparison.Ordinal);
+            // "name: value", or "name:" when the value is empty (the line is trimmed).
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
             if (colon <= 0)
                 continue;
             var name = line[..colon];
-            var value = line[(colon + 2)..];
+            var value = line[(colon + 1)..].TrimStart();
             if (name.StartsWith("node", StringComparison.Ordinal) && int.TryParse(name.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 nodes.Add(RouterNodeInfo.Parse(id, value));
             else

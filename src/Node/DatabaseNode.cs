@@ -36,6 +36,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
         var delay = options.MinReconnectDelay;
         while (!cancellationToken.IsCancellationRequested)
         {
+            // A node whose storage refuses writes does not join: it would only fail the first write it is sent.
+            if (engine.Health.RefusesWrites && !await WaitForStorageAsync(cancellationToken).ConfigureAwait(false))
+                break;
             try
             {
                 // Built once (it rebuilds the expiry index from the engine) and kept across links.
@@ -49,6 +52,8 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 if (cancellationToken.IsCancellationRequested)
                     break;
                 LogLinkClosed(reason);
+                if (link.FailedApply && !engine.Health.RefusesWrites)
+                    delay = options.MaxReconnectDelay; // the same write comes back at once: give whatever failed time
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -77,6 +82,44 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + Random.Shared.NextDouble() * 0.4);
 
+    /// <summary>
+    /// Out of service while the storage refuses writes: probes it every <see cref="NodeOptions.StorageProbeInterval"/>
+    /// (free space back, a checkpoint that succeeds, a stuck store reopened) and returns true once it takes writes
+    /// again, false when the node is stopping.
+    /// </summary>
+    private async Task<bool> WaitForStorageAsync(CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        LogWaitingForStorage(engine.Health.Refusal ?? "", options.StorageProbeInterval.TotalSeconds);
+        while (true)
+        {
+            try
+            {
+                if (await engine.ProbeStorageAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    LogStorageBack(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, engine.LastSequence);
+                    return true;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or InvalidOperationException)
+            {
+                LogProbeFailed(ex.Message);
+            }
+            try
+            {
+                await Task.Delay(options.StorageProbeInterval, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
     [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port} as node {NodeId}; last sequence {LastSequence}")]
     private partial void LogConnected(string host, int port, ulong lastSequence, Guid nodeId);
 
@@ -85,4 +128,13 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     [LoggerMessage(3, LogLevel.Warning, "Router link dropped: {Reason}; retrying in {DelayMs} ms")]
     private partial void LogLinkFailed(string reason, double delayMs);
+
+    [LoggerMessage(4, LogLevel.Error, "Not serving: the storage refuses writes ({Reason}); probing it every {Seconds} s, the node rejoins when it takes writes again")]
+    private partial void LogWaitingForStorage(string reason, double seconds);
+
+    [LoggerMessage(5, LogLevel.Information, "Storage takes writes again after {Seconds:0.0} s: rejoining from last sequence {LastSequence}")]
+    private partial void LogStorageBack(double seconds, ulong lastSequence);
+
+    [LoggerMessage(6, LogLevel.Debug, "Storage probe failed: {Reason}")]
+    private partial void LogProbeFailed(string reason);
 }

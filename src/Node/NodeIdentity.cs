@@ -8,12 +8,14 @@ namespace KvnDb.Node;
 /// <see cref="Reset"/>, and new at each process start for a node without a data folder (its data dies with
 /// the process). <see cref="HistoryId"/> is set by the router when the node joins, kept in <c>DIR/history</c>.
 /// Both files are replaced atomically and fsynced: a router trusts what a hello claims only as far as
-/// these files are true after a crash.
+/// these files are true after a crash. A reset requested with <c>kvndb-node reset</c> (<see cref="ResetMarker"/>)
+/// is applied here, once: a new node id and no history, the data kept until a donor's snapshot replaces it.
 /// </summary>
 public sealed class NodeIdentity
 {
     private readonly string? _nodeIdFile;
     private readonly string? _historyFile;
+    private readonly ResetMarker? _reset;
 
     public NodeIdentity(string? dataDirectory)
     {
@@ -31,11 +33,40 @@ public sealed class NodeIdentity
             SetNodeId(Guid.NewGuid());
         if (Guid.TryParse(DurableFile.ReadAllText(_historyFile)?.Trim(), out var history))
             HistoryId = history;
+        _reset = new ResetMarker(dataDirectory);
+        if (!_reset.Exists)
+            return;
+        // Not yet applied (or a crash came between the new identity and the marker saying so): apply it now.
+        if (_reset.AppliedNodeId != NodeId)
+        {
+            Reset();
+            _reset.MarkApplied(NodeId);
+            ResetAppliedNow = true;
+        }
+        IsResetPending = true;
     }
 
     public Guid NodeId { get; private set; }
 
     public Guid HistoryId { get; private set; }
+
+    /// <summary>The node was reset and has not completed a sync since: it waits for a donor and is never a source of truth.</summary>
+    public bool IsResetPending { get; private set; }
+
+    /// <summary>This process applied a reset request (it took the new node id at this start).</summary>
+    public bool ResetAppliedNow { get; }
+
+    /// <summary>Where the reset marker lives (for messages), or null without a data folder.</summary>
+    public string? ResetMarkerLocation => _reset?.Location;
+
+    /// <summary>A sync completed and is durable: a pending reset is done (its marker goes).</summary>
+    public void ConfirmSynced()
+    {
+        if (!IsResetPending)
+            return;
+        IsResetPending = false;
+        _reset?.Complete();
+    }
 
     public void SetHistory(Guid historyId)
     {
@@ -46,7 +77,7 @@ public sealed class NodeIdentity
             DurableFile.WriteAllText(_historyFile, historyId.ToString());
     }
 
-    /// <summary>The data was wiped (<c>--reset</c>): a new node as far as any router can tell, on no history.</summary>
+    /// <summary>A reset: a new node as far as any router can tell, on no history (its data is replaced by a full sync).</summary>
     public void Reset()
     {
         SetHistory(Guid.Empty);

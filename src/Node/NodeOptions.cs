@@ -40,6 +40,9 @@ public sealed record NodeOptions
     /// <summary>An in-process node of a router started with <c>--nodes N</c>: its data dies with the router (said in the hello).</summary>
     public bool Embedded { get; init; }
 
+    /// <summary>How often a node whose storage refuses writes checks whether it takes them again (it rejoins when it does).</summary>
+    public TimeSpan StorageProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Keys per chunk frame of a key listing.</summary>
     public int KeysPerChunk { get; init; } = 1024;
 }

@@ -86,6 +86,11 @@ internal sealed partial class RequestProcessor
             ReplyMalformed(output, header);
             return;
         }
+        var largest = 0L;
+        var measure = chunk;
+        while (measure.TryReadNext(out var k, out var v, out _, out _))
+            largest = Math.Max(largest, k.Length + v.Length);
+        _engine.EnsureWritable(body.Length, largest); // refused whole; a failure ends the link (Process)
         while (chunk.TryReadNext(out var key, out var value, out var sequence, out var expiresAt))
             _sync.ApplySnapshotRecord(_store, key, value, sequence, expiresAt);
         if (!chunk.IsComplete)

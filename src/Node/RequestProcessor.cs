@@ -11,6 +11,9 @@ namespace KvnDb.Node;
 /// <see cref="SequencedWrite"/>s (the router's sequence and time in front of the client's body) and are
 /// evaluated by the <see cref="CommandEvaluator"/>; reads arrive as <see cref="TimedRead"/>s and skip
 /// keys expired at the router's time.
+/// A write the engine refuses or fails to apply is answered with an error status (StorageUnavailable for
+/// a full or failing disk, InternalError otherwise) and ends the link's service (<see cref="Failure"/>):
+/// the node must not apply any later write once it missed one, and rejoins from the last sequence it holds.
 /// </summary>
 internal sealed partial class RequestProcessor
 {
@@ -59,8 +62,23 @@ internal sealed partial class RequestProcessor
         return count;
     }
 
-    /// <summary>Handles a frame; key listings are left to the caller (they stream and flush).</summary>
+    /// <summary>Why this link stopped handling frames (a request the engine failed), or null while it serves.</summary>
+    public string? Failure { get; private set; }
+
+    /// <summary>Handles a frame; key listings are left to the caller (they stream and flush). Check <see cref="Failure"/> after each.</summary>
     public void Process(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        try
+        {
+            Handle(header, body, output);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Fail(header, ex, output, $"{header.Opcode}");
+        }
+    }
+
+    private void Handle(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         switch (header.Opcode)
         {
@@ -213,15 +231,17 @@ internal sealed partial class RequestProcessor
             return;
         }
         _reply.Reset();
+        var before = _engine.LastSequence;
         StatusCode status;
         try
         {
+            _engine.EnsureWritable(request.Length, BodyValidator.LargestRecord(header.Opcode, request)); // refused whole, before any of it is applied
             status = _evaluator.Evaluate(_store, header.Opcode, request, sequence, time, _reply);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The _engine cannot hold this record (e.g. larger than a FASTER page): the write fails, the link lives.
-            ErrorReply.Write(output, header.Opcode, header.RequestId, StatusCode.InternalError, ex.Message);
+            RollBack(before);
+            Fail(header, ex, output, $"write {sequence}");
             return;
         }
         // A write that changed nothing (a condition that failed, a value that was no number) still happened.
@@ -246,10 +266,56 @@ internal sealed partial class RequestProcessor
         output.Advance(ProtocolLimits.HeaderSize + TimeMarkReply.Size);
     }
 
+    /// <summary>A write that failed half applied (a multi-set) must not count as applied: the node rejoins from before it and gets it whole again.</summary>
+    private void RollBack(ulong lastSequence)
+    {
+        if (_engine.LastSequence == lastSequence)
+            return;
+        try
+        {
+            _engine.ResetLastSequence(lastSequence);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRollBackFailed(lastSequence, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// The engine failed a request: log it, count it, and stop serving (<see cref="Failure"/>). Writes and
+    /// sync frames are answered with the error, so the router knows the node missed a write and takes it out
+    /// of the in-sync set; reads are not answered: the router retries them on another node once the link closes.
+    /// </summary>
+    private void Fail(in FrameHeader header, Exception exception, IBufferWriter<byte> output, string what)
+    {
+        var full = DiskSpace.IsDiskFull(exception);
+        var message = full
+            ? $"node storage unavailable: {exception.Message}"
+            : $"node could not apply {what}: {exception.Message}";
+        if (full)
+            _engine.Health.Refuse(exception.Message);
+        var isWrite = header.Opcode.IsSequencedWrite() || header.Opcode is Opcode.SyncEnd or Opcode.SnapshotApply;
+        if (isWrite)
+            _engine.Health.WriteFailed(message);
+        Failure = message;
+        if (exception is StorageUnavailableException)
+            LogRequestFailed(header.Opcode, what, message, null);
+        else
+            LogRequestFailed(header.Opcode, what, message, exception);
+        if (isWrite && (header.Flags & FrameFlags.NoReply) == 0)
+            ErrorReply.Write(output, header.Opcode, header.RequestId, full ? StatusCode.StorageUnavailable : StatusCode.InternalError, message);
+    }
+
     private static void Reply(IBufferWriter<byte> output, in FrameHeader request, StatusCode status) =>
         FrameWriter.WriteHeaderOnly(output, new FrameHeader(0, request.Opcode, FrameFlags.Response, status, request.RequestId));
 
     private static void ReplyMalformed(IBufferWriter<byte> output, in FrameHeader request) =>
         ErrorReply.Write(output, request.Opcode, request.RequestId, StatusCode.ProtocolError,
             $"malformed {request.Opcode} body");
+
+    [LoggerMessage(30, LogLevel.Error, "{Opcode} failed ({What}): {Message}. The node stops serving on this link and rejoins from the last sequence it holds")]
+    private partial void LogRequestFailed(Opcode opcode, string what, string message, Exception? exception);
+
+    [LoggerMessage(31, LogLevel.Error, "Could not put the last sequence back to {Sequence} after a failed write: {Reason}")]
+    private partial void LogRollBackFailed(ulong sequence, string reason);
 }

@@ -6,8 +6,11 @@ namespace KvnDb.Node;
 /// <summary>The node's hello: send it, read the one reply frame, and judge it.</summary>
 internal static class RouterHandshake
 {
-    /// <summary>Returns the connection id the router gave the link; throws <see cref="NodeFatalException"/> for a refusal retrying cannot fix.</summary>
-    public static async Task<ulong> RunAsync(PipeReader input, PipeWriter output, HelloRequest hello, int maxFrameSize, CancellationToken cancellationToken)
+    /// <summary>
+    /// Returns the router's answer (connection id and the limits the link adopts); throws
+    /// <see cref="NodeFatalException"/> for a refusal retrying cannot fix (password, protocol version).
+    /// </summary>
+    public static async Task<HelloResponse> RunAsync(PipeReader input, PipeWriter output, HelloRequest hello, int maxFrameSize, CancellationToken cancellationToken)
     {
         hello.Write(output, 0);
         await output.FlushAsync(cancellationToken).ConfigureAwait(false);
@@ -16,8 +19,13 @@ internal static class RouterHandshake
         switch (reply.Header.Status)
         {
             case StatusCode.Ok:
-                return HelloResponse.TryRead(reply.Body, out var response) ? response.ConnectionId : 0;
-            case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized:
+                // A router of another version that answered Ok anyway: its later frames would not be understood either.
+                if (!HelloResponse.TryRead(reply.Body, out var response))
+                    throw new NodeFatalException($"router refused the node: its hello reply has a layout this node (protocol {ProtocolLimits.Version}) does not read");
+                if (response.Version != ProtocolLimits.Version)
+                    throw new NodeFatalException($"router refused the node: protocol version mismatch: router speaks {response.Version}, node {ProtocolLimits.Version}");
+                return response;
+            case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized or StatusCode.ProtocolError:
                 throw new NodeFatalException($"router refused the node: {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
             default:
                 throw new InvalidDataException($"router answered hello with {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");

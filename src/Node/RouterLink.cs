@@ -24,11 +24,17 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly IStorageEngine _engine;
     private readonly NodeStore _store;
     private readonly NodeIdentity _identity;
-    private readonly RequestProcessor _processor;
     private readonly LinkWatchdog _watchdog;
+    private RequestProcessor? _requests; // created once the hello reply gave the router's limits
     private readonly ILogger _logger;
     private ulong _pings;
     private int _tooLargeBody;
+    private string? _leaving;
+    private int _statusVersion = -1;
+    private long _statusSentAt;
+
+    /// <summary>How often the node tells the router its storage status when nothing changed (free space moves).</summary>
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
 
     private RouterLink(Socket socket, Stream stream, NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger)
     {
@@ -40,13 +46,24 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _store = store;
         _engine = store.Engine;
         _identity = identity;
-        _processor = new RequestProcessor(store, identity, options.MaxKeySize, options.MaxFrameSize, logger);
         _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
         _logger = logger;
     }
 
     /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
     public ulong ConnectionId { get; private set; }
+
+    /// <summary>
+    /// The router's frame limit, adopted at hello: the node accepts every frame the router may forward
+    /// (a write at the router's limit plus its sequence, a snapshot chunk) and sizes its own chunks by it.
+    /// </summary>
+    public int MaxFrameSize { get; private set; }
+
+    /// <summary>The router's key limit, adopted at hello: a key the router accepted is one the node accepts.</summary>
+    public int MaxKeySize { get; private set; }
+
+    /// <summary>The link ended because a write (or sync frame) could not be applied: rejoining at once would likely fail again.</summary>
+    public bool FailedApply => _requests?.Failure is not null;
 
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
@@ -85,7 +102,11 @@ internal sealed partial class RouterLink : IAsyncDisposable
             timeout.CancelAfter(options.HandshakeTimeout);
             try
             {
-                link.ConnectionId = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                link.ConnectionId = accepted.ConnectionId;
+                link.MaxFrameSize = accepted.MaxFrameSize;
+                link.MaxKeySize = accepted.MaxKeySize;
+                link._requests = new RequestProcessor(store, identity, accepted.MaxKeySize, accepted.MaxFrameSize, logger);
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
@@ -99,6 +120,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
             throw;
         }
     }
+
+    private RequestProcessor Processor => _requests ?? throw new InvalidOperationException("the link serves only after its hello");
 
     /// <summary>Bytes from the router wait in the kernel: whatever the clock says, it is not silent.</summary>
     private bool HasUnreadBytes()
@@ -121,7 +144,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
             flags |= NodeHelloFlags.MayHaveLostWrites;
         if (_options.Embedded)
             flags |= NodeHelloFlags.Embedded;
-        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags);
+        if (_identity.IsResetPending)
+            flags |= NodeHelloFlags.Reset;
+        return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags,
+            (ulong)Math.Max(1, _engine.MaxRecordSize));
     }
 
     /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
@@ -130,19 +156,25 @@ internal sealed partial class RouterLink : IAsyncDisposable
         // Reads end by CancelPendingRead (stop, or the watchdog); the handler's token stops flushes and durability waits.
         using var registration = cancellationToken.Register(static s => ((RouterLink)s!)._input.CancelPendingRead(), this);
         _watchdog.Start();
+        SendStatusIfDue();
+        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
-            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), _options.MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
+            var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
             switch (exit)
             {
                 case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
                     return "the node is stopping";
+                case FrameLoopExit.Stopped:
+                    return $"the node stopped serving: {_requests?.Failure}";
+                case FrameLoopExit.Canceled when _leaving is not null:
+                    return _leaving;
                 case FrameLoopExit.Completed:
                     return "the router closed the link";
                 case FrameLoopExit.Truncated:
                     return "the router closed the link in the middle of a frame";
                 case FrameLoopExit.TooLarge:
-                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {_options.MaxFrameSize}");
+                    throw new InvalidDataException($"the router sent a frame of {(uint)_tooLargeBody} bytes, above the limit of {MaxFrameSize} it announced");
                 case FrameLoopExit.Canceled when _watchdog.IsExpired:
                     throw new TimeoutException($"the router sent nothing for {_watchdog.Silence.TotalSeconds:0.0} s (router timeout {_watchdog.Timeout.TotalSeconds:0.###} s)");
                 case FrameLoopExit.Canceled when _watchdog.State == LinkWatchdog.WatchState.PingDue:
@@ -163,25 +195,59 @@ internal sealed partial class RouterLink : IAsyncDisposable
         if (header.Opcode == Opcode.ListKeys)
             return FrameAction.HandleAsync; // streams many frames, after the replies before it
         using var bytes = new ContiguousBytes(frame);
-        _processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
-        return FrameAction.Continue;
+        Processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
+        // A failed request ends the service: the frames after it are never applied (the router settles them).
+        return Processor.Failure is null ? FrameAction.Continue : FrameAction.Stop;
     }
 
-    /// <summary>Group commit: one durability wait covers every write of the batch, then one flush sends all replies.</summary>
+    /// <summary>
+    /// Group commit: one durability wait covers every write of the batch, then one flush sends all replies.
+    /// Storage that stopped taking writes (a checkpoint it cannot write, a full disk) ends the link after the
+    /// batch: the node leaves serving until <see cref="IStorageEngine.ProbeStorageAsync"/> says it is back.
+    /// </summary>
     private async ValueTask CompleteBatchAsync(CancellationToken cancellationToken)
     {
-        if (_processor.TakeAppliedWrites() > 0)
-            await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
-        if (_processor.TakePendingHistory(out var history))
+        try
         {
-            // A crash before this checkpoint must not leave a half-synced store claiming the history.
-            await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
-            _identity.SetHistory(history);
-            _engine.ConfirmSynced();
+            if (Processor.TakeAppliedWrites() > 0)
+                await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (Processor.TakePendingHistory(out var history))
+            {
+                // A crash before this checkpoint must not leave a half-synced store claiming the history.
+                await _engine.CheckpointAsync(cancellationToken).ConfigureAwait(false);
+                _identity.SetHistory(history);
+                _engine.ConfirmSynced();
+                _identity.ConfirmSynced(); // a pending reset is done: the data is the donor's now
+            }
         }
+        catch (StorageUnavailableException ex)
+        {
+            // The batch's replies promise durability the disk did not give: they must never leave. Drop the link under them.
+            LogDurabilityFailed(ex.Message);
+            _socket.Dispose();
+            throw;
+        }
+        SendStatusIfDue();
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (_requests?.Failure is null && _leaving is null && _engine.Health.Refusal is { } refusal)
+        {
+            _leaving = $"the storage refuses writes: {refusal}";
+            _input.CancelPendingRead();
+        }
         _watchdog.Waiting();
+    }
+
+    /// <summary>Tells the router the storage's status (shown in its info) when it changed, and once a second for the free space.</summary>
+    private void SendStatusIfDue()
+    {
+        var health = _engine.Health;
+        var version = health.Version;
+        if (version == _statusVersion && _statusSentAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_statusSentAt) < StatusInterval)
+            return;
+        _statusVersion = version;
+        _statusSentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        health.Report().Write(_output, SyncMessages.ControlIdBit);
     }
 
     private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
@@ -230,11 +296,14 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
-        _processor.Metrics.Dispose();
+        _requests?.Metrics.Dispose();
     }
 
     [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
     private partial void LogListed(long count);
+
+    [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]
+    private partial void LogDurabilityFailed(string reason);
 
     /// <summary>The serve loop's handler: every frame applied in place, key listings streamed, one group commit per batch.</summary>
     private readonly struct Frames(RouterLink link, CancellationToken cancellationToken) : IFrameHandler

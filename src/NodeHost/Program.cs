@@ -2,8 +2,12 @@ using System.CommandLine;
 using KvnDb.Hosting;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
+using KvnDb.NodeHost;
 using KvnDb.Protocol;
 using Microsoft.Extensions.Logging;
+
+// Exit code of a node that stopped without the final checkpoint it owed (disk full or failing, or too slow).
+const int ExitFinalCheckpointFailed = 3;
 
 var engineOption = new Option<string>("--engine", "-e")
 {
@@ -15,6 +19,16 @@ var memoryOption = new Option<string>("--memory", "-m")
 {
     Description = "Memory budget of the faster engine (index, in-memory log, WAL buffer), e.g. 512m, 2g",
     DefaultValueFactory = _ => "512m",
+};
+var expectedKeysOption = new Option<long>("--expected-keys")
+{
+    Description = "Keys the faster engine sizes its hash index for at first (a 64-byte bucket per two keys; the index doubles as keys outgrow it, up to an eighth of --memory)",
+    DefaultValueFactory = _ => StorageOptions.DefaultExpectedKeys,
+};
+var reserveSpaceOption = new Option<string>("--reserve-space")
+{
+    Description = "Space the faster engine leaves free on the data folder's file system: writes that would eat into it are refused (StorageUnavailable) until space returns, e.g. 16m, 1g",
+    DefaultValueFactory = _ => "16m",
 };
 var checkpointIntervalOption = new Option<double>("--checkpoint-interval")
 {
@@ -30,7 +44,8 @@ durabilityOption.AcceptOnlyFromAmong("none", "fsync");
 var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
-var resetOption = new Option<bool>("--reset", "-r") { Description = "Wipe this node's data, copy everything from the other nodes, then serve" };
+// Kept only to refuse it: a start flag resets again at every supervisor restart. The one-shot is `kvndb-node reset`.
+var resetOption = new Option<bool>("--reset", "-r") { Description = "No longer a start flag: run `kvndb-node reset --data DIR` once instead", Hidden = true };
 var transportOption = SharedOptions.Transport();
 var tlsCaOption = SharedOptions.TlsCa();
 var tlsPinOption = SharedOptions.TlsPin();
@@ -51,11 +66,15 @@ var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, memoryOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
+    engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler only once the action first yields: until
+    // then a stop signal kills the process outright (exit 143, no final checkpoint), and a start whose reads
+    // all complete synchronously may not yield for a while. Yield first, so a stop is always a clean stop.
+    await Task.Yield();
     using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
     var logger = loggerFactory.CreateLogger("kvndb-node");
     try
@@ -70,13 +89,26 @@ root.SetAction(async (parse, cancellationToken) =>
         var connectTimeout = parse.GetValue(connectTimeoutOption);
         if (connectTimeout <= 0 || double.IsNaN(connectTimeout))
             throw new ArgumentException("--connect-timeout must be a positive number of seconds");
+        if (parse.GetValue(resetOption))
+            throw new ArgumentException("--reset is no longer a start flag (a supervisor restarting the node with it would reset it every time): " +
+                "run `kvndb-node reset --data DIR` once, then start the node without --reset");
         var dataDirectory = parse.GetValue(dataOption) ?? (engineName == "ram" ? null : "kvndb-data");
-        // Disposing the engine (end of this scope, also after Ctrl+C / SIGTERM) takes the final checkpoint.
-        await using var engine = StorageEngineFactory.Create(new StorageOptions
+        // The folder first: locked against a second node and its format checked before any engine opens a file in it.
+        // Disposed last (declared first), after the engine's final checkpoint.
+        using var folder = dataDirectory is null ? null : DataFolder.Open(dataDirectory, engineName);
+        if (folder is { Created: true })
+            NodeHostLog.FolderStamped(logger, folder.Directory, FormatStamp.FileName);
+        if (folder is { LockEnforced: false })
+            NodeHostLog.FolderLockNotEnforced(logger, folder.Directory);
+        var identity = new NodeIdentity(dataDirectory);
+        // Disposing the engine (also after Ctrl+C / SIGTERM) takes the final checkpoint; a failed one makes the exit code 3.
+        var engine = StorageEngineFactory.Create(new StorageOptions
         {
             Engine = engineName,
             DataDirectory = dataDirectory,
             MemoryBytes = ParseSize(parse.GetValue(memoryOption)!, "--memory"),
+            ExpectedKeys = parse.GetValue(expectedKeysOption),
+            ReserveBytes = ParseSize(parse.GetValue(reserveSpaceOption)!, "--reserve-space"),
             CheckpointInterval = checkpointSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpointSeconds),
             Durability = parse.GetValue(durabilityOption) == "fsync" ? DurabilityMode.Fsync : DurabilityMode.None,
         }, loggerFactory);
@@ -95,28 +127,70 @@ root.SetAction(async (parse, cancellationToken) =>
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
         };
-        var identity = new NodeIdentity(dataDirectory);
-        if (parse.GetValue(resetOption))
+        try
         {
-            logger.LogWarning("Reset: wiping {Count} keys; the node will copy its data from its peers", engine.Count);
-            // Identity first: a crash between the two leaves a new node with old data, never an old one claiming it.
-            identity.Reset();
-            engine.Clear();
+            await RunNodeAsync(engine, identity, options);
         }
-        logger.LogInformation("Node starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}",
-            engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
-        if (engine.MayHaveLostWrites)
-            logger.LogWarning("The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes");
-        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
-        logger.LogInformation("Node stopped");
+        finally
+        {
+            var stopping = System.Diagnostics.Stopwatch.StartNew();
+            await engine.DisposeAsync();
+            NodeHostLog.StorageClosed(logger, stopping.ElapsedMilliseconds);
+        }
+        if (engine.Health.ShutdownFailure is { } failure)
+        {
+            NodeHostLog.FinalCheckpointFailed(logger, failure);
+            return ExitFinalCheckpointFailed;
+        }
+        NodeHostLog.Stopped(logger);
         return 0;
     }
-    catch (Exception ex) when (ex is NodeFatalException or ArgumentException)
+    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException or StorageUnavailableException)
     {
-        logger.LogCritical("{Message}", ex.Message);
+        NodeHostLog.Fatal(logger, ex.Message);
+        return 1;
+    }
+
+    async Task RunNodeAsync(IStorageEngine engine, NodeIdentity identity, NodeOptions options)
+    {
+        if (identity.ResetAppliedNow)
+            NodeHostLog.ResetApplied(logger, identity.ResetMarkerLocation, identity.NodeId, engine.Count);
+        else if (identity.IsResetPending)
+            NodeHostLog.ResetPending(logger, identity.ResetMarkerLocation);
+        NodeHostLog.Starting(logger, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
+        if (engine.MayHaveLostWrites)
+            NodeHostLog.MayHaveLostWrites(logger);
+        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
+    }
+});
+
+var resetDataOption = new Option<string>("--data", "-d") { Description = "Data folder of the node to reset", Required = true };
+var resetCommand = new Command("reset",
+    "One-shot: at its next start the node takes a new identity and copies everything from a donor. Its data is kept until the " +
+    "donor's snapshot replaces it, and it never serves (nor is adopted) before that sync completes. Restarts do not reset it again.")
+{
+    resetDataOption, verboseOption, logFileOption,
+};
+resetCommand.SetAction(parse =>
+{
+    using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
+    var logger = loggerFactory.CreateLogger("kvndb-node");
+    var directory = parse.GetValue(resetDataOption)!;
+    try
+    {
+        var marker = new ResetMarker(directory);
+        marker.Request();
+        var holder = FolderLock.Holder(directory);
+        NodeHostLog.ResetRequested(logger, marker.Location, holder is null ? "" : $"; a node runs on the folder now ({holder}): restart it for the reset to apply");
+        return 0;
+    }
+    catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+    {
+        NodeHostLog.ResetRequestFailed(logger, directory, ex.Message);
         return 1;
     }
 });
+root.Subcommands.Add(resetCommand);
 // Ctrl+C / SIGTERM cancel the action's token; give the final checkpoint time to finish (the default is 2 s).
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
 

@@ -59,6 +59,58 @@ public static class BodyValidator
                 status = inner;
         }
         return transaction.IsComplete ? status : StatusCode.ProtocolError;
+
+    }
+
+    /// <summary>
+    /// The largest record (key + value bytes) a validated write body would store: the pair of a Set, the
+    /// largest pair of a MultiSet, the key of a Delete; 0 for anything else. Reads in place, allocates nothing.
+    /// </summary>
+    public static long LargestRecord(Opcode opcode, ReadOnlySpan<byte> body)
+    {
+        // The writes evaluated by the nodes store the key and value they carry (SetWhen, Append's suffix,
+        // SetRange's patch at least); a transaction stores the largest of its operations'.
+        switch (opcode)
+        {
+            case Opcode.SetWhen:
+                return SetWhenRequest.TryRead(body, out _, out var whenKey, out var whenValue) ? (long)whenKey.Length + whenValue.Length : 0;
+            case Opcode.Append:
+                return SetRequest.TryRead(body, out var appendKey, out var suffix) ? (long)appendKey.Length + suffix.Length : 0;
+            case Opcode.SetRange:
+                return SetRangeRequest.TryRead(body, out var offset, out var rangeKey, out var patch) ? (long)rangeKey.Length + (long)Math.Min(offset, int.MaxValue) + patch.Length : 0;
+            case Opcode.Transaction:
+                if (!TransactionRequest.TryRead(body, out var transaction))
+                    return 0;
+                for (var i = 0u; i < transaction.GuardCount; i++)
+                    transaction.TryReadGuard(out _, out _);
+                if (!transaction.TryBeginOperations())
+                    return 0;
+                var largestOperation = 0L;
+                while (transaction.TryReadOperation(out var inner, out var operation))
+                    largestOperation = Math.Max(largestOperation, LargestRecord(inner, operation));
+                return largestOperation;
+        }
+        var reader = new BodyReader(body);
+        var count = 1u;
+        if (opcode == Opcode.MultiSet && !reader.TryReadUInt32(out count))
+            return 0;
+        if (opcode is not (Opcode.Set or Opcode.MultiSet or Opcode.Delete))
+            return 0;
+        var largest = 0L;
+        for (var i = 0u; i < count; i++)
+        {
+            if (!reader.TryReadField(out var key))
+                break;
+            var record = (long)key.Length;
+            if (opcode != Opcode.Delete)
+            {
+                if (!reader.TryReadField(out var value))
+                    break;
+                record += value.Length;
+            }
+            largest = Math.Max(largest, record);
+        }
+        return largest;
     }
 
     private static StatusCode ReadPrefix(ref BodyReader reader, int maxKeySize)

@@ -6,7 +6,7 @@ namespace KvnDb.Protocol;
 /// </summary>
 public readonly ref struct HelloFields
 {
-    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags)
+    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags, ulong maxRecord)
     {
         Version = version;
         Role = role;
@@ -15,6 +15,7 @@ public readonly ref struct HelloFields
         HistoryId = historyId;
         NodeId = nodeId;
         Flags = flags;
+        MaxRecord = maxRecord;
     }
 
     public ushort Version { get; }
@@ -33,4 +34,7 @@ public readonly ref struct HelloFields
     public Guid NodeId { get; }
 
     public NodeHelloFlags Flags { get; }
+
+    /// <summary>Largest key + value, in bytes, the node's store can hold (clients: 0).</summary>
+    public ulong MaxRecord { get; }
 }

@@ -6,19 +6,20 @@ namespace KvnDb.Protocol;
 
 /// <summary>
 /// Body of the hello request:
-/// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags]</c>.
-/// The last four matter for nodes only (what they hold, who they are); clients send zeros.
+/// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags][u64 max record]</c>.
+/// The last five matter for nodes only (what they hold, who they are, the largest record they can
+/// store); clients send zeros.
 /// </summary>
-public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags)
+public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong MaxRecord)
 {
     /// <summary>Every byte but the password's.</summary>
-    public const int FixedSize = 2 + 1 + FrameWriter.LengthPrefixSize + 8 + 16 + 16 + 1;
+    public const int FixedSize = 2 + 1 + FrameWriter.LengthPrefixSize + 8 + 16 + 16 + 1 + 8;
 
-    private const NodeHelloFlags KnownFlags = NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded;
+    private const NodeHelloFlags KnownFlags = NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded | NodeHelloFlags.Reset;
 
     /// <summary>A client's hello: current version, zeros for the node fields.</summary>
     public static HelloRequest ForClient(string password) =>
-        new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None);
+        new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None, 0);
 
     public int BodyLength => FixedSize + Encoding.UTF8.GetByteCount(Password);
 
@@ -32,6 +33,7 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
         frame.Guid(HistoryId);
         frame.Guid(NodeId);
         frame.Byte((byte)Flags);
+        frame.UInt64(MaxRecord);
         frame.Complete();
     }
 
@@ -60,11 +62,12 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
             || !reader.TryReadBytes(16, out var history)
             || !reader.TryReadBytes(16, out var node)
             || !reader.TryReadByte(out var flags)
+            || !reader.TryReadUInt64(out var maxRecord)
             || !reader.IsAtEnd)
             return false;
         if (role is not ((byte)ConnectionRole.Client or (byte)ConnectionRole.Node) || (flags & ~(byte)KnownFlags) != 0)
             return false;
-        fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags);
+        fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags, maxRecord);
         return true;
     }
 }

@@ -12,4 +12,9 @@ public enum NodeHelloFlags : byte
     MayHaveLostWrites = 1,
     /// <summary>An in-process node started by the router (<c>--nodes N</c>): its data dies with the router process.</summary>
     Embedded = 2,
+    /// <summary>
+    /// The operator reset the node (<c>kvndb-node reset</c>) and it has not completed a sync since: its data
+    /// waits to be replaced by a donor's snapshot and must never be adopted, not even by a fresh cluster.
+    /// </summary>
+    Reset = 4,
 }

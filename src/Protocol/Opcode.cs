@@ -59,4 +59,6 @@ public enum Opcode : byte
     SnapshotRead = 0x33,
     /// <summary>Router to joining node: a snapshot chunk to apply (records newer than what it holds).</summary>
     SnapshotApply = 0x34,
+    /// <summary>Node to router, unanswered: the node's storage health (checkpoints, free space, failures), for info.</summary>
+    NodeStatus = 0x35,
 }

@@ -3,7 +3,7 @@ namespace KvnDb.Protocol;
 /// <summary>Protocol constants and the default size limits.</summary>
 public static class ProtocolLimits
 {
-    /// <summary>Version sent in hello. A router refuses any other.</summary>
+    /// <summary>Version sent in hello. A router refuses any other at hello (VersionMismatch), before any other frame.</summary>
     public const ushort Version = 3;
 
     public const int HeaderSize = 16;

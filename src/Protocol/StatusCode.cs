@@ -27,15 +27,26 @@ public enum StatusCode : ushort
     /// <summary>The opcode is not known. The connection is closed.</summary>
     UnknownOpcode = 23,
     /// <summary>
+    /// A write whose key + value is above the cluster's record limit (the smallest any node can store).
+    /// Refused before it is sequenced, so no node stores it. The request fails, the connection lives.
+    /// </summary>
+    RecordTooLarge = 24,
+
+    /// <summary>
     /// The operation does not apply to the stored value (not an integer or a number, an overflow, a result
     /// above the size limit). Decided at apply time identically by every node; nothing changed.
     /// </summary>
-    InvalidValue = 24,
+    InvalidValue = 25,
 
     /// <summary>Too many requests in flight on the connection or the router.</summary>
     Busy = 30,
     /// <summary>A node failed to apply or answer the request.</summary>
     InternalError = 31,
+    /// <summary>
+    /// A node cannot store writes (its disk is full or failing), as Redis answers MISCONF: the write was
+    /// not acknowledged, the node leaves serving until its storage recovers, then catches up.
+    /// </summary>
+    StorageUnavailable = 32,
 }
 
 public static class StatusCodeExtensions

@@ -5,7 +5,8 @@ using KvnDb.Protocol;
 namespace KvnDb.Resp;
 
 /// <summary>
-/// KEYS, SCAN and DBSIZE, built on the streamed key listing of one serving node.
+/// The key family: DEL (and UNLINK), EXISTS, KEYS and SCAN. KEYS and SCAN (and DBSIZE, in
+/// <c>RespSession.Server.cs</c>) are built on the streamed key listing of one serving node.
 /// SCAN walks keys in byte order: a page is the COUNT smallest matching keys after the last key of
 /// the previous page, so every key present for the whole scan is returned exactly once, whatever is
 /// written meanwhile and whichever node answers. The cursor is a number (clients expect one) naming
@@ -15,6 +16,33 @@ internal sealed partial class RespSession
 {
     private const int DefaultScanCount = 10;
     private const int MaxScanCount = 1 << 20;
+
+    private void Delete(in RespRequest request) => Counted(request, ReplyKind.Delete, Opcode.Delete, write: true);
+
+    private void Exists(in RespRequest request) => Counted(request, ReplyKind.Exists, Opcode.Exists, write: false);
+
+    /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>
+    private void Counted(in RespRequest request, ReplyKind kind, Opcode opcode, bool write)
+    {
+        if (!KeysFit(request, 1, 1))
+            return;
+        ulong number;
+        lock (_replyLock)
+        {
+            var slot = BeginSlot(kind);
+            slot.PartsOutstanding = request.Count - 1;
+            number = slot.Number;
+        }
+        for (var i = 1; i < request.Count; i++)
+        {
+            var header = NativeFrames.Key(_scratch, opcode, number, request[i]);
+            var frame = new ReadOnlySequence<byte>(_scratch.WrittenMemory);
+            if (write)
+                _core.SubmitWrite(this, header, frame, _flush);
+            else
+                _core.SubmitRead(this, header, frame, _flush);
+        }
+    }
 
     private void Keys(in RespRequest request)
     {
@@ -32,14 +60,6 @@ internal sealed partial class RespSession
             number = slot.Number;
         }
         SubmitListing(number, GlobPattern.LiteralPrefix(request[1]));
-    }
-
-    private void DbSize()
-    {
-        ulong number;
-        lock (_replyLock)
-            number = BeginSlot(ReplyKind.DbSize).Number;
-        SubmitListing(number, default);
     }
 
     /// <summary>SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].</summary>

@@ -21,7 +21,7 @@ internal sealed partial class RespSession
                 return;
             if (header.Status.IsError())
             {
-                Fail(slot, "ERR " + ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize)));
+                Fail(slot, ErrorPrefix(header.Status) + ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize)));
                 return;
             }
             var found = header.Status == StatusCode.Ok;
@@ -76,9 +76,12 @@ internal sealed partial class RespSession
         {
             var slot = Find(requestId);
             if (slot is not null)
-                Fail(slot, "ERR " + message);
+                Fail(slot, ErrorPrefix(status) + message);
         }
     }
+
+    /// <summary>A node whose disk refuses writes answers as Redis does when it cannot persist: MISCONF.</summary>
+    private static string ErrorPrefix(StatusCode status) => status == StatusCode.StorageUnavailable ? "MISCONF " : "ERR ";
 
     /// <summary>A router-composed body (digest): never asked for by RESP commands.</summary>
     public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body)

@@ -2,6 +2,7 @@ using System.Text;
 
 namespace KvnDb.Resp;
 
+/// <summary>The server family: INFO, COMMAND, CONFIG and DBSIZE.</summary>
 internal sealed partial class RespSession
 {
     /// <summary>The RESP port, for INFO (set by the handler).</summary>
@@ -101,5 +102,27 @@ internal sealed partial class RespSession
         RespWriter.WriteArrayHeader(_local, 0);
         RespWriter.WriteArrayHeader(_local, 0);
         RespWriter.WriteArrayHeader(_local, 0);
+    }
+
+    private void Config(in RespRequest request)
+    {
+        if (RespCommandTable.Is(request[1], "GET"u8) && request.Count >= 3)
+        {
+            // Nothing is configurable through RESP: every pattern matches nothing.
+            RespWriter.WriteMapHeader(_local, 0, _resp3);
+            SendLocal();
+        }
+        else
+        {
+            ReplyError($"ERR unknown subcommand or wrong number of arguments for 'CONFIG|{Printable(request[1])}'. Only CONFIG GET is supported.");
+        }
+    }
+
+    private void DbSize()
+    {
+        ulong number;
+        lock (_replyLock)
+            number = BeginSlot(ReplyKind.DbSize).Number;
+        SubmitListing(number, default);
     }
 }

@@ -17,8 +17,19 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
 {
     private readonly Lock _lock = new();
     private bool _closed;
+    private Task _abandonedFlush = Task.CompletedTask;
 
     public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>The flush left pending when the peer was cut off; it ends once the connection does, and never faults.</summary>
+    public Task AbandonedFlush
+    {
+        get
+        {
+            lock (_lock)
+                return _abandonedFlush;
+        }
+    }
 
     /// <summary>Copies a frame as it is, with a new request id (and optionally new flags).</summary>
     public bool TryForward(in ReadOnlySequence<byte> frame, ulong requestId)
@@ -89,11 +100,15 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
             {
                 // The peer stopped reading and its unread output passed the limit: stop writing and cut it off.
                 _closed = true;
-                flush.AsTask().ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+                _abandonedFlush = AbandonAsync(flush);
                 onOutputLimit?.Invoke();
             }
         }
     }
+
+    /// <summary>Nobody needs the result of the cut-off peer's flush, but its fault (the aborted connection) is observed here.</summary>
+    private static async Task AbandonAsync(ValueTask<FlushResult> flush) =>
+        await ((Task)flush.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     /// <summary>Stops all further writes; what was flushed is still sent.</summary>
     public void Close()

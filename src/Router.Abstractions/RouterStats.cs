@@ -14,6 +14,12 @@ internal sealed class RouterStats
     private long _fullSyncs;
     private long _syncsCompleted;
     private long _syncRestarts;
+    private long _nodeApplyFailures;
+
+    /// <summary>Writes (or sync frames) a node answered with an error: each took that node out of the in-sync set.</summary>
+    public long NodeApplyFailures => Volatile.Read(ref _nodeApplyFailures);
+
+    public void NodeApplyFailure() => Interlocked.Increment(ref _nodeApplyFailures);
 
     /// <summary>Full syncs that lost their donor and started again from another.</summary>
     public long SyncRestarts => Volatile.Read(ref _syncRestarts);

@@ -157,7 +157,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 Interlocked.Increment(ref _inFlight);
                 cluster.SubmitDigest(this, header, flush);
                 return true;
-            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.TimeMark:
+            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.NodeStatus or Opcode.TimeMark:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");
                 return true;
             default:

@@ -20,23 +20,27 @@ namespace KvnDb.Router;
 internal sealed partial class Cluster : IAsyncDisposable
 {
     private readonly ILogger _logger;
+    private readonly BackgroundWork _membershipWork;
 
     public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
         Options = options;
+        NodeSecret = CredentialPolicy.NodeSecret(options);
         _logger = loggerFactory.CreateLogger<Cluster>();
+        _membershipWork = new BackgroundWork(_logger);
         Pending = new PendingTable(options.MaxPendingRequests);
+        RecordLimit = new RecordLimit(WriteSequencer.LargestRecordFor(options), loggerFactory.CreateLogger<RecordLimit>());
         Clock = new RouterClock(options.Clock);
-        Sequencer = new WriteSequencer(options, Stats, Pending, Clock, () => Membership!.UnavailableReason);
+        Sequencer = new WriteSequencer(options, Stats, Pending, RecordLimit, Clock, () => Membership!.UnavailableReason, OnApplyFailed);
         Reads = new ReadRouter(options, Stats, Pending, Nodes, Clock, () => Membership!.UnavailableReason);
         Syncs = new SyncCoordinator(options, Stats, Nodes, Sequencer, loggerFactory.CreateLogger<SyncCoordinator>());
-        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, Settle, loggerFactory.CreateLogger<ClusterMembership>());
+        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, RecordLimit, Settle, loggerFactory.CreateLogger<ClusterMembership>());
         Digests = new DigestCoordinator(Pending, Nodes, Sequencer, Membership.MissingMembers);
         Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
         Expiry = new ExpiryScheduler(options, Sequencer, Nodes, loggerFactory.CreateLogger<ExpiryScheduler>());
         Sequencer.ExpiryHint = Expiry.OnExpirySet;
         Sequencer.OnDivergence = OnDivergence;
-        Membership.NodeAdmitted = Expiry.Probe;
+        Membership.NodeAdmitted = ExpiryScheduler.Probe;
     }
 
     public RouterClock Clock { get; }
@@ -46,11 +50,17 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     public RouterOptions Options { get; }
 
+    /// <summary>The secret a node's hello must carry (<see cref="CredentialPolicy.NodeSecret"/>), fixed for this router's life.</summary>
+    public string NodeSecret { get; }
+
     public RouterStats Stats { get; } = new();
 
     public NodeTable Nodes { get; } = new();
 
     public PendingTable Pending { get; }
+
+    /// <summary>The largest key + value a write may carry: the smallest any connected node or in-sync member can store.</summary>
+    public RecordLimit RecordLimit { get; }
 
     public WriteSequencer Sequencer { get; }
 
@@ -91,7 +101,8 @@ internal sealed partial class Cluster : IAsyncDisposable
     public Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken) =>
         Membership.JoinAsync(node, output, keepAlive, cancellationToken);
 
-    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, "its link closed");
+    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, node.EvictionReason
+        ?? (node.Status is { Storage: NodeStorageState.RefusingWrites } status ? $"its storage refuses writes ({status.Message})" : "its link closed"));
 
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
@@ -121,12 +132,47 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Replies to the router's own frames on a node link (sync control).</summary>
     public void OnControlReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        if (header.Opcode == Opcode.SyncEnd && !header.Status.IsError())
-            _ = AdmitAsync(node);
+        if (header.Opcode is (Opcode.SyncEnd or Opcode.SnapshotApply) && header.Status.IsError())
+            OnApplyFailed(node, $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}");
+        else if (header.Opcode == Opcode.SyncEnd)
+            _membershipWork.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
         else if (header.Opcode == Opcode.TimeMark)
             Expiry.OnProbeReply(header, frame);
         else
             Syncs.OnReply(node, header, frame, flush);
+    }
+
+    /// <summary>
+    /// A node answered a write (or a sync frame) with an error: it failed to apply it and diverged. It leaves the
+    /// in-sync set durably and its link is closed; it rejoins (replay or full sync) when it connects again. Runs
+    /// off the caller's locks (a pending request's, the link's read loop): leaving takes the membership gate.
+    /// </summary>
+    private void OnApplyFailed(NodeLink node, string message)
+    {
+        if (!node.TryStartEviction())
+            return;
+        var reason = $"it failed to apply a write ({message})";
+        node.EvictionReason = reason; // whichever comes first, this eviction or the link closing, says why
+        Stats.NodeApplyFailure();
+        LogApplyFailed(node.Id, message);
+        _membershipWork.Start($"eviction of node {node.Id} after a failed apply", _ => EvictAsync(node, reason)); // leaving takes the membership gate: off the caller's locks
+    }
+
+    private async Task EvictAsync(NodeLink node, string reason)
+    {
+        try
+        {
+            await Membership.LeaveAsync(node, reason).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Not durable: the node keeps counting for writes, which time out instead of being acknowledged without it.
+            LogEvictFailed(node.Id, ex);
+        }
+        finally
+        {
+            node.Abort(reason);
+        }
     }
 
     private async Task AdmitAsync(NodeLink node)
@@ -228,14 +274,22 @@ internal sealed partial class Cluster : IAsyncDisposable
             if ((divergent & node.Bit) == 0)
                 continue;
             LogDivergence(node.Id, request.Opcode, request.Sequence);
-            _ = Membership.DivergedAsync(node);
+            Membership.MarkDiverged(node.NodeId);
+            if (!node.TryStartEviction())
+                continue;
+            const string reason = "its outcome of a write differed from the other nodes' (diverged data)";
+            node.EvictionReason = reason;
+            _membershipWork.Start($"eviction of node {node.Id} after a divergent outcome", _ => EvictAsync(node, reason));
         }
     }
 
+    /// <summary>Stops the health checks and the expiry checks, then waits for the admissions and the adoption still under way.</summary>
     public async ValueTask DisposeAsync()
     {
         await Expiry.DisposeAsync().ConfigureAwait(false);
         await Health.DisposeAsync().ConfigureAwait(false);
+        await _membershipWork.DisposeAsync().ConfigureAwait(false);
+        await Membership.DisposeAsync().ConfigureAwait(false);
     }
 
     [LoggerMessage(61, LogLevel.Error, "Node {NodeId} diverged: its outcome of {Opcode} at sequence {Sequence} differs from the other nodes'; it leaves the in-sync set and must full-sync")]
@@ -243,4 +297,10 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     [LoggerMessage(60, LogLevel.Error, "Node {NodeId} could not be admitted to the in-sync set")]
     private partial void LogAdmitFailed(int nodeId, Exception exception);
+
+    [LoggerMessage(61, LogLevel.Error, "Node {NodeId} failed to apply a write ({Message}): it leaves the in-sync set and stops serving until it has caught up again")]
+    private partial void LogApplyFailed(int nodeId, string message);
+
+    [LoggerMessage(62, LogLevel.Error, "Node {NodeId} could not be taken out of the in-sync set durably")]
+    private partial void LogEvictFailed(int nodeId, Exception exception);
 }

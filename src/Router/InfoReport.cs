@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using KvnDb.Protocol;
 
 namespace KvnDb.Router;
 
@@ -21,6 +22,8 @@ internal static class InfoReport
         Line(text, "in_sync", string.Join(",", membership.Metadata.Members.Select(m => m.Number)));
         Line(text, "in_sync_missing", string.Join(",", membership.MissingMembers()));
         Line(text, "unavailable", membership.UnavailableReason ?? "");
+        Line(text, "record_limit", cluster.RecordLimit.Current);
+        Line(text, "record_limit_by", cluster.RecordLimit.Holder);
         Line(text, "replayed_writes", stats.ReplayedWrites);
         Line(text, "full_syncs", stats.FullSyncs);
         Line(text, "syncs_completed", stats.SyncsCompleted);
@@ -32,6 +35,7 @@ internal static class InfoReport
         Line(text, "writes", stats.Writes);
         Line(text, "read_retries", stats.ReadRetries);
         Line(text, "errors", stats.Errors);
+        Line(text, "node_apply_failures", stats.NodeApplyFailures);
         Line(text, "pending", cluster.PendingRequests);
         Line(text, "time_marks", cluster.Expiry.Marks);
         Line(text, "expired_keys_removed", cluster.Expiry.Removed);
@@ -43,10 +47,50 @@ internal static class InfoReport
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}\n");
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} max_record={node.Hello.MaxRecord} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}");
+            AppendStorage(text, node.Status, node.StatusHeardMs);
+            text.Append('\n');
+            if (node.Status is { Message.Length: > 0 } status)
+                Line(text, $"node{node.Id}_storage_error", OneLine(status.Message));
+        }
+        foreach (var departure in cluster.Membership.Departures.Snapshot())
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"node{departure.Number}_left: {(Environment.TickCount64 - departure.LeftAtMs) / 1000.0:0.0} s ago: {OneLine(departure.Reason)}");
+            if (departure.Link.Status is { } last)
+            {
+                text.Append("; last status:");
+                AppendStorage(text, last, departure.Link.StatusHeardMs);
+                if (last.Message.Length > 0)
+                    text.Append(CultureInfo.InvariantCulture, $" error: {OneLine(last.Message)}");
+            }
+            text.Append('\n');
         }
         return text.ToString();
     }
+
+    /// <summary>
+    /// The node's storage as its last report said, ages counted to now: <c>storage=ok|refusing_writes
+    /// checkpoint=none|ok|failed checkpoint_age_ms=N free_bytes=N checkpoints_failed=N writes_failed=N</c>.
+    /// </summary>
+    private static void AppendStorage(StringBuilder text, NodeStatusReport? status, long heardAtMs)
+    {
+        if (status is null)
+        {
+            text.Append(" storage=unknown");
+            return;
+        }
+        var storage = status.Storage == NodeStorageState.Ok ? "ok" : "refusing_writes";
+        var checkpoint = status.LastCheckpoint.ToString().ToLowerInvariant();
+        var age = status.CheckpointAgeMs == NodeStatusReport.Unknown
+            ? "none"
+            : (status.CheckpointAgeMs + (ulong)Math.Max(0, Environment.TickCount64 - heardAtMs)).ToString(CultureInfo.InvariantCulture);
+        var free = status.FreeBytes == NodeStatusReport.Unknown ? "unknown" : status.FreeBytes.ToString(CultureInfo.InvariantCulture);
+        text.Append(CultureInfo.InvariantCulture,
+            $" storage={storage} checkpoint={checkpoint} checkpoint_age_ms={age} free_bytes={free} checkpoints_failed={status.CheckpointsFailed} writes_failed={status.WritesFailed}");
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static void Line<T>(StringBuilder text, string name, T value) =>
         text.Append(CultureInfo.InvariantCulture, $"{name}: {value}\n");

@@ -14,7 +14,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
 {
     private static long s_nextConnectionId;
     private readonly PasswordVerifier _clientPassword = new(cluster.Options.Password);
-    private readonly PasswordVerifier _nodePassword = new(cluster.Options.EffectiveNodePassword);
+    private readonly PasswordVerifier _nodePassword = new(cluster.NodeSecret);
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -41,36 +41,23 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             // A node without an identity (Guid.Empty) gets one for this link only: it can never be in sync across links.
             var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
-                new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags),
+                new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags, accepted.MaxRecord),
                 reason => connection.Abort(new ConnectionAbortedException(reason)));
-            // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
-            output.Write((node.Id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.Id).Write(w, s.RequestId));
-            output.Flush();
-            var keepAlive = () =>
-            {
-                output.Write(0, static (w, _) => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit)));
-                output.Flush();
-            };
+            // Its limit bounds writes from now on, before it can be sent any: a write is stored by every node or none.
+            cluster.RecordLimit.NodeConnected(node);
             try
             {
-                if (!await cluster.JoinAsync(node, connection.Transport.Output, keepAlive, closed).ConfigureAwait(false))
-                {
-                    output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
-                    output.Flush();
-                    return;
-                }
+                await RunNodeAsync(node, accepted.RequestId, connection, input, output, closed).ConfigureAwait(false);
             }
-            catch (OperationCanceledException)
+            finally
             {
-                // The node went away while the router waited to adopt a source of truth.
-                await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
-                return;
+                cluster.RecordLimit.NodeDisconnected(node);
             }
-            await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
             return;
         }
 
-        output.Write((id, accepted.RequestId), static (w, s) => new HelloResponse(ProtocolLimits.Version, (ulong)s.id).Write(w, s.RequestId));
+        output.Write((id, accepted.RequestId, cluster.Options), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.RequestId));
         output.Flush();
         cluster.Stats.ClientConnected();
         LogClientConnected(id, remote);
@@ -92,8 +79,37 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
     }
 
-    /// <summary>What a hello carried that outlives its frame. NodeId and Flags are for the node table (not used yet).</summary>
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong RequestId);
+    private async Task RunNodeAsync(NodeLink node, ulong requestId, ConnectionContext connection, PipeReader input, OutputChannel output, CancellationToken closed)
+    {
+        // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
+        output.Write((node.Id, requestId, cluster.Options), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.Id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.requestId));
+        output.Flush();
+        var keepAlive = () =>
+        {
+            output.Write(0, static (w, _) => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit)));
+            output.Flush();
+        };
+        try
+        {
+            if (!await cluster.JoinAsync(node, connection.Transport.Output, keepAlive, closed).ConfigureAwait(false))
+            {
+                output.WriteError(Opcode.Hello, requestId, StatusCode.Busy, $"the router already has {NodeTable.MaxNodes} nodes");
+                output.Flush();
+                return;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The node went away while the router waited to adopt a source of truth.
+            await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
+            return;
+        }
+        await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
+    }
+
+    /// <summary>What a hello carried that outlives its frame.</summary>
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
@@ -102,7 +118,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         timeout.CancelAfter(cluster.Options.HandshakeTimeout);
         try
         {
-            var hello = new HelloReader(this);
+            var hello = new HelloReader(this, remote);
             // A hello is small: anything claiming more than the largest key is not one.
             var exit = await FrameLoop.RunAsync(input, hello, 1024 + cluster.Options.MaxKeySize, timeout.Token).ConfigureAwait(false);
             if (exit is not (FrameLoopExit.Stopped or FrameLoopExit.TooLarge))
@@ -134,7 +150,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     }
 
     /// <summary>Reads the first frame and, if it is a hello, checks it in place (the password never leaves the pipe's buffer).</summary>
-    private sealed class HelloReader(KvnDbConnectionHandler owner) : IFrameHandler
+    private sealed class HelloReader(KvnDbConnectionHandler owner, string remote) : IFrameHandler
     {
         public FrameHeader Header { get; private set; }
 
@@ -149,7 +165,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             Header = header;
             if (header.Opcode == Opcode.Hello)
             {
-                Verdict = owner.Check(header, frame, out var accepted, out var message);
+                Verdict = owner.Check(header, frame, remote, out var accepted, out var message);
                 (Accepted, Message) = (accepted, message);
             }
             return FrameAction.Stop;
@@ -164,7 +180,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         public void OnFrameTooLarge(in FrameHeader header) => Header = header;
     }
 
-    private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, out AcceptedHello accepted, out string? message)
+    private StatusCode Check(in FrameHeader header, in ReadOnlySequence<byte> frame, string remote, out AcceptedHello accepted, out string? message)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
         accepted = default;
@@ -180,11 +196,28 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             message = "malformed hello";
             return StatusCode.ProtocolError;
         }
-        accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags, header.RequestId);
+        if (hello.Role == ConnectionRole.Node && hello.MaxRecord == 0)
+        {
+            message = "a node must announce the largest record (key + value) it can store";
+            return StatusCode.ProtocolError;
+        }
+        accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags,
+            (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId);
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {
-            message = hello.Role == ConnectionRole.Node ? "wrong node password" : "wrong password";
+            if (hello.Role == ConnectionRole.Node && cluster.Options.Password.Length > 0 && _clientPassword.Verify(hello.Password))
+            {
+                // Someone holding a client credential tried to become a replica: it would see every write and answer reads.
+                LogClientCredentialAsNode(remote);
+                message = "a client password cannot register a node: nodes need the router's --node-password";
+            }
+            else
+            {
+                message = hello.Role != ConnectionRole.Node ? "wrong password"
+                    : CredentialPolicy.AcceptsExternalNodes(cluster.Options) ? "wrong node password"
+                    : "this router accepts only its embedded nodes: start it with --node-password to let nodes join";
+            }
             return StatusCode.AuthFailed;
         }
         return StatusCode.Ok;
@@ -198,6 +231,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
 
     [LoggerMessage(32, LogLevel.Warning, "Authentication failed for a {Role} from {Address}")]
     private partial void LogAuthFailed(string address, ConnectionRole role);
+
+    [LoggerMessage(36, LogLevel.Warning, "Refused a node hello from {Address} that presented the CLIENT password: a client credential cannot register a node")]
+    private partial void LogClientCredentialAsNode(string address);
 
     [LoggerMessage(33, LogLevel.Warning, "Connection from {Address} sent {Opcode} before hello; closed")]
     private partial void LogBadHandshake(string address, Opcode opcode);

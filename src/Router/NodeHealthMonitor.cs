@@ -15,6 +15,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ILogger _logger = logger;
+    private readonly BackgroundWork _evictions = new(logger);
     private Task _loop = Task.CompletedTask;
     private long _pingId;
     private int _disposed;
@@ -92,7 +93,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
                 : $"it was silent for {silent.TotalSeconds:0.0} s";
             LogEvicting(node.Id, reason);
             node.Abort(reason);
-            _ = LeaveAsync(node, reason);
+            _evictions.Start($"eviction of node {node.Id}", _ => LeaveAsync(node, reason)); // fsyncs: not on the timer's loop
         }
     }
 
@@ -115,6 +116,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
             return;
         await _stop.CancelAsync().ConfigureAwait(false);
         await _loop.ConfigureAwait(false);
+        await _evictions.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 

@@ -92,6 +92,24 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         ThreadPool.UnsafeQueueUserWorkItem(static a => a(), callback, preferLocal: false);
     }
 
+    private NodeStatusReport? _status;
+    private long _statusHeardMs;
+
+    /// <summary>The node's last storage report (<see cref="Opcode.NodeStatus"/>), or null before the first.</summary>
+    public NodeStatusReport? Status => Volatile.Read(ref _status);
+
+    /// <summary>When <see cref="Status"/> arrived (<see cref="Environment.TickCount64"/>), to age what it says.</summary>
+    public long StatusHeardMs => Volatile.Read(ref _statusHeardMs);
+
+    private string? _evictionReason;
+
+    /// <summary>Why the router is evicting the node (a write it failed to apply), or null: the reason its leaving is logged and shown with.</summary>
+    public string? EvictionReason
+    {
+        get => Volatile.Read(ref _evictionReason);
+        set => Volatile.Write(ref _evictionReason, value);
+    }
+
     /// <summary>True the first time only: the health monitor evicts a node once.</summary>
     public bool TryStartEviction() => Interlocked.Exchange(ref _evicting, 1) == 0;
 
@@ -144,6 +162,17 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
 
     private void OnReply(Cluster cluster, in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame, FlushSet flush)
     {
+        if (header.Opcode == Opcode.NodeStatus)
+        {
+            // About once a second: the copy of a small report is not on the hot path.
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            if (NodeStatusReport.TryRead(body.Span, out var report))
+            {
+                Volatile.Write(ref _statusHeardMs, Environment.TickCount64);
+                Volatile.Write(ref _status, report);
+            }
+            return;
+        }
         if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
         {
             // The node's own heartbeat: answer it (its watchdog drops a router that stays silent).
@@ -160,9 +189,10 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
                 cluster.OnControlReply(this, header, frame, flush);
             return;
         }
-        if (header.Opcode.IsSequencedWrite())
+        if (header.Opcode.IsSequencedWrite() && !header.Status.IsError())
         {
             // Every log frame is answered, in order: the n-th write reply acknowledges the n-th write sent.
+            // An error is no acknowledgement: the node stops there and leaves (Cluster.OnApplyFailed).
             Volatile.Write(ref _acked, _acked + 1);
             CheckAckTarget();
         }
@@ -170,5 +200,5 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     }
 }
 
-/// <summary>A node's hello: what it says it holds.</summary>
-internal readonly record struct HelloClaims(Guid History, ulong Sequence, NodeHelloFlags Flags);
+/// <summary>A node's hello: what it says it holds, and the largest record (key + value) its store can hold.</summary>
+internal readonly record struct HelloClaims(Guid History, ulong Sequence, NodeHelloFlags Flags, long MaxRecord);

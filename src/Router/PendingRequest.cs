@@ -37,10 +37,14 @@ internal sealed class PendingRequest(int index)
 
     public int Acknowledgements { get; set; }
 
+    /// <summary>The first acknowledgement's status: Ok, or NotFound (a delete of a missing key).</summary>
     public StatusCode WriteStatus { get; set; }
 
     /// <summary>The sequence the write was given (0 until appended).</summary>
     public ulong Sequence { get; set; }
+
+    /// <summary>The first error a node answered (it failed to apply the write, and leaves the in-sync set); Ok when none did.</summary>
+    public StatusCode FailureStatus { get; set; }
 
     public string? ErrorMessage { get; set; }
 
@@ -93,6 +97,7 @@ internal sealed class PendingRequest(int index)
         AwaitedNodes = 0;
         Acknowledgements = 0;
         WriteStatus = StatusCode.Ok;
+        FailureStatus = StatusCode.Ok;
         ErrorMessage = null;
         ReadNode = null;
         ChunksForwarded = 0;

@@ -31,13 +31,15 @@ var tlsCertOption = SharedOptions.TlsCertificate("Router certificate for -t tls 
 var tlsKeyOption = SharedOptions.TlsKey();
 var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates signed by this CA (PEM)");
 var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
+var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
+var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
     hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
-    metricsPortOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
+    metricsPortOption, inlineIoOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -72,18 +74,23 @@ root.SetAction(async (parse, cancellationToken) =>
         MaxConnections = parse.GetValue(maxConnectionsOption),
         Insecure = parse.GetValue(insecureOption),
         MetricsPort = parse.GetValue(metricsPortOption),
+        InlineIo = parse.GetValue(inlineIoOption),
+        IoQueueCount = parse.GetValue(ioQueuesOption),
     };
+    // The runtime reads this once, when the first socket starts its event loop: still ahead of us here.
+    if (options.InlineIo)
+        Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
     try
     {
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-        logger.LogInformation("Router stopping");
+        RouterLog.Stopping(logger);
         return 0;
     }
     catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException)
     {
-        logger.LogCritical("Cannot start on {Host}:{Port}: {Message}", options.Host, options.Port, ex.Message);
+        RouterLog.CannotStart(logger, options.Host, options.Port, ex.Message);
         return 1;
     }
 });

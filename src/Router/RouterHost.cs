@@ -69,7 +69,7 @@ public sealed class RouterHost : IAsyncDisposable
     public static async Task<RouterHost> StartAsync(RouterOptions options, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= NullLoggerFactory.Instance;
-        ProtectedMode.Check(options);
+        CredentialPolicy.Check(options);
         var certificate = options.UsesTls
             ? TlsCertificates.LoadWithKey(options.TlsCertificateFile ?? throw new ArgumentException("-t tls needs --tls-cert FILE"), options.TlsKeyFile)
             : null;
@@ -89,6 +89,9 @@ public sealed class RouterHost : IAsyncDisposable
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
+            sockets.UnsafePreferInlineScheduling = options.InlineIo;
+            if (options.IoQueueCount > 0)
+                sockets.IOQueueCount = options.IoQueueCount;
             // Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.
             sockets.CreateBoundListenSocket = endpoint =>
             {
@@ -150,10 +153,10 @@ public sealed class RouterHost : IAsyncDisposable
             RespPort = respListen?.IPEndPoint?.Port,
             MetricsPort = metricsListen?.IPEndPoint?.Port,
         };
-        loggerFactory.CreateLogger<RouterHost>().LogInformation("Router listening on {Host}:{Port} (protocol {Version})",
-            options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
+        var logger = loggerFactory.CreateLogger<RouterHost>();
+        RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
-            loggerFactory.CreateLogger<RouterHost>().LogInformation("RESP (Redis protocol) listener on {Host}:{Port}", options.Host, boundRespPort);
+            RouterLog.RespListening(logger, options.Host, boundRespPort);
         host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
         return host;
     }
@@ -176,7 +179,7 @@ public sealed class RouterHost : IAsyncDisposable
         {
             RouterHost = ConnectHost,
             RouterPort = Port,
-            Password = Options.EffectiveNodePassword,
+            Password = Cluster.NodeSecret,
             // In-process nodes trust exactly this router's certificate.
             Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
             Embedded = true,

@@ -32,7 +32,10 @@ public sealed record RouterOptions
     /// <summary>Password clients must present; empty means none.</summary>
     public string Password { get; init; } = "";
 
-    /// <summary>Password nodes must present; null means the client password.</summary>
+    /// <summary>
+    /// Password nodes must present, apart from the client password (<c>--node-password</c>). Null: with
+    /// a client password, only embedded nodes can join; without one, nodes need none (loopback).
+    /// </summary>
     public string? NodePassword { get; init; }
 
     /// <summary>In-process ram nodes started with the router (<c>--nodes N</c>).</summary>
@@ -102,6 +105,15 @@ public sealed record RouterOptions
 
     /// <summary>Adopt the most advanced node whatever the in-sync set says (<c>--force-adopt</c>): loses the writes only the missing members held.</summary>
     public bool ForceAdopt { get; init; }
+
+    /// <summary>
+    /// Run socket completions and Kestrel's pipe callbacks on the I/O thread (<c>--inline-io</c>):
+    /// no thread-pool hop per read, at the price of one slow handler delaying others on that thread.
+    /// </summary>
+    public bool InlineIo { get; init; }
+
+    /// <summary>Kestrel socket I/O queues (<c>--io-queues</c>); 0 keeps Kestrel's default (the core count).</summary>
+    public int IoQueueCount { get; init; }
 
     /// <summary>
     /// The cluster's clock: the time every write and read carries to the nodes (expiry is judged by it,

@@ -14,7 +14,15 @@ namespace KvnDb.Router;
 /// computed (conditional writes, counters: the reply body). Outcomes that differ between nodes are a
 /// divergence: the minority is reported and leaves the in-sync set (<see cref="OnDivergence"/>).
 /// </summary>
-internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RouterClock clock, Func<string?> unavailableReason)
+/// <remarks>
+/// A node that answers a write with an error other than an evaluated outcome (InvalidValue) failed to
+/// apply it and no longer holds what the others do: <paramref name="onApplyFailed"/> takes it out of the
+/// in-sync set (durably, off the caller's locks), and the write keeps waiting for it until then, so it is
+/// acknowledged only once every node still in sync has applied it. If no node applied it, the client gets
+/// the node's error (StorageUnavailable for a full disk).
+/// </remarks>
+internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RecordLimit recordLimit, RouterClock clock,
+    Func<string?> unavailableReason, Action<NodeLink, string> onApplyFailed)
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -47,6 +55,9 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
 
     public int MaxBodySize => options.MaxFrameSize - ForwardingHeadroom;
 
+    /// <summary>The largest key + value a Set body can carry under the frame limit (its two length prefixes aside).</summary>
+    public static long LargestRecordFor(RouterOptions options) => options.MaxFrameSize - ForwardingHeadroom - 2L * FrameWriter.LengthPrefixSize;
+
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
         stats.Write();
@@ -57,6 +68,10 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                     $"write body of {header.BodyLength} bytes is above the limit of {MaxBodySize} bytes");
             return;
         }
+        // One comparison on the hot path: no record in a body can be larger than the body.
+        var limit = recordLimit.Current;
+        if (header.BodyLength > limit && RefuseAboveRecordLimit(client, header, frame, limit))
+            return;
         if (pending.RentOrRefuse(client, header) is not { } request)
             return;
         lock (request)
@@ -94,24 +109,46 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
         flush.LogAppended();
     }
 
+    /// <summary>
+    /// Refuses, before it is sequenced, a write holding a record some node could not store: sequenced, it
+    /// would be applied by the nodes that can and fail on the others (silent divergence).
+    /// </summary>
+    private bool RefuseAboveRecordLimit(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, long limit)
+    {
+        long largest;
+        using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
+            largest = BodyValidator.LargestRecord(header.Opcode, body.Span);
+        if (largest <= limit)
+            return false;
+        stats.Error();
+        if ((header.Flags & FrameFlags.NoReply) == 0)
+            client.Error(header.Opcode, header.RequestId, StatusCode.RecordTooLarge,
+                $"key and value of {largest} bytes are above the record limit of {limit} bytes ({recordLimit.Holder} can store no more; " +
+                "give that node a larger --memory); nothing was written");
+        return true;
+    }
+
     /// <summary>A node acknowledged a write (or failed it). Caller holds the request's lock.</summary>
     public void OnWriteReply(PendingRequest request, NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
         if ((request.AwaitedNodes & node.Bit) == 0)
             return;
+        if (header.Status.IsError() && header.Status != StatusCode.InvalidValue)
+        {
+            // The node failed to apply the write: the write still waits for it, until it has left the in-sync set (StopAwaiting).
+            var message = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
+            if (request.FailureStatus == StatusCode.Ok)
+            {
+                request.FailureStatus = header.Status;
+                request.ErrorMessage = message;
+            }
+            onApplyFailed(node, message);
+            return;
+        }
+        // Every other answer, InvalidValue included, is the outcome of evaluating the write: identical on every node.
         request.AwaitedNodes &= ~node.Bit;
-        if (header.Status == StatusCode.InternalError)
-        {
-            // This node could not apply the write at all (its store failed): not an outcome to compare.
-            request.WriteStatus = header.Status;
-            request.ErrorMessage = $"node {node.Id}: {ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize))}";
-        }
-        else
-        {
-            // Every other answer, errors included, is the outcome of evaluating the write: identical on every node.
-            Group(request, node.Bit, header, frame);
-            request.Acknowledgements++;
-        }
+        Group(request, node.Bit, header, frame);
+        request.Acknowledgements++;
         Progress(request, flush);
     }
 
@@ -168,8 +205,13 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
     {
         if (!request.ClientAnswered)
         {
-            if (request.AwaitedNodes == 0 && request.Acknowledgements == 0 && !request.WriteStatus.IsError())
-                Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
+            if (request.AwaitedNodes == 0 && request.Acknowledgements == 0)
+            {
+                if (request.FailureStatus.IsError())
+                    Answer(request, request.FailureStatus, $"{request.ErrorMessage}; the write was not acknowledged (it stays in the router's log: a node that catches up applies it)", flush);
+                else
+                    Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
+            }
             else if (request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0))
                 AnswerOutcome(request, flush);
         }
@@ -184,9 +226,9 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
     private void AnswerOutcome(PendingRequest request, FlushSet flush)
     {
         var outcome = Majority(request);
-        if (request.WriteStatus.IsError() || outcome.IsEmpty)
+        if (outcome.IsEmpty)
         {
-            Answer(request, request.WriteStatus.IsError() ? request.WriteStatus : StatusCode.InternalError, request.ErrorMessage, flush);
+            Answer(request, StatusCode.InternalError, "no node reported an outcome", flush);
             return;
         }
         request.ClientAnswered = true;

@@ -23,7 +23,7 @@ internal sealed class CSharpScriptEngine(ScriptCache? cache, ILogger logger)
         if (cache?.TryGet(key) is { } hit)
         {
             var loaded = CompiledCSharpScript.Load(hit.AssemblyPath, hit.Manifest);
-            logger.LogDebug("Loaded {Script} from the cache {Path} in {Elapsed:F0} ms", scriptPath, hit.AssemblyPath, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            ScriptLog.LoadedFromCache(logger, scriptPath, hit.AssemblyPath, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return loaded;
         }
 
@@ -70,7 +70,7 @@ internal sealed class CSharpScriptEngine(ScriptCache? cache, ILogger logger)
         var script = cache is not null
             ? CompiledCSharpScript.Load(cache.Store(key, image.GetBuffer().AsSpan(0, (int)image.Length), manifest), manifest)
             : CompiledCSharpScript.Load(image, manifest);
-        logger.LogDebug("Compiled {Script} in {Elapsed:F0} ms", scriptPath, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        ScriptLog.Compiled(logger, scriptPath, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return script;
     }
 

@@ -43,7 +43,7 @@ internal sealed class CompiledCSharpScript
     }
 
     /// <summary>Lets the runtime find <c>#r</c> assemblies (and their neighbours) that are not beside the host.</summary>
-    private static void RegisterReferences(IReadOnlyList<string> references)
+    private static void RegisterReferences(List<string> references)
     {
         if (references.Count == 0)
             return;

@@ -31,7 +31,7 @@ internal sealed class FSharpScriptEngine(ILogger logger)
             errors.WriteLine($"{scriptPath}: error: the F# prelude failed (see above); {fsiOutput}");
             return new Outcome(true, null);
         }
-        logger.LogDebug("F# session ready");
+        ScriptLog.FSharpReady(logger);
 
         var (result, diagnostics) = session.EvalScriptNonThrowing(scriptPath);
         if (WriteDiagnostics(diagnostics, errors, scriptPath))

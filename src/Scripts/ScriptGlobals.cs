@@ -11,7 +11,7 @@ public sealed class ScriptGlobals
 {
     private readonly Lazy<KvnDbClient> _kv;
 
-    internal ScriptGlobals(Func<KvnDbClient> connect, IList<string> args, ILogger log, CancellationToken cancellation, string scriptPath)
+    internal ScriptGlobals(Func<KvnDbClient> connect, IList<string> args, ILogger log, string scriptPath, CancellationToken cancellation)
     {
         _kv = new Lazy<KvnDbClient>(connect, LazyThreadSafetyMode.ExecutionAndPublication);
         Args = args;

@@ -13,18 +13,18 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
         var scriptPath = Path.GetFullPath(options.ScriptPath);
         if (!File.Exists(scriptPath))
         {
-            errors.WriteLine($"kvndb-script: {scriptPath}: no such file");
+            await errors.WriteLineAsync($"kvndb-script: {scriptPath}: no such file");
             return ExitCodes.Failure;
         }
         var extension = Path.GetExtension(scriptPath).ToLowerInvariant();
         if (extension is not (".csx" or ".fsx"))
         {
-            errors.WriteLine($"kvndb-script: {scriptPath}: expected a .csx (C#) or .fsx (F#) script");
+            await errors.WriteLineAsync($"kvndb-script: {scriptPath}: expected a .csx (C#) or .fsx (F#) script");
             return ExitCodes.Failure;
         }
 
         var globals = new ScriptGlobals(() => Connect(cancellation), [.. options.ScriptArgs],
-            loggerFactory.CreateLogger(Path.GetFileName(scriptPath)), cancellation, scriptPath);
+            loggerFactory.CreateLogger(Path.GetFileName(scriptPath)), scriptPath, cancellation);
         ScriptGlobals.Current = globals;
         try
         {
@@ -75,11 +75,12 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
             return ExitCodes.Cancelled;
         }
         errors.WriteLine(ScriptErrorReporter.Format(inner, scriptPath));
-        _logger.LogDebug(inner, "Script failed");
+        ScriptLog.Failed(_logger, inner);
         return ExitCodes.Failure;
     }
 
     // Runs on the script's first use of Kv; blocking once there keeps Kv a plain property in both languages.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "Kv is a plain property for scripts (C# and F#); the script host has no synchronization context")]
     private KvnDbClient Connect(CancellationToken cancellation)
     {
         var clientOptions = new KvnDbClientOptions
@@ -89,7 +90,7 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
             Password = options.Password,
             ConnectTimeout = options.ConnectTimeout,
         };
-        _logger.LogDebug("Connecting to {Host}:{Port}", options.Host, options.Port);
+        ScriptLog.Connecting(_logger, options.Host, options.Port);
         return KvnDbClient.ConnectAsync(clientOptions, cancellation).GetAwaiter().GetResult();
     }
 }

@@ -84,13 +84,15 @@ internal sealed class ChaosCluster : IAsyncDisposable
         }
     }
 
+    private static readonly string[] DescribedFields = ["adopted", "in_sync", "in_sync_missing", "nodes_serving"];
+
     /// <summary>One line per node of the router's view, for a failure message.</summary>
     public async Task<string> DescribeAsync()
     {
         var info = await TryInfoAsync();
         if (info is null)
             return "router does not answer info";
-        var fields = string.Join(' ', new[] { "adopted", "in_sync", "in_sync_missing", "nodes_serving" }
+        var fields = string.Join(' ', DescribedFields
             .Select(f => $"{f}={(info.Fields.TryGetValue(f, out var v) ? v : "?")}"));
         return string.Join("; ", [fields, .. info.Nodes.Select(n => $"node{n.Id} {string.Join(' ', n.Fields.Where(f => f.Key is "state" or "in_sync" or "joined" or "acked" or "lag" or "id").Select(f => $"{f.Key}={f.Value}"))}")]);
     }

@@ -16,7 +16,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
     public async Task<int> RunAsync(CancellationToken interrupt)
     {
         Directory.CreateDirectory(options.WorkDirectory);
-        log.WriteLine($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s"
+        await log.WriteLineAsync($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s"
             + $" (at least {options.MinRounds} rounds), disturbances {string.Join(',', options.Kinds.Select(DisturbanceKinds.Name))}, logs in {options.WorkDirectory}");
         var clock = Stopwatch.StartNew();
         var check = new LedgerCheck(_ledger, log, options.RecoveryTimeout);
@@ -28,8 +28,9 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         try
         {
             await cluster.StartAsync();
-            log.WriteLine($"chaos: router on port {cluster.Port}, nodes through relays on ports {string.Join(", ", cluster.Relays.Select(r => r.Port))}");
-            _ = await cluster.WaitForServingAsync(options.RecoveryTimeout)
+            await log.WriteLineAsync($"chaos: router on port {cluster.Port}, nodes through relays on ports {string.Join(", ", cluster.Relays.Select(r => r.Port))}");
+            // The start and the end checks are not cut short by Ctrl+C (interrupt): it only ends the disturbances.
+            _ = await cluster.WaitForServingAsync(options.RecoveryTimeout, stop: CancellationToken.None)
                 ?? throw new ChaosFailureException($"the cluster never served with every node: {await cluster.DescribeAsync()}");
             load.Start(stop.Token);
             while (!interrupt.IsCancellationRequested && (clock.Elapsed < options.Duration || disturber.RoundsCompleted < options.MinRounds))
@@ -40,19 +41,19 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
             await stop.CancelAsync();
             await load.StopAsync();
 
-            result.AllServing = await cluster.WaitForServingAsync(TimeSpan.FromSeconds(60)) is not null;
+            result.AllServing = await cluster.WaitForServingAsync(TimeSpan.FromSeconds(60), stop: CancellationToken.None) is not null;
             await disturber.CollectSyncCountersAsync();
             await check.RunAsync(cluster.Client, "at the end");
-            var digests = await cluster.Client.DigestAsync();
+            var digests = await cluster.Client.DigestAsync(CancellationToken.None);
             foreach (var d in digests)
-                log.WriteLine($"chaos: node{d.NodeId} {d.State} keys={d.Digest.KeyCount} sequence={d.Digest.LastSequence} digest={d.Digest.ContentHash:x16}");
+                await log.WriteLineAsync($"chaos: node{d.NodeId} {d.State} keys={d.Digest.KeyCount} sequence={d.Digest.LastSequence} digest={d.Digest.ContentHash:x16}");
             var serving = digests.Where(d => d.State == NodeState.Serving).ToList();
             result.DigestsAgree = serving.Count == options.Nodes && serving.Select(d => (d.Digest.ContentHash, d.Digest.KeyCount)).Distinct().Count() == 1;
             result.Passed = result.AllServing && result.DigestsAgree && load.Acknowledged.Value > 0;
         }
         catch (ChaosFailureException e)
         {
-            log.WriteLine($"chaos: FAIL at {clock.Elapsed.TotalSeconds:0.0}s: {e.Message}");
+            await log.WriteLineAsync($"chaos: FAIL at {clock.Elapsed.TotalSeconds:0.0}s: {e.Message}");
         }
         finally
         {
@@ -62,18 +63,18 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         }
 
         var counts = string.Join(", ", options.Kinds.Select(k => $"{DisturbanceKinds.Name(k)} {disturber.Counts[k]}"));
-        log.WriteLine($"chaos: summary: seed {options.Seed}, {clock.Elapsed.TotalSeconds:0} s, {disturber.Counts.Values.Sum()} disturbances ({counts}), router restarts {disturber.RouterRestarts}");
-        log.WriteLine($"chaos: summary: writes acknowledged {load.Acknowledged.Value}, failed (outcome unknown) {load.Failed}, ledger checks {check.Checks}, keys checked {check.KeysChecked}, lost {check.Lost}"
+        await log.WriteLineAsync($"chaos: summary: seed {options.Seed}, {clock.Elapsed.TotalSeconds:0} s, {disturber.Counts.Values.Sum()} disturbances ({counts}), router restarts {disturber.RouterRestarts}");
+        await log.WriteLineAsync($"chaos: summary: writes acknowledged {load.Acknowledged.Value}, failed (outcome unknown) {load.Failed}, ledger checks {check.Checks}, keys checked {check.KeysChecked}, lost {check.Lost}"
             + $", late indeterminate writes seen {check.LateIndeterminate}, longest write stall {load.LongestStall.TotalSeconds:0.0} s");
-        log.WriteLine($"chaos: summary: full syncs {disturber.FullSyncs}, replayed writes {disturber.ReplayedWrites}, all nodes serving {result.AllServing}, digests agree {result.DigestsAgree}");
+        await log.WriteLineAsync($"chaos: summary: full syncs {disturber.FullSyncs}, replayed writes {disturber.ReplayedWrites}, all nodes serving {result.AllServing}, digests agree {result.DigestsAgree}");
         if (result.Passed)
         {
-            log.WriteLine("chaos: PASS");
+            await log.WriteLineAsync("chaos: PASS");
             if (!options.Keep)
                 Directory.Delete(options.WorkDirectory, recursive: true);
             return 0;
         }
-        log.WriteLine($"chaos: FAIL (replay with --seed {options.Seed}; logs in {options.WorkDirectory})");
+        await log.WriteLineAsync($"chaos: FAIL (replay with --seed {options.Seed}; logs in {options.WorkDirectory})");
         return 1;
     }
 
@@ -87,7 +88,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         }
         catch (OperationCanceledException)
         {
-            log.WriteLine("chaos: interrupted, checking what the cluster holds");
+            await log.WriteLineAsync("chaos: interrupted, checking what the cluster holds");
             return false;
         }
     }

@@ -6,7 +6,7 @@ internal enum DisturbanceKind
     /// <summary>SIGKILL a node and start it again on its data.</summary>
     Kill,
 
-    /// <summary>SIGKILL a node and start it again with <c>--reset</c> (empty, copies everything).</summary>
+    /// <summary>SIGKILL a node, request a reset (<c>kvndb-node reset --data DIR</c>) and start it again: it copies everything from a donor.</summary>
     Reset,
 
     /// <summary>SIGKILL the router and start it again; the ledger is checked as soon as it serves.</summary>

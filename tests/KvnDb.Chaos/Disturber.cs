@@ -53,7 +53,7 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
             ?? throw new ChaosFailureException($"not every node serves {options.RecoveryTimeout.TotalSeconds:0} s after {DisturbanceKinds.Name(kind)} {what}: {await cluster.DescribeAsync()}");
         Counts[kind]++;
         var stall = load.TakeStall();
-        log.WriteLine($"chaos: {at.TotalSeconds,6:0.0}s {DisturbanceKinds.Name(kind),-13} {what} | all serving {recovered.TotalSeconds:0.0} s after the heal"
+        await log.WriteLineAsync($"chaos: {at.TotalSeconds,6:0.0}s {DisturbanceKinds.Name(kind),-13} {what} | all serving {recovered.TotalSeconds:0.0} s after the heal"
             + $" | write stall {stall.Length.TotalSeconds:0.0} s from {stall.Start.TotalSeconds:0.0}s | acked {load.Acknowledged.Value} failed {load.Failed} | took {(runClock.Elapsed - at).TotalSeconds:0.0} s");
     }
 
@@ -70,7 +70,10 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
     private static async Task<string> KillAsync(ManagedProcess node, bool reset)
     {
         await node.KillAsync();
-        node.Start(reset ? ["--reset"] : null);
+        // The one-shot reset: requested once, applied at this start; later restarts keep the node's data.
+        if (reset)
+            await node.RunOnceAsync(["reset", "--data", node.Argument("--data") ?? throw new InvalidOperationException($"{node.Name} has no --data")]);
+        node.Start();
         return node.Name;
     }
 
@@ -114,7 +117,7 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
         return $"router for {duration.TotalSeconds:0.0} s, serving again after {serving.TotalSeconds:0.0} s";
     }
 
-    private static async Task<string> CutAsync(IReadOnlyList<LinkRelay> relays, TimeSpan duration)
+    private static async Task<string> CutAsync(List<LinkRelay> relays, TimeSpan duration)
     {
         foreach (var relay in relays)
             relay.Cut();

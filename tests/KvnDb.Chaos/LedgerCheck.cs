@@ -52,13 +52,13 @@ internal sealed class LedgerCheck(KeyLedger ledger, TextWriter log, TimeSpan pat
         Checks++;
         KeysChecked += keys;
         Lost += lost.Count;
-        log.WriteLine($"chaos:        ledger check {when}: {keys} keys in {clock.Elapsed.TotalSeconds:0.0} s, lost {lost.Count}");
+        await log.WriteLineAsync($"chaos:        ledger check {when}: {keys} keys in {clock.Elapsed.TotalSeconds:0.0} s, lost {lost.Count}");
         if (lost.Count == 0)
             return;
         foreach (var line in lost.Take(Shown))
-            log.WriteLine($"chaos: LOST {line}");
+            await log.WriteLineAsync($"chaos: LOST {line}");
         if (lost.Count > Shown)
-            log.WriteLine($"chaos: LOST ... and {lost.Count - Shown} more");
+            await log.WriteLineAsync($"chaos: LOST ... and {lost.Count - Shown} more");
         throw new ChaosFailureException($"{lost.Count} of {keys} keys lost an acknowledged write or hold a value they never had ({when})");
     }
 
@@ -74,7 +74,7 @@ internal sealed class LedgerCheck(KeyLedger ledger, TextWriter log, TimeSpan pat
             }
             catch (KvnDbException e) when (clock.Elapsed < patience)
             {
-                log.WriteLine($"chaos:        ledger check {when}: read failed ({e.Message}), again");
+                await log.WriteLineAsync($"chaos:        ledger check {when}: read failed ({e.Message}), again");
                 await Task.Delay(RetryPause); // a pause between attempts, not a wait for anything
             }
             catch (KvnDbException e)

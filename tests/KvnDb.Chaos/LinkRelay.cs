@@ -54,6 +54,7 @@ internal sealed class LinkRelay : IAsyncDisposable
                 var inbound = await _listener.AcceptSocketAsync(stop);
                 var link = RelayAsync(inbound, stop);
                 _links.TryAdd(link, true);
+                // Only forgets the relayed link (it cannot fault); the link itself is kept in _links and awaited at dispose.
                 _ = link.ContinueWith(done => _links.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
         }

@@ -25,6 +25,23 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
         });
     }
 
+    /// <summary>The value that follows <paramref name="option"/> in the program's arguments, or null.</summary>
+    public string? Argument(string option)
+    {
+        var index = arguments.ToList().IndexOf(option);
+        return index >= 0 && index + 1 < arguments.Count ? arguments[index + 1] : null;
+    }
+
+    /// <summary>Runs the same program once with other arguments (a one-shot command such as <c>reset</c>) and waits for it to succeed.</summary>
+    public async Task RunOnceAsync(IReadOnlyList<string> commandArguments)
+    {
+        await _log.WriteLineAsync($"---- chaos: run {Name} {string.Join(' ', commandArguments)}");
+        using var command = ChildProcess.Start(executable, commandArguments, new ChildProcessOptions { Capture = false, OnLine = _log.WriteLine });
+        var exitCode = await command.WaitForExitAsync(TerminateTimeout);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{Name}: {string.Join(' ', commandArguments)} exited with {exitCode}");
+    }
+
     /// <summary>SIGKILL, no shutdown code runs.</summary>
     public async Task KillAsync()
     {
@@ -49,11 +66,11 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
     }
 
     /// <summary>SIGSTOP: the process is frozen, its sockets stay open and its kernel keeps accepting bytes.</summary>
-    public Task FreezeAsync() => Signal("STOP");
+    public Task FreezeAsync() => SignalAsync("STOP");
 
     /// <summary>SIGCONT after <see cref="FreezeAsync"/>.</summary>
-    public Task ThawAsync() => Signal("CONT");
+    public Task ThawAsync() => SignalAsync("CONT");
 
-    private Task Signal(string signal) =>
+    private Task SignalAsync(string signal) =>
         _process is null || _process.HasExited ? Task.CompletedTask : _process.SignalAsync(signal);
 }

@@ -57,10 +57,11 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
             var write = ledger.Begin(key, value);
             try
             {
+                // A write in flight runs to its outcome (the ledger records it); stop is checked between writes.
                 if (value is null)
-                    await cluster.Client.DeleteAsync(key);
+                    await cluster.Client.DeleteAsync(key, cancellationToken: CancellationToken.None);
                 else
-                    await cluster.Client.SetAsync(key, value);
+                    await cluster.Client.SetAsync(key, value, cancellationToken: CancellationToken.None);
                 ledger.Acknowledged(key, write);
                 NoteAcknowledged();
             }

@@ -33,7 +33,7 @@ public sealed class ClientLivenessTests
         var node = TestNode.Start(new NodeOptions
         {
             RouterPort = cluster.Router.Port,
-            Password = cluster.Router.Options.EffectiveNodePassword,
+            Password = (cluster.Router.Options.NodePassword ?? ""),
             RouterTimeout = System.Threading.Timeout.InfiniteTimeSpan,
         }, new RamStorageEngine(), new NodeIdentity(null));
         try

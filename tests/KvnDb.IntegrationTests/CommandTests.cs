@@ -28,7 +28,7 @@ public sealed class CommandTests
             // Every increment saw a distinct value: none was lost or applied twice.
             Assert.Equal(16_000, last.Distinct().Count());
             Assert.Equal(16_000, last.Max());
-            await AssertDigestsAgree(clients[0], nodes: 3);
+            await AssertDigestsAgreeAsync(clients[0], nodes: 3);
         }
         finally
         {
@@ -55,7 +55,7 @@ public sealed class CommandTests
                 // The losers learn the winner's version: the key's version is the winning write's sequence.
                 Assert.All(results.Where(r => !r.Written), r => Assert.Equal(winners[0].r.Version, r.Version));
             }
-            await AssertDigestsAgree(clients[0], nodes: 2);
+            await AssertDigestsAgreeAsync(clients[0], nodes: 2);
         }
         finally
         {
@@ -80,8 +80,8 @@ public sealed class CommandTests
                     while (true)
                     {
                         var current = await client.GetWithVersionAsync("cas");
-                        var next = (current is null ? 0 : int.Parse(System.Text.Encoding.UTF8.GetString(current.Value))) + 1;
-                        var result = await client.CompareAndSetAsync("cas", current?.Version ?? 0, next.ToString());
+                        var next = (current is null ? 0 : int.Parse(System.Text.Encoding.UTF8.GetString(current.Value), System.Globalization.CultureInfo.InvariantCulture)) + 1;
+                        var result = await client.CompareAndSetAsync("cas", current?.Version ?? 0, next.ToString(System.Globalization.CultureInfo.InvariantCulture));
                         if (result.Written)
                             break;
                         Interlocked.Increment(ref retries);
@@ -89,8 +89,8 @@ public sealed class CommandTests
                 }
             }))).WaitAsync(TimeSpan.FromMinutes(3));
 
-            Assert.Equal((8 * updatesEach).ToString(), await clients[0].GetStringAsync("cas"));
-            await AssertDigestsAgree(clients[0], nodes: 2);
+            Assert.Equal((8 * updatesEach).ToString(System.Globalization.CultureInfo.InvariantCulture), await clients[0].GetStringAsync("cas"));
+            await AssertDigestsAgreeAsync(clients[0], nodes: 2);
         }
         finally
         {
@@ -148,7 +148,7 @@ public sealed class CommandTests
         Assert.Equal(done.Results[1].Version, (await client.GetWithVersionAsync("c"))!.Version);
         Assert.Null(await client.GetStringAsync("a"));
         Assert.Equal("16", await client.GetStringAsync("b"));
-        await AssertDigestsAgree(client, nodes: 3);
+        await AssertDigestsAgreeAsync(client, nodes: 3);
     }
 
     [Fact]
@@ -174,7 +174,7 @@ public sealed class CommandTests
             Assert.True((await setIfAbsent).Written);
             Assert.Null(await client.GetStringAsync(key));
         }
-        await AssertDigestsAgree(client, nodes: 2);
+        await AssertDigestsAgreeAsync(client, nodes: 2);
     }
 
     [Fact]
@@ -188,7 +188,7 @@ public sealed class CommandTests
         var notNumber = await Assert.ThrowsAsync<KvnDbException>(async () => await client.IncrementAsync("text"));
         Assert.Equal(StatusCode.InvalidValue, notNumber.Status);
         Assert.Contains("not an integer", notNumber.Message);
-        await client.SetAsync("max", long.MaxValue.ToString());
+        await client.SetAsync("max", long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var overflow = await Assert.ThrowsAsync<KvnDbException>(async () => await client.IncrementAsync("max"));
         Assert.Contains("overflow", overflow.Message);
         await client.SetAsync("spaced", " 1");
@@ -220,10 +220,10 @@ public sealed class CommandTests
         Assert.False((await client.SetAsync("g", "third", When.NotExists)).Written);
         Assert.False((await client.SetAsync("missing", "x", When.Exists)).Written);
         Assert.False(await client.ExistsAsync("missing"));
-        await AssertDigestsAgree(client, nodes: 2);
+        await AssertDigestsAgreeAsync(client, nodes: 2);
     }
 
-    internal static async Task AssertDigestsAgree(KvnDbClient client, int nodes)
+    internal static async Task AssertDigestsAgreeAsync(KvnDbClient client, int nodes)
     {
         var digests = await client.DigestAsync();
         Assert.Equal(nodes, digests.Count(d => d.State == NodeState.Serving));

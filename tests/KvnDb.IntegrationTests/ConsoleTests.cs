@@ -1,3 +1,4 @@
+using System.Globalization;
 using KvnDb.Client;
 using System.Diagnostics;
 using KvnDb.Cli;
@@ -10,7 +11,7 @@ public sealed class ConsoleTests
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        string[] all = ["--port", cluster.Router.Port.ToString(), .. args];
+        string[] all = ["--port", cluster.Router.Port.ToString(CultureInfo.InvariantCulture), .. args];
         var code = await ConsoleApp.RunAsync(all, new StringReader(stdin), output, error).WaitAsync(TestCluster.Timeout);
         return (code, output.ToString(), error.ToString());
     }
@@ -111,7 +112,7 @@ public sealed class ConsoleTests
     public async Task The_console_program_runs_as_a_real_process_on_piped_stdin()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 1);
-        var start = new ProcessStartInfo(ProgramPaths.Executable("Cli", "kvndb"), ["--port", cluster.Router.Port.ToString()])
+        var start = new ProcessStartInfo(ProgramPaths.Executable("Cli", "kvndb"), ["--port", cluster.Router.Port.ToString(CultureInfo.InvariantCulture)])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -40,10 +40,10 @@ public sealed class ExpiryTests
         Assert.Null((await client.TimeToLiveAsync("keep")).Remaining);
 
         _clock.Advance(TimeSpan.FromMilliseconds(200)); // at the expiry itself the key still lives (Redis: expired once past it)
-        await AssertOnEveryNode(client, "session", "token");
+        await AssertOnEveryNodeAsync(client, "session", "token");
 
         _clock.Advance(TimeSpan.FromMilliseconds(1));
-        await AssertOnEveryNode(client, "session", null);
+        await AssertOnEveryNodeAsync(client, "session", null);
         Assert.False(await client.ExistsAsync("session"));
         Assert.False((await client.TimeToLiveAsync("session")).Exists);
         Assert.Null(await client.GetWithVersionAsync("session"));
@@ -57,7 +57,7 @@ public sealed class ExpiryTests
         _clock.Advance(TimeSpan.FromMilliseconds(100));
         await Eventually.WaitAsync(() => cluster.Nodes.All(n => !n.Engine.Exists("session"u8) && n.Engine.Count == 1), what: "the expired key removed from every engine");
         await Eventually.WaitAsync(() => cluster.Router.Cluster.Expiry.Removed >= 1, what: "the mark's outcome counted");
-        await CommandTests.AssertDigestsAgree(client, nodes: 3);
+        await CommandTests.AssertDigestsAgreeAsync(client, nodes: 3);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class ExpiryTests
         Assert.Null(await client.GetStringAsync("kept"));
         Assert.Equal("9", await client.GetStringAsync("counter"));
         await Eventually.WaitAsync(() => cluster.Nodes.All(n => n.Engine.Count == 1), what: "expired keys removed");
-        await CommandTests.AssertDigestsAgree(client, nodes: 2);
+        await CommandTests.AssertDigestsAgreeAsync(client, nodes: 2);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class ExpiryTests
         await using var client = await cluster.ConnectAsync();
         for (var i = 0; i < 1500; i++)
             await client.SetAsync($"e{i}", $"{i}", When.Always, TimeSpan.FromMilliseconds(50 + (i % 30) * 50));
-        await ReplicationTests.Preload(client, 500);
+        await ReplicationTests.PreloadAsync(client, 500);
 
         var joiner = cluster.StartNode();
         // While the snapshot streams: time passes (marks remove keys on the donor and the joiner alike),
@@ -134,7 +134,7 @@ public sealed class ExpiryTests
             Assert.Fail(State(cluster)());
         }
         Assert.Equal(1, cluster.Router.Cluster.Stats.FullSyncs);
-        await ReplicationTests.AssertReplicasEqual(cluster, client, expectedNodes: 3);
+        await ReplicationTests.AssertReplicasEqualAsync(cluster, client, expectedNodes: 3);
         Assert.Equal(StoredValue(joiner, "k5"), StoredValue(cluster.Nodes[0], "k5"));
     }
 
@@ -145,7 +145,7 @@ public sealed class ExpiryTests
         await using var client = await cluster.ConnectAsync();
         for (var i = 0; i < 200; i++)
             await client.SetAsync($"e{i}", "v", When.Always, TimeSpan.FromMilliseconds(100 + i * 10));
-        await ReplicationTests.Preload(client, 100);
+        await ReplicationTests.PreloadAsync(client, 100);
 
         var leaving = cluster.Nodes[1];
         await leaving.StopAsync();
@@ -162,7 +162,7 @@ public sealed class ExpiryTests
         await Eventually.WaitAsync(() => cluster.Router.ServingNodeCount == 2);
         Assert.Equal(0, cluster.Router.Cluster.Stats.FullSyncs);
         Assert.True(cluster.Router.Cluster.Stats.ReplayedWrites > 0);
-        await ReplicationTests.AssertReplicasEqual(cluster, client, expectedNodes: 2);
+        await ReplicationTests.AssertReplicasEqualAsync(cluster, client, expectedNodes: 2);
     }
 
     [Fact]
@@ -188,9 +188,9 @@ public sealed class ExpiryTests
         Assert.True(reopened.Exists("ephemeral"u8), "the stopped node's disk still holds the key");
         var back = cluster.StartNode(reopened, identity: identity);
         await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
-        await AssertOnEveryNode(client, "ephemeral", null);
+        await AssertOnEveryNodeAsync(client, "ephemeral", null);
         await Eventually.WaitAsync(() => !back.Engine.Exists("ephemeral"u8), what: "the replayed mark removed the key from disk too");
-        await ReplicationTests.AssertReplicasEqual(cluster, client, expectedNodes: 2);
+        await ReplicationTests.AssertReplicasEqualAsync(cluster, client, expectedNodes: 2);
         await back.StopAsync();
         await back.Engine.DisposeAsync();
     }
@@ -218,7 +218,7 @@ public sealed class ExpiryTests
         node.Engine.TryGet(Encoding.UTF8.GetBytes(key), out var stored) ? Encoding.UTF8.GetString(stored.Value.Span) : null;
 
     /// <summary>Round-robin reads: one per node and more, so every serving node answers at least once.</summary>
-    private static async Task AssertOnEveryNode(KvnDbClient client, string key, string? expected)
+    private static async Task AssertOnEveryNodeAsync(KvnDbClient client, string key, string? expected)
     {
         for (var i = 0; i < 6; i++)
             Assert.Equal(expected, await client.GetStringAsync(key));

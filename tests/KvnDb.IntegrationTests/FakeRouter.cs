@@ -54,21 +54,26 @@ internal sealed class FakeRouter : IAsyncDisposable
     {
         _listener.Stop();
         await _acceptLoop;
+        FakePeer[] peers;
         lock (_peers)
-            foreach (var peer in _peers)
-                peer.Dispose();
+            peers = [.. _peers];
+        foreach (var peer in peers)
+            await peer.DisposeAsync();
     }
 }
 
 /// <summary>One accepted connection of a <see cref="FakeRouter"/>.</summary>
-internal sealed class FakePeer(Socket socket) : IDisposable
+internal sealed class FakePeer(Socket socket) : IAsyncDisposable
 {
     private readonly byte[] _buffer = new byte[64 * 1024];
     private readonly List<byte> _received = [];
     private readonly Channel<FrameHeader> _frames = Channel.CreateUnbounded<FrameHeader>();
     private Task _serve = Task.CompletedTask;
 
-    /// <summary>The next frame with its body, or null when the peer closed.</summary>
+    /// <summary>
+    /// The next frame with its body, or null when the peer closed. A node's storage reports (NodeStatus, sent
+    /// unasked after the hello and about once a second) are skipped: these tests play a router that ignores them.
+    /// </summary>
     public async Task<(FrameHeader Header, byte[] Body)?> ReadFrameAsync()
     {
         while (true)
@@ -80,6 +85,8 @@ internal sealed class FakePeer(Socket socket) : IDisposable
                 {
                     var body = _received.GetRange(ProtocolLimits.HeaderSize, header.BodyLength).ToArray();
                     _received.RemoveRange(0, header.FrameLength);
+                    if (header.Opcode == Opcode.NodeStatus)
+                        continue;
                     return (header, body);
                 }
             }
@@ -110,8 +117,18 @@ internal sealed class FakePeer(Socket socket) : IDisposable
     {
         var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
         Assert.Equal(Opcode.Hello, hello.Header.Opcode);
-        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42).Write(w, hello.Header.RequestId));
+        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize).Write(w, hello.Header.RequestId));
         return hello.Body;
+    }
+
+    /// <summary>Answers the hello as a version 2 router does (it read the version from the first two bytes) and closes.</summary>
+    public async Task RefuseAsVersion2RouterAsync()
+    {
+        var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
+        Assert.True(HelloRequest.TryReadVersion(hello.Body, out var version));
+        await SendAsync(w => ErrorReply.Write(w, Opcode.Hello, hello.Header.RequestId, StatusCode.VersionMismatch,
+            $"protocol version mismatch: router speaks 2, peer sent {version}"));
+        socket.Shutdown(SocketShutdown.Both);
     }
 
     /// <summary>From now on, reads every frame in the background (answering pings when told) and queues its header.</summary>
@@ -160,15 +177,10 @@ internal sealed class FakePeer(Socket socket) : IDisposable
         return true;
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         socket.Dispose();
-        try
-        {
-            _serve.Wait(TestCluster.Timeout);
-        }
-        catch (AggregateException)
-        {
-        }
+        // The reader ends with the socket; how it ended (or that it took too long) no longer matters.
+        await _serve.WaitAsync(TestCluster.Timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 }

@@ -38,8 +38,8 @@ public sealed class MetricsTests
         Assert.Contains("kvndb_router_writes_total 7\n", text);
         Assert.Contains("kvndb_router_reads_total 5\n", text);
         Assert.Contains("kvndb_router_nodes{state=\"serving\"} 2\n", text);
-        Assert.Contains("# TYPE kvndb_router_request_duration_milliseconds histogram", text);
-        Assert.Contains("kvndb_router_request_duration_milliseconds_count{kind=\"write\"} 7\n", text);
+        Assert.Contains("# TYPE kvndb_router_request_duration_seconds histogram", text);
+        Assert.Contains("kvndb_router_request_duration_seconds_count{kind=\"write\"} 7\n", text);
         Assert.Contains("kvndb_node_writes_total", text);
 
         var info = await RouterInfo.ReadAsync(client);

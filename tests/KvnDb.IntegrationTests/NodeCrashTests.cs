@@ -106,8 +106,8 @@ public sealed class NodeCrashTests
             "--engine", "faster", "--durability", durability, "--data", data, "--memory", "64m",
             "--checkpoint-interval", "1", "--host", "127.0.0.1", "--port", router.Port.ToString(CultureInfo.InvariantCulture),
         };
-        if (router.Options.EffectiveNodePassword.Length > 0)
-            arguments.AddRange(["--password", router.Options.EffectiveNodePassword]);
+        if (router.Options.NodePassword is { Length: > 0 } nodePassword)
+            arguments.AddRange(["--password", nodePassword]);
         return ChildProcess.StartProgram("NodeHost", "kvndb-node", arguments);
     }
 
@@ -156,9 +156,9 @@ public sealed class NodeCrashTests
     private static async Task AssertAllPresentAsync(KvnDbClient client, ConcurrentDictionary<string, string> expected)
     {
         var missing = new ConcurrentBag<string>();
-        await Parallel.ForEachAsync(expected, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (pair, _) =>
+        await Parallel.ForEachAsync(expected, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (pair, cancellationToken) =>
         {
-            if (await client.GetStringAsync(pair.Key).AsTask().WaitAsync(Timeout) != pair.Value)
+            if (await client.GetStringAsync(pair.Key, cancellationToken).AsTask().WaitAsync(Timeout, cancellationToken) != pair.Value)
                 missing.Add(pair.Key);
         }).WaitAsync(Timeout);
         Assert.True(missing.IsEmpty, $"{missing.Count} of {expected.Count} acknowledged writes are missing or wrong, e.g. {string.Join(", ", missing.Take(5))}");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using KvnDb.Client;
 using KvnDb.Node.Storage;
@@ -13,7 +14,7 @@ public sealed class ReplicationTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { SnapshotChunkBytes = 4 * 1024, BacklogBytes = 16 * 1024 });
         await using var client = await cluster.ConnectAsync();
-        await Preload(client, 5000);
+        await PreloadAsync(client, 5000);
 
         await using (var writer = LoadWriter.Start(client, keySpace: 3000))
         {
@@ -24,7 +25,7 @@ public sealed class ReplicationTests
         }
 
         Assert.Equal(1, cluster.Router.Cluster.Stats.FullSyncs);
-        await AssertReplicasEqual(cluster, client, expectedNodes: 3);
+        await AssertReplicasEqualAsync(cluster, client, expectedNodes: 3);
     }
 
     [Fact]
@@ -32,7 +33,7 @@ public sealed class ReplicationTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 3, new RouterOptions { SnapshotChunkBytes = 512, BacklogBytes = 16 * 1024 });
         await using var client = await cluster.ConnectAsync();
-        await Preload(client, 20000);
+        await PreloadAsync(client, 20000);
 
         await using (var writer = LoadWriter.Start(client, keySpace: 5000))
         {
@@ -47,7 +48,7 @@ public sealed class ReplicationTests
             Assert.Equal(1, cluster.Router.Cluster.Stats.SyncRestarts);
             await writer.WaitForWritesAsync(writer.Acknowledged + 300);
         }
-        await AssertReplicasEqual(cluster, client, expectedNodes: 3);
+        await AssertReplicasEqualAsync(cluster, client, expectedNodes: 3);
     }
 
     [Fact]
@@ -55,7 +56,7 @@ public sealed class ReplicationTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2);
         await using var client = await cluster.ConnectAsync();
-        await Preload(client, 1000);
+        await PreloadAsync(client, 1000);
 
         var leaving = cluster.Nodes[1];
         await leaving.StopAsync();
@@ -69,7 +70,7 @@ public sealed class ReplicationTests
 
         Assert.Equal(250, cluster.Router.Cluster.Stats.ReplayedWrites - replayedBefore);
         Assert.Equal(0, cluster.Router.Cluster.Stats.FullSyncs);
-        await AssertReplicasEqual(cluster, client, expectedNodes: 2);
+        await AssertReplicasEqualAsync(cluster, client, expectedNodes: 2);
     }
 
     [Fact]
@@ -77,7 +78,7 @@ public sealed class ReplicationTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions { BacklogBytes = 64 * 1024 });
         await using var client = await cluster.ConnectAsync();
-        await Preload(client, 500);
+        await PreloadAsync(client, 500);
 
         var leaving = cluster.Nodes[1];
         await leaving.StopAsync();
@@ -92,7 +93,7 @@ public sealed class ReplicationTests
 
         Assert.Equal(1, cluster.Router.Cluster.Stats.FullSyncs);
         Assert.False(leaving.Engine.Exists("k7"u8), "a key deleted while the node was away must not survive its full sync");
-        await AssertReplicasEqual(cluster, client, expectedNodes: 2);
+        await AssertReplicasEqualAsync(cluster, client, expectedNodes: 2);
     }
 
     [Fact]
@@ -100,7 +101,7 @@ public sealed class ReplicationTests
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2);
         await using var client = await cluster.ConnectAsync();
-        await Preload(client, 100);
+        await PreloadAsync(client, 100);
         var digests = await client.DigestAsync();
         Assert.Equal(2, digests.Count);
         Assert.Equal(digests[0].Digest, digests[1].Digest);
@@ -112,18 +113,18 @@ public sealed class ReplicationTests
         Assert.NotEqual(digests[0].Digest, digests[1].Digest);
 
         var error = new StringWriter();
-        var code = await KvnDb.Cli.ConsoleApp.RunAsync(["--port", cluster.Router.Port.ToString(), "digest"], new StringReader(""), new StringWriter(), error);
+        var code = await KvnDb.Cli.ConsoleApp.RunAsync(["--port", cluster.Router.Port.ToString(CultureInfo.InvariantCulture), "digest"], new StringReader(""), new StringWriter(), error);
         Assert.Equal(2, code);
         Assert.Contains("differ", error.ToString());
     }
 
     internal static TestNode? FindDonor(TestCluster cluster)
     {
-        var donorId = cluster.Router.Cluster.Syncs.ActiveDonorIds().FirstOrDefault();
+        var donorId = cluster.Router.Cluster.Syncs.ActiveDonorIds() is [var first, ..] ? first : 0;
         return donorId == 0 ? null : cluster.Nodes.FirstOrDefault(n => n.Node.ConnectionId == (ulong)donorId);
     }
 
-    internal static async Task Preload(KvnDbClient client, int count)
+    internal static async Task PreloadAsync(KvnDbClient client, int count)
     {
         var pairs = Enumerable.Range(0, count).Select(i => KeyValuePair.Create($"k{i}", $"v{i}")).ToArray();
         foreach (var batch in pairs.Chunk(500))
@@ -131,7 +132,7 @@ public sealed class ReplicationTests
     }
 
     /// <summary>Every serving node holds exactly the same records (compared engine to engine) and reports the same digest.</summary>
-    internal static async Task AssertReplicasEqual(TestCluster cluster, KvnDbClient client, int expectedNodes)
+    internal static async Task AssertReplicasEqualAsync(TestCluster cluster, KvnDbClient client, int expectedNodes)
     {
         var digests = await client.DigestAsync();
         Assert.Equal(expectedNodes, digests.Count(d => d.State == NodeState.Serving));

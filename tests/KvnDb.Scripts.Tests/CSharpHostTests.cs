@@ -140,7 +140,7 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
         var afterCold = CachedAssembly(temp.Cache);
         var warm = await ScriptProcess.RunHostAsync(args);
         var afterWarm = CachedAssembly(temp.Cache);
-        File.WriteAllText(included, "static string Word() => \"second\";\n");
+        await File.WriteAllTextAsync(included, "static string Word() => \"second\";\n");
         var changed = await ScriptProcess.RunHostAsync(args);
 
         Assert.True(cold.ExitCode == 0, cold.ToString());

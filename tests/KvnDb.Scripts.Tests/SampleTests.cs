@@ -66,7 +66,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
         var import = await ScriptProcess.RunHostAsync([Sample("import.csx"), .. cluster.HostArgs(cluster.SharedCache), "--", file, "--prefix", "copy/"]);
 
         Assert.True(export.ExitCode == 0, export.ToString());
-        var lines = File.ReadAllLines(file);
+        var lines = await File.ReadAllLinesAsync(file);
         Assert.Equal(1201, lines.Length);
         Assert.Contains("{\"key\":\"exp/0042\",\"value\":\"value \\\"42\\\" ü\"}", lines);
         Assert.Contains("{\"key\":\"exp/binary\",\"value_base64\":\"AP/+Cg==\"}", lines);
@@ -205,7 +205,7 @@ public sealed class SampleTests(ClusterFixture cluster) : IClassFixture<ClusterF
         Console.SetOut(output);
         try
         {
-            await CSharpScript.RunAsync(File.ReadAllText(script), options, new DotnetScriptGlobals([$"127.0.0.1:{cluster.Port}"]), typeof(DotnetScriptGlobals))
+            await CSharpScript.RunAsync(await File.ReadAllTextAsync(script), options, new DotnetScriptGlobals([$"127.0.0.1:{cluster.Port}"]), typeof(DotnetScriptGlobals))
                 .WaitAsync(Timeout);
         }
         finally

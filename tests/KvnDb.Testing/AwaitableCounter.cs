@@ -47,6 +47,7 @@ public sealed class AwaitableCounter
     /// <summary>Fails the waiters as soon as one of <paramref name="workers"/> (tasks doing the counted work) faults, instead of at their timeout.</summary>
     public void Observe(params Task[] workers)
     {
+        // The continuation only records the fault (it cannot fault itself); when a worker succeeds it is cancelled, which nothing observes.
         foreach (var worker in workers)
             _ = worker.ContinueWith(static (task, counter) => ((AwaitableCounter)counter!).Fail(task.Exception!.GetBaseException()),
                 this, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);

@@ -141,7 +141,7 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
         }
         catch (TimeoutException)
         {
-            Kill();
+            KillTree();
             throw new TimeoutException($"{_process.StartInfo.FileName} {string.Join(' ', _process.StartInfo.ArgumentList)} did not finish within {timeout}.\n{Output}");
         }
         return _process.ExitCode;
@@ -150,7 +150,7 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
     /// <summary>SIGKILL (the whole tree): no shutdown code runs, as in a power cut of the process.</summary>
     public async Task KillAsync(TimeSpan? timeout = null)
     {
-        Kill();
+        KillTree();
         await _process.WaitForExitAsync().WaitAsync(timeout ?? ExitTimeout).ConfigureAwait(false);
     }
 
@@ -170,7 +170,7 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
             throw new InvalidOperationException($"kill -{signal} {Id} failed");
     }
 
-    private void Kill()
+    private void KillTree()
     {
         try
         {
@@ -213,7 +213,7 @@ public sealed class ChildProcess : IAsyncDisposable, IDisposable
 
     public void Dispose()
     {
-        Kill();
+        KillTree();
         _process.Dispose();
     }
 

@@ -29,7 +29,7 @@ public sealed class RawConnection : IDisposable
     public static byte[] Hello(string password = "", ushort version = ProtocolLimits.Version, ConnectionRole role = ConnectionRole.Client, ulong requestId = 1)
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(version, role, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None).Write(writer, requestId);
+        new HelloRequest(version, role, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None, role == ConnectionRole.Node ? ulong.MaxValue : 0).Write(writer, requestId);
         return writer.WrittenSpan.ToArray();
     }
 

@@ -24,7 +24,11 @@ public sealed class TestCluster : IAsyncDisposable
 
     public static async Task<TestCluster> StartAsync(int nodes, RouterOptions? options = null)
     {
-        var router = await RouterHost.StartAsync((options ?? new RouterOptions()) with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
+        options ??= new RouterOptions();
+        // Nodes have a credential of their own: a fixture with a client password gets a node password beside it.
+        if (options.Password.Length > 0 && options.NodePassword is null)
+            options = options with { NodePassword = options.Password + "-nodes" };
+        var router = await RouterHost.StartAsync(options with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
         var cluster = new TestCluster(router);
         for (var i = 0; i < nodes; i++)
             cluster.StartNode();
@@ -38,7 +42,7 @@ public sealed class TestCluster : IAsyncDisposable
         {
             RouterHost = "127.0.0.1",
             RouterPort = Router.Port,
-            Password = password ?? Router.Options.EffectiveNodePassword,
+            Password = password ?? Router.Options.NodePassword ?? "",
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
         }, engine ?? new RamStorageEngine(), identity ?? new NodeIdentity(null));
         _nodes.Add(node);

@@ -11,7 +11,7 @@ public sealed class FrameReaderTests
         var bytes = EncodeSet("key", "value", requestId: 42);
         for (var split = 1; split < bytes.Length; split++)
         {
-            var buffer = Segments.Create(bytes[..split], bytes[split..]);
+            var buffer = Segments.Create(bytes.AsMemory(..split), bytes.AsMemory(split..));
             Assert.Equal(FrameReadStatus.Complete, FrameReader.TryRead(ref buffer, 1024, out var header, out var frame));
             Assert.Equal(Opcode.Set, header.Opcode);
             Assert.Equal(42UL, header.RequestId);

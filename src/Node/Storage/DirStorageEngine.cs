@@ -28,7 +28,10 @@ public sealed class DirStorageEngine : IStorageEngine
         if (File.Exists(_sequenceFile) && ulong.TryParse(File.ReadAllText(_sequenceFile), out var last))
             _lastSequence = last;
         _count = Directory.EnumerateFiles(_keysDirectory, "*" + ValueExtension).LongCount();
+        Health = new StorageHealth(directory);
     }
+
+    public StorageHealth Health { get; }
 
     public string Name => "dir";
 
@@ -128,7 +131,11 @@ public sealed class DirStorageEngine : IStorageEngine
 
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        Health.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private static byte[]? ReadKey(string path)
     {

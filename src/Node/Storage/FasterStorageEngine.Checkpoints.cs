@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FASTER.core;
 using Microsoft.Extensions.Logging;
 
@@ -10,6 +11,7 @@ public sealed partial class FasterStorageEngine
     private static readonly TimeSpan VersionShiftTimeout = TimeSpan.FromSeconds(30);
 
     private readonly TimeSpan _checkpointInterval;
+    private readonly TimeSpan _finalCheckpointTimeout;
     private readonly TimeProvider _timeProvider;
     private readonly CancellationTokenSource _stopping = new();
     private Task _timerTask = Task.CompletedTask;
@@ -21,19 +23,37 @@ public sealed partial class FasterStorageEngine
     private bool _disposing;
     private int _logCheckpointsSinceIndex;
     private volatile bool _lastCheckpointSucceeded;
+    private ulong _lastCheckpointSequence;
 
-    /// <summary>Takes a checkpoint now and waits for it (tests and tools; the engine also checkpoints on its own).</summary>
+    /// <summary>Why the last attempt did not start a checkpoint (no room, a stuck store), or null.</summary>
+    private string? _checkpointRefusal;
+
+    /// <summary>
+    /// Takes a checkpoint now and waits for it (end of a sync, tests and tools; the engine also checkpoints on
+    /// its own). Throws <see cref="StorageUnavailableException"/> when it could not be taken or failed.
+    /// </summary>
     public async Task CheckpointAsync(CancellationToken cancellationToken = default)
     {
-        await WaitForRunningCheckpointAsync().ConfigureAwait(false);
-        Task started;
-        lock (_gate)
+        while (true)
         {
-            ThrowIfDisposed();
-            TryStartCheckpoint(force: true);
-            started = _checkpointTask;
+            await WaitForRunningCheckpointAsync().ConfigureAwait(false);
+            Task started;
+            lock (_gate)
+            {
+                ThrowIfDisposed();
+                if (!TryStartCheckpoint(force: true))
+                {
+                    if (_checkpointRunning)
+                        continue; // the timer started one meanwhile: wait for it, then take ours
+                    throw new StorageUnavailableException($"no checkpoint: {_checkpointRefusal ?? "it could not start"}");
+                }
+                started = _checkpointTask;
+            }
+            await started.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (!_lastCheckpointSucceeded)
+                throw new StorageUnavailableException(_health.LastError);
+            return;
         }
-        await started.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private void StartCheckpointTimer()
@@ -49,13 +69,13 @@ public sealed partial class FasterStorageEngine
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                if (_logCheckpointsSinceIndex >= LogCheckpointsPerIndexCheckpoint)
-                    await TakeIndexCheckpointAsync().ConfigureAwait(false);
                 Task running;
                 lock (_gate)
                 {
                     if (_disposed || _disposing)
                         return;
+                    if (_reopening)
+                        continue;
                     if (_batchOpen)
                     {
                         // Mid-batch (a multi-set may be half applied): the batch's FlushAsync starts it.
@@ -74,11 +94,15 @@ public sealed partial class FasterStorageEngine
     }
 
     /// <summary>
-    /// Starts a fold-over checkpoint of the hybrid log. Called holding the lock and between batches, so the
-    /// cookie (last sequence, count) describes exactly what the checkpoint holds: the session is moved past
-    /// the checkpoint's version boundary before the lock is released, so no later write lands in it.
+    /// Starts a fold-over checkpoint of the hybrid log; every tenth one, and the final one, is a full
+    /// checkpoint that also writes the hash index (grown first if the keys outgrew it), so recovery replays
+    /// only the log after it. Called holding the lock and between batches, so the cookie (last sequence,
+    /// count) describes exactly what the checkpoint holds: the session is moved past the checkpoint's
+    /// version boundary before the lock is released, so no later write lands in it. A checkpoint the disk
+    /// cannot hold is not started: the store refuses writes instead (FASTER would wait forever on the
+    /// page write that fails).
     /// </summary>
-    private bool TryStartCheckpoint(bool force)
+    private bool TryStartCheckpoint(bool force, bool final = false)
     {
         if (_checkpointRunning)
         {
@@ -90,49 +114,98 @@ public sealed partial class FasterStorageEngine
             _checkpointDue = false;
             return false;
         }
+        _checkpointDue = false;
+        if (LogStuckReason is { } stuck)
+        {
+            _checkpointRefusal = stuck;
+            return false;
+        }
+        var full = final || _logCheckpointsSinceIndex >= LogCheckpointsPerIndexCheckpoint;
+        if (full)
+            GrowIndexIfOutgrown();
+        if (_checkFreeSpace && !_space.HasRoomForCheckpoint(out var why))
+        {
+            _checkpointRefusal = why;
+            RecordCheckpointFailure($"checkpoint not started: {why}", null);
+            _health.Refuse($"the store cannot checkpoint: {why}");
+            return false;
+        }
         var cookie = new CheckpointCookie(_lastSequence, _count);
         _store.CommitCookie = cookie.ToBytes();
         var walTail = _wal?.TailAddress ?? -1;
         var version = _session.Version;
-        if (!_store.TryInitiateHybridLogCheckpoint(out var token, CheckpointType.FoldOver))
+        Guid token;
+        var initiated = false;
+        try
         {
-            _checkpointDue = true; // an index checkpoint is running; retry at the next batch or tick
+            initiated = full
+                ? _store.TryInitiateFullCheckpoint(out token, CheckpointType.FoldOver)
+                : _store.TryInitiateHybridLogCheckpoint(out token, CheckpointType.FoldOver);
+            if (!initiated)
+            {
+                _checkpointDue = true; // FASTER is busy with another state machine; retry at the next batch or tick
+                _checkpointRefusal = "FASTER is still busy with an earlier checkpoint";
+                return false;
+            }
+            var deadline = Environment.TickCount64 + (long)VersionShiftTimeout.TotalMilliseconds;
+            var spin = new SpinWait();
+            while (_session.Version == version)
+            {
+                _session.Refresh();
+                spin.SpinOnce();
+                if (Environment.TickCount64 > deadline)
+                    throw new TimeoutException("FASTER checkpoint did not reach its version boundary");
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FasterException or TimeoutException)
+        {
+            // Its files could not even be created (the folder is gone, or not writable).
+            _checkpointRefusal = ex.Message;
+            RecordCheckpointFailure($"checkpoint could not start: {ex.Message}", ex);
+            if (initiated)
+                OnStoreStuck($"a checkpoint failed half started ({ex.Message}): FASTER cannot take another one"); // reopened by the probe
+            else
+                _health.Refuse($"the store cannot checkpoint: {ex.Message}");
             return false;
         }
-        var deadline = Environment.TickCount64 + (long)VersionShiftTimeout.TotalMilliseconds;
-        var spin = new SpinWait();
-        while (_session.Version == version)
-        {
-            _session.Refresh();
-            spin.SpinOnce();
-            if (Environment.TickCount64 > deadline)
-                throw new TimeoutException("FASTER checkpoint did not reach its version boundary");
-        }
         _writesSinceCheckpoint = 0;
-        _checkpointDue = false;
         _checkpointRunning = true;
-        _checkpointTask = CompleteCheckpointAsync(token, walTail, cookie);
+        _checkpointRefusal = null;
+        _checkpointTask = CompleteCheckpointAsync(token, full, walTail, cookie, Volatile.Read(ref _checkpointWriteFailures), _logFailure.Token);
         return true;
     }
 
-    private async Task CompleteCheckpointAsync(Guid token, long walTail, CheckpointCookie cookie)
+    private async Task CompleteCheckpointAsync(Guid token, bool full, long walTail, CheckpointCookie cookie, int writeFailuresBefore, CancellationToken logFailed)
     {
         await Task.Yield(); // leave the caller's lock before doing I/O
         try
         {
-            await _store.CompleteCheckpointAsync().ConfigureAwait(false);
+            // A failed page write leaves FASTER waiting for it forever: the watched log device cancels the wait.
+            await _store.CompleteCheckpointAsync(CancellationToken.None).AsTask().WaitAsync(logFailed).ConfigureAwait(false); // FASTER is not cancelled mid-checkpoint: only our wait is
+            if (Volatile.Read(ref _checkpointWriteFailures) != writeFailuresBefore)
+            {
+                // FASTER only logs a failed index or metadata write: the checkpoint looks whole and is torn. Drop it.
+                _checkpointManager.Purge(token);
+                throw new IOException($"writing its files failed ({Volatile.Read(ref _lastCheckpointWriteError)}); it was removed");
+            }
             if (walTail >= 0)
                 _wal?.TruncateUntil(walTail);
-            _logCheckpointsSinceIndex++;
-            _lastCheckpointSucceeded = true;
+            _logCheckpointsSinceIndex = full ? 0 : _logCheckpointsSinceIndex + 1;
             PurgeOldCheckpoints();
             _checkpointOrder.Completed(token);
-            LogCheckpointTaken(token, cookie.LastSequence, cookie.Count);
+            _lastCheckpointSequence = cookie.LastSequence;
+            _lastCheckpointSucceeded = true;
+            _health.CheckpointSucceeded();
+            LogCheckpointTaken(token, full ? "full" : "log", cookie.LastSequence, cookie.Count);
         }
         catch (Exception ex)
         {
             _lastCheckpointSucceeded = false;
-            LogCheckpointFailed(ex);
+            var why = logFailed.IsCancellationRequested
+                ? $"checkpoint {token} cannot complete: {LogStuckReason}"
+                : $"checkpoint {token} failed: {ex.Message}";
+            RecordCheckpointFailure(why, logFailed.IsCancellationRequested ? null : ex);
+            _health.Refuse(why);
         }
         finally
         {
@@ -141,21 +214,21 @@ public sealed partial class FasterStorageEngine
         }
     }
 
-    /// <summary>An index checkpoint makes recovery start near the log's tail instead of replaying it from the beginning.</summary>
-    private async Task TakeIndexCheckpointAsync()
+    /// <summary>
+    /// Doubles the hash index while the keys outnumber two per bucket, up to the eighth of the memory budget
+    /// it may use, so a store that started small does not end up with long overflow chains. Under the lock,
+    /// between batches, with no checkpoint running; the full checkpoint that follows persists the new size.
+    /// </summary>
+    private void GrowIndexIfOutgrown()
     {
-        try
+        while (_count > FasterSizing.KeysToGrowAt(_store.IndexSize)
+               && _store.IndexSize * 2 * FasterSizing.BucketBytes <= _sizing.MaxIndexBytes
+               && (!_checkFreeSpace || _space.Headroom() > 2 * _store.IndexSize * FasterSizing.BucketBytes))
         {
-            var (success, token) = await _store.TakeIndexCheckpointAsync().ConfigureAwait(false);
-            if (success)
-            {
-                _logCheckpointsSinceIndex = 0;
-                LogIndexCheckpointTaken(token);
-            }
-        }
-        catch (Exception ex)
-        {
-            LogCheckpointFailed(ex);
+            var before = _store.IndexSize;
+            if (!_store.GrowIndex())
+                return;
+            LogIndexGrown(before * FasterSizing.BucketBytes >> 10, _store.IndexSize * FasterSizing.BucketBytes >> 10, _count);
         }
     }
 
@@ -183,6 +256,20 @@ public sealed partial class FasterStorageEngine
             _checkpointManager.Purge(token);
     }
 
+    private void RecordCheckpointFailure(string why, Exception? exception)
+    {
+        if (_health.CheckpointFailed(why))
+            LogCheckpointFailed(why, exception);
+        else
+            LogCheckpointFailedAgain(why);
+    }
+
+    /// <summary>
+    /// Stops the store with a final full checkpoint, bounded by the final-checkpoint timeout. When it cannot be
+    /// taken (the disk is full or failed, or it took too long) the reason is logged as an error and kept in
+    /// <see cref="StorageHealth.ShutdownFailure"/> (kvndb-node then exits non-zero); the folder still holds the
+    /// last good checkpoint, and the write-ahead log when there is one.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         lock (_gate)
@@ -191,28 +278,60 @@ public sealed partial class FasterStorageEngine
                 return;
             _disposing = true;
         }
-        _stopping.Cancel();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerTask.ConfigureAwait(false);
-        await WaitForRunningCheckpointAsync().ConfigureAwait(false);
-        await TakeIndexCheckpointAsync().ConfigureAwait(false);
-        Task final;
-        bool started;
-        lock (_gate)
+        var clock = Stopwatch.StartNew();
+        string? failure = null;
+        var timedOut = false;
+        using (var deadline = new CancellationTokenSource(_finalCheckpointTimeout))
         {
-            started = TryStartCheckpoint(force: true);
-            final = _checkpointTask;
+            try
+            {
+                await WaitForRunningCheckpointAsync().WaitAsync(deadline.Token).ConfigureAwait(false);
+                Task final;
+                bool started;
+                long owed;
+                lock (_gate)
+                {
+                    owed = OwedBytes();
+                    started = TryStartCheckpoint(force: true, final: true);
+                    final = _checkpointTask;
+                }
+                if (!started)
+                {
+                    failure = _checkpointRefusal ?? "it could not start";
+                }
+                else
+                {
+                    LogFinalCheckpointStarted(DiskSpace.Describe(owed));
+                    await final.WaitAsync(deadline.Token).ConfigureAwait(false);
+                    if (!_lastCheckpointSucceeded)
+                        failure = _health.LastError;
+                }
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                timedOut = true;
+                failure = $"it did not finish within {_finalCheckpointTimeout.TotalSeconds:0.#} s";
+            }
         }
-        await final.ConfigureAwait(false);
         lock (_gate)
             _disposed = true;
-        var cleanShutdown = started && _lastCheckpointSucceeded;
-        DisposeResources();
-        if (cleanShutdown)
+        // A checkpoint that timed out may still be writing from FASTER's buffers: they stay until the process exits.
+        if (!timedOut)
+            DisposeResources();
+        if (failure is null)
         {
             DeleteWriteAheadLog(); // the final checkpoint holds everything
             _marker.CleanShutdown();
+            LogClosed(_lastSequence, _count, clock.ElapsedMilliseconds);
         }
-        LogClosed(_lastSequence, _count);
+        else
+        {
+            _health.ShutdownFailed(failure);
+            LogClosedWithoutCheckpoint(failure, _lastSequence, _lastCheckpointSequence);
+        }
+        _health.Dispose();
     }
 
     /// <summary>
@@ -228,34 +347,39 @@ public sealed partial class FasterStorageEngine
                 return;
             _disposing = true;
         }
-        _stopping.Cancel();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _timerTask.ConfigureAwait(false);
         await WaitForRunningCheckpointAsync().ConfigureAwait(false);
         lock (_gate)
             _disposed = true;
         DisposeResources();
+        _health.Dispose();
     }
 
     private void DisposeResources()
     {
-        _session?.Dispose();
-        _store.Dispose();
-        _wal?.Dispose();
-        _wal = null;
-        _logDevice.Dispose();
-        _checkpointManager.Dispose();
+        DisposeStore();
         _stopping.Dispose();
     }
 
-    [LoggerMessage(101, LogLevel.Debug, "Checkpoint {Token} taken: last sequence {LastSequence}, {Count} keys")]
-    private partial void LogCheckpointTaken(Guid token, ulong lastSequence, long count);
+    [LoggerMessage(101, LogLevel.Debug, "Checkpoint {Token} ({Kind}) taken: last sequence {LastSequence}, {Count} keys")]
+    private partial void LogCheckpointTaken(Guid token, string kind, ulong lastSequence, long count);
 
-    [LoggerMessage(102, LogLevel.Debug, "Index checkpoint {Token} taken")]
-    private partial void LogIndexCheckpointTaken(Guid token);
+    [LoggerMessage(102, LogLevel.Information, "Hash index grown from {FromKiB} KiB to {ToKiB} KiB for {Count} keys")]
+    private partial void LogIndexGrown(long fromKiB, long toKiB, long count);
 
-    [LoggerMessage(103, LogLevel.Error, "Checkpoint failed")]
-    private partial void LogCheckpointFailed(Exception exception);
+    [LoggerMessage(103, LogLevel.Error, "Checkpoint failed: {Reason}")]
+    private partial void LogCheckpointFailed(string reason, Exception? exception);
 
-    [LoggerMessage(104, LogLevel.Information, "FASTER store closed with a final checkpoint: last sequence {LastSequence}, {Count} keys")]
-    private partial void LogClosed(ulong lastSequence, long count);
+    [LoggerMessage(104, LogLevel.Information, "FASTER store closed with a final checkpoint: last sequence {LastSequence}, {Count} keys ({ElapsedMs} ms)")]
+    private partial void LogClosed(ulong lastSequence, long count, long elapsedMs);
+
+    [LoggerMessage(105, LogLevel.Debug, "Checkpoint failed again: {Reason}")]
+    private partial void LogCheckpointFailedAgain(string reason);
+
+    [LoggerMessage(106, LogLevel.Information, "Final checkpoint: writing {Bytes} the disk does not hold yet")]
+    private partial void LogFinalCheckpointStarted(string bytes);
+
+    [LoggerMessage(107, LogLevel.Error, "FASTER store closed WITHOUT its final checkpoint: {Reason}. It applied up to sequence {LastSequence}; the folder holds the last good checkpoint (sequence {CheckpointSequence}, plus the write-ahead log with --durability fsync), and the router sends the rest when the node is back")]
+    private partial void LogClosedWithoutCheckpoint(string reason, ulong lastSequence, ulong checkpointSequence);
 }

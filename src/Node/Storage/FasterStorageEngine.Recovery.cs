@@ -10,6 +10,7 @@ public sealed partial class FasterStorageEngine
     /// keep two), then replays the write-ahead log a crash left behind, checkpoints that, and starts a
     /// fresh log when the durability mode wants one.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "Opening an engine is synchronous by design (before the node serves, no synchronization context): it waits for the replayed log's checkpoint")]
     private void Recover()
     {
         var recovered = default(CheckpointCookie);
@@ -28,6 +29,7 @@ public sealed partial class FasterStorageEngine
             }
         }
         _lastSequence = recovered.LastSequence;
+        _lastCheckpointSequence = recovered.LastSequence;
         _count = recovered.Count;
         _session = _store.For(FasterFunctions.Instance).NewSession<FasterFunctions>();
         LogRecovered(_directory, _lastSequence, _count, _sizing.ToString());
@@ -37,15 +39,16 @@ public sealed partial class FasterStorageEngine
         {
             var replayed = ReplayWriteAheadLog(walDirectory, recovered.LastSequence);
             LogReplayed(replayed, _lastSequence, _count);
+            bool started;
             lock (_gate)
-                TryStartCheckpoint(force: true);
+                started = TryStartCheckpoint(force: true);
             _checkpointTask.GetAwaiter().GetResult();
-            if (!_lastCheckpointSucceeded)
-                throw new IOException("could not checkpoint the replayed write-ahead log; see the previous error");
+            if (!started || !_lastCheckpointSucceeded)
+                throw new StorageUnavailableException($"could not checkpoint the replayed write-ahead log: {_checkpointRefusal ?? _health.LastError}");
             DeleteWriteAheadLog();
         }
         if (_durability == DurabilityMode.Fsync)
-            _wal = WriteAheadLog.Open(walDirectory, _sizing.PageBytes);
+            _wal = WriteAheadLog.Open(walDirectory, _sizing.PageBytes, OnWalWriteFailed);
     }
 
     /// <summary>Applies the committed WAL entries newer than the checkpoint, in log order.</summary>

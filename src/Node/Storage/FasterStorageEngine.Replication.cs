@@ -66,6 +66,7 @@ public sealed partial class FasterStorageEngine
     /// crash then recovers the previous checkpoint, consistent with its own last sequence), then an
     /// empty checkpoint with last sequence 0 is taken. Blocks until both are on disk.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "IStorageEngine.Clear is synchronous (a reset, before the node serves, no synchronization context) and must return with both on disk")]
     public void Clear()
     {
         WaitForRunningCheckpointAsync().GetAwaiter().GetResult();

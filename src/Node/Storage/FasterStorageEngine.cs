@@ -18,14 +18,20 @@ public sealed partial class FasterStorageEngine : IStorageEngine
 
     private readonly Lock _gate = new();
     private readonly string _directory;
+    private readonly string _checkpointsDirectory;
     private readonly FasterSizing _sizing;
     private readonly DurabilityMode _durability;
     private readonly ILogger _logger;
-    private readonly IDevice _logDevice;
-    private readonly DeviceLogCommitCheckpointManager _checkpointManager;
     private readonly CheckpointOrder _checkpointOrder;
     private readonly RunningMarker _marker;
-    private readonly FasterKV<SpanByte, SpanByte> _store;
+    private readonly StorageHealth _health;
+    private readonly SpaceBudget _space;
+    private readonly bool _checkFreeSpace;
+
+    // The FASTER objects: opened together, and replaced together when a store whose disk failed is reopened (Faults).
+    private WatchedDevice _logDevice = null!;
+    private DeviceLogCommitCheckpointManager _checkpointManager = null!;
+    private FasterKV<SpanByte, SpanByte> _store = null!;
     private ClientSession<SpanByte, SpanByte, SpanByte, FasterReadOutput, Empty, FasterFunctions> _session = null!; // created after recovery
     private WriteAheadLog? _wal;
 
@@ -40,17 +46,32 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         _directory = directory;
         _durability = options.Durability;
         _logger = logger;
-        _sizing = FasterSizing.FromBudget(options.MemoryBytes, options.Durability == DurabilityMode.Fsync);
+        _sizing = FasterSizing.FromBudget(options.MemoryBytes, options.Durability == DurabilityMode.Fsync, options.ExpectedKeys);
         Directory.CreateDirectory(directory);
-        _logDevice = Devices.CreateLogDevice(Path.Combine(directory, "hlog", "hlog.log"), recoverDevice: true);
-        var checkpoints = Path.Combine(directory, "checkpoints");
-        Directory.CreateDirectory(checkpoints);
-        _checkpointOrder = new CheckpointOrder(checkpoints);
+        _checkpointsDirectory = Path.Combine(directory, "checkpoints");
+        Directory.CreateDirectory(_checkpointsDirectory);
+        _checkpointOrder = new CheckpointOrder(_checkpointsDirectory);
+        _health = new StorageHealth(directory, options.ReserveBytes, logger, options.TimeProvider);
+        _space = new SpaceBudget(_health, OwedBytes, options.TimeProvider);
+        _checkFreeSpace = options.CheckFreeSpace;
+        _checkpointInterval = options.CheckpointInterval;
+        _finalCheckpointTimeout = options.FinalCheckpointTimeout;
+        _marker = new RunningMarker(directory, options.Durability);
+        _timeProvider = options.TimeProvider;
+        OpenStore();
+    }
+
+    /// <summary>The hybrid log's device, the checkpoint manager and the store, every device watched for failed writes.</summary>
+    private void OpenStore()
+    {
+        _logFailure = new CancellationTokenSource();
+        _logDevice = new WatchedDevice(Devices.CreateLogDevice(Path.Combine(_directory, "hlog", "hlog.log"), recoverDevice: true), OnLogWriteFailed);
         _checkpointManager = new DeviceLogCommitCheckpointManager(
-            new LocalStorageNamedDeviceFactory(), new DefaultCheckpointNamingScheme(checkpoints), removeOutdated: false);
+            new WatchedDeviceFactory(new LocalStorageNamedDeviceFactory(), OnCheckpointWriteFailed),
+            new DefaultCheckpointNamingScheme(_checkpointsDirectory), removeOutdated: false);
         _store = new FasterKV<SpanByte, SpanByte>(new FasterKVSettings<SpanByte, SpanByte>
         {
-            IndexSize = _sizing.IndexBytes,
+            IndexSize = _sizing.IndexBytes, // a recovered index keeps the size it was checkpointed with (it may have grown)
             LogDevice = _logDevice,
             PageSize = _sizing.PageBytes,
             MemorySize = _sizing.LogMemoryBytes,
@@ -61,9 +82,6 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             ConcurrencyControlMode = ConcurrencyControlMode.None, // one session does every operation
             EqualityComparer = FasterKeyComparer.Instance,
         });
-        _checkpointInterval = options.CheckpointInterval;
-        _marker = new RunningMarker(directory, options.Durability);
-        _timeProvider = options.TimeProvider;
     }
 
     /// <summary>Opens (recovering if there is data) the store in <paramref name="directory"/>.</summary>
@@ -74,13 +92,25 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         {
             engine.Recover();
             engine._marker.Open();
+            engine.RefuseWritesIfDiskFull();
             engine.StartCheckpointTimer();
             return engine;
         }
         catch
         {
             engine.DisposeResources();
+            engine._health.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A node opened on a full disk refuses writes from the start, instead of joining and failing the first one.</summary>
+    private void RefuseWritesIfDiskFull()
+    {
+        lock (_gate)
+        {
+            if (_checkFreeSpace && !_space.TryTake(0, out var why, out _))
+                _health.Refuse(why!);
         }
     }
 
@@ -92,10 +122,25 @@ public sealed partial class FasterStorageEngine : IStorageEngine
 
     public bool MayHaveLostWrites => _marker.MayHaveLostWrites;
 
+    /// <summary>A record must fit in one hybrid-log page: the page size (from <c>--memory</c>) minus the record's overhead.</summary>
+    public long MaxRecordSize => _sizing.MaxRecordPayload;
+
+    public StorageHealth Health => _health;
+
     public void ConfirmSynced() => _marker.ConfirmSynced();
 
     /// <summary>Memory split chosen from the budget (for logs and tests).</summary>
     internal FasterSizing Sizing => _sizing;
+
+    /// <summary>The hash index's size now (it grows with the keys): what an index checkpoint writes, before overflow buckets.</summary>
+    internal long IndexBytes
+    {
+        get
+        {
+            lock (_gate)
+                return _store.IndexSize * FasterSizing.BucketBytes;
+        }
+    }
 
     public bool TryGet(ReadOnlySpan<byte> key, out StoredValue value)
     {
@@ -166,6 +211,30 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         }
     }
 
+    /// <summary>Refuses a write up front when the storage refuses writes or the disk could not hold it (<see cref="SpaceBudget"/>).</summary>
+    public void EnsureWritable(long bytes, long largestRecord)
+    {
+        if (largestRecord > _sizing.MaxRecordPayload)
+            throw new ArgumentException($"key and value of {largestRecord} bytes exceed the faster engine's record limit of {_sizing.MaxRecordPayload} bytes (raise --memory for larger pages)");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            if (_health.Refusal is { } why)
+                throw new StorageUnavailableException(why);
+            // The record lands in the hybrid log, and in the write-ahead log too when there is one.
+            var cost = (bytes + FasterSizing.RecordOverhead) * (_wal is null ? 1 : 2);
+            if (!_checkFreeSpace)
+                return;
+            if (!_space.TryTake(cost, out why, out var flushSoon))
+            {
+                _health.Refuse(why!);
+                throw new StorageUnavailableException(why!);
+            }
+            if (flushSoon)
+                _checkpointDue = true; // the store owes the disk much of its room: the batch's FlushAsync starts a checkpoint
+        }
+    }
+
     public async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         WriteAheadLog? wal;
@@ -177,9 +246,29 @@ public sealed partial class FasterStorageEngine : IStorageEngine
                 TryStartCheckpoint(force: false);
             wal = _wal is { HasUncommitted: true } ? _wal : null;
         }
-        if (wal is not null)
+        if (wal is null)
+            return;
+        try
+        {
             await wal.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // FasterLog keeps a failed commit as its answer to every later one: the store must be reopened.
+            var why = $"the write-ahead log could not be committed: {ex.Message}";
+            OnStoreStuck(why);
+            throw new StorageUnavailableException(why);
+        }
     }
+
+    /// <summary>
+    /// Bytes the store owes its disk: log records only in memory (above the read-only mark: the next fold-over
+    /// writes them) and the next index checkpoint (the index with its overflow buckets). Caller holds the lock.
+    /// </summary>
+    private long OwedBytes() =>
+        Math.Max(0, _store.Log.TailAddress - _store.Log.SafeReadOnlyAddress) + IndexCheckpointBytes;
+
+    private long IndexCheckpointBytes => (_store.IndexSize + _store.OverflowBucketCount) * FasterSizing.BucketBytes;
 
     /// <summary>Stores the record (<see cref="StoredLayout"/>) for the key, keeps the count, and appends to the WAL when asked.</summary>
     private unsafe void ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt, bool log)

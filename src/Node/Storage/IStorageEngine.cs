@@ -19,6 +19,12 @@ public interface IStorageEngine : IAsyncDisposable
     /// <summary>Number of live keys.</summary>
     long Count { get; }
 
+    /// <summary>
+    /// The largest record (key + value bytes) the engine can store, announced in the node's hello: the
+    /// router refuses larger writes, so every node stores a write or none does. Unbounded by default.
+    /// </summary>
+    long MaxRecordSize => long.MaxValue;
+
     bool TryGet(ReadOnlySpan<byte> key, out StoredValue value);
 
     bool Exists(ReadOnlySpan<byte> key);
@@ -35,6 +41,29 @@ public interface IStorageEngine : IAsyncDisposable
 
     /// <summary>Completes once every write applied so far is as durable as the engine's durability mode promises.</summary>
     ValueTask FlushAsync(CancellationToken cancellationToken);
+
+    /// <summary>Whether the storage takes writes, its checkpoints, free space and failures (docs/storage.md, "When the disk fails").</summary>
+    StorageHealth Health { get; }
+
+    // ---- storage failures: defaults for engines that have no more to say ----
+
+    /// <summary>
+    /// Called before a write of about <paramref name="bytes"/> (its largest record: key and value of
+    /// <paramref name="largestRecord"/> bytes) is applied, so that a write is refused whole, never half applied:
+    /// throws <see cref="StorageUnavailableException"/> when the storage refuses writes or cannot hold this one,
+    /// and <see cref="ArgumentException"/> when a record is above what the engine can store.
+    /// </summary>
+    void EnsureWritable(long bytes, long largestRecord)
+    {
+        if (Health.Refusal is { } why)
+            throw new StorageUnavailableException(why);
+    }
+
+    /// <summary>
+    /// While the storage refuses writes: tries to make it take them again (free space back, a checkpoint that
+    /// succeeds, a store reopened after a failed disk write). True once writes are taken; the node then rejoins.
+    /// </summary>
+    ValueTask<bool> ProbeStorageAsync(CancellationToken cancellationToken) => ValueTask.FromResult(Health.TryRestoreByFreeSpace());
 
     // ---- replication: defaults built on the members above; engines override when they can do better ----
 
@@ -89,7 +118,10 @@ public interface IStorageEngine : IAsyncDisposable
             Delete(key, LastSequence);
     }
 
-    /// <summary>Makes everything applied so far survive a crash (a checkpoint); engines that write through need not do anything.</summary>
+    /// <summary>
+    /// Makes everything applied so far survive a crash (a checkpoint); engines that write through need not do
+    /// anything. Throws <see cref="StorageUnavailableException"/> when the checkpoint failed.
+    /// </summary>
     Task CheckpointAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
 
     /// <summary>Records that every write up to <paramref name="sequence"/> is reflected (end of a sync).</summary>

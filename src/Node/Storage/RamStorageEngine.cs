@@ -13,6 +13,8 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public string Name => "ram";
 
+    public StorageHealth Health { get; } = new(directory: null);
+
     public ulong LastSequence => Volatile.Read(ref _lastSequence);
 
     public long Count => _entries.Count;
@@ -67,7 +69,11 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public ValueTask FlushAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public ValueTask DisposeAsync()
+    {
+        Health.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     private sealed record Entry(byte[] Value, ulong Sequence, long ExpiresAt);
 }

@@ -35,6 +35,17 @@ internal sealed class RunningMarker(string directory, DurabilityMode durability)
             DurableFile.Delete(_path);
     }
 
+    /// <summary>
+    /// The store was reopened from its files while running (its disk failed): with durability none, what was
+    /// only in memory is gone, as after a crash. The file is there already (written at open, or left by the
+    /// previous run), so only the flag changes.
+    /// </summary>
+    public void LostWrites()
+    {
+        if (durability == DurabilityMode.None)
+            MayHaveLostWrites = true;
+    }
+
     /// <summary>The final checkpoint of a clean shutdown is on disk.</summary>
     public void CleanShutdown()
     {

@@ -27,8 +27,9 @@ internal sealed class WriteAheadLog : IDisposable
     /// Opens (and recovers to its last commit) the log in <paramref name="directory"/>; a torn tail after the
     /// last commit is ignored. A new log records its page size; <paramref name="pageBytes"/> 0 reopens an
     /// existing log with the page size it was written with (the budget may have changed since).
+    /// <paramref name="onWriteFailed"/> hears of every write to the log that failed (a failed commit throws too).
     /// </summary>
-    public static WriteAheadLog Open(string directory, long pageBytes)
+    public static WriteAheadLog Open(string directory, long pageBytes, Action<string, uint>? onWriteFailed = null)
     {
         Directory.CreateDirectory(directory);
         var pageSizeFile = Path.Combine(directory, "page-size");
@@ -42,6 +43,8 @@ internal sealed class WriteAheadLog : IDisposable
             File.WriteAllText(pageSizeFile, pageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         var device = Devices.CreateLogDevice(Path.Combine(directory, "wal.log"), recoverDevice: true);
+        if (onWriteFailed is not null)
+            device = new WatchedDevice(device, onWriteFailed);
         try
         {
             var log = new FasterLog(new FasterLogSettings

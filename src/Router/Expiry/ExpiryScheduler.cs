@@ -67,7 +67,7 @@ internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequen
     /// A node was admitted with data the router knows nothing about: ask it, outside the write stream,
     /// when its next key expires (a TimeMark with a control id; it removes nothing). The answer comes to <see cref="OnProbeReply"/>.
     /// </summary>
-    public void Probe(NodeLink node)
+    public static void Probe(NodeLink node)
     {
         node.Sender.TrySend(0, static (writer, _) =>
             FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.TimeMark, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | ProbeId)));

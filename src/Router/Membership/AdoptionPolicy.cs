@@ -7,7 +7,8 @@ namespace KvnDb.Router.Membership;
 /// in-sync node left): only a member of the last durable in-sync set, on that set's history, that
 /// has lost nothing it acknowledged. A cluster whose set is empty, or held only the previous router
 /// process's in-process nodes (their data died with it), starts fresh from the most advanced node;
-/// <c>--force-adopt</c> does the same whatever the set (documented data loss).
+/// <c>--force-adopt</c> does the same whatever the set (documented data loss). A node its operator reset
+/// is never adopted, not even then: its data is what the operator asked to replace by a donor's.
 /// </summary>
 internal static class AdoptionPolicy
 {
@@ -15,12 +16,14 @@ internal static class AdoptionPolicy
         force || metadata.Members.Count == 0 || metadata.Members.All(m => m.Embedded);
 
     public static bool IsEligible(NodeLink node, RouterMetadata metadata, bool force) =>
-        StartsFresh(metadata, force) || WhyNot(node, metadata) is null;
+        !node.Hello.Flags.HasFlag(NodeHelloFlags.Reset) && (StartsFresh(metadata, force) || WhyNot(node, metadata) is null);
 
     /// <summary>Why a node cannot be adopted, or null when it can.</summary>
     public static string? WhyNot(NodeLink node, RouterMetadata metadata)
     {
         var claims = node.Hello;
+        if (claims.Flags.HasFlag(NodeHelloFlags.Reset))
+            return "it was reset and waits for a donor to copy everything from";
         if (!metadata.IsMember(node.NodeId))
             return "not a member of the last in-sync set";
         if (claims.Flags.HasFlag(NodeHelloFlags.MayHaveLostWrites))

@@ -14,7 +14,7 @@ namespace KvnDb.Router.Membership;
 /// of the last durable set as the source of truth (<see cref="AdoptionPolicy"/>) and serves nothing
 /// until one is back. Every change runs under one async gate, off the I/O hot path.
 /// </summary>
-internal sealed partial class ClusterMembership
+internal sealed partial class ClusterMembership : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Lock _adoptionLock = new();
@@ -27,26 +27,32 @@ internal sealed partial class ClusterMembership
     private readonly NodeTable _nodes;
     private readonly WriteSequencer _sequencer;
     private readonly SyncCoordinator _syncs;
+    private readonly RecordLimit _recordLimit;
     private readonly Action<NodeLink> _settle;
     private readonly ILogger _logger;
+    private readonly BackgroundWork _adoption;
     private RouterMetadata _metadata;
     private readonly TaskCompletionSource _adopted = NewAdoption();
     private bool _graceRunning;
     private string _waitingReason = "no database node has connected yet";
+    private string? _lastMemberLeft;
 
     public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
-        Action<NodeLink> settle, ILogger<ClusterMembership> logger)
+        RecordLimit recordLimit, Action<NodeLink> settle, ILogger<ClusterMembership> logger)
     {
         _options = options;
         _stats = stats;
         _nodes = nodes;
         _sequencer = sequencer;
         _syncs = syncs;
+        _recordLimit = recordLimit;
         _settle = settle;
         _logger = logger;
+        _adoption = new BackgroundWork(logger);
         _store = new MetadataStore(options.DataDirectory);
         _metadata = _store.Load();
         _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
+        recordLimit.MembersChanged(_metadata.Members);
         syncs.SnapshotComplete = CatchUp;
         if (_metadata.Members.Count > 0)
         {
@@ -61,23 +67,13 @@ internal sealed partial class ClusterMembership
     public Action<NodeLink>? NodeAdmitted { get; set; }
 
     /// <summary>
-    /// The node reported another outcome of a write than the majority: it leaves (durably) and its next
-    /// join is a full sync that trusts none of its records (<c>trusted through</c> 0).
+    /// The node reported another outcome of a write than the majority: its next join is a full sync that
+    /// trusts none of its records (<c>trusted through</c> 0). The caller evicts it.
     /// </summary>
-    public async Task DivergedAsync(NodeLink node)
+    public void MarkDiverged(Guid nodeId)
     {
         lock (_diverged)
-            _diverged.Add(node.NodeId);
-        const string reason = "its outcome of a write differed from the other nodes' (diverged data)";
-        node.Abort(reason);
-        try
-        {
-            await LeaveAsync(node, reason).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            LogDivergedLeaveFailed(node.Id, ex);
-        }
+            _diverged.Add(nodeId);
     }
 
     private bool HasDiverged(Guid nodeId)
@@ -88,6 +84,9 @@ internal sealed partial class ClusterMembership
 
     public bool IsAdopted => _adopted.Task.IsCompleted;
 
+    /// <summary>Nodes that left and are not back in sync, with why (shown by info).</summary>
+    public DepartureLog Departures { get; } = new();
+
     /// <summary>Why writes and reads are refused, or null when in-sync nodes are serving.</summary>
     public string? UnavailableReason
     {
@@ -97,6 +96,7 @@ internal sealed partial class ClusterMembership
                 return $"the router serves nothing yet: {Volatile.Read(ref _waitingReason)}";
             return _sequencer.Gating == 0
                 ? $"no in-sync database node is available (in-sync set: {MemberList(Metadata)}; waiting for one of them, or a node that can replay the log)"
+                    + (Volatile.Read(ref _lastMemberLeft) is { } left ? $"; {left}" : "")
                 : null;
         }
     }
@@ -249,8 +249,10 @@ internal sealed partial class ClusterMembership
             var connected = _nodes.Connected;
             // Members that are not connected and in sync drop out: only the ones admitted now hold every write.
             var stay = metadata.Members.Where(m => m.NodeId != node.NodeId && Array.Exists(connected, n => n.NodeId == m.NodeId && n.IsAdmitted)).ToList();
-            var joined = new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded));
-            if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1)
+            var joined = new InSyncMember(node.NodeId, node.Id, node.Hello.Flags.HasFlag(NodeHelloFlags.Embedded), node.Hello.MaxRecord);
+            // Rewritten too when the member came back with another record limit (a new --memory): the file bounds writes while it is away.
+            if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1
+                || metadata.Members.Single(m => m.NodeId == node.NodeId).MaxRecord != joined.MaxRecord)
             {
                 Save(metadata with { Members = [.. stay, joined] });
                 LogAdmitted(node.Id, MemberList(Metadata));
@@ -259,6 +261,8 @@ internal sealed partial class ClusterMembership
                 _sequencer.AddGating(node.Bit);
             node.IsMember = true;
             node.IsAdmitted = true;
+            Departures.Forget(node.NodeId);
+            Volatile.Write(ref _lastMemberLeft, null);
             if (node.State == NodeState.Syncing)
                 node.State = NodeState.Serving;
             if (node.State == NodeState.Serving)
@@ -313,6 +317,7 @@ internal sealed partial class ClusterMembership
             else
             {
                 lastMember = true; // it alone holds every acknowledged write: it stays in the set
+                Volatile.Write(ref _lastMemberLeft, $"the last one, node {node.Id}, left: {reason}"); // before its writes are answered
             }
         }
         node.IsMember = false;
@@ -322,9 +327,12 @@ internal sealed partial class ClusterMembership
         _settle(node);
         _syncs.OnNodeLeft(node);
         _nodes.Remove(node);
+        Departures.Record(node, reason);
         LogNodeLeft(node.Id, node.RemoteAddress, reason);
         if (lastMember)
+        {
             LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
+        }
         return Task.CompletedTask;
     }
 
@@ -347,7 +355,7 @@ internal sealed partial class ClusterMembership
             else if (!_graceRunning)
             {
                 _graceRunning = true;
-                _ = AdoptAfterGraceAsync();
+                _adoption.Start("adoption of the most advanced node after the join grace", AdoptAfterGraceAsync);
             }
         }
         // The node waits with its hello answered: pings keep its watchdog from dropping the link meanwhile.
@@ -361,37 +369,30 @@ internal sealed partial class ClusterMembership
     }
 
     /// <summary>Gathers hellos for the join grace after the first eligible one, then adopts the most advanced eligible node.</summary>
-    private async Task AdoptAfterGraceAsync()
+    private async Task AdoptAfterGraceAsync(CancellationToken cancellationToken)
     {
+        await Task.Delay(_options.JoinGrace, cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await Task.Delay(_options.JoinGrace).ConfigureAwait(false);
-            await _gate.WaitAsync().ConfigureAwait(false);
-            try
+            NodeLink? source;
+            TaskCompletionSource adopted;
+            lock (_adoptionLock)
             {
-                NodeLink? source;
-                TaskCompletionSource adopted;
-                lock (_adoptionLock)
-                {
-                    _graceRunning = false;
-                    _candidates.RemoveAll(c => c.State == NodeState.Gone);
-                    source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
-                    adopted = _adopted;
-                    if (source is null)
-                        return; // the eligible node left during the grace: wait for the next one
-                    _candidates.Clear();
-                }
-                Adopt(source);
-                adopted.TrySetResult();
+                _graceRunning = false;
+                _candidates.RemoveAll(c => c.State == NodeState.Gone);
+                source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
+                adopted = _adopted;
+                if (source is null)
+                    return; // the eligible node left during the grace: wait for the next one
+                _candidates.Clear();
             }
-            finally
-            {
-                _gate.Release();
-            }
+            Adopt(source);
+            adopted.TrySetResult();
         }
-        catch (Exception ex)
+        finally
         {
-            LogAdoptionFailed(ex);
+            _gate.Release();
         }
     }
 
@@ -404,7 +405,7 @@ internal sealed partial class ClusterMembership
             History = Guid.NewGuid(),
             ParentHistory = source.Hello.History,
             ForkSequence = source.Hello.Sequence,
-            Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded))],
+            Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded), source.Hello.MaxRecord)],
         });
         _sequencer.Restart(source.Hello.Sequence);
         if (_options.ForceAdopt && !fresh)
@@ -420,10 +421,14 @@ internal sealed partial class ClusterMembership
         metadata = metadata with { NodeNumbers = numbers };
         _store.Save(metadata);
         Volatile.Write(ref _metadata, metadata);
+        _recordLimit.MembersChanged(metadata.Members);
     }
 
     private static string MemberList(RouterMetadata metadata) =>
         metadata.Members.Count == 0 ? "none" : string.Join(", ", metadata.Members.Select(m => $"node {m.Number}"));
+
+    /// <summary>Waits for an adoption under way (its grace is cut short).</summary>
+    public ValueTask DisposeAsync() => _adoption.DisposeAsync();
 
     private static TaskCompletionSource NewAdoption() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -459,10 +464,4 @@ internal sealed partial class ClusterMembership
 
     [LoggerMessage(38, LogLevel.Warning, "Node {NodeId} claims sequence {Claimed} of the current history, ahead of the router's {Head}: those writes were never acknowledged and are replaced by a full sync")]
     private partial void LogAheadOfHistory(int nodeId, ulong claimed, ulong head);
-
-    [LoggerMessage(62, LogLevel.Error, "Node {NodeId} diverged but could not leave the in-sync set durably")]
-    private partial void LogDivergedLeaveFailed(int nodeId, Exception exception);
-
-    [LoggerMessage(39, LogLevel.Error, "Adoption failed")]
-    private partial void LogAdoptionFailed(Exception exception);
 }

@@ -70,7 +70,8 @@ internal sealed class MetadataStore
 
     private static class NativeMethods
     {
-        [DllImport("libc", SetLastError = true)]
+        // The path is marshalled as UTF-8, so no best-fit mapping can apply; saying so is what CA2101 looks for.
+        [DllImport("libc", SetLastError = true, BestFitMapping = false)]
         public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
 
         [DllImport("libc", SetLastError = true)]

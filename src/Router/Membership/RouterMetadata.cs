@@ -47,5 +47,9 @@ internal sealed record RouterMetadata
         : 0;
 }
 
-/// <summary>One in-sync node. <see cref="Embedded"/>: an in-process node whose data died with its router process.</summary>
-internal sealed record InSyncMember(Guid NodeId, int Number, bool Embedded);
+/// <summary>
+/// One in-sync node. <see cref="Embedded"/>: an in-process node whose data died with its router process.
+/// <see cref="MaxRecord"/>: the largest key + value it announced it can store (0 in a file written before
+/// limits were recorded: unknown until it connects), remembered so it bounds writes while it is away.
+/// </summary>
+internal sealed record InSyncMember(Guid NodeId, int Number, bool Embedded, long MaxRecord = 0);

@@ -7,20 +7,25 @@ namespace KvnDb.Router;
 
 /// <summary>
 /// Renders this router's instruments and the process's node instruments in the Prometheus text format
-/// (<c>--metrics-port</c>, path <c>/metrics</c>). Observable instruments are read at scrape time;
-/// histograms are kept as cumulative buckets.
+/// (<c>--metrics-port</c>, path <c>/metrics</c>). Everything is read at scrape time: observable
+/// instruments through a listener, request latency from the router's pre-aggregated
+/// <see cref="LatencyHistogram"/>s, so serving requests costs nothing per measurement.
 /// </summary>
 internal sealed class PrometheusExporter : IDisposable
 {
-    private static readonly double[] BucketBounds = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+    private const string LatencyName = "kvndb_router_request_duration_seconds";
+    private readonly RouterMetrics _routerMetrics;
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<(string Name, string Tags), Series> _series = new();
 
     public PrometheusExporter(RouterMetrics routerMetrics)
     {
+        _routerMetrics = routerMetrics;
+        routerMetrics.Exported = true;
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (ReferenceEquals(instrument.Meter, routerMetrics.Meter) || instrument.Meter.Name == "KvnDb.Node")
+            // Only observable instruments: a per-measurement callback would run on every request.
+            if (instrument.IsObservable && (ReferenceEquals(instrument.Meter, routerMetrics.Meter) || instrument.Meter.Name == "KvnDb.Node"))
                 listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((i, value, tags, _) => Record(i, value, tags));
@@ -41,6 +46,10 @@ internal sealed class PrometheusExporter : IDisposable
             foreach (var (key, series) in group)
                 series.Render(text, name, key.Tags);
         }
+        text.Append(CultureInfo.InvariantCulture, $"# HELP {LatencyName} Time from a request's arrival until every node involved has answered\n");
+        text.Append(CultureInfo.InvariantCulture, $"# TYPE {LatencyName} histogram\n");
+        foreach (var kind in (ReadOnlySpan<PendingKind>)[PendingKind.Read, PendingKind.Write, PendingKind.Digest])
+            _routerMetrics.Histogram(kind).Render(text, LatencyName, $"kind=\"{RouterMetrics.KindName(kind)}\"");
         return text.ToString();
     }
 
@@ -64,16 +73,12 @@ internal sealed class PrometheusExporter : IDisposable
     private sealed class Series(Instrument instrument)
     {
         private readonly Lock _lock = new();
-        private readonly long[] _buckets = new long[BucketBounds.Length + 1];
         private double _value;
-        private double _sum;
-        private long _count;
 
         public string? Unit => instrument.Unit;
 
         public string Type => instrument switch
         {
-            Histogram<double> => "histogram",
             ObservableCounter<long> or ObservableCounter<int> or Counter<long> => "counter",
             _ => "gauge",
         };
@@ -81,47 +86,14 @@ internal sealed class PrometheusExporter : IDisposable
         public void Record(double value)
         {
             lock (_lock)
-            {
-                switch (instrument)
-                {
-                    case Histogram<double>:
-                        _sum += value;
-                        _count++;
-                        var bucket = Array.FindIndex(BucketBounds, b => value <= b);
-                        _buckets[bucket < 0 ? BucketBounds.Length : bucket]++;
-                        break;
-                    case Counter<long> or UpDownCounter<long>:
-                        _value += value; // deltas
-                        break;
-                    default:
-                        _value = value; // observable instruments report their current total
-                        break;
-                }
-            }
+                _value = value; // observable instruments report their current total
         }
 
         public void Render(StringBuilder text, string name, string tags)
         {
             lock (_lock)
-            {
-                if (Type != "histogram")
-                {
-                    text.Append(CultureInfo.InvariantCulture, $"{name}{Braces(tags)} {_value}\n");
-                    return;
-                }
-                long cumulative = 0;
-                for (var i = 0; i < BucketBounds.Length; i++)
-                {
-                    cumulative += _buckets[i];
-                    text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{Braces(Join(tags, $"le=\"{BucketBounds[i]}\""))} {cumulative}\n");
-                }
-                text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{Braces(Join(tags, "le=\"+Inf\""))} {_count}\n");
-                text.Append(CultureInfo.InvariantCulture, $"{name}_sum{Braces(tags)} {_sum}\n");
-                text.Append(CultureInfo.InvariantCulture, $"{name}_count{Braces(tags)} {_count}\n");
-            }
+                text.Append(CultureInfo.InvariantCulture, $"{name}{Braces(tags)} {_value}\n");
         }
-
-        private static string Join(string a, string b) => a.Length == 0 ? b : a + "," + b;
 
         private static string Braces(string tags) => tags.Length == 0 ? "" : "{" + tags + "}";
     }

@@ -44,14 +44,36 @@ internal sealed class RouterMetrics : IDisposable
         _latency = _meter.CreateHistogram<double>("kvndb.router.request.duration", unit: "ms", description: "Time from a request's arrival until every node involved has answered");
     }
 
-    /// <summary>Records a finished request's latency; <paramref name="startedAt"/> is a <see cref="Stopwatch"/> timestamp.</summary>
+    /// <summary>Latency per request kind, read by the Prometheus endpoint at scrape time.</summary>
+    public LatencyHistogram ReadLatency { get; } = new();
+
+    public LatencyHistogram WriteLatency { get; } = new();
+
+    public LatencyHistogram DigestLatency { get; } = new();
+
+    /// <summary>Set by the Prometheus endpoint: only then are the pre-aggregated histograms kept.</summary>
+    public bool Exported { get; set; }
+
+    /// <summary>
+    /// Records a finished request's latency; <paramref name="startedAt"/> is a <see cref="Stopwatch"/>
+    /// timestamp. Costs nothing unless the endpoint or a listener (dotnet-counters) wants it.
+    /// </summary>
     public void RecordLatency(PendingKind kind, long startedAt)
     {
+        if (Exported)
+            Histogram(kind).RecordSince(startedAt);
         if (_latency.Enabled)
             _latency.Record(Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds, new KeyValuePair<string, object?>("kind", KindName(kind)));
     }
 
-    private static string KindName(PendingKind kind) => kind switch
+    public LatencyHistogram Histogram(PendingKind kind) => kind switch
+    {
+        PendingKind.Read => ReadLatency,
+        PendingKind.Write => WriteLatency,
+        _ => DigestLatency,
+    };
+
+    public static string KindName(PendingKind kind) => kind switch
     {
         PendingKind.Read => "read",
         PendingKind.Write => "write",

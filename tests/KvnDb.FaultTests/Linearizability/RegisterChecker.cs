@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text;
 
@@ -243,8 +244,8 @@ public static class RegisterChecker
             var writer = Enumerable.Range(0, _ops.Length).FirstOrDefault(i => _ops[i].Kind == OpKind.Set && _value[i] == state, -1);
             var stateText = state == 0 ? "absent" : writer >= 0 ? _ops[writer].Value : "?";
             var text = new StringBuilder();
-            text.Append($"key {_key}: {Describe(_ops[blocking])} cannot be linearized ");
-            text.Append($"(best attempt linearized {linearizedCount} operations, register then {stateText}); nearby:");
+            text.Append(CultureInfo.InvariantCulture, $"key {_key}: {Describe(_ops[blocking])} cannot be linearized ");
+            text.Append(CultureInfo.InvariantCulture, $"(best attempt linearized {linearizedCount} operations, register then {stateText}); nearby:");
             var b = _ops[blocking];
             foreach (var o in _ops.Where(o => o.IsWrite && o.Invoke <= b.Complete).OrderByDescending(o => o.Invoke).Take(6).Reverse())
                 text.Append("\n  ").Append(Describe(o));

@@ -22,7 +22,8 @@ public sealed partial class NetworkLab : IAsyncDisposable
 
     private const string Bridge = "br0";
     private static readonly string RootDirectory = Path.Combine(Path.GetTempPath(), "kvndb-faults");
-    private static readonly Lazy<Task<string?>> Availability = new(ProbeAsync);
+    private static readonly Lock ProbeLock = new();
+    private static Task<string?>? _availability;
     private static int _labs;
 
     private readonly string _subnet;
@@ -67,7 +68,11 @@ public sealed partial class NetworkLab : IAsyncDisposable
     /// Null when labs can be built here; otherwise why not (not root, no <c>ip</c> or <c>nft</c>,
     /// namespaces refused), for a test to skip with. The first call removes leftovers of dead runs.
     /// </summary>
-    public static Task<string?> UnavailableReasonAsync() => Availability.Value;
+    public static Task<string?> UnavailableReasonAsync()
+    {
+        lock (ProbeLock)
+            return _availability ??= Task.Run(ProbeAsync); // probed once per process, off the caller's thread
+    }
 
     /// <summary>Builds the switch of a new lab; hosts are added with <see cref="AddHostAsync"/>.</summary>
     /// <param name="subnet">First three octets of the lab's /24 (private to the lab).</param>
@@ -82,9 +87,9 @@ public sealed partial class NetworkLab : IAsyncDisposable
         {
             System.IO.Directory.CreateDirectory(lab.Directory);
             await Shell.RunAsync("ip", "netns", "add", lab.SwitchNamespace).ConfigureAwait(false);
-            await Ip(lab.SwitchNamespace, "link", "set", "lo", "up").ConfigureAwait(false);
-            await Ip(lab.SwitchNamespace, "link", "add", Bridge, "type", "bridge").ConfigureAwait(false);
-            await Ip(lab.SwitchNamespace, "link", "set", Bridge, "up").ConfigureAwait(false);
+            await IpAsync(lab.SwitchNamespace, "link", "set", "lo", "up").ConfigureAwait(false);
+            await IpAsync(lab.SwitchNamespace, "link", "add", Bridge, "type", "bridge").ConfigureAwait(false);
+            await IpAsync(lab.SwitchNamespace, "link", "set", Bridge, "up").ConfigureAwait(false);
             // One set of cut ports; a frame from or to a port in the set is dropped.
             var rules = Path.Combine(lab.Directory, "cut.nft");
             await File.WriteAllTextAsync(rules, """
@@ -126,21 +131,21 @@ public sealed partial class NetworkLab : IAsyncDisposable
     private async Task WireAsync(NetHost host)
     {
         await Shell.RunAsync("ip", "netns", "add", host.NamespaceName).ConfigureAwait(false);
-        await Ip(SwitchNamespace, "link", "add", host.BridgePort, "type", "veth", "peer", "name", "eth0", "netns", host.NamespaceName).ConfigureAwait(false);
-        await Ip(SwitchNamespace, "link", "set", host.BridgePort, "master", Bridge, "up").ConfigureAwait(false);
-        await Ip(host.NamespaceName, "link", "set", "lo", "up").ConfigureAwait(false);
+        await IpAsync(SwitchNamespace, "link", "add", host.BridgePort, "type", "veth", "peer", "name", "eth0", "netns", host.NamespaceName).ConfigureAwait(false);
+        await IpAsync(SwitchNamespace, "link", "set", host.BridgePort, "master", Bridge, "up").ConfigureAwait(false);
+        await IpAsync(host.NamespaceName, "link", "set", "lo", "up").ConfigureAwait(false);
         // A fixed MAC per address: a restarted host keeps its NIC, so peers' ARP caches stay right.
         var octets = host.Address.GetAddressBytes();
         var mac = string.Create(CultureInfo.InvariantCulture, $"02:4b:{octets[0]:x2}:{octets[1]:x2}:{octets[2]:x2}:{octets[3]:x2}");
-        await Ip(host.NamespaceName, "link", "set", "eth0", "address", mac).ConfigureAwait(false);
-        await Ip(host.NamespaceName, "addr", "add", $"{host.Address}/24", "dev", "eth0").ConfigureAwait(false);
-        await Ip(host.NamespaceName, "link", "set", "eth0", "up").ConfigureAwait(false);
+        await IpAsync(host.NamespaceName, "link", "set", "eth0", "address", mac).ConfigureAwait(false);
+        await IpAsync(host.NamespaceName, "addr", "add", $"{host.Address}/24", "dev", "eth0").ConfigureAwait(false);
+        await IpAsync(host.NamespaceName, "link", "set", "eth0", "up").ConfigureAwait(false);
     }
 
     /// <summary>Drops every frame from and to these hosts (one atomic change).</summary>
     public async Task CutAsync(params NetHost[] hosts)
     {
-        await Nft("add", hosts).ConfigureAwait(false);
+        await NftAsync("add", hosts).ConfigureAwait(false);
         foreach (var host in hosts)
             host.IsCut = true;
     }
@@ -148,12 +153,12 @@ public sealed partial class NetworkLab : IAsyncDisposable
     /// <summary>Lets these hosts' frames through again.</summary>
     public async Task HealAsync(params NetHost[] hosts)
     {
-        await Nft("delete", hosts.Where(h => h.IsCut).ToArray()).ConfigureAwait(false);
+        await NftAsync("delete", hosts.Where(h => h.IsCut).ToArray()).ConfigureAwait(false);
         foreach (var host in hosts)
             host.IsCut = false;
     }
 
-    private Task Nft(string verb, NetHost[] hosts) => hosts.Length == 0
+    private Task NftAsync(string verb, NetHost[] hosts) => hosts.Length == 0
         ? Task.CompletedTask
         : Shell.RunAsync("ip", "netns", "exec", SwitchNamespace, "nft", verb, "element", "bridge", "kft", "cut",
             "{ " + string.Join(", ", hosts.Select(h => $"\"{h.BridgePort}\"")) + " }");
@@ -172,7 +177,7 @@ public sealed partial class NetworkLab : IAsyncDisposable
             await process.KillAsync().ConfigureAwait(false);
         await KillNamespaceProcessesAsync(host.NamespaceName).ConfigureAwait(false);
         // Deleting the switch end destroys the pair at once (a namespace is torn down asynchronously).
-        await Ip(SwitchNamespace, "link", "del", host.BridgePort).ConfigureAwait(false);
+        await IpAsync(SwitchNamespace, "link", "del", host.BridgePort).ConfigureAwait(false);
         await Shell.RunAsync("ip", "netns", "del", host.NamespaceName).ConfigureAwait(false);
         // The port comes back under the same name, so a cut (matched by name) still holds.
         await WireAsync(host).ConfigureAwait(false);
@@ -230,7 +235,7 @@ public sealed partial class NetworkLab : IAsyncDisposable
         }
     }
 
-    private static Task Ip(string namespaceName, params string[] arguments) => Shell.RunAsync("ip", ["-n", namespaceName, .. arguments]);
+    private static Task<string> IpAsync(string namespaceName, params string[] arguments) => Shell.RunAsync("ip", ["-n", namespaceName, .. arguments]);
 
     private static async Task<string?> ProbeAsync()
     {

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using KvnDb.Client;
 using KvnDb.FaultTests.Linearizability;
 
@@ -18,7 +16,7 @@ internal sealed record ProbeSample(long Time, bool Reachable, int Serving, int N
 /// scenario can wait for a state (with a timeout) and read afterwards when the router noticed a fault
 /// and when it was whole again. The sampling period bounds the precision of those times.
 /// </summary>
-internal sealed partial class ClusterProbe : IAsyncDisposable
+internal sealed class ClusterProbe : IAsyncDisposable
 {
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan InfoTimeout = TimeSpan.FromSeconds(1);
@@ -150,28 +148,21 @@ internal sealed partial class ClusterProbe : IAsyncDisposable
             return _samples.FirstOrDefault(s => s.Time >= after && condition(s));
     }
 
-    private static ProbeSample Parse(long time, string info)
+    private static ProbeSample Parse(long time, string text)
     {
-        int Field(string name)
-        {
-            var match = Regex.Match(info, $@"^{name}: (\d+)$", RegexOptions.Multiline);
-            return match.Success ? int.Parse(match.Groups[1].ValueSpan, CultureInfo.InvariantCulture) : 0;
-        }
+        var info = RouterInfo.Parse(text);
         var states = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (Match node in NodeLine().Matches(info))
+        foreach (var node in info.Nodes)
         {
-            var address = node.Groups["address"].Value;
+            var address = node.Address;
             var colon = address.LastIndexOf(':');
             var host = (colon > 0 ? address[..colon] : address).Trim('[', ']');
             if (host.StartsWith("::ffff:", StringComparison.Ordinal))
                 host = host[7..];
-            states[host] = node.Groups["state"].Value;
+            states[host] = node.State;
         }
-        return new ProbeSample(time, true, Field("nodes_serving"), Field("nodes"), Field("clients"), Field("pending"), states);
+        return new ProbeSample(time, true, info.NodesServing, info.NodeCount, (int)info.Clients, (int)info.Pending, states);
     }
-
-    [GeneratedRegex(@"^node\d+: .*?address=(?<address>\S+).*?state=(?<state>\w+)", RegexOptions.Multiline)]
-    private static partial Regex NodeLine();
 
     public async ValueTask DisposeAsync()
     {

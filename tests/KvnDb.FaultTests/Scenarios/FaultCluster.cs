@@ -18,6 +18,9 @@ internal sealed class FaultCluster : IAsyncDisposable
     public const int RouterPort = 7100;
     public const int DelayedRouterPort = 7200;
     public const string Password = "fault-tests";
+
+    /// <summary>The nodes' own credential (a client password cannot register a node).</summary>
+    public const string NodePassword = "fault-tests-nodes";
     public const int NodeCount = 3;
     public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -90,7 +93,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         string[] arguments =
         [
             "--host", RouterHost.Address.ToString(), "--port", RouterPort.ToString(CultureInfo.InvariantCulture),
-            "--password", Password, "--join-grace", "1",
+            "--password", Password, "--node-password", NodePassword, "--join-grace", "1",
             .. FaultSettings.RouterArguments(RouterDataDirectory),
         ];
         return Router = RouterHost.Start(Router is null ? "router" : $"router-{DateTime.UtcNow:HHmmss.fff}", ProgramPaths.Assembly("Router", "kvndb-router"), arguments);
@@ -104,7 +107,7 @@ internal sealed class FaultCluster : IAsyncDisposable
         [
             "--engine", "faster", "--data", NodeDataDirectory(node), "--memory", "32m",
             "--host", RouterHost.Address.ToString(), "--port", port.ToString(CultureInfo.InvariantCulture),
-            "--password", Password,
+            "--password", NodePassword,
             .. FaultSettings.NodeArguments(),
         ];
         if (reset)
@@ -171,7 +174,7 @@ internal sealed class FaultCluster : IAsyncDisposable
     {
         var text = new System.Text.StringBuilder();
         foreach (var process in new[] { Router }.Concat(Nodes).OfType<LabProcess>())
-            text.Append($"--- {process.Name} ({process.LogFile}) ---\n{process.Tail(lines)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"--- {process.Name} ({process.LogFile}) ---\n{process.Tail(lines)}\n");
         return text.ToString();
     }
 

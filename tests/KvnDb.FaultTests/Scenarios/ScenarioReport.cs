@@ -62,17 +62,17 @@ internal sealed record ScenarioReport
     public override string ToString()
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine($"scenario {Scenario} ({FaultSettings.Label})");
-        text.AppendLine($"  write stall {Seconds(WriteStall)}, read stall {Seconds(ReadStall)}");
-        text.AppendLine($"  detection {Seconds(Detection, DetectionNote)}, recovery {Seconds(Recovery, RecoveryNote)}");
-        text.AppendLine($"  acknowledged keys lost {Lost}; linearizability violations {Violations} (inconclusive {Inconclusive}) over {Operations} operations");
-        text.AppendLine($"  digests: {DigestSummary}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"scenario {Scenario} ({FaultSettings.Label})");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  write stall {Seconds(WriteStall)}, read stall {Seconds(ReadStall)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  detection {Seconds(Detection, DetectionNote)}, recovery {Seconds(Recovery, RecoveryNote)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  acknowledged keys lost {Lost}; linearizability violations {Violations} (inconclusive {Inconclusive}) over {Operations} operations");
+        text.AppendLine(CultureInfo.InvariantCulture, $"  digests: {DigestSummary}");
         if (Notes.Length > 0)
-            text.AppendLine($"  notes: {Notes}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  notes: {Notes}");
         foreach (var example in ViolationExamples)
-            text.AppendLine($"  violation: {example}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  violation: {example}");
         foreach (var example in LostExamples)
-            text.AppendLine($"  lost: {example}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  lost: {example}");
         return text.ToString();
     }
 }

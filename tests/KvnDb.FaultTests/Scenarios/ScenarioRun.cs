@@ -106,7 +106,11 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>Keeps the fault in place for its intended duration: this wait is the scenario, not synchronisation.</summary>
-    public Task HoldAsync(TimeSpan duration) => Task.Delay(duration);
+    public Task HoldAsync(TimeSpan duration)
+    {
+        _output.WriteLine($"{Name}: holding the fault for {duration.TotalSeconds:0.#} s");
+        return Task.Delay(duration);
+    }
 
     /// <summary>
     /// Waits until <paramref name="node"/> has connected to the router: the router lists it (any state,
@@ -272,7 +276,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>The <c>kvndb digest</c> check: every node connected and serving, all digests equal (retried while a rejoin settles).</summary>
-    private async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
+    private static async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
     {
         var summary = "no answer";
         var deadline = DateTime.UtcNow + patience;

@@ -84,7 +84,7 @@ internal sealed class Workload : IAsyncDisposable
     {
         var random = new Random(process);
         using var timer = new PeriodicTimer(Pace);
-        for (var attempt = 0; await Tick(timer).ConfigureAwait(false) && await EnterAsync().ConfigureAwait(false); attempt++)
+        for (var attempt = 0; await TickAsync(timer).ConfigureAwait(false) && await EnterAsync().ConfigureAwait(false); attempt++)
         {
             var fresh = attempt % 2 == 0;
             var key = fresh ? $"fresh-{process}-{attempt}" : HotKey(random.Next(HotKeys));
@@ -123,7 +123,7 @@ internal sealed class Workload : IAsyncDisposable
     {
         var random = new Random(process);
         using var timer = new PeriodicTimer(Pace);
-        while (await Tick(timer).ConfigureAwait(false) && await EnterAsync().ConfigureAwait(false))
+        while (await TickAsync(timer).ConfigureAwait(false) && await EnterAsync().ConfigureAwait(false))
         {
             var key = HotKey(random.Next(HotKeys));
             var invoke = History.Now;
@@ -191,7 +191,7 @@ internal sealed class Workload : IAsyncDisposable
         }
     }
 
-    private async ValueTask<bool> Tick(PeriodicTimer timer)
+    private async ValueTask<bool> TickAsync(PeriodicTimer timer)
     {
         try
         {

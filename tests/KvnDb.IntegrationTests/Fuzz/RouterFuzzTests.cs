@@ -196,13 +196,14 @@ public sealed class RouterFuzzTests
         {
             var key = prefix + (operations % 32);
             var value = $"value {operations} {Random.Shared.Next()}";
-            await client.SetAsync(key, value).AsTask().WaitAsync(TestCluster.Timeout);
+            // An operation in flight must finish and be right; stop is checked between operations.
+            await client.SetAsync(key, value, cancellationToken: CancellationToken.None).AsTask().WaitAsync(TestCluster.Timeout, CancellationToken.None);
             expected[key] = value;
-            Assert.Equal(value, await client.GetStringAsync(key).AsTask().WaitAsync(TestCluster.Timeout));
+            Assert.Equal(value, await client.GetStringAsync(key, CancellationToken.None).AsTask().WaitAsync(TestCluster.Timeout, CancellationToken.None));
             if (operations % 8 == 0)
             {
                 var keys = expected.Keys.ToList();
-                var values = await client.MultiGetStringsAsync(keys).WaitAsync(TestCluster.Timeout);
+                var values = await client.MultiGetStringsAsync(keys, CancellationToken.None).WaitAsync(TestCluster.Timeout, CancellationToken.None);
                 Assert.Equal(keys.Select(k => expected[k]), values);
             }
             operations++;

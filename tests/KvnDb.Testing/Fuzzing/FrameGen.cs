@@ -241,7 +241,7 @@ public static class FrameGen
     private static byte[] HelloBody(byte role, string password, ulong lastSequence, Guid history)
     {
         var writer = new ArrayBufferWriter<byte>();
-        new HelloRequest(ProtocolLimits.Version, (ConnectionRole)role, password, lastSequence, history, Guid.Empty, NodeHelloFlags.None).Write(writer, 0);
+        new HelloRequest(ProtocolLimits.Version, (ConnectionRole)role, password, lastSequence, history, Guid.Empty, NodeHelloFlags.None, role == (byte)ConnectionRole.Node ? ulong.MaxValue : 0).Write(writer, 0);
         return writer.WrittenSpan[ProtocolLimits.HeaderSize..].ToArray();
     }
 

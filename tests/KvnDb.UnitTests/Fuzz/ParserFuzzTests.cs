@@ -103,23 +103,24 @@ public sealed class ParserFuzzTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
 
-        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags], nothing after.
+        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags][u64 max record], nothing after.
         var wellFormed = body.Length >= 7
             && BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) is var n && n >= 0
-            && body.Length == 7L + n + 8 + 16 + 16 + 1
+            && body.Length == 7L + n + 8 + 16 + 16 + 1 + 8
             && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node
-            && body[^1] <= 3;
+            && body[^9] <= 7;
         Assert.Equal(wellFormed, ok);
         if (!ok)
             return;
         Assert.Equal(BinaryPrimitives.ReadUInt16LittleEndian(body), hello.Version);
         Assert.Equal((ConnectionRole)body[2], hello.Role);
         Assert.True(hello.Password.SequenceEqual(body.AsSpan(7, hello.Password.Length)));
-        Assert.Equal(body.Length - 7 - 41, hello.Password.Length);
+        Assert.Equal(body.Length - 7 - 49, hello.Password.Length);
         Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(7 + hello.Password.Length)), hello.LastSequence);
-        Assert.Equal(new Guid(body.AsSpan(body.Length - 33, 16)), hello.HistoryId);
-        Assert.Equal(new Guid(body.AsSpan(body.Length - 17, 16)), hello.NodeId);
-        Assert.Equal((NodeHelloFlags)body[^1], hello.Flags);
+        Assert.Equal(new Guid(body.AsSpan(body.Length - 41, 16)), hello.HistoryId);
+        Assert.Equal(new Guid(body.AsSpan(body.Length - 25, 16)), hello.NodeId);
+        Assert.Equal((NodeHelloFlags)body[^9], hello.Flags);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(body.Length - 8)), hello.MaxRecord);
     }
 
     internal static void CheckSyncBegin(byte[] body)

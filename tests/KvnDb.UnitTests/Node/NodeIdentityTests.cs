@@ -58,4 +58,55 @@ public sealed class NodeIdentityTests : IDisposable
         Assert.NotEqual(Guid.Empty, identity.NodeId);
         Assert.Equal(identity.NodeId, new NodeIdentity(_directory.Path).NodeId);
     }
+
+    [Fact]
+    public void A_requested_reset_is_applied_once_and_stays_pending_across_restarts_until_a_sync_completes()
+    {
+        var before = new NodeIdentity(_directory.Path);
+        before.SetHistory(Guid.NewGuid());
+        Assert.False(before.IsResetPending);
+        var marker = new ResetMarker(_directory.Path);
+        marker.Request();
+        Assert.True(marker.Exists);
+        Assert.Null(marker.AppliedNodeId);
+
+        var reset = new NodeIdentity(_directory.Path);
+        Assert.True(reset.ResetAppliedNow);
+        Assert.True(reset.IsResetPending);
+        Assert.NotEqual(before.NodeId, reset.NodeId);
+        Assert.Equal(Guid.Empty, reset.HistoryId);
+        Assert.Equal(reset.NodeId, marker.AppliedNodeId);
+
+        // A supervisor restart before the sync: the same new node, still waiting for a donor, not reset again.
+        var restarted = new NodeIdentity(_directory.Path);
+        Assert.False(restarted.ResetAppliedNow);
+        Assert.True(restarted.IsResetPending);
+        Assert.Equal(reset.NodeId, restarted.NodeId);
+
+        restarted.SetHistory(Guid.NewGuid());
+        restarted.ConfirmSynced();
+        Assert.False(restarted.IsResetPending);
+        Assert.False(marker.Exists);
+        var afterSync = new NodeIdentity(_directory.Path);
+        Assert.False(afterSync.IsResetPending);
+        Assert.Equal(reset.NodeId, afterSync.NodeId);
+    }
+
+    [Fact]
+    public void A_second_request_before_the_next_start_is_one_reset()
+    {
+        var marker = new ResetMarker(_directory.Path);
+        marker.Request();
+        marker.Request();
+        var reset = new NodeIdentity(_directory.Path);
+        Assert.True(reset.ResetAppliedNow);
+        Assert.Equal(reset.NodeId, new NodeIdentity(_directory.Path).NodeId);
+    }
+
+    [Fact]
+    public void A_reset_of_a_missing_folder_is_refused()
+    {
+        var missing = new ResetMarker(Path.Combine(_directory.Path, "nope"));
+        Assert.Throws<DirectoryNotFoundException>(missing.Request);
+    }
 }

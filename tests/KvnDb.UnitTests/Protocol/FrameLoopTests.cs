@@ -159,7 +159,7 @@ public sealed class FrameLoopTests
     [Fact]
     public async Task Handling_frames_allocates_nothing_per_frame()
     {
-        static async Task<long> AllocatedFor(int frames)
+        static async Task<long> AllocatedForAsync(int frames)
         {
             // One segment: a fresh pipe's own bookkeeping when it frees many segments is not the loop's cost.
             var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0, minimumSegmentSize: 1 << 20, useSynchronizationContext: false));
@@ -173,15 +173,15 @@ public sealed class FrameLoopTests
             var run = FrameLoop.RunAsync(pipe.Reader, new CountingHandler(counter), 1024);
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.True(run.IsCompletedSuccessfully);
-            Assert.Equal(FrameLoopExit.Completed, run.Result);
+            Assert.Equal(FrameLoopExit.Completed, await run);
             Assert.Equal(frames, counter.Frames);
             return allocated;
         }
 
         // Warm up (tiered compilation), then compare: a per-frame cost would show as 10,000 times something.
-        await AllocatedFor(10_000);
-        var few = await AllocatedFor(10);
-        var many = await AllocatedFor(10_000);
+        await AllocatedForAsync(10_000);
+        var few = await AllocatedForAsync(10);
+        var many = await AllocatedForAsync(10_000);
         Assert.True(many - few <= 0, $"10,000 frames allocated {many - few} bytes more than 10");
     }
 

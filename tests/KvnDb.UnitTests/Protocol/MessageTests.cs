@@ -13,7 +13,8 @@ public sealed class MessageTests
     [Fact]
     public void Hello_round_trips_the_node_fields_and_refuses_any_other_length()
     {
-        var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, "pässword", 42, History, Node, NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded);
+        var hello = new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, "pässword", 42, History, Node,
+            NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded | NodeHelloFlags.Reset, MaxRecord: (16UL << 20) - 64);
         var (header, body) = Encode(w => hello.Write(w, 5));
         Assert.Equal(Opcode.Hello, header.Opcode);
         Assert.Equal(hello.BodyLength, body.Length);
@@ -26,6 +27,7 @@ public sealed class MessageTests
         Assert.Equal(History, read.HistoryId);
         Assert.Equal(Node, read.NodeId);
         Assert.Equal(hello.Flags, read.Flags);
+        Assert.Equal((16UL << 20) - 64, read.MaxRecord);
 
         for (var length = 0; length < body.Length; length++)
             Assert.False(HelloRequest.TryRead(body.AsSpan(0, length), out _));
@@ -39,9 +41,12 @@ public sealed class MessageTests
         Assert.True(HelloRequest.TryRead(body, out var client));
         Assert.Equal(Guid.Empty, client.NodeId);
         Assert.Equal(NodeHelloFlags.None, client.Flags);
+        Assert.Equal(0UL, client.MaxRecord);
 
         var badFlags = body.ToArray();
-        badFlags[^1] = 4;
+        badFlags[^9] = 8; // the flags byte sits before the u64 max record
+        Assert.False(HelloRequest.TryRead(badFlags, out _));
+        badFlags[^9] = 0x80;
         Assert.False(HelloRequest.TryRead(badFlags, out _));
         var badRole = body.ToArray();
         badRole[2] = 3;
@@ -60,13 +65,40 @@ public sealed class MessageTests
     }
 
     [Fact]
-    public void Hello_response_round_trips()
+    public void A_version_2_hello_is_malformed_but_its_version_still_reads()
     {
-        var (header, body) = Encode(w => new HelloResponse(ProtocolLimits.Version, 77).Write(w, 3));
+        // v2: [u16 version][u8 role][field password][u64 last sequence][16 history id][16 node id][u8 flags], no max record.
+        byte[] v2 = [2, 0, 2, 0, 0, 0, 0, .. new byte[8], .. new byte[16], .. new byte[16], 0];
+        Assert.False(HelloRequest.TryRead(v2, out _));
+        Assert.True(HelloRequest.TryReadVersion(v2, out var version));
+        Assert.Equal(2, version);
+    }
+
+    [Fact]
+    public void Hello_response_round_trips_the_router_limits()
+    {
+        var sent = new HelloResponse(ProtocolLimits.Version, 77, MaxFrameSize: 8 << 20, MaxKeySize: 1024);
+        var (header, body) = Encode(w => sent.Write(w, 3));
         Assert.True(header.IsResponse);
+        Assert.Equal(HelloResponse.BodySize, body.Length);
         Assert.True(HelloResponse.TryRead(body, out var response));
-        Assert.Equal(new HelloResponse(ProtocolLimits.Version, 77), response);
-        Assert.False(HelloResponse.TryRead(body.AsSpan(0, body.Length - 1), out _));
+        Assert.Equal(sent, response);
+        for (var length = 0; length < body.Length; length++)
+            Assert.False(HelloResponse.TryRead(body.AsSpan(0, length), out _));
+        Assert.False(HelloResponse.TryRead([.. body, 0], out _));
+    }
+
+    [Fact]
+    public void Hello_response_refuses_zero_or_oversized_limits()
+    {
+        foreach (var (frame, key) in new[] { (0, 1024), (1024, 0) })
+        {
+            var (_, body) = Encode(w => new HelloResponse(ProtocolLimits.Version, 1, frame, key).Write(w, 1));
+            Assert.False(HelloResponse.TryRead(body, out _));
+        }
+        var (_, huge) = Encode(w => new HelloResponse(ProtocolLimits.Version, 1, 1024, 1024).Write(w, 1));
+        huge.AsSpan(10, 4).Fill(0xFF); // max frame 2^32 - 1: more than any frame can be
+        Assert.False(HelloResponse.TryRead(huge, out _));
     }
 
     [Fact]
@@ -124,7 +156,7 @@ public sealed class MessageTests
         // The router reads only the header, from the pipe, however it is split.
         for (var split = 1; split < SnapshotChunkHeader.Size + 2; split++)
         {
-            Assert.True(SnapshotChunkHeader.TryRead(Segments.Create(body[..split], body[split..]), out var forwarded));
+            Assert.True(SnapshotChunkHeader.TryRead(Segments.Create(body.AsMemory(..split), body.AsMemory(split..)), out var forwarded));
             Assert.Equal(new SnapshotChunkHeader(true, 1000, 3), forwarded);
         }
 
@@ -164,7 +196,7 @@ public sealed class MessageTests
     {
         var (_, client) = Encode(w => SetRequest.Write(w, FrameFlags.None, 1, "key"u8, "value"u8));
         var frame = new byte[SequencedWrite.FrameLength(client.Length)];
-        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, 1_700_000_000_123, Segments.Create(client[..3], client[3..]));
+        SequencedWrite.Write(frame, Opcode.Set, FrameFlags.None, 0x42, 99, 1_700_000_000_123, Segments.Create(client.AsMemory(..3), client.AsMemory(3..)));
 
         var header = FrameHeader.Read(frame);
         Assert.Equal(client.Length + SequencedWrite.PrefixSize, header.BodyLength);
@@ -232,6 +264,31 @@ public sealed class MessageTests
     }
 
     [Fact]
+    public void The_largest_record_of_a_write_body_is_its_biggest_key_plus_value()
+    {
+        var set = new byte[SetRequest.BodyLength(3, 1000)];
+        SetRequest.WriteBody(set, "abc", new string('v', 1000));
+        Assert.Equal(1003, BodyValidator.LargestRecord(Opcode.Set, set));
+
+        var pairs = new (string Key, int Value)[] { ("a", 10), ("bb", 5000), ("c", 0) };
+        var length = CountedBodyWriter.HeaderSize + pairs.Sum(p => CountedBodyWriter.FieldSize(p.Key.Length) + CountedBodyWriter.FieldSize(p.Value));
+        var output = new ArrayBufferWriter<byte>();
+        var multi = new CountedBodyWriter(output, Opcode.MultiSet, FrameFlags.None, 1, length, entries: pairs.Length, fieldsPerEntry: 2);
+        foreach (var (key, value) in pairs)
+        {
+            multi.Utf8Field(key);
+            multi.Field(new byte[value]);
+        }
+        multi.Complete();
+        Assert.Equal(5002, BodyValidator.LargestRecord(Opcode.MultiSet, output.WrittenSpan[ProtocolLimits.HeaderSize..]));
+
+        var delete = new byte[KeyRequest.BodyLength(7)];
+        KeyRequest.WriteBody(delete, "deleted");
+        Assert.Equal(7, BodyValidator.LargestRecord(Opcode.Delete, delete));
+        Assert.Equal(0, BodyValidator.LargestRecord(Opcode.Get, delete));
+    }
+
+    [Fact]
     public void Multi_get_reply_marks_missing_keys_and_never_trusts_a_count_past_its_body()
     {
         var bodyLength = MultiGetReply.HeaderSize + MultiGetReply.ValueSize(2) + MultiGetReply.MissingSize + MultiGetReply.ValueSize(0);
@@ -286,7 +343,7 @@ public sealed class MessageTests
         Assert.True(ValueReply.TryRead(body, out var value) && value.SequenceEqual("hello"u8));
         for (var split = 1; split < body.Length; split++)
         {
-            Assert.True(ValueReply.TryRead(Segments.Create(body[..split], body[split..]), out var forwarded));
+            Assert.True(ValueReply.TryRead(Segments.Create(body.AsMemory(..split), body.AsMemory(split..)), out var forwarded));
             Assert.Equal("hello", Encoding.UTF8.GetString(forwarded));
         }
         Assert.False(ValueReply.TryRead(body.AsSpan(0, body.Length - 1), out _));
@@ -294,7 +351,7 @@ public sealed class MessageTests
         var (error, message) = Encode(w => ErrorReply.Write(w, Opcode.Set, 3, StatusCode.KeyTooLarge, "trop grand é"));
         Assert.Equal(StatusCode.KeyTooLarge, error.Status);
         Assert.Equal("trop grand é", ErrorReply.Read(message));
-        Assert.Equal("trop grand é", ErrorReply.Read(Segments.Create(message[..2], message[2..])));
+        Assert.Equal("trop grand é", ErrorReply.Read(Segments.Create(message.AsMemory(..2), message.AsMemory(2..))));
     }
 
     [Fact]
@@ -303,7 +360,7 @@ public sealed class MessageTests
         var node = new NodeDigest(10, 20, 0xdead_beef);
         var (reply, nodeBody) = Encode(w => node.WriteReply(w, 6));
         Assert.Equal(Opcode.Digest, reply.Opcode);
-        Assert.True(NodeDigest.TryReadReply(Segments.Create(nodeBody[..5], nodeBody[5..]), out var readNode));
+        Assert.True(NodeDigest.TryReadReply(Segments.Create(nodeBody.AsMemory(..5), nodeBody.AsMemory(5..)), out var readNode));
         Assert.Equal(node, readNode);
         Assert.False(NodeDigest.TryReadReply(new ReadOnlySequence<byte>(nodeBody, 0, NodeDigest.Size - 1), out _));
 
@@ -313,6 +370,33 @@ public sealed class MessageTests
         Assert.True(ClusterDigest.TryRead(clusterBody, out var read));
         Assert.Equal(entries, read);
         Assert.False(ClusterDigest.TryRead(clusterBody.AsSpan(0, clusterBody.Length - 1), out _));
+    }
+
+    [Fact]
+    public void Node_status_round_trips_and_refuses_unknown_states_cut_bodies_and_trailing_bytes()
+    {
+        var report = new NodeStatusReport(NodeStorageState.RefusingWrites, NodeCheckpointState.Failed, 1234, 5 << 20, 3, 7, "disque plein: no space left on device");
+        var (header, body) = Encode(w => report.Write(w, SyncMessages.ControlIdBit));
+        Assert.Equal(Opcode.NodeStatus, header.Opcode);
+        Assert.Equal(FrameFlags.NoReply, header.Flags);
+        Assert.True(NodeStatusReport.TryRead(body, out var read));
+        Assert.Equal(report, read);
+
+        for (var length = 0; length < body.Length; length++)
+            Assert.False(NodeStatusReport.TryRead(body.AsSpan(0, length), out _), $"a body cut to {length} bytes was read");
+        Assert.False(NodeStatusReport.TryRead([.. body, 0], out _));
+        var badState = body.ToArray();
+        badState[0] = 2;
+        Assert.False(NodeStatusReport.TryRead(badState, out _));
+        var badCheckpoint = body.ToArray();
+        badCheckpoint[1] = 3;
+        Assert.False(NodeStatusReport.TryRead(badCheckpoint, out _));
+
+        // A long message is cut by the writer, so a report stays a small frame.
+        var (_, longBody) = Encode(w => (report with { Message = new string('é', 5000) }).Write(w, 1));
+        Assert.True(NodeStatusReport.TryRead(longBody, out var cut));
+        Assert.True(Encoding.UTF8.GetByteCount(cut!.Message) <= NodeStatusReport.MaxMessageBytes);
+        Assert.EndsWith("...", cut.Message, StringComparison.Ordinal);
     }
 
     private static (FrameHeader Header, byte[] Body) Encode(Action<ArrayBufferWriter<byte>> write)

@@ -45,7 +45,7 @@ public sealed class RespRequestParserTests
         var bytes = Encoding.UTF8.GetBytes("*2\r\n$4\r\nECHO\r\n$11\r\nhello world\r\n");
         for (var split = 1; split < bytes.Length; split++)
         {
-            var result = Parse(Segments.Create(bytes[..split], bytes[split..]));
+            var result = Parse(Segments.Create(bytes.AsMemory(..split), bytes.AsMemory(split..)));
             Assert.Equal(RespParseStatus.Complete, result.Status);
             Assert.Equal(["ECHO", "hello world"], result.Arguments);
         }

@@ -17,7 +17,7 @@ public sealed class AdoptionPolicyTests
     };
 
     private static NodeLink Node(Guid id, ulong sequence, Guid? history = null, NodeHelloFlags flags = NodeHelloFlags.None) =>
-        new(1, id, "test", new HelloClaims(history ?? History, sequence, flags), _ => { });
+        new(1, id, "test", new HelloClaims(history ?? History, sequence, flags, MaxRecord: 1 << 20), _ => { });
 
     [Fact]
     public void A_stale_or_empty_node_that_arrives_first_is_never_the_source()
@@ -55,5 +55,17 @@ public sealed class AdoptionPolicyTests
         Assert.Same(b, AdoptionPolicy.Choose([a, b], new RouterMetadata(), force: false));
         Assert.Same(b, AdoptionPolicy.Choose([a, b], embeddedOnly, force: false));
         Assert.Same(b, AdoptionPolicy.Choose([a, b], Metadata, force: true));
+    }
+
+    [Fact]
+    public void A_reset_node_is_never_adopted_not_even_by_a_fresh_cluster_or_by_force()
+    {
+        var reset = Node(Member1, 5000, flags: NodeHelloFlags.Reset);
+        Assert.Contains("reset", AdoptionPolicy.WhyNot(reset, Metadata));
+        Assert.Null(AdoptionPolicy.Choose([reset], Metadata, force: false));
+        Assert.Null(AdoptionPolicy.Choose([reset], new RouterMetadata(), force: false));
+        Assert.Null(AdoptionPolicy.Choose([reset], Metadata, force: true));
+        var behind = Node(Guid.NewGuid(), 3);
+        Assert.Same(behind, AdoptionPolicy.Choose([reset, behind], new RouterMetadata(), force: false));
     }
 }

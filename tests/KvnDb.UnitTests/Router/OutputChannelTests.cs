@@ -39,4 +39,22 @@ public sealed class OutputChannelTests
         Assert.Equal(1, cut);
         channel.WriteStatus(Opcode.Ping, 1, StatusCode.Ok); // after closing: dropped, no throw
     }
+
+    [Fact]
+    public async Task The_flush_left_pending_by_a_cut_off_client_ends_with_its_connection_and_never_faults()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1024, resumeWriterThreshold: 512));
+        var channel = new OutputChannel(pipe.Writer);
+        for (var i = 0; i < 200 && !channel.IsClosed; i++)
+        {
+            channel.WriteError(Opcode.Get, (ulong)i, StatusCode.NotFound, "not found, padded to take some room in the pipe");
+            channel.Flush();
+        }
+        Assert.True(channel.IsClosed);
+        Assert.False(channel.AbandonedFlush.IsCompleted);
+        // The connection dies: the pending flush faults, and the channel observes it.
+        await pipe.Reader.CompleteAsync(new IOException("connection reset by peer"));
+        await channel.AbandonedFlush.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(channel.AbandonedFlush.IsCompletedSuccessfully);
+    }
 }

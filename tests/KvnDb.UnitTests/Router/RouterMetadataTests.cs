@@ -34,7 +34,7 @@ public sealed class RouterMetadataTests
         var folder = Path.Combine(Path.GetTempPath(), "kvndb-meta-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var member = new InSyncMember(Guid.NewGuid(), 3, Embedded: false);
+            var member = new InSyncMember(Guid.NewGuid(), 3, Embedded: false, MaxRecord: (2 << 20) - 64);
             new MetadataStore(folder).Save(Metadata with { Members = [member], NodeNumbers = new Dictionary<Guid, int> { [member.NodeId] = 3 } });
             var loaded = new MetadataStore(folder).Load();
             Assert.Equal(Current, loaded.History);
@@ -43,6 +43,24 @@ public sealed class RouterMetadataTests
             Assert.Equal(3, loaded.NodeNumbers[member.NodeId]);
             Assert.False(File.Exists(Path.Combine(folder, "metadata.json.tmp")));
             Assert.Empty(new MetadataStore(null).Load().Members);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_member_written_before_record_limits_were_kept_loads_with_an_unknown_limit()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "kvndb-meta-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var id = Guid.NewGuid();
+            File.WriteAllText(Path.Combine(folder, "metadata.json"),
+                $"{{\"Format\": 1, \"Members\": [{{\"NodeId\": \"{id}\", \"Number\": 2, \"Embedded\": false}}]}}");
+            Assert.Equal([new InSyncMember(id, 2, false, MaxRecord: 0)], new MetadataStore(folder).Load().Members);
         }
         finally
         {

@@ -85,7 +85,7 @@ public sealed class FasterFullSyncTests : IDisposable
         FrameWriter.WriteRaw(output, Opcode.SnapshotApply, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | 7, chunk.WrittenSpan[ProtocolLimits.HeaderSize..]);
     });
 
-    private void Seed(IStorageEngine engine)
+    private static void Seed(FasterStorageEngine engine)
     {
         engine.Set(K("trusted kept"), "mine"u8, 50);
         engine.Set(K("trusted newer on donor"), "mine"u8, 60);

@@ -27,7 +27,7 @@ public sealed class FasterStorageEngineTests : IDisposable
 
     private static byte[] ValueOf(int i) => Encoding.UTF8.GetBytes($"value-{i}-" + new string('x', i % 50));
 
-    private static byte[]? Read(IStorageEngine engine, byte[] key, out ulong sequence)
+    private static byte[]? Read(FasterStorageEngine engine, byte[] key, out ulong sequence)
     {
         sequence = 0;
         if (!engine.TryGet(key, out var stored))
@@ -132,7 +132,7 @@ public sealed class FasterStorageEngineTests : IDisposable
         Assert.Equal("back"u8.ToArray(), Read(reopened, "a:0"u8.ToArray(), out _));
     }
 
-    private static void AssertListing(IStorageEngine engine, HashSet<string> expected)
+    private static void AssertListing(FasterStorageEngine engine, HashSet<string> expected)
     {
         var listed = engine.ListKeys("a:"u8.ToArray()).Select(k => Encoding.UTF8.GetString(k)).ToList();
         Assert.Equal(listed.Count, listed.Distinct().Count());
@@ -195,7 +195,7 @@ public sealed class FasterStorageEngineTests : IDisposable
         }
     }
 
-    private static void AssertListingMatchesReads(IStorageEngine engine, int written)
+    private static void AssertListingMatchesReads(FasterStorageEngine engine, int written)
     {
         var listed = engine.ListKeys(ReadOnlyMemory<byte>.Empty).Select(k => Encoding.UTF8.GetString(k)).ToHashSet();
         var readable = Enumerable.Range(0, written).Where(i => engine.Exists(Key(i))).Select(i => Encoding.UTF8.GetString(Key(i))).ToHashSet();
@@ -236,9 +236,9 @@ public sealed class FasterStorageEngineTests : IDisposable
             .GetDirectories().OrderByDescending(d => d.LastWriteTimeUtc).ToList();
         Assert.Equal(2, checkpoints.Count);
         var metadata = checkpoints[0].GetFiles("info.dat*").Single();
-        var bytes = File.ReadAllBytes(metadata.FullName);
+        var bytes = await File.ReadAllBytesAsync(metadata.FullName);
         var written = 4 + BitConverter.ToInt32(bytes, 0); // [i32 length][metadata], padded to a sector
-        File.WriteAllBytes(metadata.FullName, bytes[..(written / 2)]);
+        await File.WriteAllBytesAsync(metadata.FullName, bytes[..(written / 2)]);
         Directory.CreateDirectory(Path.Combine(checkpoints[0].Parent!.FullName, Guid.NewGuid().ToString()));
 
         await using var reopened = Open();
@@ -394,10 +394,13 @@ public sealed class FasterStorageEngineTests : IDisposable
     public void Memory_budget_sets_index_log_and_page_sizes()
     {
         var sizing = FasterSizing.FromBudget(512L << 20, withWriteAheadLog: true);
-        Assert.Equal(64L << 20, sizing.IndexBytes);
+        Assert.Equal(2L << 20, sizing.IndexBytes); // 64Ki expected keys: a bucket per two
+        Assert.Equal(64L << 20, sizing.MaxIndexBytes);
         Assert.Equal(16L << 20, sizing.PageBytes);
         Assert.Equal(32L << 20, sizing.WalMemoryBytes);
         Assert.Equal(256L << 20, sizing.LogMemoryBytes);
         Assert.Throws<ArgumentException>(() => FasterSizing.FromBudget(1L << 20, withWriteAheadLog: false));
+        Assert.Equal(64L << 10, FasterSizing.FromBudget(512L << 20, false, expectedKeys: 5).IndexBytes);
+        Assert.Equal(64L << 20, FasterSizing.FromBudget(512L << 20, false, expectedKeys: 100_000_000).IndexBytes);
     }
 }

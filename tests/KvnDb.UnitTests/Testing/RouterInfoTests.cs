@@ -44,4 +44,18 @@ public sealed class RouterInfoTests
         var error = Assert.Throws<KeyNotFoundException>(() => RouterInfo.Parse("sequence: 1\n").Writes);
         Assert.Contains("sequence", error.Message);
     }
+
+    [Fact]
+    public void Empty_fields_are_kept_and_the_text_comes_back_as_the_router_wrote_it()
+    {
+        // As the router writes it: an empty value still has its "name: " line.
+        const string text = "sequence: 5\nin_sync: \nin_sync_missing: \nunavailable: no in-sync database node is available (in-sync set: none)\n" +
+            "nodes: 1\nnode3: address=[::1]:5000 state=serving in_sync=yes\n";
+        var info = RouterInfo.Parse(text);
+        Assert.Empty(info.InSync);
+        Assert.Equal("", info["in_sync_missing"]);
+        Assert.Equal("no in-sync database node is available (in-sync set: none)", info.Unavailable);
+        Assert.Equal(("[::1]:5000", 1), (info.Nodes[0].Address, info.NodeCount));
+        Assert.Equal(text, info.ToText());
+    }
 }

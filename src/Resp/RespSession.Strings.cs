@@ -3,8 +3,11 @@ using KvnDb.Protocol;
 
 namespace KvnDb.Resp;
 
+/// <summary>The string family: GET, SET (and SETNX, SETEX), MGET and MSET, as native reads and writes.</summary>
 internal sealed partial class RespSession
 {
+    private const string ExpiryNotSupported = "ERR expiry (EX, PX, EXAT, PXAT, SETEX, PSETEX) is not supported by KvnDb: keys do not expire";
+
     private void Get(in RespRequest request)
     {
         if (!KeysFit(request, 1, 1))
@@ -94,28 +97,8 @@ internal sealed partial class RespSession
         _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
     }
 
-    /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>
-    private void Counted(in RespRequest request, ReplyKind kind, Opcode opcode, bool write)
-    {
-        if (!KeysFit(request, 1, 1))
-            return;
-        ulong number;
-        lock (_replyLock)
-        {
-            var slot = BeginSlot(kind);
-            slot.PartsOutstanding = request.Count - 1;
-            number = slot.Number;
-        }
-        for (var i = 1; i < request.Count; i++)
-        {
-            var header = NativeFrames.Key(_scratch, opcode, number, request[i]);
-            var frame = new ReadOnlySequence<byte>(_scratch.WrittenMemory);
-            if (write)
-                _core.SubmitWrite(this, header, frame, _flush);
-            else
-                _core.SubmitRead(this, header, frame, _flush);
-        }
-    }
+    /// <summary>SETEX and PSETEX: refused until keys can expire.</summary>
+    private void SetEx() => ReplyError(ExpiryNotSupported);
 
     private void MultiGet(in RespRequest request)
     {
@@ -143,20 +126,5 @@ internal sealed partial class RespSession
             number = BeginSlot(ReplyKind.Write).Number;
         var header = NativeFrames.Counted(_scratch, Opcode.MultiSet, number, request, 2);
         _core.SubmitWrite(this, header, new ReadOnlySequence<byte>(_scratch.WrittenMemory), _flush);
-    }
-
-    /// <summary>Checks key sizes the way the native protocol does; a key too large fails the command alone.</summary>
-    private bool KeysFit(in RespRequest request, int first, int step)
-    {
-        var max = _core.Options.MaxKeySize;
-        for (var i = first; i < request.Count; i += step)
-        {
-            if (request[i].Length > max)
-            {
-                ReplyError($"ERR key is above the limit of {max} bytes");
-                return false;
-            }
-        }
-        return true;
     }
 }
