@@ -69,11 +69,24 @@ public sealed class KvnDbWireTests
     public async Task ARequestFrameWhereAReplyIsExpectedIsRefused()
     {
         var header = new byte[ProtocolLimits.HeaderSize];
-        new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, 1).Write(header);
+        new FrameHeader(0, Opcode.Info, FrameFlags.None, StatusCode.Ok, 1).Write(header);
         using var connection = new PipeConnection();
         var batch = connection.StartAsync(count: 1);
         await connection.Pipe.Writer.WriteAsync(header);
         await Assert.ThrowsAsync<InvalidDataException>(() => batch.WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task ANodesStorageReportAndHeartbeatOnADirectLinkArePassedOver()
+    {
+        var frames = new byte[3 * ProtocolLimits.HeaderSize];
+        new FrameHeader(0, Opcode.NodeStatus, FrameFlags.None, StatusCode.Ok, 0).Write(frames);
+        new FrameHeader(0, Opcode.Ping, FrameFlags.None, StatusCode.Ok, 0).Write(frames.AsSpan(ProtocolLimits.HeaderSize));
+        new FrameHeader(0, Opcode.Ping, FrameFlags.Response, StatusCode.Ok, 1).Write(frames.AsSpan(2 * ProtocolLimits.HeaderSize));
+        using var connection = new PipeConnection();
+        var batch = connection.StartAsync(count: 1);
+        await connection.Pipe.Writer.WriteAsync(frames);
+        await batch.WaitAsync(Timeout);
     }
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);

@@ -101,11 +101,14 @@ internal sealed class KvnDbWire(WriteConcern writeConcern = WriteConcern.All, bo
             throw new BenchException("the server closed the connection");
     }
 
-    /// <summary>Counts replies (errors by status) until the batch is complete; a request frame where a reply belongs is refused.</summary>
+    /// <summary>Counts replies (errors by status) until the batch is complete; a request frame where a reply belongs is refused (but for a node's own reports).</summary>
     private readonly struct Replies(ReplyBatch batch) : IFrameHandler
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
         {
+            // Straight to a node (the direct baseline), the node also sends its storage reports and heartbeats: not replies.
+            if (!header.IsResponse && header.Opcode is Opcode.NodeStatus or Opcode.Ping)
+                return FrameAction.Continue;
             if (!header.IsResponse)
                 throw new InvalidDataException($"expected a response frame, got a request ({header.Opcode})");
             return batch.OnReply(header.Status.IsError()) ? FrameAction.Stop : FrameAction.Continue;

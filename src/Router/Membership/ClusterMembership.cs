@@ -380,6 +380,14 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             lock (_adoptionLock)
             {
                 _graceRunning = false;
+                // A second grace can start in the moment between the first one's choice and its adoption
+                // (a node waiting then sees no grace running and no adoption yet). It must never adopt
+                // again: that would begin another history and reset the log under the senders' cursors.
+                if (_adopted.Task.IsCompleted)
+                {
+                    _candidates.Clear();
+                    return;
+                }
                 _candidates.RemoveAll(c => c.State == NodeState.Gone);
                 source = AdoptionPolicy.Choose(_candidates, Metadata, _options.ForceAdopt);
                 adopted = _adopted;

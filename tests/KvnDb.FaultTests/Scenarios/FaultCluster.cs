@@ -111,9 +111,25 @@ internal sealed class FaultCluster : IAsyncDisposable
             .. FaultSettings.NodeArguments(),
         ];
         if (reset)
-            arguments.Add("--reset");
+            RequestReset(node);
         var name = Nodes[node - 1] is null ? $"node{node}" : $"node{node}-{DateTime.UtcNow:HHmmss.fff}";
         return Nodes[node - 1] = Lab[$"node{node}"].Start(name, ProgramPaths.Assembly("NodeHost", "kvndb-node"), arguments);
+    }
+
+    /// <summary>
+    /// <c>kvndb-node reset --data DIR</c>, the one-shot reset: the node's next start takes a new identity
+    /// and copies everything from a donor. It only writes a marker in the folder, so it needs no namespace.
+    /// </summary>
+    private void RequestReset(int node)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])[ProgramPaths.Assembly("NodeHost", "kvndb-node"), "reset", "--data", NodeDataDirectory(node)])
+            start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("kvndb-node reset did not start");
+        var output = process.StandardOutput.ReadToEnd(); // one log line: neither pipe can fill while the other is read
+        var errors = process.StandardError.ReadToEnd();
+        if (!process.WaitForExit(60_000) || process.ExitCode != 0)
+            throw new InvalidOperationException($"kvndb-node reset --data {NodeDataDirectory(node)} failed: {output}{errors}");
     }
 
     /// <summary>The router host reboots: its process dies, its kernel state (every TCP connection) is gone, a new router starts on the same address.</summary>
