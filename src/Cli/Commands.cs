@@ -1,229 +1,163 @@
+using System.Globalization;
+using System.Text;
 using KvnDb.Client;
 using KvnDb.Protocol;
 
 namespace KvnDb.Cli;
 
 /// <summary>
-/// The console's commands, shared by the prompt and one-shot mode. Each returns an exit code:
-/// 0 done, 1 not found or error. Output goes to <paramref name="output"/>, problems to <paramref name="error"/>.
+/// The console's commands, shared by the prompt and one-shot mode: each turns its words (bytes, so keys
+/// and values are binary-safe) into a <see cref="ConsoleReply"/>; a failure from the router is an error
+/// reply, never an exception. A key listing prints as it streams.
 /// </summary>
-internal sealed class Commands(KvnDbClient client, TextWriter output, TextWriter error)
+internal sealed class Commands(KvnDbClient client, ReplyPrinter printer, KeyPager? pager = null)
 {
-    public static readonly IReadOnlyDictionary<string, string> Aliases = new Dictionary<string, string>
-    {
-        ["set"] = "set",
-        ["get"] = "get", ["show"] = "get", ["view"] = "get", ["print"] = "get",
-        ["del"] = "del", ["delete"] = "del", ["remove"] = "del",
-        ["keys"] = "keys", ["getkeys"] = "keys", ["list"] = "keys",
-        ["exists"] = "exists",
-        ["incr"] = "incr", ["incrby"] = "incr",
-        ["setnx"] = "setnx",
-        ["expire"] = "expire",
-        ["persist"] = "persist",
-        ["ttl"] = "ttl",
-        ["getv"] = "getv",
-        ["cas"] = "cas",
-        ["ping"] = "ping",
-        ["info"] = "info",
-        ["digest"] = "digest",
-        ["help"] = "help", ["?"] = "help",
-    };
-
-    public const string Help = """
-        Commands:
-          set KEY VALUE            store VALUE under KEY (quote with '...' or "...")
-          get KEY                  print the value of KEY   (aliases: show, view, print)
-          del KEY                  delete KEY               (aliases: delete, remove)
-          exists KEY               print whether KEY exists
-          incr KEY [BY]            add BY (default 1) to KEY's integer value; print the result
-          setnx KEY VALUE          store VALUE only if KEY does not exist
-          expire KEY SECONDS       KEY expires SECONDS from now (decimals allowed)
-          persist KEY              remove KEY's expiry
-          ttl KEY                  print the time KEY has left (or "no expiry")
-          getv KEY                 print KEY's value and version
-          cas KEY VERSION VALUE    store VALUE only if KEY's version is still VERSION (0: absent)
-          keys [PREFIX] [COLUMNS]  list keys, in COLUMNS columns (aliases: getkeys, list)
-          ping                     round trip to the router
-          info                     router and node status
-          digest                   every node's keys, last sequence and content digest
-          help                     this text
-          quit                     leave (also: exit, Ctrl+D)
-        """;
-
-    public async Task<int> RunAsync(IReadOnlyList<string> words, CancellationToken cancellationToken)
+    public async Task<ConsoleReply> RunAsync(IReadOnlyList<byte[]> words, CancellationToken cancellationToken)
     {
         if (words.Count == 0)
-            return 0;
-        if (!Aliases.TryGetValue(words[0].ToLowerInvariant(), out var command))
-            return Fail($"unknown command '{words[0]}' (try: help)");
+            return new ConsoleReply.Printed();
+        var name = Text(words[0]);
+        if (CommandTable.Find(name) is not { } command)
+            return new ConsoleReply.Error($"unknown command '{name}' (try: help)");
         var args = words.Skip(1).ToArray();
+        if (!command.Accepts(args.Length))
+            return new ConsoleReply.Error($"wrong number of arguments for '{command.Name}': {command.Usage}");
         try
         {
-            return command switch
-            {
-                "set" when args.Length == 2 => await SetAsync(args[0], args[1], cancellationToken),
-                "get" when args.Length == 1 => await GetAsync(args[0], cancellationToken),
-                "del" when args.Length == 1 => await DeleteAsync(args[0], cancellationToken),
-                "exists" when args.Length == 1 => await ExistsAsync(args[0], cancellationToken),
-                "incr" when args.Length is 1 or 2 => await IncrementAsync(args, cancellationToken),
-                "setnx" when args.Length == 2 => await SetIfAbsentAsync(args[0], args[1], cancellationToken),
-                "expire" when args.Length == 2 => await ExpireAsync(args[0], args[1], cancellationToken),
-                "persist" when args.Length == 1 => await PersistAsync(args[0], cancellationToken),
-                "ttl" when args.Length == 1 => await TimeToLiveAsync(args[0], cancellationToken),
-                "getv" when args.Length == 1 => await GetVersionedAsync(args[0], cancellationToken),
-                "cas" when args.Length == 3 => await CompareAndSetAsync(args[0], args[1], args[2], cancellationToken),
-                "keys" when args.Length <= 2 => await KeysAsync(args, cancellationToken),
-                "ping" when args.Length == 0 => await PingAsync(cancellationToken),
-                "info" when args.Length == 0 => await InfoAsync(cancellationToken),
-                "digest" when args.Length == 0 => await DigestAsync(cancellationToken),
-                "help" => Print(Help),
-                _ => Fail($"wrong arguments for '{words[0]}' (try: help)"),
-            };
+            return await RunAsync(command, args, cancellationToken).ConfigureAwait(false);
         }
         catch (KvnDbException ex)
         {
-            return Fail(ex.Message);
+            return new ConsoleReply.Error(ex.Message);
         }
     }
 
-    private async Task<int> SetAsync(string key, string value, CancellationToken cancellationToken)
+    private async Task<ConsoleReply> RunAsync(CommandSpec command, byte[][] args, CancellationToken cancellationToken) => command.Name switch
     {
-        await client.SetAsync(key, value, cancellationToken: cancellationToken);
-        return 0;
-    }
-
-    private async Task<int> GetAsync(string key, CancellationToken cancellationToken)
-    {
-        var value = await client.GetStringAsync(key, cancellationToken);
-        return value is null ? Fail("not found") : Print(value);
-    }
-
-    private async Task<int> DeleteAsync(string key, CancellationToken cancellationToken) =>
-        await client.DeleteAsync(key, cancellationToken: cancellationToken) ? 0 : Fail("not found");
-
-    private async Task<int> ExistsAsync(string key, CancellationToken cancellationToken) =>
-        Print(await client.ExistsAsync(key, cancellationToken) ? "yes" : "no");
-
-    private async Task<int> IncrementAsync(string[] args, CancellationToken cancellationToken)
-    {
-        var by = 1L;
-        if (args.Length == 2 && !long.TryParse(args[1], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out by))
-            return Fail("BY must be an integer");
-        return Print((await client.IncrementAsync(args[0], by, cancellationToken: cancellationToken)).ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private async Task<int> SetIfAbsentAsync(string key, string value, CancellationToken cancellationToken) =>
-        (await client.SetAsync(key, value, When.NotExists, cancellationToken: cancellationToken)).Written ? 0 : Fail($"not set: {key} exists");
-
-    private async Task<int> ExpireAsync(string key, string seconds, CancellationToken cancellationToken)
-    {
-        if (!double.TryParse(seconds, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
-            return Fail("SECONDS must be a number");
-        return await client.ExpireAsync(key, TimeSpan.FromSeconds(value), cancellationToken: cancellationToken) ? 0 : Fail("not found");
-    }
-
-    private async Task<int> PersistAsync(string key, CancellationToken cancellationToken) =>
-        await client.PersistAsync(key, cancellationToken: cancellationToken) ? 0 : Fail("not found, or it has no expiry");
-
-    private async Task<int> TimeToLiveAsync(string key, CancellationToken cancellationToken)
-    {
-        var expiry = await client.TimeToLiveAsync(key, cancellationToken);
-        if (!expiry.Exists)
-            return Fail("not found");
-        return Print(expiry.Remaining is { } remaining
-            ? $"{remaining.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s (at {expiry.ExpiresAt:O})"
-            : "no expiry");
-    }
-
-    private async Task<int> GetVersionedAsync(string key, CancellationToken cancellationToken)
-    {
-        var value = await client.GetWithVersionAsync(key, cancellationToken);
-        return value is null ? Fail("not found") : Print($"{System.Text.Encoding.UTF8.GetString(value.Value)}\tversion {value.Version}");
-    }
-
-    private async Task<int> CompareAndSetAsync(string key, string version, string value, CancellationToken cancellationToken)
-    {
-        if (!ulong.TryParse(version, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var expected))
-            return Fail("VERSION must be a number (see getv)");
-        var result = await client.CompareAndSetAsync(key, expected, value, cancellationToken: cancellationToken);
-        return result.Written ? Print($"version {result.Version}") : Fail($"not set: {key} is at version {result.Version}");
-    }
-
-    /// <summary>Prompt form: <c>keys [PREFIX] [COLUMNS]</c>; a lone positive number is COLUMNS, as in the original.</summary>
-    private Task<int> KeysAsync(string[] args, CancellationToken cancellationToken) => args switch
-    {
-        [] => ListKeysAsync("", 1, cancellationToken),
-        [var one] when int.TryParse(one, out var columns) && columns > 0 => ListKeysAsync("", columns, cancellationToken),
-        [var prefix] => ListKeysAsync(prefix, 1, cancellationToken),
-        [var prefix, var two] when int.TryParse(two, out var columns) && columns > 0 => ListKeysAsync(prefix, columns, cancellationToken),
-        _ => Task.FromResult(Fail("COLUMNS must be a positive number")),
+        "get" => ConsoleReply.Of(await client.GetAsync(args[0], cancellationToken).ConfigureAwait(false)),
+        "set" => await SetAsync(args, cancellationToken).ConfigureAwait(false),
+        "setnx" => ConsoleReply.Of((await client.SetAsync(args[0], args[1], When.NotExists, cancellationToken: cancellationToken).ConfigureAwait(false)).Written),
+        "getdel" => ConsoleReply.Of(await client.GetDeleteAsync(args[0], cancellationToken: cancellationToken).ConfigureAwait(false)),
+        "del" => await CountAsync(args, (key, ct) => client.DeleteAsync(key, cancellationToken: ct), cancellationToken).ConfigureAwait(false),
+        "exists" => await CountAsync(args, (key, ct) => client.ExistsAsync(key, ct), cancellationToken).ConfigureAwait(false),
+        "mget" => new ConsoleReply.Multi([.. (await client.MultiGetAsync([.. args.Select(a => (ReadOnlyMemory<byte>)a)], cancellationToken).ConfigureAwait(false)).Select(ConsoleReply.Of)]),
+        "mset" => await MultiSetAsync(args, cancellationToken).ConfigureAwait(false),
+        "incr" or "incrby" or "decr" or "decrby" => await IncrementAsync(command.Name, args, cancellationToken).ConfigureAwait(false),
+        "incrbyfloat" => Double(args[1]) is { } by
+            ? new ConsoleReply.Bulk(Encoding.UTF8.GetBytes((await client.IncrementFloatAsync(args[0], by, cancellationToken: cancellationToken).ConfigureAwait(false)).ToString("R", CultureInfo.InvariantCulture)))
+            : new ConsoleReply.Error("BY must be a number"),
+        "append" => new ConsoleReply.Integer(await client.AppendAsync(args[0], args[1], cancellationToken: cancellationToken).ConfigureAwait(false)),
+        "setrange" => Integer(args[1]) is { } offset and >= 0
+            ? new ConsoleReply.Integer(await client.SetRangeAsync(args[0], offset, args[2], cancellationToken: cancellationToken).ConfigureAwait(false))
+            : new ConsoleReply.Error("OFFSET must be a non-negative integer"),
+        "expire" or "pexpire" => Duration(args[1], command.Name == "expire" ? 1000 : 1) is { } ttl
+            ? ConsoleReply.Of(await client.ExpireAsync(args[0], ttl, cancellationToken: cancellationToken).ConfigureAwait(false))
+            : new ConsoleReply.Error($"{(command.Name == "expire" ? "SECONDS" : "MILLISECONDS")} must be a number"),
+        "persist" => ConsoleReply.Of(await client.PersistAsync(args[0], cancellationToken: cancellationToken).ConfigureAwait(false)),
+        "ttl" or "pttl" => await TimeToLiveAsync(args[0], command.Name == "ttl", cancellationToken).ConfigureAwait(false),
+        "getv" => await client.GetWithVersionAsync(args[0], cancellationToken).ConfigureAwait(false) is { } versioned
+            ? new ConsoleReply.Multi([new ConsoleReply.Bulk(versioned.Value), new ConsoleReply.Integer((long)versioned.Version)])
+            : ConsoleReply.NoValue,
+        "cas" => await CompareAndSetAsync(args, cancellationToken).ConfigureAwait(false),
+        "keys" => await new KeyListing(client, printer, pager).RunAsync(args.Length == 0 ? [] : args[0], cancellationToken).ConfigureAwait(false),
+        "dbsize" => new ConsoleReply.Integer(await KeyListing.CountAsync(client, cancellationToken).ConfigureAwait(false)),
+        "ping" => await PingAsync(cancellationToken).ConfigureAwait(false),
+        "info" => new ConsoleReply.Text(await client.InfoAsync(cancellationToken).ConfigureAwait(false)),
+        "digest" => await DigestReport.BuildAsync(client, cancellationToken).ConfigureAwait(false),
+        "monitor" => await new MonitorMode(client, printer).RunAsync(cancellationToken).ConfigureAwait(false),
+        "help" => args.Length == 0 ? new ConsoleReply.Text(CommandTable.Help())
+            : CommandTable.Find(Text(args[0])) is { } about ? new ConsoleReply.Text($"{about.Usage}\n  {about.Summary}\n")
+            : new ConsoleReply.Error($"unknown command '{Text(args[0])}'"),
+        _ when command.PromptOnly => new ConsoleReply.Error($"'{command.Name}' works only at the prompt"),
+        _ => new ConsoleReply.Error($"'{command.Name}' is not implemented"),
     };
 
-    public async Task<int> ListKeysAsync(string prefix, int columns, CancellationToken cancellationToken)
+    private async Task<ConsoleReply> SetAsync(byte[][] args, CancellationToken cancellationToken)
     {
-        var row = new List<string>(columns);
-        await foreach (var key in client.ListKeyStringsAsync(prefix, cancellationToken))
+        if (SetArguments.TryParse(args, out var set, out var problem) is false)
+            return new ConsoleReply.Error(problem!);
+        if (set.IsPlain)
         {
-            row.Add(key);
-            if (row.Count == columns)
-            {
-                await output.WriteLineAsync(string.Join('\t', row));
-                row.Clear();
-            }
+            await client.SetAsync(args[0], args[1], cancellationToken: cancellationToken).ConfigureAwait(false);
+            return ConsoleReply.Ok;
         }
-        if (row.Count > 0)
-            await output.WriteLineAsync(string.Join('\t', row));
-        return 0;
+        var result = await client.SetAsync(args[0], args[1], set.When, set.Expiry, set.ReturnOldValue, set.KeepTtl, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (set.ReturnOldValue)
+            return ConsoleReply.Of(result.OldValue);
+        return result.Written ? ConsoleReply.Ok : ConsoleReply.NoValue;
     }
 
-    private async Task<int> PingAsync(CancellationToken cancellationToken) =>
-        Print($"PONG {(await client.PingAsync(cancellationToken)).TotalMilliseconds:0.###} ms");
-
-    /// <summary>Read into the typed record, then written as the router's lines (so the text is one reader's business).</summary>
-    private async Task<int> InfoAsync(CancellationToken cancellationToken)
+    private static async Task<ConsoleReply> CountAsync(byte[][] keys, Func<byte[], CancellationToken, ValueTask<bool>> action, CancellationToken cancellationToken)
     {
-        var info = await RouterInfo.ReadAsync(client, cancellationToken);
-        await output.WriteAsync(info.ToText());
-        return 0;
-    }
-
-    /// <summary>
-    /// One line per node; exit code 0 when all serving nodes agree and every in-sync member is serving,
-    /// 2 otherwise (for scripts and health checks).
-    /// </summary>
-    public async Task<int> DigestAsync(CancellationToken cancellationToken)
-    {
-        var entries = await client.DigestAsync(cancellationToken);
-        foreach (var e in entries)
-            await output.WriteLineAsync($"node{e.NodeId}\t{e.State.ToString().ToLowerInvariant()}\tkeys={e.Digest.KeyCount}\tsequence={e.Digest.LastSequence}\tdigest={e.Digest.ContentHash:x16}\tmember={(e.InSync ? "yes" : "no")}\tlag={e.Lag}");
-        var exit = 0;
-        if (!entries.Any(e => e.State == NodeState.Serving))
+        var count = 0;
+        foreach (var key in keys)
         {
-            await error.WriteLineAsync("error: no node is serving");
-            exit = 2;
+            if (await action(key, cancellationToken).ConfigureAwait(false))
+                count++;
         }
-        if (entries.Where(e => e.State == NodeState.Serving).Select(e => e.Digest).Distinct().Count() > 1)
-        {
-            await error.WriteLineAsync("error: serving replicas differ");
-            exit = 2;
-        }
-        foreach (var e in entries.Where(e => e.InSync && e.State != NodeState.Serving))
-        {
-            await error.WriteLineAsync($"error: in-sync member node{e.NodeId} is {e.State.ToString().ToLowerInvariant()}");
-            exit = 2;
-        }
-        return exit;
+        return new ConsoleReply.Integer(count);
     }
 
-    private int Print(string text)
+    private async Task<ConsoleReply> MultiSetAsync(byte[][] args, CancellationToken cancellationToken)
     {
-        output.WriteLine(text);
-        return 0;
+        if (args.Length % 2 != 0)
+            return new ConsoleReply.Error("mset takes KEY VALUE pairs");
+        var pairs = args.Chunk(2).Select(p => KeyValuePair.Create((ReadOnlyMemory<byte>)p[0], (ReadOnlyMemory<byte>)p[1])).ToArray();
+        await client.MultiSetAsync(pairs, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return ConsoleReply.Ok;
     }
 
-    private int Fail(string message)
+    private async Task<ConsoleReply> IncrementAsync(string name, byte[][] args, CancellationToken cancellationToken)
     {
-        error.WriteLine($"error: {message}");
-        return 1;
+        var by = 1L;
+        if (args.Length == 2)
+        {
+            if (Integer(args[1]) is not { } parsed)
+                return new ConsoleReply.Error("BY must be an integer");
+            by = parsed;
+        }
+        if (name is "decr" or "decrby")
+            by = -by;
+        return new ConsoleReply.Integer(await client.IncrementAsync(args[0], by, cancellationToken: cancellationToken).ConfigureAwait(false));
     }
+
+    private async Task<ConsoleReply> TimeToLiveAsync(byte[] key, bool seconds, CancellationToken cancellationToken)
+    {
+        var expiry = await client.TimeToLiveAsync(key, cancellationToken).ConfigureAwait(false);
+        if (!expiry.Exists)
+            return new ConsoleReply.Integer(-2);
+        if (expiry.Remaining is not { } remaining)
+            return new ConsoleReply.Integer(-1);
+        // As Redis: TTL rounds to the nearest second, PTTL is exact to the millisecond.
+        var ms = (long)Math.Max(0, remaining.TotalMilliseconds);
+        return new ConsoleReply.Integer(seconds ? (ms + 500) / 1000 : ms);
+    }
+
+    private async Task<ConsoleReply> CompareAndSetAsync(byte[][] args, CancellationToken cancellationToken)
+    {
+        if (!ulong.TryParse(Text(args[1]), NumberStyles.None, CultureInfo.InvariantCulture, out var expected))
+            return new ConsoleReply.Error("VERSION must be a number (see getv)");
+        var result = await client.CompareAndSetAsync(args[0], expected, args[2], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return result.Written
+            ? new ConsoleReply.Integer((long)result.Version)
+            : new ConsoleReply.Error($"CONFLICT not set: the key is at version {result.Version}");
+    }
+
+    private async Task<ConsoleReply> PingAsync(CancellationToken cancellationToken)
+    {
+        await client.PingAsync(cancellationToken).ConfigureAwait(false);
+        return new ConsoleReply.Status("PONG");
+    }
+
+    public static string Text(byte[] word) => Encoding.UTF8.GetString(word);
+
+    public static long? Integer(byte[] word) =>
+        long.TryParse(Text(word), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    public static double? Double(byte[] word) =>
+        double.TryParse(Text(word), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value) ? value : null;
+
+    /// <summary>A count of <paramref name="unitMs"/> milliseconds (decimals allowed), or null when it is no number.</summary>
+    public static TimeSpan? Duration(byte[] word, double unitMs) =>
+        Double(word) is { } value && value * unitMs < TimeSpan.MaxValue.TotalMilliseconds ? TimeSpan.FromMilliseconds(value * unitMs) : null;
 }

@@ -88,7 +88,7 @@ internal sealed partial class ClientConnection
             _heartbeat.Answered();
             if (!header.HasMore || header.Status.IsError())
                 _pending.Remove(header.RequestId);
-            else
+            else if (pending.DeadlineMs != long.MaxValue)
                 pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
         }
         using var bytes = new ContiguousBytes(frame);

@@ -148,6 +148,35 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         return stream;
     }
 
+    /// <summary>Starts a monitor: its events arrive on the returned stream until <see cref="StopMonitor"/> or the connection ends (no timeout: a quiet router is not a slow one).</summary>
+    public PendingMonitorStream SendMonitor()
+    {
+        var stream = new PendingMonitorStream { Opcode = Opcode.Monitor };
+        Send(stream, FrameFlags.None, new MonitorBody(MonitorEvent.Start), Timeout.InfiniteTimeSpan);
+        return stream;
+    }
+
+    /// <summary>Asks the router to stop the monitor and drops whatever it still sends for it.</summary>
+    public void StopMonitor(PendingMonitorStream stream)
+    {
+        lock (_pendingLock)
+            _pending.Remove(stream.RequestId);
+        stream.Fail(new OperationCanceledException("monitor stopped"));
+        if (!IsAlive)
+            return;
+        try
+        {
+            var stop = new PendingMonitorStream { Opcode = Opcode.Monitor };
+            Send(stop, FrameFlags.NoReply, new MonitorBody(MonitorEvent.Stop), Timeout.InfiniteTimeSpan);
+            lock (_pendingLock)
+                _pending.Remove(stop.RequestId); // NoReply: nothing comes back for it
+        }
+        catch (KvnDbException)
+        {
+            // The connection died meanwhile: the router dropped the monitor with it.
+        }
+    }
+
     private PendingReply RentReply(Opcode opcode)
     {
         var pending = _replyPool.Get();
@@ -156,7 +185,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         return pending;
     }
 
-    private void Send<TBody>(PendingOperation pending, FrameFlags flags, TBody body) where TBody : struct, IRequestBody
+    private void Send<TBody>(PendingOperation pending, FrameFlags flags, TBody body) where TBody : struct, IRequestBody =>
+        Send(pending, flags, body, _options.RequestTimeout);
+
+    private void Send<TBody>(PendingOperation pending, FrameFlags flags, TBody body, TimeSpan timeout) where TBody : struct, IRequestBody
     {
         var length = body.Length;
         if (length > _options.MaxFrameSize)
@@ -164,7 +196,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         lock (_writeLock)
         {
             ThrowIfFailed();
-            Register(pending, _options.RequestTimeout);
+            Register(pending, timeout);
             var span = _sendPipe.Writer.GetSpan(ProtocolLimits.HeaderSize + length);
             new FrameHeader(length, pending.Opcode, flags, StatusCode.Ok, pending.RequestId).Write(span);
             body.Write(span.Slice(ProtocolLimits.HeaderSize, length));
@@ -192,7 +224,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private void Register(PendingOperation pending, TimeSpan timeout)
     {
         pending.RequestId = ++_nextRequestId;
-        pending.DeadlineMs = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        pending.DeadlineMs = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         lock (_pendingLock)
         {
             // Checked under the pending lock that FailAll drains under: a request registers before the

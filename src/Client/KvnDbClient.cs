@@ -106,6 +106,27 @@ public sealed partial class KvnDbClient : IAsyncDisposable
 
     // ---- server ----
 
+    /// <summary>
+    /// Every request the router receives from any client (its opcode, first key, size, client), as it
+    /// receives it, until <paramref name="cancellationToken"/> is cancelled or the connection drops. The first
+    /// event is <see cref="MonitorEventKind.Started"/>; a monitor that falls behind gets a
+    /// <see cref="MonitorEventKind.Dropped"/> notice instead of the events it missed.
+    /// </summary>
+    public async IAsyncEnumerable<MonitorEvent> MonitorAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var connection = LiveConnection();
+        var stream = connection.SendMonitor();
+        try
+        {
+            await foreach (var monitorEvent in stream.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return monitorEvent;
+        }
+        finally
+        {
+            connection.StopMonitor(stream);
+        }
+    }
+
     /// <summary>Round trip to the router; returns the time it took.</summary>
     public async ValueTask<TimeSpan> PingAsync(CancellationToken cancellationToken = default)
     {

@@ -145,3 +145,11 @@ internal readonly struct ExpireBody(ExpiryMode mode, ExpiryCondition condition, 
 
     public void Write(Span<byte> destination) => ExpireRequest.WriteBody(destination, mode, condition, time, key.Span);
 }
+
+/// <summary>A monitor request body: <c>[u8 mode]</c> (<see cref="MonitorEvent.Start"/> or <see cref="MonitorEvent.Stop"/>).</summary>
+internal readonly struct MonitorBody(byte mode) : IRequestBody
+{
+    public int Length => 1;
+
+    public void Write(Span<byte> destination) => destination[0] = mode;
+}

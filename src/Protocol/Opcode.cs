@@ -8,6 +8,12 @@ public enum Opcode : byte
     Ping = 0x02,
     /// <summary>Router counters and node table, as UTF-8 "name: value" lines.</summary>
     Info = 0x03,
+    /// <summary>
+    /// Client to router: <c>[u8 1]</c> starts a stream of <see cref="MonitorEvent"/> frames describing every
+    /// request the router receives from any client; <c>[u8 0]</c> (NoReply) stops it. A monitor that falls
+    /// behind loses events (with a Dropped notice), never slows anyone's writes.
+    /// </summary>
+    Monitor = 0x04,
 
     Get = 0x10,
     Exists = 0x11,

@@ -88,6 +88,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
         }
         finally
         {
+            cluster.Monitors.Unsubscribe(Id);
             Output.Close();
         }
     }
@@ -125,8 +126,13 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     /// <summary>Routes one request; returns false when the connection must close (protocol violation).</summary>
     private bool Handle(in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
+        if (cluster.Monitors.IsActive && header.Opcode != Opcode.Monitor)
+            Describe(header, frame);
         switch (header.Opcode)
         {
+            case Opcode.Monitor:
+                StartOrStopMonitor(header, frame);
+                return true;
             case Opcode.Ping:
                 Output.WriteStatus(Opcode.Ping, header.RequestId, StatusCode.Ok);
                 return true;
@@ -165,6 +171,30 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.UnknownOpcode,
                     $"unknown opcode 0x{(byte)header.Opcode:x2}; closing");
                 return false;
+        }
+    }
+
+    private void Describe(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        cluster.Monitors.Publish(Id, RemoteAddress, header, body.Span);
+    }
+
+    /// <summary><c>[u8 1]</c> starts this session's monitor stream (answered by its frames), <c>[u8 0]</c> ends it.</summary>
+    private void StartOrStopMonitor(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        if (body.Span is [MonitorEvent.Stop])
+        {
+            cluster.Monitors.Unsubscribe(Id);
+            return;
+        }
+        if (body.Span is not [MonitorEvent.Start])
+            Output.WriteError(Opcode.Monitor, header.RequestId, StatusCode.ProtocolError, "monitor body is one byte: 1 to start, 0 to stop");
+        else
+        {
+            cluster.Monitors.Unsubscribe(Id); // a second start replaces the first
+            cluster.Monitors.Subscribe(Id, Output, header.RequestId);
         }
     }
 

@@ -74,6 +74,9 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     public NodeHealthMonitor Health { get; }
 
+    /// <summary>Sessions that asked to see every request (<c>kvndb monitor</c>).</summary>
+    public MonitorHub Monitors { get; } = new();
+
     /// <summary>Set once the metrics exist (they observe the cluster, so they are built after it).</summary>
     public RouterMetrics? Metrics
     {
