@@ -142,6 +142,9 @@ internal sealed class ReplyPrinter(ConsoleOutput output, TextWriter error, Outpu
             case ConsoleReply.Status status:
                 output.Write(Quote(Encoding.UTF8.GetBytes(status.Word)));
                 break;
+            case ConsoleReply.Integer integer:
+                output.Write(integer.Value.ToString(CultureInfo.InvariantCulture));
+                break;
             default:
                 output.Write(Scalar(reply, quote: true));
                 break;

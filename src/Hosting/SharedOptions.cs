@@ -40,4 +40,30 @@ public static class SharedOptions
 
     /// <summary><c>--logfile</c>/<c>-l</c>: also log to a file.</summary>
     public static Option<string?> LogFile(string description = "Also log to FILE (rotated by size)") => new("--logfile", "-l") { Description = description };
+
+    /// <summary>
+    /// Makes a size option (<c>64m</c>, <c>1g</c>) a clear parse error when its value is no size or above
+    /// <paramref name="max"/>, instead of an exception once the program runs.
+    /// </summary>
+    public static Option<string> ValidateSize(Option<string> option, long max = long.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            var text = result.GetValueOrDefault<string>();
+            if (text is null)
+                return;
+            try
+            {
+                var size = SizeParser.Parse(text);
+                if (size > max)
+                    result.AddError($"{option.Name} {text}: at most {max} bytes");
+            }
+            catch (Exception ex) when (ex is FormatException or OverflowException)
+            {
+                result.AddError($"{option.Name}: {ex.Message}");
+            }
+        });
+        return option;
+    }
 }

@@ -40,6 +40,9 @@ public sealed record NodeOptions
     /// <summary>An in-process node of a router started with <c>--nodes N</c>: its data dies with the router (said in the hello).</summary>
     public bool Embedded { get; init; }
 
+    /// <summary>The node's name, sent in its hello and shown in the router's logs and info (kvndb-node --name); empty: none.</summary>
+    public string Name { get; init; } = "";
+
     /// <summary>How often a node whose storage refuses writes checks whether it takes them again (it rejoins when it does).</summary>
     public TimeSpan StorageProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 

@@ -147,7 +147,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         if (_identity.IsResetPending)
             flags |= NodeHelloFlags.Reset;
         return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags,
-            (ulong)Math.Max(1, _engine.MaxRecordSize));
+            (ulong)Math.Max(1, _engine.MaxRecordSize), HelloRequest.CleanNodeName(_options.Name));
     }
 
     /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>
@@ -247,7 +247,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             return;
         _statusVersion = version;
         _statusSentAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        health.Report().Write(_output, SyncMessages.ControlIdBit);
+        (health.Report() with { KeyCount = (ulong)Math.Max(0, _engine.Count) }).Write(_output, SyncMessages.ControlIdBit);
     }
 
     private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)

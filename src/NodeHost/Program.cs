@@ -61,6 +61,14 @@ var connectTimeoutOption = new Option<double>("--connect-timeout")
     Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
     DefaultValueFactory = _ => 3,
 };
+var passwordFileOption = Secrets.FileOption("--password-file", "Read the node password from FILE (default: $KVNDB_NODE_PASSWORD)");
+var configOption = ConfigFile.Option();
+SharedOptions.ValidateSize(memoryOption);
+SharedOptions.ValidateSize(reserveSpaceOption);
+var nameOption = new Option<string?>("--name")
+{
+    Description = "This node's name in the router's logs and info, and in digest (default: host name and data folder, e.g. db1:/var/lib/kvndb/a)",
+};
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
@@ -68,6 +76,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+    nameOption, passwordFileOption, configOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -123,9 +132,12 @@ root.SetAction(async (parse, cancellationToken) =>
                 KeyFile = parse.GetValue(tlsKeyOption),
             },
             RouterPort = parse.GetValue(portOption),
-            Password = parse.GetValue(passwordOption) ?? "",
+            Password = Secrets.Resolve(parse.GetValue(passwordOption), parse.GetValue(passwordFileOption), "KVNDB_NODE_PASSWORD") ?? "",
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
+            // Stable across restarts without being stored: the same host and folder give the same name.
+            Name = HelloRequest.CleanNodeName(parse.GetValue(nameOption)
+                ?? $"{Environment.MachineName}:{(dataDirectory is null ? engineName : Path.GetFullPath(dataDirectory))}"),
         };
         try
         {
@@ -157,7 +169,7 @@ root.SetAction(async (parse, cancellationToken) =>
             NodeHostLog.ResetApplied(logger, identity.ResetMarkerLocation, identity.NodeId, engine.Count);
         else if (identity.IsResetPending)
             NodeHostLog.ResetPending(logger, identity.ResetMarkerLocation);
-        NodeHostLog.Starting(logger, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
+        NodeHostLog.Starting(logger, options.Name, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
             NodeHostLog.MayHaveLostWrites(logger);
         await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
@@ -192,7 +204,17 @@ resetCommand.SetAction(parse =>
 });
 root.Subcommands.Add(resetCommand);
 // Ctrl+C / SIGTERM cancel the action's token; give the final checkpoint time to finish (the default is 2 s).
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
+string[] arguments;
+try
+{
+    arguments = ConfigFile.Apply(root, args);
+}
+catch (FormatException ex)
+{
+    await Console.Error.WriteLineAsync($"kvndb-node: {ex.Message}");
+    return 1;
+}
+return await root.Parse(arguments).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(2) });
 
 static long ParseSize(string text, string option)
 {

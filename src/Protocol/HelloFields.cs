@@ -6,8 +6,9 @@ namespace KvnDb.Protocol;
 /// </summary>
 public readonly ref struct HelloFields
 {
-    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags, ulong maxRecord)
+    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags, ulong maxRecord, ReadOnlySpan<byte> nodeName = default)
     {
+        NodeName = nodeName;
         Version = version;
         Role = role;
         Password = password;
@@ -34,6 +35,9 @@ public readonly ref struct HelloFields
     public Guid NodeId { get; }
 
     public NodeHelloFlags Flags { get; }
+
+    /// <summary>The node's name as its operator gave it (raw UTF-8, at most <see cref="HelloRequest.MaxNodeNameBytes"/>; empty: none).</summary>
+    public ReadOnlySpan<byte> NodeName { get; }
 
     /// <summary>Largest key + value, in bytes, the node's store can hold (clients: 0).</summary>
     public ulong MaxRecord { get; }

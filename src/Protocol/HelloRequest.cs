@@ -6,12 +6,17 @@ namespace KvnDb.Protocol;
 
 /// <summary>
 /// Body of the hello request:
-/// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags][u64 max record]</c>.
-/// The last five matter for nodes only (what they hold, who they are, the largest record they can
-/// store); clients send zeros.
+/// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags][u64 max record]</c>,
+/// then optional trailing fields: <c>[field node name]</c> (a node's operator-given name, for logs and
+/// info; absent or empty: none). The fields after the password matter for nodes only (what they hold, who
+/// they are, the largest record they can store); clients send zeros and no name. A reader takes the
+/// trailing fields it knows and ignores any bytes after them, so later versions may add more.
 /// </summary>
-public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong MaxRecord)
+public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong MaxRecord, string NodeName = "")
 {
+    /// <summary>The longest node name, in UTF-8 bytes; a longer one is cut by the reader.</summary>
+    public const int MaxNodeNameBytes = 128;
+
     /// <summary>Every byte but the password's.</summary>
     public const int FixedSize = 2 + 1 + FrameWriter.LengthPrefixSize + 8 + 16 + 16 + 1 + 8;
 
@@ -21,7 +26,25 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
     public static HelloRequest ForClient(string password) =>
         new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None, 0);
 
-    public int BodyLength => FixedSize + Encoding.UTF8.GetByteCount(Password);
+    /// <summary>
+    /// A node name as logs and the info text can carry it: one word (whitespace, control characters and
+    /// <c>=</c> become <c>_</c>), cut to <see cref="MaxNodeNameBytes"/>. Nodes clean the name they send; routers
+    /// clean the name they get.
+    /// </summary>
+    public static string CleanNodeName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var clean = new StringBuilder(name.Length);
+        foreach (var c in name)
+            clean.Append(char.IsWhiteSpace(c) || char.IsControl(c) || c == '=' || c == '\uFFFD' ? '_' : c);
+        var text = clean.ToString();
+        while (Encoding.UTF8.GetByteCount(text) > MaxNodeNameBytes)
+            text = text[..^1];
+        return text;
+    }
+
+    public int BodyLength => FixedSize + Encoding.UTF8.GetByteCount(Password)
+        + (string.IsNullOrEmpty(NodeName) ? 0 : FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(NodeName)));
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
@@ -34,6 +57,8 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
         frame.Guid(NodeId);
         frame.Byte((byte)Flags);
         frame.UInt64(MaxRecord);
+        if (!string.IsNullOrEmpty(NodeName))
+            frame.Utf8Field(NodeName);
         frame.Complete();
     }
 
@@ -50,7 +75,7 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
         return true;
     }
 
-    /// <summary>Decodes the body in place; false unless it has exactly this shape, a known role and known flags.</summary>
+    /// <summary>Decodes the body in place; false unless it has this shape (trailing fields optional), a known role and known flags.</summary>
     public static bool TryRead(ReadOnlySpan<byte> body, out HelloFields fields)
     {
         fields = default;
@@ -62,12 +87,15 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
             || !reader.TryReadBytes(16, out var history)
             || !reader.TryReadBytes(16, out var node)
             || !reader.TryReadByte(out var flags)
-            || !reader.TryReadUInt64(out var maxRecord)
-            || !reader.IsAtEnd)
+            || !reader.TryReadUInt64(out var maxRecord))
+            return false;
+        ReadOnlySpan<byte> name = default;
+        if (!reader.IsAtEnd && !reader.TryReadField(out name))
             return false;
         if (role is not ((byte)ConnectionRole.Client or (byte)ConnectionRole.Node) || (flags & ~(byte)KnownFlags) != 0)
             return false;
-        fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags, maxRecord);
+        fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags, maxRecord,
+            name.Length <= MaxNodeNameBytes ? name : name[..MaxNodeNameBytes]);
         return true;
     }
 }

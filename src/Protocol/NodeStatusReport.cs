@@ -7,7 +7,8 @@ namespace KvnDb.Protocol;
 /// <summary>
 /// Node to router, unanswered (<see cref="Opcode.NodeStatus"/>): the node's storage health, shown in the
 /// router's <c>info</c>. Sent after the hello, when it changes, and about once a second.
-/// <c>[u8 storage][u8 last checkpoint][u64 checkpoint age ms][u64 free bytes][u64 checkpoints failed][u64 writes failed][field message]</c>.
+/// <c>[u8 storage][u8 last checkpoint][u64 checkpoint age ms][u64 free bytes][u64 checkpoints failed][u64 writes failed][field message]</c>,
+/// then optionally <c>[u64 keys]</c> (the keys the node holds; absent, from a node before it: unknown).
 /// Ages, not times: the router adds how long ago it heard the report, so no clock is compared across machines.
 /// </summary>
 public sealed record NodeStatusReport(
@@ -17,7 +18,8 @@ public sealed record NodeStatusReport(
     ulong FreeBytes,
     ulong CheckpointsFailed,
     ulong WritesFailed,
-    string Message)
+    string Message,
+    ulong KeyCount = NodeStatusReport.Unknown)
 {
     /// <summary>Age or free space not known (no checkpoint yet, no data folder).</summary>
     public const ulong Unknown = ulong.MaxValue;
@@ -31,7 +33,7 @@ public sealed record NodeStatusReport(
     {
         ArgumentNullException.ThrowIfNull(output);
         var message = Truncated(Message);
-        var frame = FrameBuilder.Start(output, new FrameHeader(FixedSize + FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(message)),
+        var frame = FrameBuilder.Start(output, new FrameHeader(FixedSize + FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(message)) + 8,
             Opcode.NodeStatus, FrameFlags.NoReply, StatusCode.Ok, requestId));
         frame.Byte((byte)Storage);
         frame.Byte((byte)LastCheckpoint);
@@ -40,6 +42,7 @@ public sealed record NodeStatusReport(
         frame.UInt64(CheckpointsFailed);
         frame.UInt64(WritesFailed);
         frame.Utf8Field(message);
+        frame.UInt64(KeyCount);
         frame.Complete();
     }
 
@@ -52,10 +55,13 @@ public sealed record NodeStatusReport(
             || !reader.TryReadByte(out var checkpoint) || checkpoint > (byte)NodeCheckpointState.Failed
             || !reader.TryReadUInt64(out var age) || !reader.TryReadUInt64(out var free)
             || !reader.TryReadUInt64(out var checkpointsFailed) || !reader.TryReadUInt64(out var writesFailed)
-            || !reader.TryReadField(out var message) || !reader.IsAtEnd || message.Length > MaxMessageBytes)
+            || !reader.TryReadField(out var message) || message.Length > MaxMessageBytes)
+            return false;
+        var keys = Unknown;
+        if (!reader.IsAtEnd && (!reader.TryReadUInt64(out keys) || !reader.IsAtEnd))
             return false;
         report = new NodeStatusReport((NodeStorageState)storage, (NodeCheckpointState)checkpoint, age, free,
-            checkpointsFailed, writesFailed, Encoding.UTF8.GetString(message));
+            checkpointsFailed, writesFailed, Encoding.UTF8.GetString(message), keys);
         return true;
     }
 

@@ -48,6 +48,8 @@ internal static class InfoReport
         {
             text.Append(CultureInfo.InvariantCulture,
                 $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} max_record={node.Hello.MaxRecord} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}");
+            if (node.Name.Length > 0)
+                text.Append(" name=").Append(node.Name);
             AppendStorage(text, node.Status, node.StatusHeardMs);
             text.Append('\n');
             if (node.Status is { Message.Length: > 0 } status)
@@ -88,6 +90,8 @@ internal static class InfoReport
         var free = status.FreeBytes == NodeStatusReport.Unknown ? "unknown" : status.FreeBytes.ToString(CultureInfo.InvariantCulture);
         text.Append(CultureInfo.InvariantCulture,
             $" storage={storage} checkpoint={checkpoint} checkpoint_age_ms={age} free_bytes={free} checkpoints_failed={status.CheckpointsFailed} writes_failed={status.WritesFailed}");
+        if (status.KeyCount != NodeStatusReport.Unknown)
+            text.Append(CultureInfo.InvariantCulture, $" keys={status.KeyCount}");
     }
 
     private static string OneLine(string message) => message.ReplaceLineEndings(" ");

@@ -42,7 +42,12 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
                 new HelloClaims(accepted.HistoryId, accepted.LastSequence, accepted.Flags, accepted.MaxRecord),
-                reason => connection.Abort(new ConnectionAbortedException(reason)));
+                reason => connection.Abort(new ConnectionAbortedException(reason)))
+            {
+                Name = accepted.NodeName,
+            };
+            if (node.Name.Length > 0)
+                LogNodeName(node.Id, node.Name, remote);
             // Its limit bounds writes from now on, before it can be sent any: a write is stored by every node or none.
             cluster.RecordLimit.NodeConnected(node);
             try
@@ -109,7 +114,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     }
 
     /// <summary>What a hello carried that outlives its frame.</summary>
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId);
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId, string NodeName);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
@@ -202,7 +207,8 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             return StatusCode.ProtocolError;
         }
         accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags,
-            (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId);
+            (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId,
+            hello.NodeName.IsEmpty ? "" : HelloRequest.CleanNodeName(System.Text.Encoding.UTF8.GetString(hello.NodeName)));
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {
@@ -222,6 +228,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
         return StatusCode.Ok;
     }
+
+    [LoggerMessage(39, LogLevel.Information, "Node {Number} is {Name} ({Address})")]
+    private partial void LogNodeName(int number, string name, string address);
 
     [LoggerMessage(30, LogLevel.Debug, "Client {ConnectionId} connected from {Address}")]
     private partial void LogClientConnected(long connectionId, string address);

@@ -24,6 +24,9 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
 
     public string RemoteAddress { get; } = remoteAddress;
 
+    /// <summary>The name the node gave in its hello (kvndb-node --name), cleaned to one word; empty when it gave none.</summary>
+    public string Name { get; init; } = "";
+
     /// <summary>What the node said it holds at hello: checked against the durable metadata, never trusted alone.</summary>
     public HelloClaims Hello { get; } = hello;
 

@@ -33,6 +33,13 @@ var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates sign
 var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
 var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
 var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
+var passwordFileOption = Secrets.FileOption("--password-file", "Read the client password from FILE (default: $KVNDB_PASSWORD)");
+var nodePasswordFileOption = Secrets.FileOption("--node-password-file", "Read the node password from FILE (default: $KVNDB_NODE_PASSWORD)");
+var configOption = ConfigFile.Option();
+SharedOptions.ValidateSize(maxFrameOption, int.MaxValue);
+SharedOptions.ValidateSize(maxKeyOption, int.MaxValue);
+SharedOptions.ValidateSize(backlogOption);
+SharedOptions.ValidateSize(outputLimitOption);
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
@@ -40,6 +47,7 @@ var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database
 {
     hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, inlineIoOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
+    passwordFileOption, nodePasswordFileOption, configOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -54,8 +62,8 @@ root.SetAction(async (parse, cancellationToken) =>
         TlsCaFile = parse.GetValue(tlsCaOption),
         Port = parse.GetValue(portOption),
         RespPort = parse.GetValue(respPortOption),
-        Password = parse.GetValue(passwordOption) ?? "",
-        NodePassword = parse.GetValue(nodePasswordOption),
+        Password = Secrets.Resolve(parse.GetValue(passwordOption), parse.GetValue(passwordFileOption), "KVNDB_PASSWORD") ?? "",
+        NodePassword = Secrets.Resolve(parse.GetValue(nodePasswordOption), parse.GetValue(nodePasswordFileOption), "KVNDB_NODE_PASSWORD"),
         EmbeddedNodes = parse.GetValue(nodesOption),
         ReadPolicy = parse.GetValue(readPolicyOption),
         MaxFrameSize = checked((int)SizeParser.Parse(parse.GetValue(maxFrameOption)!)),
@@ -94,4 +102,14 @@ root.SetAction(async (parse, cancellationToken) =>
         return 1;
     }
 });
-return await root.Parse(args).InvokeAsync();
+string[] arguments;
+try
+{
+    arguments = ConfigFile.Apply(root, args);
+}
+catch (FormatException ex)
+{
+    await Console.Error.WriteLineAsync($"kvndb-router: {ex.Message}");
+    return 1;
+}
+return await root.Parse(arguments).InvokeAsync();

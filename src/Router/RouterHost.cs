@@ -186,7 +186,7 @@ public sealed class RouterHost : IAsyncDisposable
         };
         for (var i = 0; i < count; i++)
         {
-            var node = new DatabaseNode(nodeOptions, new RamStorageEngine(), loggerFactory);
+            var node = new DatabaseNode(nodeOptions with { Name = $"embedded-{i + 1}" }, new RamStorageEngine(), loggerFactory);
             _embeddedNodes.Add(Task.Run(() => node.RunAsync(_nodesStopping.Token)));
         }
     }

@@ -103,24 +103,29 @@ public sealed class ParserFuzzTests
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, allocated);
 
-        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags][u64 max record], nothing after.
-        var wellFormed = body.Length >= 7
-            && BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) is var n && n >= 0
-            && body.Length == 7L + n + 8 + 16 + 16 + 1 + 8
+        // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags][u64 max record],
+        // then optionally [i32 m][m bytes node name], and anything after the name is ignored.
+        var n = body.Length >= 7 ? BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) : -1;
+        var fixedEnd = 7L + n + 8 + 16 + 16 + 1 + 8;
+        var m = n >= 0 && body.Length >= fixedEnd + 4 ? BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan((int)fixedEnd)) : -1;
+        var wellFormed = n >= 0
+            && (body.Length == fixedEnd || (m >= 0 && fixedEnd + 4 + m <= body.Length))
             && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node
-            && body[^9] <= 7;
+            && body[(int)fixedEnd - 9] <= 7;
         Assert.Equal(wellFormed, ok);
         if (!ok)
             return;
+        var end = (int)fixedEnd;
         Assert.Equal(BinaryPrimitives.ReadUInt16LittleEndian(body), hello.Version);
         Assert.Equal((ConnectionRole)body[2], hello.Role);
         Assert.True(hello.Password.SequenceEqual(body.AsSpan(7, hello.Password.Length)));
-        Assert.Equal(body.Length - 7 - 49, hello.Password.Length);
+        Assert.Equal(end - 7 - 49, hello.Password.Length);
         Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(7 + hello.Password.Length)), hello.LastSequence);
-        Assert.Equal(new Guid(body.AsSpan(body.Length - 41, 16)), hello.HistoryId);
-        Assert.Equal(new Guid(body.AsSpan(body.Length - 25, 16)), hello.NodeId);
-        Assert.Equal((NodeHelloFlags)body[^9], hello.Flags);
-        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(body.Length - 8)), hello.MaxRecord);
+        Assert.Equal(new Guid(body.AsSpan(end - 41, 16)), hello.HistoryId);
+        Assert.Equal(new Guid(body.AsSpan(end - 25, 16)), hello.NodeId);
+        Assert.Equal((NodeHelloFlags)body[end - 9], hello.Flags);
+        Assert.Equal(BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(end - 8)), hello.MaxRecord);
+        Assert.Equal(body.Length == end ? 0 : Math.Min(m, HelloRequest.MaxNodeNameBytes), hello.NodeName.Length);
     }
 
     internal static void CheckSyncBegin(byte[] body)
