@@ -9,11 +9,12 @@ namespace KvnDb.Scripts;
 /// </summary>
 public sealed class ScriptGlobals
 {
-    private readonly Lazy<KvnDbClient> _kv;
+    private readonly Task<KvnDbClient> _kv;
 
-    internal ScriptGlobals(Func<KvnDbClient> connect, IList<string> args, ILogger log, string scriptPath, CancellationToken cancellation)
+    // connection: the attempt, started before the script and complete (or failed) before it runs.
+    internal ScriptGlobals(Task<KvnDbClient> connection, IList<string> args, ILogger log, string scriptPath, CancellationToken cancellation)
     {
-        _kv = new Lazy<KvnDbClient>(connect, LazyThreadSafetyMode.ExecutionAndPublication);
+        _kv = connection;
         Args = args;
         Log = log;
         Cancellation = cancellation;
@@ -25,9 +26,17 @@ public sealed class ScriptGlobals
 
     /// <summary>
     /// A client connected to the router named on the command line (<c>--host</c>, <c>--port</c>, <c>-p</c>).
-    /// It connects on first use, so a script that connects by itself (or not at all) needs no router.
+    /// The host connects (asynchronously) while the script compiles and before it runs, so using <c>Kv</c>
+    /// never blocks a thread: any number of workers may touch it at once. A script that connects by itself
+    /// (or not at all) needs no router: a failed connection is reported at the first line that uses <c>Kv</c>.
     /// </summary>
-    public KvnDbClient Kv => _kv.Value;
+    public KvnDbClient Kv => _kv.IsCompleted
+        ? Completed(_kv)
+        : throw new InvalidOperationException("Kv was used before the host finished connecting (a bug of the host)");
+
+    // The task is complete: this never waits; it returns the client or rethrows the connection's own failure.
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "only called on a completed task")]
+    private static KvnDbClient Completed(Task<KvnDbClient> connection) => connection.GetAwaiter().GetResult();
 
     /// <summary>The arguments after <c>--</c> on the command line, as dotnet-script's <c>Args</c>.</summary>
     public IList<string> Args { get; }
@@ -47,7 +56,8 @@ public sealed class ScriptGlobals
     /// <summary>Closes the client if the script used it.</summary>
     internal async ValueTask DisposeClientAsync()
     {
-        if (_kv.IsValueCreated)
-            await _kv.Value.DisposeAsync().ConfigureAwait(false);
+        await ((Task)_kv).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_kv.IsCompletedSuccessfully)
+            await (await _kv.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -23,14 +23,17 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
             return ExitCodes.Failure;
         }
 
-        var globals = new ScriptGlobals(() => Connect(cancellation), [.. options.ScriptArgs],
+        // Connect while the script compiles, asynchronously: Kv then never blocks a thread (16 workers touching
+        // it at once starved the thread pool when the first of them connected synchronously).
+        var connection = ConnectAsync(cancellation);
+        var globals = new ScriptGlobals(connection, [.. options.ScriptArgs],
             loggerFactory.CreateLogger(Path.GetFileName(scriptPath)), scriptPath, cancellation);
         ScriptGlobals.Current = globals;
         try
         {
             return extension == ".csx"
-                ? await RunCSharpAsync(scriptPath, globals, cancellation).ConfigureAwait(false)
-                : RunFSharp(scriptPath, cancellation);
+                ? await RunCSharpAsync(scriptPath, globals, connection, cancellation).ConfigureAwait(false)
+                : await RunFSharpAsync(scriptPath, connection, cancellation).ConfigureAwait(false);
         }
         finally
         {
@@ -40,12 +43,13 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
         }
     }
 
-    private async Task<int> RunCSharpAsync(string scriptPath, ScriptGlobals globals, CancellationToken cancellation)
+    private async Task<int> RunCSharpAsync(string scriptPath, ScriptGlobals globals, Task connection, CancellationToken cancellation)
     {
         var cache = options.CacheDirectory is null ? null : new ScriptCache(options.CacheDirectory);
         var script = new CSharpScriptEngine(cache, _logger).Prepare(scriptPath, errors, cancellation);
         if (script is null)
             return ExitCodes.Failure;
+        await UntilSettledAsync(connection).ConfigureAwait(false);
         object? result;
         try
         {
@@ -58,8 +62,9 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
         return result is int code ? code : Environment.ExitCode;
     }
 
-    private int RunFSharp(string scriptPath, CancellationToken cancellation)
+    private async Task<int> RunFSharpAsync(string scriptPath, Task connection, CancellationToken cancellation)
     {
+        await UntilSettledAsync(connection).ConfigureAwait(false);
         var outcome = new FSharpScriptEngine(_logger).Run(scriptPath, errors);
         if (outcome.CompileFailed)
             return ExitCodes.Failure;
@@ -79,10 +84,13 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
         return ExitCodes.Failure;
     }
 
-    // Runs on the script's first use of Kv; blocking once there keeps Kv a plain property in both languages.
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "VSTHRD002:Avoid problematic synchronous waits", Justification = "Kv is a plain property for scripts (C# and F#); the script host has no synchronization context")]
-    private KvnDbClient Connect(CancellationToken cancellation)
+    /// <summary>Waits for the connection attempt to succeed or fail (a failure is the script's business, at its first use of Kv).</summary>
+    private static async Task UntilSettledAsync(Task connection) =>
+        await connection.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+    private async Task<KvnDbClient> ConnectAsync(CancellationToken cancellation)
     {
+        await Task.Yield(); // the caller goes on compiling meanwhile
         var clientOptions = new KvnDbClientOptions
         {
             Host = options.Host,
@@ -91,6 +99,6 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
             ConnectTimeout = options.ConnectTimeout,
         };
         ScriptLog.Connecting(_logger, options.Host, options.Port);
-        return KvnDbClient.ConnectAsync(clientOptions, cancellation).GetAwaiter().GetResult();
+        return await KvnDbClient.ConnectAsync(clientOptions, cancellation).ConfigureAwait(false);
     }
 }

@@ -261,6 +261,33 @@ public sealed class CSharpHostTests(ClusterFixture cluster) : IClassFixture<Clus
     }
 
     [Fact]
+    public async Task Sixteen_workers_touching_Kv_at_once_never_starve_the_thread_pool()
+    {
+        using var temp = new TempDirectory();
+        // The pool capped at the core count: a Kv that blocked a thread while connecting would hang here for good.
+        var script = temp.Write("workers.csx", """
+            ThreadPool.SetMaxThreads(Environment.ProcessorCount, 1000);
+            var written = 0;
+            var workers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+            {
+                for (var i = 0; i < 200; i++)
+                {
+                    await Kv.SetAsync($"csx-workers/{w}/{i}", "x", cancellationToken: Cancellation);
+                    Interlocked.Increment(ref written);
+                }
+            })).ToArray();
+            await Task.WhenAll(workers);
+            Console.WriteLine($"writes={written}");
+            """);
+
+        var result = await ScriptProcess.RunHostAsync([script, .. cluster.HostArgs(temp.Cache)]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("writes=3200", result.Stdout);
+        Assert.True(await cluster.Client.ExistsAsync("csx-workers/15/199").AsTask().WaitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Unreachable_router_fails_at_the_line_that_first_uses_Kv()
     {
         using var temp = new TempDirectory();
