@@ -159,6 +159,14 @@ public sealed class ConsoleTests
     }
 
     [Fact]
+    public async Task The_prompt_runs_as_a_real_process_on_piped_stdin()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        var result = await ConsoleProcess.RunAsync(["-p", Port(cluster)], "set k 'v 1'\nGET k\nquit\nget k\n"u8.ToArray());
+        Assert.Equal((0, "OK\n\"v 1\"\n"), (result.Code, result.Text));
+    }
+
+    [Fact]
     public async Task A_200_KB_binary_value_goes_in_with_x_and_comes_back_byte_for_byte_with_raw()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2);
