@@ -23,7 +23,7 @@ internal static partial class NodeHostLog
     [LoggerMessage(129, LogLevel.Critical, "Cannot request a reset of {Directory}: {Message}")]
     public static partial void ResetRequestFailed(ILogger logger, string directory, string message);
 
-    [LoggerMessage(121, LogLevel.Information, "Node {Name} starting: engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}")]
+    [LoggerMessage(121, LogLevel.Information, "Node starting: {Name}, engine {Engine}, {Count} keys, last sequence {LastSequence}, history {History}, node id {NodeId}")]
     public static partial void Starting(ILogger logger, string name, string engine, long count, ulong lastSequence, Guid history, Guid nodeId);
 
     [LoggerMessage(122, LogLevel.Warning, "The previous run stopped without a final checkpoint (durability none): writes acknowledged after the last checkpoint may be lost; the node reports it until a sync completes")]

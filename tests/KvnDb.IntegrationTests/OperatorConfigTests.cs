@@ -21,7 +21,7 @@ public sealed class OperatorConfigTests
             var info = await RouterInfo.ReadAsync(client);
             return info.NodesServing == 2 && info.Nodes.Select(n => n.Fields.GetValueOrDefault("name")).Order().SequenceEqual(new[] { defaultName, "db_one" }.Order());
         }, what: "both nodes serving under their names");
-        await named.WaitForLineAsync("Node db_one starting", TestCluster.Timeout, standardError: true);
+        await named.WaitForLineAsync("Node starting: db_one,", TestCluster.Timeout, standardError: true);
 
         await client.SetAsync("a", "1");
         await client.SetAsync("b", "2");
