@@ -6,6 +6,8 @@ namespace KvnDb.Client;
 
 internal sealed partial class ClientConnection
 {
+    private string? _closedByRouter;
+
     private async Task SendLoopAsync()
     {
         var reader = _sendPipe.Reader;
@@ -36,7 +38,7 @@ internal sealed partial class ClientConnection
         Exception reason = new KvnDbConnectionException("router closed the connection");
         try
         {
-            await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
+            await FrameLoop.RunAsync(_input, new Replies(this), new ReadLimit(this)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
@@ -44,7 +46,8 @@ internal sealed partial class ClientConnection
         }
         finally
         {
-            FailAll(reason);
+            // The router said why it closed (it is stopping): that is the reason the requests in flight fail with.
+            FailAll(Volatile.Read(ref _closedByRouter) is { } said ? new KvnDbConnectionException(said) : reason);
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }
@@ -78,6 +81,12 @@ internal sealed partial class ClientConnection
         if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
         {
             AnswerPing(header.RequestId); // the router checks on us
+            return;
+        }
+        if (header.Opcode == Opcode.Closing)
+        {
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            Volatile.Write(ref _closedByRouter, $"router closed the connection ({header.Status}): {ClosingNotice.Read(body.Span)}");
             return;
         }
         PendingOperation? pending;

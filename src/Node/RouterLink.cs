@@ -30,6 +30,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private ulong _pings;
     private int _tooLargeBody;
     private string? _leaving;
+    private string? _closedByRouter;
     private int _statusVersion = -1;
     private long _statusSentAt;
 
@@ -103,6 +104,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             try
             {
                 var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                RouterHandshake.CheckLimits(accepted, options);
                 link.ConnectionId = accepted.ConnectionId;
                 link.MaxFrameSize = accepted.MaxFrameSize;
                 link.MaxKeySize = accepted.MaxKeySize;
@@ -165,6 +167,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
             {
                 case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
                     return "the node is stopping";
+                case FrameLoopExit.Stopped when _closedByRouter is not null:
+                    return _closedByRouter;
                 case FrameLoopExit.Stopped:
                     return $"the node stopped serving: {_requests?.Failure}";
                 case FrameLoopExit.Canceled when _leaving is not null:
@@ -194,6 +198,13 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _watchdog.Busy();
         if (header.Opcode == Opcode.ListKeys)
             return FrameAction.HandleAsync; // streams many frames, after the replies before it
+        if (header.Opcode == Opcode.Closing)
+        {
+            // The router closes the link on purpose (it stops, or it dropped this node): a clean end, then the usual backoff.
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            _closedByRouter = $"the router closed the link ({header.Status}): {ClosingNotice.Read(body.Span)}";
+            return FrameAction.Stop;
+        }
         using var bytes = new ContiguousBytes(frame);
         Processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
         // A failed request ends the service: the frames after it are never applied (the router settles them).

@@ -61,13 +61,15 @@ var connectTimeoutOption = new Option<double>("--connect-timeout")
     Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
     DefaultValueFactory = _ => 3,
 };
+var maxFrameOption = new Option<string?>("--max-frame") { Description = "Refuse a router whose frame limit is above this (e.g. 64m); by default the node adopts the router's" };
+var maxKeyOption = new Option<string?>("--max-key") { Description = "Refuse a router whose key limit is above this (e.g. 64k); by default the node adopts the router's" };
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
-    routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+    routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -126,6 +128,8 @@ root.SetAction(async (parse, cancellationToken) =>
             Password = parse.GetValue(passwordOption) ?? "",
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
+            FrameCeiling = parse.GetValue(maxFrameOption) is { } maxFrame ? (int)Math.Min(int.MaxValue, ParseSize(maxFrame, "--max-frame")) : null,
+            KeyCeiling = parse.GetValue(maxKeyOption) is { } maxKey ? (int)Math.Min(int.MaxValue, ParseSize(maxKey, "--max-key")) : null,
         };
         try
         {

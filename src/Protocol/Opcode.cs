@@ -8,6 +8,11 @@ public enum Opcode : byte
     Ping = 0x02,
     /// <summary>Router counters and node table, as UTF-8 "name: value" lines.</summary>
     Info = 0x03,
+    /// <summary>
+    /// Router to peer, unanswered (NoReply, control id): the router closes this connection, and why
+    /// (<see cref="ClosingNotice"/>): Unavailable when it is stopping, ProtocolError when the peer broke the protocol.
+    /// </summary>
+    Closing = 0x04,
 
     Get = 0x10,
     Exists = 0x11,

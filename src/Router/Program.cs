@@ -43,6 +43,9 @@ var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler once the action first yields: before that a stop
+    // signal kills the process outright. Yield first, so a stop during the start is a clean stop too.
+    await Task.Yield();
     using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
     var logger = loggerFactory.CreateLogger("kvndb-router");
     var options = new RouterOptions
@@ -85,6 +88,12 @@ root.SetAction(async (parse, cancellationToken) =>
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        RouterLog.Stopping(logger);
+        return 0;
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        // SIGTERM or SIGINT before the host had started (System.CommandLine cancels the action's token): a clean stop.
         RouterLog.Stopping(logger);
         return 0;
     }

@@ -56,6 +56,12 @@ public sealed class RouterHost : IAsyncDisposable
 
     internal Cluster Cluster { get; }
 
+    /// <summary>The connection budget across every listener (for info and tests).</summary>
+    internal KvnDb.Router.Connections.ConnectionBudget Connections => _app.Services.GetRequiredService<KvnDb.Router.Connections.ConnectionBudget>();
+
+    /// <summary>Connections open now on every port, and refused at accept since the start (for tests and operators).</summary>
+    public (int Open, int Clients, int Nodes, long Refused) ConnectionCounts => (Connections.Open, Connections.Clients, Connections.Nodes, Connections.Refused);
+
     /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
     public int? RespPort { get; private set; }
 
@@ -79,6 +85,7 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new Cluster(options, loggerFactory));
         builder.Services.AddSingleton<ClientRegistry>();
+        builder.Services.AddSingleton<KvnDb.Router.Connections.ConnectionBudget>();
         builder.Services.AddSingleton<IRouterCore, RouterCore>();
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
@@ -105,10 +112,13 @@ public sealed class RouterHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            // Per listener, a backstop only: the budget counts across listeners and keeps room for nodes.
+            kestrel.Limits.MaxConcurrentConnections = (long)options.MaxConnections + KvnDb.Router.Connections.ConnectionBudget.NodeReserve;
+            var budget = kestrel.ApplicationServices.GetRequiredService<KvnDb.Router.Connections.ConnectionBudget>();
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {
                 mainListen = listen;
+                listen.Use(budget.Middleware(acceptsNodes: true)); // counted before TLS: a handshake holds a place too
                 if (certificate is not null)
                     listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                 listen.UseConnectionHandler<KvnDbConnectionHandler>();
@@ -118,6 +128,7 @@ public sealed class RouterHost : IAsyncDisposable
                 kestrel.Listen(ParseAddress(options.ListenHost), respPort, listen =>
                 {
                     respListen = listen;
+                    listen.Use(budget.Middleware(acceptsNodes: false));
                     if (certificate is not null)
                         listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                     listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
@@ -213,11 +224,22 @@ public sealed class RouterHost : IAsyncDisposable
         _ => IPAddress.Parse(host),
     };
 
+    /// <summary>How long native sessions and node links get to close cleanly (node links send their Closing notice) before the rest is aborted.</summary>
+    private static readonly TimeSpan CleanCloseGrace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Stops within a second with nodes and clients connected: embedded nodes stop, every session and node link gets the
+    /// stopping signal (nodes are sent a Closing notice and reconnect with their backoff), what is still open after a short
+    /// grace (RESP connections, a node that does not read) is aborted, and only then Kestrel stops, with nothing left to wait for.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _nodesStopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_embeddedNodes).ConfigureAwait(false);
-        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await Cluster.BeginStopAsync().ConfigureAwait(false);
+        if (await Connections.WaitForCloseAsync(CleanCloseGrace).ConfigureAwait(false) > 0)
+            Connections.AbortAll("the router is stopping");
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false); // disposes the cluster (a singleton) too
         _nodesStopping.Dispose();

@@ -222,8 +222,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             }
             if (_sequencer.Gating != 0)
                 _sequencer.AddGating(node.Bit);
-            node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
-                end.Write(writer, SyncMessages.ControlIdBit));
+            node.ExpectSyncEnd(); // before it can be answered: another thread's flush may send it at once
+            if (!node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
+                end.Write(writer, SyncMessages.ControlIdBit)))
+                return;
         }
         node.Sender.Flush();
     }
