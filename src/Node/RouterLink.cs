@@ -26,6 +26,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly NodeIdentity _identity;
     private readonly LinkWatchdog _watchdog;
     private RequestProcessor? _requests; // created once the hello reply gave the router's limits
+    private readonly KeyListings _listings;
     private readonly ILogger _logger;
     private ulong _pings;
     private int _tooLargeBody;
@@ -48,6 +49,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _engine = store.Engine;
         _identity = identity;
         _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
+        // A chunk ready while the loop waits for the router wakes it (it moves the chunk to the output, then reads on).
+        _listings = new KeyListings(store.Engine, store, options.KeysPerChunk, _input.CancelPendingRead);
         _logger = logger;
     }
 
@@ -162,6 +165,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            if (_listings.Drain(_output))
+                await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
             var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
             switch (exit)
             {
@@ -197,7 +202,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         _watchdog.Busy();
         if (header.Opcode == Opcode.ListKeys)
-            return FrameAction.HandleAsync; // streams many frames, after the replies before it
+        {
+            StartListing(header, frame);
+            return FrameAction.Continue;
+        }
         if (header.Opcode == Opcode.Closing)
         {
             // The router closes the link on purpose (it stops, or it dropped this node): a clean end, then the usual backoff.
@@ -239,6 +247,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             throw;
         }
         SendStatusIfDue();
+        _listings.Drain(_output);
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (_requests?.Failure is null && _leaving is null && _engine.Health.Refusal is { } refusal)
@@ -261,28 +270,15 @@ internal sealed partial class RouterLink : IAsyncDisposable
         health.Report().Write(_output, SyncMessages.ControlIdBit);
     }
 
-    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
+    /// <summary>A listing runs off the loop (<see cref="KeyListings"/>): the frames after it are applied meanwhile.</summary>
+    private void StartListing(in FrameHeader request, in ReadOnlySequence<byte> frame)
     {
-        _watchdog.Busy();
         var prefix = ReadPrefix(frame, out var now);
         if (prefix is null)
-        {
             ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
-            return;
-        }
-        var chunk = new KeyChunkWriter(_output, request.RequestId, _options.KeysPerChunk);
-        var total = 0L;
-        foreach (var key in _engine.ListKeys(prefix))
-        {
-            if (!_store.IsListed(key, now))
-                continue; // expired at the router's time of the listing
-            total++;
-            if (chunk.Add(key))
-                await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        chunk.Finish();
-        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        LogListed(total);
+        else if (!_listings.TryStart(request.RequestId, prefix, now))
+            ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.Busy,
+                $"this node already runs {KeyListings.MaxConcurrent} key listings for the router; try again when one ends");
     }
 
     private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame, out long now)
@@ -296,6 +292,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _watchdog.Dispose();
+        await _listings.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
@@ -310,9 +307,6 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _requests?.Metrics.Dispose();
     }
 
-    [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
-    private partial void LogListed(long count);
-
     [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]
     private partial void LogDurabilityFailed(string reason);
 
@@ -321,8 +315,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame) => link.OnFrame(header, frame);
 
-        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
-            link.StreamKeysAsync(header, frame, cancellationToken);
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) => default;
 
         public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
 

@@ -88,6 +88,12 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
         }
         finally
         {
+            if (cluster.Stopping.IsCancellationRequested)
+            {
+                // The client hears why its connection ends (the client library fails its requests with it), then the close.
+                Output.Write(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
+                Output.Flush();
+            }
             Output.Close();
         }
     }

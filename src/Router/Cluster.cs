@@ -41,7 +41,11 @@ internal sealed partial class Cluster : IAsyncDisposable
         Sequencer.ExpiryHint = Expiry.OnExpirySet;
         Sequencer.OnDivergence = OnDivergence;
         Membership.NodeAdmitted = ExpiryScheduler.Probe;
+        Connections = new KvnDb.Router.Connections.ConnectionBudget(options, loggerFactory.CreateLogger<KvnDb.Router.Connections.ConnectionBudget>());
     }
+
+    /// <summary>The connection budget across every listener (a Kestrel middleware in front of each port).</summary>
+    public KvnDb.Router.Connections.ConnectionBudget Connections { get; }
 
     public RouterClock Clock { get; }
 
@@ -51,7 +55,11 @@ internal sealed partial class Cluster : IAsyncDisposable
     public CancellationToken Stopping => _stopping.Token;
 
     /// <summary>The router is stopping: sessions and node links end now (node links send a Closing notice first).</summary>
-    public Task BeginStopAsync() => _stopping.CancelAsync();
+    public Task BeginStopAsync()
+    {
+        Membership.Stopping = true;
+        return _stopping.CancelAsync();
+    }
 
     /// <summary>Sends the nodes time marks so expired keys are removed.</summary>
     public ExpiryScheduler Expiry { get; }

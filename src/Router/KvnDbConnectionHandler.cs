@@ -98,8 +98,6 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
         finally
         {
-            if (cluster.Stopping.IsCancellationRequested)
-                SayStopping(output);
             clients.Remove(session);
             cluster.Stats.ClientDisconnected();
             LogClientDisconnected(id, remote);

@@ -57,7 +57,7 @@ public sealed class RouterHost : IAsyncDisposable
     internal Cluster Cluster { get; }
 
     /// <summary>The connection budget across every listener (for info and tests).</summary>
-    internal KvnDb.Router.Connections.ConnectionBudget Connections => _app.Services.GetRequiredService<KvnDb.Router.Connections.ConnectionBudget>();
+    internal KvnDb.Router.Connections.ConnectionBudget Connections => Cluster.Connections;
 
     /// <summary>Connections open now on every port, and refused at accept since the start (for tests and operators).</summary>
     public (int Open, int Clients, int Nodes, long Refused) ConnectionCounts => (Connections.Open, Connections.Clients, Connections.Nodes, Connections.Refused);
@@ -85,7 +85,6 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(sp => new Cluster(options, loggerFactory));
         builder.Services.AddSingleton<ClientRegistry>();
-        builder.Services.AddSingleton<KvnDb.Router.Connections.ConnectionBudget>();
         builder.Services.AddSingleton<IRouterCore, RouterCore>();
         builder.Services.AddSingleton<RouterMetrics>();
         builder.Services.AddSingleton<PrometheusExporter>();
@@ -114,7 +113,7 @@ public sealed class RouterHost : IAsyncDisposable
             kestrel.AddServerHeader = false;
             // Per listener, a backstop only: the budget counts across listeners and keeps room for nodes.
             kestrel.Limits.MaxConcurrentConnections = (long)options.MaxConnections + KvnDb.Router.Connections.ConnectionBudget.NodeReserve;
-            var budget = kestrel.ApplicationServices.GetRequiredService<KvnDb.Router.Connections.ConnectionBudget>();
+            var budget = kestrel.ApplicationServices.GetRequiredService<Cluster>().Connections;
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {
                 mainListen = listen;

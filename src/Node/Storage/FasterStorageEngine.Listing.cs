@@ -32,13 +32,19 @@ public sealed partial class FasterStorageEngine
         }
     }
 
+    /// <summary>
+    /// The next live record with the prefix. The gate is taken per record scanned, not for the whole search: a
+    /// listing on its own task (a prefix that matches nothing in a large store) lets writes in between.
+    /// </summary>
     private bool TryNextLiveRecord(IFasterScanIterator<SpanByte, SpanByte> scan, ReadOnlyMemory<byte> prefix, bool withValue, out StoredRecord record)
     {
-        lock (_gate)
+        while (true)
         {
-            ThrowIfDisposed();
-            while (scan.GetNext(out var info))
+            lock (_gate)
             {
+                ThrowIfDisposed();
+                if (!scan.GetNext(out var info))
+                    break;
                 if (info.Tombstone)
                     continue;
                 ref var storedKey = ref scan.GetKey();
