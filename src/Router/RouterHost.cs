@@ -111,8 +111,9 @@ public sealed class RouterHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // Per listener, a backstop only: the budget counts across listeners and keeps room for nodes.
-            kestrel.Limits.MaxConcurrentConnections = (long)options.MaxConnections + KvnDb.Router.Connections.ConnectionBudget.NodeReserve;
+            // No per-listener limit: the budget counts across listeners, keeps room for nodes, and does not count a
+            // connection waiting out a wrong password (a Kestrel limit would, and 2,000 of them would lock everyone out).
+            kestrel.Limits.MaxConcurrentConnections = null;
             var budget = kestrel.ApplicationServices.GetRequiredService<Cluster>().Connections;
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {

@@ -41,7 +41,7 @@ public sealed class MessageTests
         Assert.True(HelloRequest.TryRead(body, out var client));
         Assert.Equal(Guid.Empty, client.NodeId);
         Assert.Equal(NodeHelloFlags.None, client.Flags);
-        Assert.Equal(0UL, client.MaxRecord);
+        Assert.Equal(HelloRequest.ClientReadsLimits, client.MaxRecord); // a client's ask for the flow limits in the reply
 
         var badFlags = body.ToArray();
         badFlags[^9] = 8; // the flags byte sits before the u64 max record
