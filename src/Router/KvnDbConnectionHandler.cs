@@ -26,6 +26,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     /// </summary>
     public const int MaxDelayed = 10_000;
 
+    /// <summary>How long a connection let in on the node reserve has to say its hello (a node says it at once).</summary>
+    public static readonly TimeSpan ReserveHandshakeTimeout = TimeSpan.FromSeconds(1);
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         cluster.Stats.ConnectionAccepted();
@@ -149,7 +152,9 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, ConnectionTicket? ticket, CancellationToken closed)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(cluster.Options.HandshakeTimeout);
+        // A place kept for nodes is held only as long as a node needs to say its hello: a silent connection there is cut soon.
+        timeout.CancelAfter(ticket is { IsReserve: true } && ReserveHandshakeTimeout < cluster.Options.HandshakeTimeout
+            ? ReserveHandshakeTimeout : cluster.Options.HandshakeTimeout);
         try
         {
             var hello = new HelloReader(this, remote);
