@@ -246,7 +246,8 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
                 cluster.OnControlReply(this, header, frame, flush);
             return;
         }
-        if (header.Opcode.IsSequencedWrite() && !header.Status.IsError())
+        // InvalidValue is an evaluated outcome (the write was applied as "nothing changed"), not a failure: it acknowledges too.
+        if (header.Opcode.IsSequencedWrite() && (!header.Status.IsError() || header.Status == StatusCode.InvalidValue))
         {
             // Every log frame is answered, in order: the n-th write reply acknowledges the n-th write sent.
             // An error is no acknowledgement: the node stops there and leaves (Cluster.OnApplyFailed).
