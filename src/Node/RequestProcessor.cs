@@ -87,7 +87,7 @@ internal sealed partial class RequestProcessor
                 if ((header.Flags & FrameFlags.Response) == 0)
                     Reply(output, header, StatusCode.Ok);
                 break;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
                 Metrics.Read();
                 if (!TimedRead.TryRead(body, out var now, out var read))
                     ReplyMalformed(output, header);
@@ -130,6 +130,28 @@ internal sealed partial class RequestProcessor
         if (header.Opcode == Opcode.MultiGet)
         {
             MultiGet(header, body, now, output);
+            return;
+        }
+        if (header.Opcode == Opcode.KeyCount)
+        {
+            if (!KeyCountRequest.TryRead(body, out var database))
+            {
+                ReplyMalformed(output, header);
+                return;
+            }
+            var size = database == KeyCountRequest.PerDatabase ? KeyCountRequest.PerDatabaseReplySize : KeyCountRequest.ReplySize;
+            var reply = output.GetSpan(ProtocolLimits.HeaderSize + size);
+            new FrameHeader(size, Opcode.KeyCount, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(reply);
+            if (database == KeyCountRequest.PerDatabase)
+            {
+                for (var i = 0; i < DatabaseKeys.Count; i++)
+                    KeyCountRequest.WriteReply(reply[(ProtocolLimits.HeaderSize + i * KeyCountRequest.ReplySize)..], _store.KeyCount((byte)i));
+            }
+            else
+            {
+                KeyCountRequest.WriteReply(reply[ProtocolLimits.HeaderSize..], _store.KeyCount(database));
+            }
+            output.Advance(ProtocolLimits.HeaderSize + size);
             return;
         }
         if (!KeyRequest.TryRead(body, out var key))
