@@ -16,6 +16,9 @@ internal static class RespInfoReport
 
     public static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "kvndb", "keyspace"];
 
+    /// <summary>INFO ALL and EVERYTHING: the default sections and the per-command counters.</summary>
+    public static readonly string[] AllSections = [.. DefaultSections, "commandstats", "errorstats"];
+
     public static string Build(RespServerState server, int respPort, IReadOnlyCollection<string> sections)
     {
         var core = server.Core;
@@ -95,6 +98,7 @@ internal static class RespInfoReport
             Section(text, "Replication");
             Line(text, "role", "master");
             Line(text, "connected_slaves", 0);
+            Line(text, "master_repl_offset", core.Sequence);
             Line(text, "kvndb_sequence", core.Sequence);
             var nodes = core.Nodes;
             Line(text, "kvndb_nodes", nodes.Count);
@@ -105,6 +109,22 @@ internal static class RespInfoReport
                 text.Append(CultureInfo.InvariantCulture,
                     $"kvndb_node{i}:id={node.Id},address={node.RemoteAddress},state={node.State},outstanding={node.Outstanding},hello_sequence={node.HelloSequence},in_sync={(node.InSync ? "yes" : "no")},acked={node.AckedSequence}\r\n");
             }
+        }
+        if (sections.Contains("commandstats"))
+        {
+            Section(text, "Commandstats");
+            foreach (var info in RespCommandTable.All)
+            {
+                var (calls, rejected) = server.CommandCalls(info.Command);
+                if (calls + rejected > 0)
+                    text.Append(CultureInfo.InvariantCulture, $"cmdstat_{info.Name}:calls={calls},usec=0,usec_per_call=0.00,rejected_calls={rejected},failed_calls=0\r\n");
+            }
+        }
+        if (sections.Contains("errorstats"))
+        {
+            Section(text, "Errorstats");
+            if (server.ErrorReplies > 0)
+                Line(text, "errorstat_ERR", $"count={server.ErrorReplies}");
         }
         if (sections.Contains("kvndb"))
         {

@@ -102,7 +102,7 @@ internal static class RespRequestParser
                     start = -1;
                     quoted = false;
                     if (line.TryPeek(out var next) && !IsBlank(next))
-                        return Fail("closing quote must be followed by a space", out error);
+                        return Fail("unbalanced quotes in request", out error);
                 }
                 else if (b == (byte)'\n')
                 {

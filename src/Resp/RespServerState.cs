@@ -54,5 +54,14 @@ internal sealed class RespServerState(IRouterCore core)
 
     public void CommandProcessed() => Interlocked.Increment(ref _commands);
 
+    private readonly long[] _calls = new long[Enum.GetValues<RespCommand>().Length];
+    private readonly long[] _rejected = new long[Enum.GetValues<RespCommand>().Length];
+
+    /// <summary>A command ran (INFO commandstats), or was refused before it ran (arity, auth, state).</summary>
+    public void Called(RespCommand command, bool rejected) => Interlocked.Increment(ref (rejected ? _rejected : _calls)[(int)command]);
+
+    public (long Calls, long Rejected) CommandCalls(RespCommand command) =>
+        (Volatile.Read(ref _calls[(int)command]), Volatile.Read(ref _rejected[(int)command]));
+
     public void ProtocolError() => Interlocked.Increment(ref _protocolErrors);
 }

@@ -36,6 +36,13 @@ internal sealed partial class RespSession
     private void IncrementFloat(in RespRequest request)
     {
         var text = Encoding.UTF8.GetString(request[2]);
+        // strtold reads "inf" and "infinity" (any case, signed): a valid float whose sum is not finite.
+        var unsigned = text.TrimStart('+', '-');
+        if (unsigned.Equals("inf", StringComparison.OrdinalIgnoreCase) || unsigned.Equals("infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            ReplyError("ERR increment would produce NaN or Infinity");
+            return;
+        }
         if (text.Length == 0 || char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1])
             || !double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var delta) || double.IsNaN(delta))
         {

@@ -29,6 +29,7 @@ internal sealed partial class RespSession
             ReplyError("NOAUTH Authentication required.");
             return BatchOutcome.Continue;
         }
+        _server.Called(command, rejected: !info.AcceptsArity(request.Count));
         if (!info.AcceptsArity(request.Count))
         {
             if (_multi)

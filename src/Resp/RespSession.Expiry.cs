@@ -43,8 +43,9 @@ internal sealed partial class RespSession
             ReplyError("ERR GT and LT options at the same time are not compatible");
             return;
         }
-        // GT treats no expiry as infinitely late (never exceeded), so XX GT is GT; XX LT is taken as LT.
-        condition = nx ? ExpiryCondition.NoExpiry : gt ? ExpiryCondition.Later : lt ? ExpiryCondition.Earlier : xx ? ExpiryCondition.HasExpiry : ExpiryCondition.Always;
+        // GT treats no expiry as infinitely late (never exceeded), so XX GT is GT; XX LT needs both.
+        condition = nx ? ExpiryCondition.NoExpiry : gt ? ExpiryCondition.Later : lt && xx ? ExpiryCondition.HasExpiryEarlier
+            : lt ? ExpiryCondition.Earlier : xx ? ExpiryCondition.HasExpiry : ExpiryCondition.Always;
         if (!milliseconds)
         {
             if (amount > long.MaxValue / 1000 || amount < long.MinValue / 1000)

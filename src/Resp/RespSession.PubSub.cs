@@ -24,7 +24,7 @@ internal sealed partial class RespSession
                 _server.PubSub.Subscribe(this, name, pattern);
             WriteSubscription(pattern ? "psubscribe"u8 : "subscribe"u8, request[i], Subscriptions);
         }
-        SendLocal();
+        SendNotifications();
     }
 
     private void Unsubscribe(in RespRequest request, bool pattern)
@@ -49,7 +49,21 @@ internal sealed partial class RespSession
                 _server.PubSub.Unsubscribe(this, name, pattern);
             WriteSubscription(kind, request[i], Subscriptions);
         }
+        SendNotifications();
+    }
+
+    /// <summary>Subscription notifications: in RESP3 they are pushes, sent even under CLIENT REPLY OFF, as Redis sends them.</summary>
+    private void SendNotifications()
+    {
+        if (!_resp3 || _queueing)
+        {
+            SendLocal();
+            return;
+        }
+        var mode = _replyMode;
+        _replyMode = ReplyMode.On;
         SendLocal();
+        _replyMode = mode;
     }
 
     private void WriteSubscription(ReadOnlySpan<byte> kind, ReadOnlySpan<byte> channel, int count, bool absent = false)

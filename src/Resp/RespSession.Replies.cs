@@ -106,7 +106,7 @@ internal sealed partial class RespSession
         }
         _render.ResetWrittenCount();
         int errors;
-        if (slot.Batched && TransactionReply.TryRead(body, out var entries))
+        if (slot.Batched && status == StatusCode.Ok && TransactionReply.TryRead(body, out var entries))
             errors = ReplyRenderer.RenderEntries(_render, slot, ref entries);
         else
             errors = ReplyRenderer.RenderOutcome(_render, slot, status, body) ? 0 : 1;

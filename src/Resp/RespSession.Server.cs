@@ -37,7 +37,9 @@ internal sealed partial class RespSession
         for (var i = 1; i < request.Count; i++)
         {
             var name = Encoding.UTF8.GetString(request[i]).ToLowerInvariant();
-            if (name is "all" or "everything" or "default")
+            if (name is "all" or "everything")
+                sections.UnionWith(RespInfoReport.AllSections);
+            else if (name == "default")
                 sections.UnionWith(RespInfoReport.DefaultSections);
             else
                 sections.Add(name);
@@ -225,7 +227,7 @@ internal sealed partial class RespSession
         }
         else if (RespCommandTable.Is(sub, "SET"u8) && request.Count >= 4 && request.Count % 2 == 0)
         {
-            ReplyError($"ERR CONFIG SET is not supported by KvnDb: '{Printable(request[2])}' is set by the router's command line, not at run time");
+            ReplyError($"ERR CONFIG SET failed (possibly related to argument '{Printable(request[2])}') - KvnDb takes its settings from the router's command line, not at run time");
         }
         else if (RespCommandTable.Is(sub, "RESETSTAT"u8) && request.Count == 2)
         {

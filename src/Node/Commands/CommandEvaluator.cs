@@ -254,6 +254,7 @@ internal sealed class CommandEvaluator(int maxFrameSize)
                 ExpiryCondition.HasExpiry => expiresAt != 0,
                 ExpiryCondition.Later => expiresAt != 0 && wanted > expiresAt, // no expiry is later than any
                 ExpiryCondition.Earlier => expiresAt == 0 || wanted < expiresAt,
+                ExpiryCondition.HasExpiryEarlier => expiresAt != 0 && wanted < expiresAt,
                 _ => true,
             };
             if (!holds)
