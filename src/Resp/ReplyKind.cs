@@ -34,6 +34,8 @@ internal enum ReplyKind
     /// <summary>TTL, PTTL, EXPIRETIME, PEXPIRETIME (<see cref="ReplyShape.Variant"/> says which).</summary>
     TimeToLive,
     Strlen,
+    /// <summary>GETBIT: one bit of the value (<see cref="ReplyShape.First"/> is the offset).</summary>
+    GetBit,
     GetRange,
     Type,
     ObjectEncoding,

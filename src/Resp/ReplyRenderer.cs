@@ -75,6 +75,12 @@ internal static class ReplyRenderer
             case ReplyKind.Strlen:
                 RespWriter.WriteInteger(output, ok && ValueReply.TryRead(body, out var text) ? text.Length : 0);
                 break;
+            case ReplyKind.GetBit:
+                var bit = 0;
+                if (ok && ValueReply.TryRead(body, out var bits) && shape.First >> 3 < bits.Length)
+                    bit = (bits[(int)(shape.First >> 3)] >> (7 - (int)(shape.First & 7))) & 1;
+                RespWriter.WriteInteger(output, bit);
+                break;
             case ReplyKind.GetRange:
                 RespWriter.WriteBulk(output, ok && ValueReply.TryRead(body, out var whole) ? Range(whole, shape.First, shape.Last) : default);
                 break;

@@ -7,7 +7,7 @@ internal enum RespCommand
     // connection
     Ping, Echo, Hello, Auth, Select, Quit, Reset, Client,
     // strings
-    Get, Set, SetNx, SetEx, PSetEx, GetSet, GetDel, GetEx, MGet, MSet, MSetNx, Append, Strlen, GetRange, SetRange, Lcs,
+    Get, GetBit, Set, SetNx, SetEx, PSetEx, GetSet, GetDel, GetEx, MGet, MSet, MSetNx, Append, Strlen, GetRange, SetRange, Lcs,
     // counters
     Incr, Decr, IncrBy, DecrBy, IncrByFloat,
     // expiry
@@ -20,4 +20,6 @@ internal enum RespCommand
     Subscribe, Unsubscribe, PSubscribe, PUnsubscribe, Publish, PubSub,
     // server
     Info, Command, Config, Function, Script, Time, LastSave,
+    /// <summary>SAVE, BGSAVE, SHUTDOWN: refused (nodes checkpoint on their own); not allowed inside MULTI, as in Redis.</summary>
+    Save,
 }

@@ -43,6 +43,7 @@ internal static class RespCommandTable
         new(RespCommand.GetRange, "getrange", 4, Slow, 1, 1, 1, "Returns a substring of a key's value."),
         new(RespCommand.GetRange, "substr", 4, Slow, 1, 1, 1, "Returns a substring of a key's value (GETRANGE)."),
         new(RespCommand.SetRange, "setrange", 4, Write, 1, 1, 1, "Overwrites part of a key's value at an offset."),
+        new(RespCommand.GetBit, "getbit", 3, Read, 1, 1, 1, "Returns a bit of a key's value."),
         new(RespCommand.Lcs, "lcs", -3, Slow, 1, 2, 1, "Finds the longest common subsequence of two values."),
         new(RespCommand.Incr, "incr", 2, WriteFast, 1, 1, 1, "Increments a key's integer value by one."),
         new(RespCommand.Decr, "decr", 2, WriteFast, 1, 1, 1, "Decrements a key's integer value by one."),
@@ -91,6 +92,9 @@ internal static class RespCommandTable
         new(RespCommand.Function, "function", -2, ["noscript"], 0, 0, 0, "Functions (none are loaded: FLUSH and LIST only).", "scripting"),
         new(RespCommand.Script, "script", -2, ["noscript"], 0, 0, 0, "Scripts (none are loaded: FLUSH only).", "scripting"),
         new(RespCommand.Time, "time", 1, ["loading", "stale", "fast"], 0, 0, 0, "Returns the router's time.", "server"),
+        new(RespCommand.Save, "save", 1, ["admin", "noscript", "no_multi"], 0, 0, 0, "Not supported: nodes checkpoint on their own (--checkpoint-interval).", "server"),
+        new(RespCommand.Save, "bgsave", -1, ["admin", "noscript", "no_multi"], 0, 0, 0, "Not supported: nodes checkpoint on their own (--checkpoint-interval).", "server"),
+        new(RespCommand.Save, "shutdown", -1, ["admin", "noscript", "loading", "stale", "no_multi"], 0, 0, 0, "Not supported: stop the router with a signal.", "server"),
         new(RespCommand.LastSave, "lastsave", 1, ["loading", "stale", "fast"], 0, 0, 0, "Returns the router's start time (nodes checkpoint on their own).", "server"),
     ];
 

@@ -263,6 +263,12 @@ internal sealed partial class RespSession
             case RespCommand.Time:
                 Time();
                 break;
+            case RespCommand.Save:
+                ReplyError("ERR SAVE, BGSAVE and SHUTDOWN are not supported by KvnDb: nodes checkpoint on their own (--checkpoint-interval)");
+                break;
+            case RespCommand.GetBit:
+                GetBit(request);
+                break;
             case RespCommand.LastSave:
                 ReplyInteger(_server.StartedAt.ToUnixTimeSeconds());
                 break;

@@ -342,6 +342,22 @@ internal sealed partial class RespSession
         EndCommand();
     }
 
+    /// <summary>GETBIT key offset: one read of the value; bit 0 is the most significant bit of the first byte.</summary>
+    private void GetBit(in RespRequest request)
+    {
+        if (!TryParseInteger(request[2], out var offset) || offset is < 0 or >= (1L << 32))
+        {
+            ReplyError("ERR bit offset is not an integer or out of range");
+            return;
+        }
+        if (!KeyFits(request[1]))
+            return;
+        var shape = BeginCommand(ReplyKind.GetBit);
+        shape.First = offset;
+        AddKeyOp(Opcode.Get, DbKey(request[1]));
+        EndCommand();
+    }
+
     private void SetRange(in RespRequest request)
     {
         if (!TryParseInteger(request[2], out var offset))

@@ -65,6 +65,12 @@ internal sealed partial class RespSession
     /// <summary>A command arriving inside MULTI: queued, refused (and the transaction marked failed), or one that ends it.</summary>
     private BatchOutcome Queue(RespCommand command, in RespRequest request)
     {
+        if (command == RespCommand.Save)
+        {
+            ReplyError("ERR Command not allowed inside a transaction");
+            _multiDirty = true;
+            return BatchOutcome.Continue;
+        }
         if (!RespCommandTable.Info(command).Queueable)
         {
             ReplyError($"ERR {RespCommandTable.Info(command).Name.ToUpperInvariant()} inside MULTI is not supported by KvnDb");

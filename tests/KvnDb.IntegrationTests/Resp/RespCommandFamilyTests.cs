@@ -39,6 +39,10 @@ public sealed class RespCommandFamilyTests
         Assert.Equal("int", await c.CallAsync("OBJECT", "ENCODING", "x"));
         Assert.Equal("string", await c.CallAsync("TYPE", "x"));
         Assert.Equal("none", await c.CallAsync("TYPE", "nothing"));
+        Assert.Equal("OK", await c.CallAsync("SET", "bits", "`")); // 0110 0000
+        Assert.Equal(new object?[] { 0L, 1L, 1L, 0L, 0L }, new[] { await c.CallAsync("GETBIT", "bits", "0"), await c.CallAsync("GETBIT", "bits", "1"),
+            await c.CallAsync("GETBIT", "bits", "2"), await c.CallAsync("GETBIT", "bits", "3"), await c.CallAsync("GETBIT", "bits", "100") });
+        Assert.Equal(new RespErrorReply("ERR bit offset is not an integer or out of range"), await c.CallAsync("GETBIT", "bits", "-1"));
     }
 
     [Fact]
@@ -147,6 +151,9 @@ public sealed class RespCommandFamilyTests
         Assert.Equal("QUEUED", await c.ReadAsync());
         Assert.Equal(new object?[] { "OK" }, await c.ReadAsync());
         Assert.Equal("2", await c.CallAsync("GET", "guarded"));
+        Assert.Equal("OK", await c.CallAsync("MULTI"));
+        Assert.Equal(new RespErrorReply("ERR Command not allowed inside a transaction"), await c.CallAsync("SAVE"));
+        Assert.StartsWith("EXECABORT", Assert.IsType<RespErrorReply>(await c.CallAsync("EXEC")).Message);
         Assert.Equal("OK", await c.CallAsync("MULTI"));
         Assert.Equal("OK", await c.CallAsync("DISCARD"));
         Assert.Equal(new RespErrorReply("ERR DISCARD without MULTI"), await c.CallAsync("DISCARD"));

@@ -141,7 +141,9 @@ public sealed class RespSupportCommandTests
         Assert.Equal(StatusCode.ConditionFailed, Run(Opcode.Expire, body).Status);
         Set(Key("k"), "v", Now + 5000);
         Assert.Equal(StatusCode.Ok, Run(Opcode.Expire, body).Status);
-        Assert.Equal(StatusCode.ConditionFailed, Run(Opcode.Expire, body, Now - 10_000).Status);
+        // Now expiring at Now + 1000: a later time fails the condition.
+        ExpireRequest.WriteBody(body, ExpiryMode.Relative, ExpiryCondition.HasExpiryEarlier, 5000, Key("k"));
+        Assert.Equal(StatusCode.ConditionFailed, Run(Opcode.Expire, body).Status);
     }
 
     /// <summary>A Batch body: guards, then operations given as (opcode, body).</summary>
