@@ -31,13 +31,13 @@ public sealed class FasterCompactionTests : IDisposable
     private static byte[] ValueOf(int i, int version) => Encoding.UTF8.GetBytes($"v{version}-{i}-" + new string('x', 8 * 1024));
 
     /// <summary>Writes keys 0..count-1, deletes two in three and overwrites one in six, then writes live filler past the memory.</summary>
-    private static Dictionary<int, (byte[] Value, ulong Sequence)> WriteChurn(FasterStorageEngine engine, ref ulong sequence, int count)
+    private static Dictionary<int, (byte[] Value, ulong Sequence, long ExpiresAt)> WriteChurn(FasterStorageEngine engine, ref ulong sequence, int count)
     {
-        var live = new Dictionary<int, (byte[], ulong)>();
+        var live = new Dictionary<int, (byte[], ulong, long)>();
         for (var i = 0; i < count; i++)
         {
             engine.Set(Key(i), ValueOf(i, 1), ++sequence);
-            live[i] = (ValueOf(i, 1), sequence);
+            live[i] = (ValueOf(i, 1), sequence, 0);
         }
         for (var i = 0; i < count; i++)
         {
@@ -49,19 +49,21 @@ public sealed class FasterCompactionTests : IDisposable
             else if (i % 2 == 0)
             {
                 engine.Set(Key(i), ValueOf(i, 2), ++sequence);
-                live[i] = (ValueOf(i, 2), sequence);
+                live[i] = (ValueOf(i, 2), sequence, 0);
             }
         }
-        // Filler that stays live, so the churned records leave the log's mutable (in-memory) part.
+        // Filler that stays live (half of it with an expiry), so the churned records leave the log's mutable (in-memory) part.
         for (var i = count; i < count + 1200; i++)
         {
-            engine.Set(Key(i), ValueOf(i, 1), ++sequence);
-            live[i] = (ValueOf(i, 1), sequence);
+            engine.Set(Key(i), ValueOf(i, 1), ++sequence, ExpiryOf(i));
+            live[i] = (ValueOf(i, 1), sequence, ExpiryOf(i));
         }
         return live;
     }
 
-    private static void AssertHolds(FasterStorageEngine engine, Dictionary<int, (byte[] Value, ulong Sequence)> live, int upTo)
+    private static long ExpiryOf(int i) => i % 2 == 0 ? 1_900_000_000_000 + i : 0;
+
+    private static void AssertHolds(FasterStorageEngine engine, Dictionary<int, (byte[] Value, ulong Sequence, long ExpiresAt)> live, int upTo)
     {
         Assert.Equal(live.Count, engine.Count);
         for (var i = 0; i < upTo; i++)
@@ -73,6 +75,7 @@ public sealed class FasterCompactionTests : IDisposable
                 {
                     Assert.Equal(expected.Sequence, stored.Sequence);
                     Assert.True(expected.Value.AsSpan().SequenceEqual(stored.Value.Span), $"key {i} has another value");
+                    Assert.Equal(expected.ExpiresAt, stored.ExpiresAt);
                 }
             }
             else
@@ -104,7 +107,7 @@ public sealed class FasterCompactionTests : IDisposable
 
         // Writes go on after it, and the folder recovers exactly what was live (the kept checkpoints begin after the compacted part).
         engine.Set(Key(1), ValueOf(1, 3), ++sequence);
-        live[1] = (ValueOf(1, 3), sequence);
+        live[1] = (ValueOf(1, 3), sequence, 0);
         await engine.DisposeAsync().AsTask().WaitAsync(Timeout);
         await using var reopened = Open();
         Assert.Equal(sequence, reopened.LastSequence);
