@@ -12,6 +12,8 @@ namespace KvnDb.Node;
 internal sealed class NodeStore : IKeyStore
 {
     private readonly List<byte[]> _due = [];
+    private long _reads;
+    private long _writes;
 
     public NodeStore(IStorageEngine engine)
     {
@@ -21,6 +23,16 @@ internal sealed class NodeStore : IKeyStore
     }
 
     public IStorageEngine Engine { get; }
+
+    /// <summary>Read requests answered, over every link (read from other threads: metrics).</summary>
+    public long Reads => Volatile.Read(ref _reads);
+
+    /// <summary>Writes applied, over every link.</summary>
+    public long Writes => Volatile.Read(ref _writes);
+
+    public void CountRead() => Interlocked.Increment(ref _reads);
+
+    public void CountWrite() => Interlocked.Increment(ref _writes);
 
     public ExpiryIndex Expiry { get; } = new();
 
