@@ -34,7 +34,12 @@ public static class Logging
             });
             builder.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             if (logFile is not null)
+            {
                 builder.AddSerilog(FileLogger(logFile, verbose), dispose: true);
+                // AddSerilog lets its provider see every category; the ASP.NET Core rule above must hold for the file too.
+                if (!verbose)
+                    builder.AddFilter<Serilog.Extensions.Logging.SerilogLoggerProvider>("Microsoft", LogLevel.Warning);
+            }
         });
     }
 

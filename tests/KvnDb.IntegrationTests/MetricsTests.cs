@@ -70,7 +70,7 @@ public sealed class MetricsTests
         foreach (var (kind, count) in new[] { ("write", 7), ("read", 5) })
         {
             var buckets = metrics.Find("kvndb_router_request_duration_seconds_bucket", "kind=" + kind)
-                .Select(s => (Le: double.Parse(s.Labels["le"], NumberStyles.Float, CultureInfo.InvariantCulture), s.Value))
+                .Select(s => (Le: s.Labels["le"] == "+Inf" ? double.PositiveInfinity : double.Parse(s.Labels["le"], NumberStyles.Float, CultureInfo.InvariantCulture), s.Value))
                 .OrderBy(b => b.Le).ToList();
             Assert.Equal(LatencyHistogram.BoundsSeconds.Length + 1, buckets.Count);
             for (var i = 1; i < buckets.Count; i++)

@@ -12,11 +12,12 @@ namespace KvnDb.IntegrationTests;
 /// </summary>
 public sealed partial class StatusPageBrowserTests
 {
+    private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome"];
     private static readonly string? Chromium = FindChromium();
 
     private static string? FindChromium() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-            .SelectMany(dir => new[] { "chromium", "chromium-browser", "google-chrome" }.Select(name => Path.Combine(dir, name)))
+            .SelectMany(dir => BrowserNames.Select(name => Path.Combine(dir, name)))
             .FirstOrDefault(File.Exists);
 
     [SkippableFact]
