@@ -23,7 +23,7 @@ internal sealed class PrometheusMetrics
     private readonly Histogram.Child _digestLatency;
     private readonly Lock _nodesLock = new();
     private readonly HashSet<string> _nodeLabels = [];
-    private readonly List<(Collector Collector, bool ByState)> _perNode = [];
+    private readonly List<(Gauge Gauge, bool ByState)> _perNode = [];
 
     public PrometheusMetrics(Cluster cluster, ClientRegistry clients)
     {
@@ -60,7 +60,7 @@ internal sealed class PrometheusMetrics
         Gauge(factory, "kvndb_router_record_limit_bytes", "Largest key plus value every node stores", () => cluster.RecordLimit.Current);
 
         var nodes = factory.CreateGauge("kvndb_router_nodes", "Connected nodes by state", ["state"]);
-        PerNode(factory.CreateGauge("kvndb_router_node_state", "1 for the state a node is in (syncing, serving, suspect), 0 for the others", ["node", "state"]), byState: true);
+        var state = PerNode(factory.CreateGauge("kvndb_router_node_state", "1 for the state a node is in (syncing, serving, suspect), 0 for the others", ["node", "state"]), byState: true);
         var inSync = PerNode(factory.CreateGauge("kvndb_router_node_in_sync", "1 while the node is a member of the in-sync set", ["node"]));
         var lag = PerNode(factory.CreateGauge("kvndb_router_node_lag_writes", "Writes issued that the node has not acknowledged", ["node"]));
         var unsent = PerNode(factory.CreateGauge("kvndb_router_node_unsent_bytes", "Replication log bytes not yet sent to the node", ["node"]));
@@ -70,7 +70,6 @@ internal sealed class PrometheusMetrics
         var free = PerNode(factory.CreateGauge("kvndb_router_node_free_bytes", "Free space on the node's data folder as it last reported it", ["node"]));
         var syncRecords = PerNode(factory.CreateGauge("kvndb_router_sync_records", "Snapshot records copied to the node by its full sync in progress", ["node"]));
         var syncDonorKeys = PerNode(factory.CreateGauge("kvndb_router_sync_donor_keys", "Keys the donor of the node's full sync holds", ["node"]));
-        var state = (Gauge)_perNode[0].Collector;
 
         Registry.AddBeforeCollectCallback(() =>
         {
@@ -143,9 +142,8 @@ internal sealed class PrometheusMetrics
     {
         foreach (var label in _nodeLabels.Where(l => !present.Contains(l)).ToList())
         {
-            foreach (var (collector, byState) in _perNode)
+            foreach (var (gauge, byState) in _perNode)
             {
-                var gauge = (Gauge)collector;
                 if (byState)
                 {
                     foreach (var name in States)

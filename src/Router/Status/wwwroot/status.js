@@ -50,7 +50,8 @@
     document.getElementById("in-sync").textContent =
       "in-sync set: " + (status.in_sync.length ? status.in_sync.join(", ") : "(empty)") + missing;
     const body = document.querySelector("#nodes tbody");
-    body.replaceChildren(...status.nodes.map(n => {
+    const nodes = [...status.nodes].sort((a, b) => a.id - b.id);
+    body.replaceChildren(...nodes.map(n => {
       const row = el("tr", { "data-node": n.id, "data-state": n.state });
       let sync = "–";
       if (n.sync) {
@@ -60,7 +61,7 @@
       }
       const cells = [n.id, n.address, el("span", { class: "state-" + n.state }, n.state), n.in_sync ? "yes" : "no",
         n.lag, n.acked, n.outstanding, bytes(n.unsent_bytes),
-        n.checkpoint ? n.checkpoint + " " + age(n.checkpoint_age_ms) : "–", sync];
+        n.checkpoint && n.checkpoint !== "none" ? n.checkpoint + " " + age(n.checkpoint_age_ms) : "–", sync];
       for (const c of cells) {
         const td = el("td");
         if (c instanceof Node) td.append(c); else td.textContent = String(c);
