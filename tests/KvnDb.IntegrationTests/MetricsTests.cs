@@ -116,6 +116,26 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task A_full_sync_is_counted_and_its_progress_series_end_at_zero()
+    {
+        // A backlog smaller than the data: a fresh node cannot be replayed and gets a full sync.
+        await using var cluster = await TestCluster.StartAsync(nodes: 1, new RouterOptions { HttpPort = 0, SnapshotChunkBytes = 4 * 1024, BacklogBytes = 16 * 1024 });
+        await using var client = await cluster.ConnectAsync();
+        for (var batch = 0; batch < 20; batch++)
+            await Task.WhenAll(Enumerable.Range(batch * 100, 100).Select(i => client.SetAsync($"key:{i}", new string('v', 32)).AsTask()));
+        cluster.StartNode();
+        await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
+
+        using var http = new HttpClient();
+        var metrics = PrometheusText.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{cluster.Router.HttpPort}/metrics")).WaitAsync(TestCluster.Timeout));
+        Assert.Equal(1, metrics.Value("kvndb_router_full_syncs_total"));
+        Assert.Equal(0, metrics.Value("kvndb_router_sync_restarts_total"));
+        Assert.Equal(2, metrics.Find("kvndb_router_sync_records").Count());
+        Assert.All(metrics.Find("kvndb_router_sync_records"), s => Assert.Equal(0, s.Value)); // no sync in progress any more
+        Assert.Equal(2, metrics.Value("kvndb_router_nodes", "state=serving"));
+    }
+
+    [Fact]
     public async Task Health_says_ready_only_while_a_node_serves()
     {
         using var http = new HttpClient();
