@@ -33,20 +33,26 @@ internal sealed partial class ClientConnection
 
     private async Task ReadLoopAsync()
     {
-        Exception reason = new KvnDbConnectionException("router closed the connection");
+        Exception reason;
         try
         {
-            await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
+            var exit = await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
+            reason = new KvnDbConnectionException(exit == FrameLoopExit.Truncated
+                ? "router closed the connection in the middle of a reply"
+                : "router closed the connection");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
             reason = ex;
         }
-        finally
+#pragma warning disable CA1031 // any failure of reply handling ends the connection, and every waiting caller learns why
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            FailAll(reason);
-            await _input.CompleteAsync().ConfigureAwait(false);
+            reason = new KvnDbConnectionException($"a reply could not be handled ({ex.GetType().Name}: {ex.Message}); the connection is closed", ex);
         }
+        FailAll(reason);
+        await _input.CompleteAsync().ConfigureAwait(false);
     }
 
     /// <summary>The read loop's handler: each reply goes to the request waiting for its id.</summary>

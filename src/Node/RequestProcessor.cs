@@ -15,7 +15,7 @@ namespace KvnDb.Node;
 /// a full or failing disk, InternalError otherwise) and ends the link's service (<see cref="Failure"/>):
 /// the node must not apply any later write once it missed one, and rejoins from the last sequence it holds.
 /// </summary>
-internal sealed partial class RequestProcessor
+internal sealed partial class RequestProcessor : IDisposable
 {
     private readonly NodeStore _store;
     private readonly IStorageEngine _engine;
@@ -65,6 +65,13 @@ internal sealed partial class RequestProcessor
     /// <summary>Why this link stopped handling frames (a request the engine failed), or null while it serves.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>The link ended: its metrics go, and the snapshots it was donating are closed (their scans would hold compaction off).</summary>
+    public void Dispose()
+    {
+        _metrics?.Dispose();
+        _snapshots.Dispose();
+    }
+
     /// <summary>Handles a frame; key listings are left to the caller (they stream and flush). Check <see cref="Failure"/> after each.</summary>
     public void Process(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
@@ -86,6 +93,7 @@ internal sealed partial class RequestProcessor
                 // A response is the router's answer to the link's own ping: hearing it was the point.
                 if ((header.Flags & FrameFlags.Response) == 0)
                     Reply(output, header, StatusCode.Ok);
+                _snapshots.CloseIdle();
                 break;
             case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive:
                 Metrics.Read();
