@@ -13,6 +13,8 @@ namespace KvnDb.Node;
 internal sealed class NodeStore : IKeyStore
 {
     private readonly List<byte[]> _due = [];
+    private long _reads;
+    private long _writes;
 
     /// <summary>Stored keys of databases 1 to 15 (<see cref="DatabaseKeys"/>); database 0 is the rest of the engine's count.</summary>
     private readonly long[] _databaseCounts = new long[DatabaseKeys.Count];
@@ -88,6 +90,16 @@ internal sealed class NodeStore : IKeyStore
     }
 
     public IStorageEngine Engine { get; }
+
+    /// <summary>Read requests answered, over every link (read from other threads: metrics).</summary>
+    public long Reads => Volatile.Read(ref _reads);
+
+    /// <summary>Writes applied, over every link.</summary>
+    public long Writes => Volatile.Read(ref _writes);
+
+    public void CountRead() => Interlocked.Increment(ref _reads);
+
+    public void CountWrite() => Interlocked.Increment(ref _writes);
 
     public ExpiryIndex Expiry { get; } = new();
 

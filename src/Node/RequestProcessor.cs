@@ -50,7 +50,7 @@ internal sealed partial class RequestProcessor : IDisposable
     }
 
     /// <summary>Instruments for this processor's link; created by the link, disposed with it.</summary>
-    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(_engine, () => _sync.IsSyncing);
+    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(_store, () => _sync.IsSyncing);
 
     /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
     private int _appliedWrites;

@@ -71,6 +71,8 @@ var connectTimeoutOption = new Option<double>("--connect-timeout")
     Description = "Seconds one connect attempt to the router (TCP and TLS) may take",
     DefaultValueFactory = _ => 3,
 };
+var httpPortOption = new Option<int?>("--http-port") { Description = "Serve /metrics (Prometheus) and /health at http://HTTP-HOST:PORT/ (0: a free port, logged)" };
+var httpHostOption = new Option<string>("--http-host") { Description = "Address of the --http-port listener", DefaultValueFactory = _ => "127.0.0.1" };
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
@@ -78,6 +80,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+    httpPortOption, httpHostOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -176,7 +179,13 @@ root.SetAction(async (parse, cancellationToken) =>
         NodeHostLog.Starting(logger, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
             NodeHostLog.MayHaveLostWrites(logger);
-        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
+        var node = new DatabaseNode(options, engine, identity, loggerFactory);
+        await using var http = parse.GetValue(httpPortOption) is { } httpPort
+            ? await NodeHttpServer.StartAsync(parse.GetValue(httpHostOption)!, httpPort, node, loggerFactory, cancellationToken)
+            : null;
+        if (http is not null)
+            NodeHostLog.HttpListening(logger, parse.GetValue(httpHostOption)!, http.Port);
+        await node.RunAsync(cancellationToken);
     }
 });
 

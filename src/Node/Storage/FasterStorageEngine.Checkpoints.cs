@@ -190,6 +190,7 @@ public sealed partial class FasterStorageEngine
     private async Task CompleteCheckpointAsync(Guid token, long indexBegin, long walTail, CheckpointCookie cookie, int writeFailuresBefore, CancellationToken logFailed)
     {
         await Task.Yield(); // leave the caller's lock before doing I/O
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             // A failed page write leaves FASTER waiting for it forever: the watched log device cancels the wait.
@@ -214,7 +215,7 @@ public sealed partial class FasterStorageEngine
             _lastCheckpointSequence = cookie.LastSequence;
             _lastCheckpointSucceeded = true;
             _health.CheckpointSucceeded();
-            LogCheckpointTaken(token, full ? "full" : "log", cookie.LastSequence, cookie.Count);
+            LogCheckpointTaken(full ? "full" : "log", cookie.LastSequence, cookie.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, token);
         }
         catch (Exception ex)
         {
@@ -380,8 +381,8 @@ public sealed partial class FasterStorageEngine
         _stopping.Dispose();
     }
 
-    [LoggerMessage(101, LogLevel.Debug, "Checkpoint {Token} ({Kind}) taken: last sequence {LastSequence}, {Count} keys")]
-    private partial void LogCheckpointTaken(Guid token, string kind, ulong lastSequence, long count);
+    [LoggerMessage(101, LogLevel.Information, "Checkpoint ({Kind}) taken: last sequence {LastSequence}, {Count} keys, {ElapsedMs:0} ms ({Token})")]
+    private partial void LogCheckpointTaken(string kind, ulong lastSequence, long count, double elapsedMs, Guid token);
 
     [LoggerMessage(102, LogLevel.Information, "Hash index grown from {FromKiB} KiB to {ToKiB} KiB for {Count} keys")]
     private partial void LogIndexGrown(long fromKiB, long toKiB, long count);
