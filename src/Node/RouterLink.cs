@@ -304,7 +304,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
-        _requests?.Metrics.Dispose();
+        _requests?.Dispose();
     }
 
     [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]

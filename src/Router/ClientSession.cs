@@ -139,7 +139,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Info:
                 Output.WriteRaw(Opcode.Info, header.RequestId, Encoding.UTF8.GetBytes(InfoReport.Build(cluster)));
                 return true;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);
@@ -147,7 +147,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 }
                 return true;
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
-                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire:
+                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire
+                or Opcode.GetExpire or Opcode.CopyKey or Opcode.FlushKeys or Opcode.Batch:
                 if (IsValid(header, frame))
                 {
                     // A NoReply write never gets a final reply, so it never counts as in flight.

@@ -30,7 +30,7 @@ var transportOption = SharedOptions.Transport("tcp, tcp6 (IPv6) or tls");
 var tlsCertOption = SharedOptions.TlsCertificate("Router certificate for -t tls (PEM or PFX)");
 var tlsKeyOption = SharedOptions.TlsKey();
 var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates signed by this CA (PEM)");
-var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
+var metricsPortOption = new Option<int?>("--http-port", "--metrics-port") { Description = "Serve the status page, /metrics (Prometheus) and /health at http://HOST:PORT/" };
 var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
 var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
 var verboseOption = SharedOptions.Verbose();
@@ -76,7 +76,7 @@ root.SetAction(async (parse, cancellationToken) =>
         HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(handshakeTimeoutOption)),
         MaxConnections = parse.GetValue(maxConnectionsOption),
         Insecure = parse.GetValue(insecureOption),
-        MetricsPort = parse.GetValue(metricsPortOption),
+        HttpPort = parse.GetValue(metricsPortOption),
         InlineIo = parse.GetValue(inlineIoOption),
         IoQueueCount = parse.GetValue(ioQueuesOption),
     };

@@ -40,8 +40,11 @@ public sealed class RouterHost : IAsyncDisposable
     /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
-    /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
-    public int? MetricsPort { get; private init; }
+    /// <summary>The bound HTTP port (status page, <c>/metrics</c>, <c>/health</c>), when <see cref="RouterOptions.HttpPort"/> is set.</summary>
+    public int? HttpPort { get; private init; }
+
+    /// <summary>The HTTP port's former name (it carried only <c>/metrics</c>).</summary>
+    public int? MetricsPort => HttpPort;
 
     /// <summary>The bound port (the real one when the options asked for 0).</summary>
     public int Port { get; }
@@ -87,7 +90,7 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton<ClientRegistry>();
         builder.Services.AddSingleton<IRouterCore, RouterCore>();
         builder.Services.AddSingleton<RouterMetrics>();
-        builder.Services.AddSingleton<PrometheusExporter>();
+        builder.Services.AddSingleton<PrometheusMetrics>();
         builder.WebHost.UseSockets(sockets =>
         {
             // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
@@ -134,27 +137,24 @@ public sealed class RouterHost : IAsyncDisposable
                     listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
                 });
             }
-            if (options.MetricsPort is { } metricsPort)
-                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort, listen => metricsListen = listen);
+            if (options.HttpPort is { } httpPort)
+                kestrel.Listen(ParseAddress(options.ListenHost), httpPort, listen => metricsListen = listen);
         });
         var app = builder.Build();
         var cluster = app.Services.GetRequiredService<Cluster>();
         cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
         cluster.Health.Start();
         cluster.Expiry.Start();
-        if (options.MetricsPort is not null)
+        HttpEndpoints? http = null;
+        if (options.HttpPort is not null)
         {
-            var exporter = app.Services.GetRequiredService<PrometheusExporter>();
-            app.Run(async context =>
-            {
-                if (context.Request.Path != "/metrics")
-                {
-                    context.Response.StatusCode = 404;
-                    return;
-                }
-                context.Response.ContentType = "text/plain; version=0.0.4";
-                await context.Response.WriteAsync(exporter.Render(), context.RequestAborted).ConfigureAwait(false);
-            });
+            var prometheus = app.Services.GetRequiredService<PrometheusMetrics>();
+            var routerMetrics = cluster.Metrics!;
+            routerMetrics.Prometheus = prometheus;
+            var history = new StatusHistory(cluster, routerMetrics.Latency, TimeSpan.FromSeconds(1));
+            app.Lifetime.ApplicationStopped.Register(history.Dispose);
+            http = new HttpEndpoints(cluster, app.Services.GetRequiredService<ClientRegistry>(), prometheus, history);
+            app.Run(http.HandleAsync);
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -162,8 +162,9 @@ public sealed class RouterHost : IAsyncDisposable
         {
             _certificate = certificate,
             RespPort = respListen?.IPEndPoint?.Port,
-            MetricsPort = metricsListen?.IPEndPoint?.Port,
+            HttpPort = metricsListen?.IPEndPoint?.Port,
         };
+        http?.Endpoints = new RouterEndpoints(host.ConnectHost, host.Port, host.RespPort);
         var logger = loggerFactory.CreateLogger<RouterHost>();
         RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
