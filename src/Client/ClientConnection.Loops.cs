@@ -6,6 +6,8 @@ namespace KvnDb.Client;
 
 internal sealed partial class ClientConnection
 {
+    private string? _closedByRouter;
+
     private async Task SendLoopAsync()
     {
         var reader = _sendPipe.Reader;
@@ -33,20 +35,27 @@ internal sealed partial class ClientConnection
 
     private async Task ReadLoopAsync()
     {
-        Exception reason = new KvnDbConnectionException("router closed the connection");
+        Exception reason;
         try
         {
-            await FrameLoop.RunAsync(_input, new Replies(this), _options.MaxFrameSize).ConfigureAwait(false);
+            var exit = await FrameLoop.RunAsync(_input, new Replies(this), new ReadLimit(this)).ConfigureAwait(false);
+            reason = new KvnDbConnectionException(exit == FrameLoopExit.Truncated
+                ? "router closed the connection in the middle of a reply"
+                : "router closed the connection");
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or KvnDbException)
         {
             reason = ex;
         }
-        finally
+#pragma warning disable CA1031 // any failure of reply handling ends the connection, and every waiting caller learns why
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            FailAll(reason);
-            await _input.CompleteAsync().ConfigureAwait(false);
+            reason = new KvnDbConnectionException($"a reply could not be handled ({ex.GetType().Name}: {ex.Message}); the connection is closed", ex);
         }
+        // The router said why it closed (it is stopping): that is the reason the requests in flight fail with.
+        FailAll(Volatile.Read(ref _closedByRouter) is { } said ? new KvnDbConnectionException(said) : reason);
+        await _input.CompleteAsync().ConfigureAwait(false);
     }
 
     /// <summary>The read loop's handler: each reply goes to the request waiting for its id.</summary>
@@ -78,6 +87,12 @@ internal sealed partial class ClientConnection
         if (header.Opcode == Opcode.Ping && (header.Flags & FrameFlags.Response) == 0)
         {
             AnswerPing(header.RequestId); // the router checks on us
+            return;
+        }
+        if (header.Opcode == Opcode.Closing)
+        {
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            Volatile.Write(ref _closedByRouter, $"router closed the connection ({header.Status}): {ClosingNotice.Read(body.Span)}");
             return;
         }
         PendingOperation? pending;

@@ -46,6 +46,9 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         _stream = stream;
         _onDead = onDead;
         _heartbeat = new ConnectionHeartbeat(options, Environment.TickCount64);
+        _readLimit = options.MaxFrameSize;
+        _sendLimit = options.MaxFrameSize;
+        Limits = new RouterLimits(options.MaxFrameSize, ProtocolLimits.DefaultMaxKeySize, options.MaxFrameSize, null, null);
         _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
         _sendLoop = Task.Run(SendLoopAsync);
         _readLoop = Task.Run(ReadLoopAsync);
@@ -58,6 +61,30 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     public Exception? Failure => _failure;
 
     public ulong ConnectionId { get; private set; }
+
+    /// <summary>The router's limits from the hello reply (the client's own until the reply came).</summary>
+    public RouterLimits Limits { get; private set; }
+
+    private volatile int _readLimit;
+    private volatile int _sendLimit;
+
+    /// <summary>
+    /// Adopts the router's limits: replies up to its frame limit are read (a multi-get reply may be as large), and a body
+    /// above what it takes from clients (its frame limit less the forwarding headroom) is refused here, before it is sent.
+    /// </summary>
+    private void Adopt(HelloResponse response)
+    {
+        var maxRequest = response.Limits?.MaxRequestBody ?? response.MaxFrameSize - WriteLimits.ForwardingHeadroom;
+        Limits = new RouterLimits(response.MaxFrameSize, response.MaxKeySize, maxRequest, response.Limits?.MaxInFlight, response.Limits?.OutputLimit);
+        _readLimit = Math.Max(_options.MaxFrameSize, response.MaxFrameSize);
+        _sendLimit = Math.Min(_options.MaxFrameSize, maxRequest);
+    }
+
+    /// <summary>The read loop's limit, which the hello reply raises to the router's frame limit.</summary>
+    private readonly struct ReadLimit(ClientConnection connection) : IFrameSizeRule
+    {
+        public int MaxBodySize(in FrameHeader header) => connection._readLimit;
+    }
 
     /// <summary>Connects, authenticates and returns a live connection; everything is bounded by <see cref="KvnDbClientOptions.ConnectTimeout"/>.</summary>
     public static async Task<ClientConnection> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken, Action<ClientConnection>? onDead = null)
@@ -108,6 +135,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (response.Version != ProtocolLimits.Version)
                 throw new KvnDbVersionMismatchException($"protocol version mismatch: router speaks {response.Version}, this client {ProtocolLimits.Version}");
             connection.ConnectionId = response.ConnectionId;
+            connection.Adopt(response);
             connection._heartbeat.Heard(Environment.TickCount64);
             connection._handshaking = false;
             return connection;
@@ -191,8 +219,9 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private void Send<TBody>(PendingOperation pending, FrameFlags flags, TBody body, TimeSpan timeout) where TBody : struct, IRequestBody
     {
         var length = body.Length;
-        if (length > _options.MaxFrameSize)
-            throw new KvnDbProtocolException($"request of {length} bytes is above the frame limit of {_options.MaxFrameSize} bytes", StatusCode.FrameTooLarge);
+        if (length > _sendLimit)
+            throw new KvnDbProtocolException($"request of {length} bytes is above the frame limit of {_sendLimit} bytes" +
+                (_sendLimit < _options.MaxFrameSize ? " (the router's, announced at hello)" : ""), StatusCode.FrameTooLarge);
         lock (_writeLock)
         {
             ThrowIfFailed();

@@ -31,6 +31,9 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     /// <summary>True while the client holds a live connection; false while it reconnects.</summary>
     public bool IsConnected => _connection is { IsAlive: true };
 
+    /// <summary>The limits the router announced when the current connection was made (null before the first).</summary>
+    public RouterLimits? Limits => _connection?.Limits;
+
     /// <summary>Connections made so far, the first included (a reconnect adds one).</summary>
     internal int ConnectionCount => Volatile.Read(ref _connectionCount);
 

@@ -31,6 +31,21 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
     /// <summary>The router's id for the current link (0 before the first connection).</summary>
     public ulong ConnectionId { get; private set; }
 
+    private volatile bool _connected;
+
+    /// <summary>True while a link to the router is up (its hello accepted).</summary>
+    public bool IsConnected => _connected;
+
+    /// <summary>Read requests answered since the node started (every link).</summary>
+    public long Reads => _store?.Reads ?? 0;
+
+    /// <summary>Writes applied since the node started (every link).</summary>
+    public long Writes => _store?.Writes ?? 0;
+
+    /// <summary>The full sync in progress on the current link, or null (read from another thread: a moment's view).</summary>
+    public NodeSyncProgress? SyncProgress =>
+        _store?.Sync is { IsSyncing: true } sync ? new NodeSyncProgress(sync.RecordsApplied, sync.RecordsReplaced, sync.RecordsSkipped) : null;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var delay = options.MinReconnectDelay;
@@ -48,7 +63,16 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 ConnectionId = link.ConnectionId;
                 delay = options.MinReconnectDelay;
                 LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence, identity.NodeId);
-                var reason = await link.ServeAsync(cancellationToken).ConfigureAwait(false);
+                _connected = true;
+                string reason;
+                try
+                {
+                    reason = await link.ServeAsync(cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connected = false;
+                }
                 if (cancellationToken.IsCancellationRequested)
                     break;
                 LogLinkClosed(reason);

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using KvnDb.Node.Storage;
 
 namespace KvnDb.Node;
 
@@ -9,21 +8,22 @@ internal sealed class NodeMetrics : IDisposable
     public const string MeterName = "KvnDb.Node";
 
     private readonly Meter _meter = new(MeterName);
-    private long _reads;
-    private long _writes;
+    private readonly NodeStore _store;
 
-    public NodeMetrics(IStorageEngine engine, Func<bool> isSyncing)
+    public NodeMetrics(NodeStore store, Func<bool> isSyncing)
     {
-        _meter.CreateObservableCounter("kvndb.node.reads", () => Volatile.Read(ref _reads), description: "Read requests answered");
-        _meter.CreateObservableCounter("kvndb.node.writes", () => Volatile.Read(ref _writes), description: "Writes applied");
+        _store = store;
+        var engine = store.Engine;
+        _meter.CreateObservableCounter("kvndb.node.reads", () => store.Reads, description: "Read requests answered");
+        _meter.CreateObservableCounter("kvndb.node.writes", () => store.Writes, description: "Writes applied");
         _meter.CreateObservableGauge("kvndb.node.keys", () => engine.Count, description: "Live keys");
         _meter.CreateObservableGauge("kvndb.node.sequence", () => (long)engine.LastSequence, description: "Last sequence applied");
         _meter.CreateObservableGauge("kvndb.node.syncing", () => isSyncing() ? 1 : 0, description: "1 while a full sync is in progress");
     }
 
-    public void Read() => Interlocked.Increment(ref _reads);
+    public void Read() => _store.CountRead();
 
-    public void Write() => Interlocked.Increment(ref _writes);
+    public void Write() => _store.CountWrite();
 
     public void Dispose() => _meter.Dispose();
 }

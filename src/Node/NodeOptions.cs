@@ -15,9 +15,19 @@ public sealed record NodeOptions
     /// <summary>TLS settings (<c>-t tls</c>); null for plain TCP.</summary>
     public KvnDb.Protocol.Tls.TlsClientSettings? Tls { get; init; }
 
+    /// <summary>Largest frame read during the hello exchange; after it the node adopts the router's announced limits.</summary>
     public int MaxFrameSize { get; init; } = ProtocolLimits.DefaultMaxFrameSize;
 
     public int MaxKeySize { get; init; } = ProtocolLimits.DefaultMaxKeySize;
+
+    /// <summary>
+    /// The largest frame limit this node honours (<c>kvndb-node --max-frame</c>); null: any. A router announcing a larger
+    /// one at hello is refused with a clear error (the node exits): it would forward frames the node will not take.
+    /// </summary>
+    public int? FrameCeiling { get; init; }
+
+    /// <summary>The largest key limit this node honours (<c>kvndb-node --max-key</c>); null: any. As <see cref="FrameCeiling"/>.</summary>
+    public int? KeyCeiling { get; init; }
 
     /// <summary>First reconnect delay; doubles on each failure up to <see cref="MaxReconnectDelay"/>.</summary>
     public TimeSpan MinReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(100);

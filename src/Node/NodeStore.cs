@@ -1,5 +1,6 @@
 using KvnDb.Node.Commands;
 using KvnDb.Node.Storage;
+using KvnDb.Protocol;
 
 namespace KvnDb.Node;
 
@@ -12,15 +13,93 @@ namespace KvnDb.Node;
 internal sealed class NodeStore : IKeyStore
 {
     private readonly List<byte[]> _due = [];
+    private long _reads;
+    private long _writes;
+
+    /// <summary>Stored keys of databases 1 to 15 (<see cref="DatabaseKeys"/>); database 0 is the rest of the engine's count.</summary>
+    private readonly long[] _databaseCounts = new long[DatabaseKeys.Count];
 
     public NodeStore(IStorageEngine engine)
     {
         Engine = engine;
         foreach (var record in engine.ScanExpiring())
             Expiry.Set(record.Key, record.ExpiresAt);
+        CountDatabases();
+    }
+
+    /// <summary>The keys stored for one database (or all): O(1), expired keys not yet removed included, as Redis's DBSIZE.</summary>
+    public long KeyCount(byte database)
+    {
+        if (database == DatabaseKeys.All)
+            return Engine.Count;
+        if (database != 0)
+            return _databaseCounts[database];
+        var count = Engine.Count;
+        for (var i = 1; i < DatabaseKeys.Count; i++)
+            count -= _databaseCounts[i];
+        return Math.Max(0, count);
+    }
+
+    /// <summary>
+    /// FLUSHDB and FLUSHALL: deletes every key of the database (or all) at <paramref name="sequence"/>. The keys
+    /// are listed first, then deleted, so the listing never runs over keys it is removing.
+    /// </summary>
+    public void Flush(byte database, long now, ulong sequence)
+    {
+        var prefix = database is 0 or DatabaseKeys.All ? ReadOnlyMemory<byte>.Empty : DatabasePrefix(database);
+        var keys = new List<byte[]>();
+        foreach (var key in Engine.ListKeys(prefix))
+        {
+            if (database == DatabaseKeys.All || DatabaseKeys.DatabaseOf(key) == database)
+                keys.Add(key);
+        }
+        foreach (var key in keys)
+            Delete(key, now, sequence);
+        Engine.MarkApplied(sequence);
+    }
+
+    private static byte[] DatabasePrefix(int database)
+    {
+        var prefix = new byte[DatabaseKeys.PrefixSize];
+        DatabaseKeys.WritePrefix(prefix, database);
+        return prefix;
+    }
+
+    private void CountDatabases()
+    {
+        Array.Clear(_databaseCounts);
+        var marker = DatabaseKeys.Marker.ToArray();
+        foreach (var key in Engine.ListKeys(marker))
+            _databaseCounts[DatabaseKeys.DatabaseOf(key)]++;
+        _databaseCounts[0] = 0;
+    }
+
+    /// <summary>Before a namespaced key is stored: count it when it is new (plain keys need no lookup, the engine counts them).</summary>
+    private void CountSet(ReadOnlySpan<byte> key)
+    {
+        var database = DatabaseKeys.DatabaseOf(key);
+        if (database != 0 && !Engine.TryGetMetadata(key, out _, out _))
+            _databaseCounts[database]++;
+    }
+
+    private void CountDeleted(ReadOnlySpan<byte> key, bool existed)
+    {
+        var database = DatabaseKeys.DatabaseOf(key);
+        if (database != 0 && existed)
+            _databaseCounts[database]--;
     }
 
     public IStorageEngine Engine { get; }
+
+    /// <summary>Read requests answered, over every link (read from other threads: metrics).</summary>
+    public long Reads => Volatile.Read(ref _reads);
+
+    /// <summary>Writes applied, over every link.</summary>
+    public long Writes => Volatile.Read(ref _writes);
+
+    public void CountRead() => Interlocked.Increment(ref _reads);
+
+    public void CountWrite() => Interlocked.Increment(ref _writes);
 
     public ExpiryIndex Expiry { get; } = new();
 
@@ -61,6 +140,7 @@ internal sealed class NodeStore : IKeyStore
 
     public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, ulong sequence)
     {
+        CountSet(key);
         Engine.Set(key, value, sequence, expiresAt);
         Expiry.Set(key, expiresAt);
         Sync?.OnLiveSet(key, sequence);
@@ -70,7 +150,16 @@ internal sealed class NodeStore : IKeyStore
     public bool Delete(ReadOnlySpan<byte> key, long now, ulong sequence)
     {
         // Without expiring keys or a sync, stored means live: the engine's one lookup answers both.
-        var live = Expiry.Count == 0 && !IsSyncing ? Engine.Delete(key, sequence) : DeleteChecked(key, now, sequence);
+        bool live;
+        if (Expiry.Count == 0 && !IsSyncing)
+        {
+            live = Engine.Delete(key, sequence);
+            CountDeleted(key, live);
+        }
+        else
+        {
+            live = DeleteChecked(key, now, sequence);
+        }
         Expiry.Remove(key);
         Sync?.OnLiveDelete(key, sequence);
         Snapshots?.Touched(key);
@@ -80,7 +169,7 @@ internal sealed class NodeStore : IKeyStore
     private bool DeleteChecked(ReadOnlySpan<byte> key, long now, ulong sequence)
     {
         var live = TryReadVersion(key, now, out _, out _);
-        Engine.Delete(key, sequence);
+        CountDeleted(key, Engine.Delete(key, sequence));
         return live;
     }
 
@@ -98,7 +187,7 @@ internal sealed class NodeStore : IKeyStore
         {
             if (IsLeftover(key))
                 continue;
-            Engine.Delete(key, sequence);
+            CountDeleted(key, Engine.Delete(key, sequence));
             Expiry.Remove(key);
             Sync?.OnLiveDelete(key, sequence);
             Snapshots?.Touched(key);
@@ -113,6 +202,7 @@ internal sealed class NodeStore : IKeyStore
     /// <summary>A snapshot record replacing what the node holds (not a live write).</summary>
     public void WriteRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
+        CountSet(key);
         Engine.Set(key, value, sequence, expiresAt);
         Expiry.Set(key, expiresAt);
     }
@@ -120,7 +210,7 @@ internal sealed class NodeStore : IKeyStore
     /// <summary>Removes a key the full sync found stale.</summary>
     public void DropRecord(ReadOnlySpan<byte> key, ulong sequence)
     {
-        Engine.Delete(key, sequence);
+        CountDeleted(key, Engine.Delete(key, sequence));
         Expiry.Remove(key);
     }
 

@@ -8,8 +8,13 @@ namespace KvnDb.Node;
 /// <summary>The node's side of replication: joining (SyncBegin/End), donating and applying snapshots, digests.</summary>
 internal sealed partial class RequestProcessor
 {
+    /// <summary>How often a full sync in progress logs how far it got.</summary>
+    private static readonly TimeSpan SyncProgressInterval = TimeSpan.FromSeconds(2);
+
     private Guid _joiningHistory;
     private Guid? _pendingHistory;
+    private long _syncStartedAt;
+    private long _syncProgressLoggedAt;
 
     /// <summary>A history to record once the data that earns it is durable (after a sync ended).</summary>
     public bool TakePendingHistory(out Guid history)
@@ -36,6 +41,7 @@ internal sealed partial class RequestProcessor
             // durable: a node that dies mid-sync must never be mistaken for a current replica.
             _identity.SetHistory(Guid.Empty);
             _sync.Begin(begin.TrustedThrough, begin.LiveAfter);
+            _syncStartedAt = _syncProgressLoggedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         }
         else
         {
@@ -57,7 +63,7 @@ internal sealed partial class RequestProcessor
         {
             var (applied, replaced, skipped) = (_sync.RecordsApplied, _sync.RecordsReplaced, _sync.RecordsSkipped);
             var dropped = _sync.End(_store, end.Sequence);
-            LogFullSyncEnded(applied, replaced, skipped, dropped, _engine.Count, _engine.LastSequence);
+            LogFullSyncEnded(applied, replaced, skipped, dropped, _engine.Count, _engine.LastSequence, System.Diagnostics.Stopwatch.GetElapsedTime(_syncStartedAt).TotalSeconds);
         }
         else
         {
@@ -93,6 +99,7 @@ internal sealed partial class RequestProcessor
         _engine.EnsureWritable(body.Length, largest); // refused whole; a failure ends the link (Process)
         while (chunk.TryReadNext(out var key, out var value, out var sequence, out var expiresAt))
             _sync.ApplySnapshotRecord(_store, key, value, sequence, expiresAt);
+        LogSyncProgressWhenDue();
         if (!chunk.IsComplete)
         {
             ReplyMalformed(output, header);
@@ -123,12 +130,27 @@ internal sealed partial class RequestProcessor
         new NodeDigest(keys, _engine.LastSequence, hash).WriteReply(output, header.RequestId);
     }
 
+    /// <summary>One line every <see cref="SyncProgressInterval"/> while snapshot chunks arrive (the router logs the ETA; it knows the donor's count).</summary>
+    private void LogSyncProgressWhenDue()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (System.Diagnostics.Stopwatch.GetElapsedTime(_syncProgressLoggedAt, now) < SyncProgressInterval)
+            return;
+        _syncProgressLoggedAt = now;
+        var records = _sync.RecordsApplied + _sync.RecordsReplaced + _sync.RecordsSkipped;
+        var seconds = Math.Max(1e-3, System.Diagnostics.Stopwatch.GetElapsedTime(_syncStartedAt, now).TotalSeconds);
+        LogFullSyncProgress(records, _sync.RecordsApplied, _sync.RecordsReplaced, _sync.RecordsSkipped, records / seconds, seconds);
+    }
+
+    [LoggerMessage(43, LogLevel.Information, "Full sync: {Records} snapshot records so far ({Applied} applied, {Replaced} replaced, {Skipped} skipped), {Rate:0} records/s over {Seconds:0.0} s")]
+    private partial void LogFullSyncProgress(long records, long applied, long replaced, long skipped, double rate, double seconds);
+
     [LoggerMessage(40, LogLevel.Information, "Full sync {SyncId} begins over the {Keys} keys held (trusted through {TrustedThrough}, live writes after {LiveAfter}): applying the donor's snapshot while live writes flow")]
     private partial void LogFullSyncBegins(ulong syncId, long keys, ulong trustedThrough, ulong liveAfter);
 
     [LoggerMessage(41, LogLevel.Information, "Joining ({Mode}) from last sequence {LastSequence}")]
     private partial void LogJoining(SyncMode mode, ulong lastSequence);
 
-    [LoggerMessage(42, LogLevel.Information, "Full sync done: {Applied} records applied, {Replaced} replaced divergent ones, {Skipped} skipped as older; {Dropped} keys the snapshot lacked dropped; {Keys} keys, current at sequence {Sequence}")]
-    private partial void LogFullSyncEnded(long applied, long replaced, long skipped, long dropped, long keys, ulong sequence);
+    [LoggerMessage(42, LogLevel.Information, "Full sync done: {Applied} records applied, {Replaced} replaced divergent ones, {Skipped} skipped as older; {Dropped} keys the snapshot lacked dropped; {Keys} keys, current at sequence {Sequence} ({Seconds:0.0} s)")]
+    private partial void LogFullSyncEnded(long applied, long replaced, long skipped, long dropped, long keys, ulong sequence, double seconds);
 }

@@ -15,7 +15,7 @@ namespace KvnDb.Node;
 /// a full or failing disk, InternalError otherwise) and ends the link's service (<see cref="Failure"/>):
 /// the node must not apply any later write once it missed one, and rejoins from the last sequence it holds.
 /// </summary>
-internal sealed partial class RequestProcessor
+internal sealed partial class RequestProcessor : IDisposable
 {
     private readonly NodeStore _store;
     private readonly IStorageEngine _engine;
@@ -50,7 +50,7 @@ internal sealed partial class RequestProcessor
     }
 
     /// <summary>Instruments for this processor's link; created by the link, disposed with it.</summary>
-    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(_engine, () => _sync.IsSyncing);
+    public NodeMetrics Metrics => _metrics ??= new NodeMetrics(_store, () => _sync.IsSyncing);
 
     /// <summary>Number of write requests applied since the last call to <see cref="TakeAppliedWrites"/>.</summary>
     private int _appliedWrites;
@@ -64,6 +64,13 @@ internal sealed partial class RequestProcessor
 
     /// <summary>Why this link stopped handling frames (a request the engine failed), or null while it serves.</summary>
     public string? Failure { get; private set; }
+
+    /// <summary>The link ended: its metrics go, and the snapshots it was donating are closed (their scans would hold compaction off).</summary>
+    public void Dispose()
+    {
+        _metrics?.Dispose();
+        _snapshots.Dispose();
+    }
 
     /// <summary>Handles a frame; key listings are left to the caller (they stream and flush). Check <see cref="Failure"/> after each.</summary>
     public void Process(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
@@ -86,8 +93,9 @@ internal sealed partial class RequestProcessor
                 // A response is the router's answer to the link's own ping: hearing it was the point.
                 if ((header.Flags & FrameFlags.Response) == 0)
                     Reply(output, header, StatusCode.Ok);
+                _snapshots.CloseIdle();
                 break;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
                 Metrics.Read();
                 if (!TimedRead.TryRead(body, out var now, out var read))
                     ReplyMalformed(output, header);
@@ -130,6 +138,28 @@ internal sealed partial class RequestProcessor
         if (header.Opcode == Opcode.MultiGet)
         {
             MultiGet(header, body, now, output);
+            return;
+        }
+        if (header.Opcode == Opcode.KeyCount)
+        {
+            if (!KeyCountRequest.TryRead(body, out var database))
+            {
+                ReplyMalformed(output, header);
+                return;
+            }
+            var size = database == KeyCountRequest.PerDatabase ? KeyCountRequest.PerDatabaseReplySize : KeyCountRequest.ReplySize;
+            var reply = output.GetSpan(ProtocolLimits.HeaderSize + size);
+            new FrameHeader(size, Opcode.KeyCount, FrameFlags.Response, StatusCode.Ok, header.RequestId).Write(reply);
+            if (database == KeyCountRequest.PerDatabase)
+            {
+                for (var i = 0; i < DatabaseKeys.Count; i++)
+                    KeyCountRequest.WriteReply(reply[(ProtocolLimits.HeaderSize + i * KeyCountRequest.ReplySize)..], _store.KeyCount((byte)i));
+            }
+            else
+            {
+                KeyCountRequest.WriteReply(reply[ProtocolLimits.HeaderSize..], _store.KeyCount(database));
+            }
+            output.Advance(ProtocolLimits.HeaderSize + size);
             return;
         }
         if (!KeyRequest.TryRead(body, out var key))

@@ -31,4 +31,18 @@ internal static class RouterHandshake
                 throw new InvalidDataException($"router answered hello with {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
         }
     }
+
+    /// <summary>
+    /// The router's limits are adopted for the link, unless they pass what this node was told to honour
+    /// (<c>--max-frame</c>, <c>--max-key</c>): then it refuses the router at hello, clearly, rather than fail later.
+    /// </summary>
+    public static void CheckLimits(HelloResponse router, NodeOptions options)
+    {
+        if (options.FrameCeiling is { } frame && router.MaxFrameSize > frame)
+            throw new NodeFatalException($"the router's frame limit ({router.MaxFrameSize} bytes, its --max-frame) is above this node's --max-frame of {frame} bytes: " +
+                "the router would forward frames this node will not take; lower the router's --max-frame or raise the node's");
+        if (options.KeyCeiling is { } key && router.MaxKeySize > key)
+            throw new NodeFatalException($"the router's key limit ({router.MaxKeySize} bytes, its --max-key) is above this node's --max-key of {key} bytes: " +
+                "the router would accept keys this node will not take; lower the router's --max-key or raise the node's");
+    }
 }

@@ -26,10 +26,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private readonly NodeIdentity _identity;
     private readonly LinkWatchdog _watchdog;
     private RequestProcessor? _requests; // created once the hello reply gave the router's limits
+    private readonly KeyListings _listings;
     private readonly ILogger _logger;
     private ulong _pings;
     private int _tooLargeBody;
     private string? _leaving;
+    private string? _closedByRouter;
     private int _statusVersion = -1;
     private long _statusSentAt;
 
@@ -47,6 +49,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _engine = store.Engine;
         _identity = identity;
         _watchdog = new LinkWatchdog(options.RouterTimeout, _input.CancelPendingRead, HasUnreadBytes);
+        // A chunk ready while the loop waits for the router wakes it (it moves the chunk to the output, then reads on).
+        _listings = new KeyListings(store.Engine, store, options.KeysPerChunk, _input.CancelPendingRead);
         _logger = logger;
     }
 
@@ -103,6 +107,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             try
             {
                 var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+                RouterHandshake.CheckLimits(accepted, options);
                 link.ConnectionId = accepted.ConnectionId;
                 link.MaxFrameSize = accepted.MaxFrameSize;
                 link.MaxKeySize = accepted.MaxKeySize;
@@ -160,11 +165,15 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         while (true)
         {
+            if (_listings.Drain(_output))
+                await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
             var exit = await FrameLoop.RunAsync(_input, new Frames(this, cancellationToken), MaxFrameSize, CancellationToken.None).ConfigureAwait(false);
             switch (exit)
             {
                 case FrameLoopExit.Canceled when cancellationToken.IsCancellationRequested:
                     return "the node is stopping";
+                case FrameLoopExit.Stopped when _closedByRouter is not null:
+                    return _closedByRouter;
                 case FrameLoopExit.Stopped:
                     return $"the node stopped serving: {_requests?.Failure}";
                 case FrameLoopExit.Canceled when _leaving is not null:
@@ -193,7 +202,17 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         _watchdog.Busy();
         if (header.Opcode == Opcode.ListKeys)
-            return FrameAction.HandleAsync; // streams many frames, after the replies before it
+        {
+            StartListing(header, frame);
+            return FrameAction.Continue;
+        }
+        if (header.Opcode == Opcode.Closing)
+        {
+            // The router closes the link on purpose (it stops, or it dropped this node): a clean end, then the usual backoff.
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            _closedByRouter = $"the router closed the link ({header.Status}): {ClosingNotice.Read(body.Span)}";
+            return FrameAction.Stop;
+        }
         using var bytes = new ContiguousBytes(frame);
         Processor.Process(header, bytes.Span[ProtocolLimits.HeaderSize..], _output);
         // A failed request ends the service: the frames after it are never applied (the router settles them).
@@ -228,6 +247,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             throw;
         }
         SendStatusIfDue();
+        _listings.Drain(_output);
         if (_output.UnflushedBytes > 0)
             await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (_requests?.Failure is null && _leaving is null && _engine.Health.Refusal is { } refusal)
@@ -250,28 +270,15 @@ internal sealed partial class RouterLink : IAsyncDisposable
         (health.Report() with { KeyCount = (ulong)Math.Max(0, _engine.Count) }).Write(_output, SyncMessages.ControlIdBit);
     }
 
-    private async ValueTask StreamKeysAsync(FrameHeader request, ReadOnlySequence<byte> frame, CancellationToken cancellationToken)
+    /// <summary>A listing runs off the loop (<see cref="KeyListings"/>): the frames after it are applied meanwhile.</summary>
+    private void StartListing(in FrameHeader request, in ReadOnlySequence<byte> frame)
     {
-        _watchdog.Busy();
         var prefix = ReadPrefix(frame, out var now);
         if (prefix is null)
-        {
             ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.ProtocolError, "malformed ListKeys body");
-            return;
-        }
-        var chunk = new KeyChunkWriter(_output, request.RequestId, _options.KeysPerChunk);
-        var total = 0L;
-        foreach (var key in _engine.ListKeys(prefix))
-        {
-            if (!_store.IsListed(key, now))
-                continue; // expired at the router's time of the listing
-            total++;
-            if (chunk.Add(key))
-                await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        chunk.Finish();
-        await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        LogListed(total);
+        else if (!_listings.TryStart(request.RequestId, prefix, now))
+            ErrorReply.Write(_output, Opcode.ListKeys, request.RequestId, StatusCode.Busy,
+                $"this node already runs {KeyListings.MaxConcurrent} key listings for the router; try again when one ends");
     }
 
     private static byte[]? ReadPrefix(in ReadOnlySequence<byte> frame, out long now)
@@ -285,6 +292,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _watchdog.Dispose();
+        await _listings.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _output.CompleteAsync().ConfigureAwait(false);
@@ -296,11 +304,8 @@ internal sealed partial class RouterLink : IAsyncDisposable
         await _input.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
-        _requests?.Metrics.Dispose();
+        _requests?.Dispose();
     }
-
-    [LoggerMessage(10, LogLevel.Debug, "Listed {Count} keys")]
-    private partial void LogListed(long count);
 
     [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]
     private partial void LogDurabilityFailed(string reason);
@@ -310,8 +315,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame) => link.OnFrame(header, frame);
 
-        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) =>
-            link.StreamKeysAsync(header, frame, cancellationToken);
+        public ValueTask OnFrameAsync(FrameHeader header, ReadOnlySequence<byte> frame, CancellationToken _) => default;
 
         public ValueTask OnBatchEndAsync(CancellationToken _) => link.CompleteBatchAsync(cancellationToken);
 

@@ -17,9 +17,17 @@ namespace KvnDb.Node;
 /// tombstone (sequence 0) when the key is absent.
 /// </para>
 /// </summary>
-internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
+internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize) : IDisposable
 {
     private const int MaxOpenSnapshots = 16;
+
+    /// <summary>
+    /// A snapshot not read for this long was abandoned by the router (its joiner left): closed, so its scan no
+    /// longer holds the log's compaction off. Should the sync still be running, its next read starts a new scan,
+    /// which is as exact (every chunk is the keys as they are when it is read), only longer.
+    /// </summary>
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
+
     private readonly Dictionary<ulong, Cursor> _open = [];
 
     /// <summary>A live write changed the key (called by the store for every change while snapshots are open).</summary>
@@ -36,10 +44,11 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         if (!_open.TryGetValue(syncId, out var cursor))
         {
             if (_open.Count >= MaxOpenSnapshots)
-                _open.Remove(_open.Keys.Min()); // the oldest sync was abandoned by the router
+                Close(_open.Keys.Min()); // the oldest sync was abandoned by the router
             cursor = new Cursor(engine, engine.Scan().GetEnumerator());
             _open[syncId] = cursor;
         }
+        cursor.LastReadMs = Environment.TickCount64;
         // A record read ahead for the previous chunk is read again: the chunk is the keys as they are now.
         cursor.Refresh();
 
@@ -57,10 +66,7 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         }
         var done = cursor.IsDone;
         if (done)
-        {
-            cursor.Dispose();
-            _open.Remove(syncId);
-        }
+            Close(syncId);
 
         var chunk = new SnapshotChunkWriter(output, requestId, new SnapshotChunkHeader(done, (ulong)Math.Max(0, engine.Count), (uint)records.Count), bytes);
         foreach (var record in records)
@@ -68,8 +74,34 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize)
         chunk.Complete();
     }
 
+    /// <summary>Closes the snapshots the router stopped reading (called on the link's idle pings).</summary>
+    public void CloseIdle()
+    {
+        if (_open.Count == 0)
+            return;
+        var now = Environment.TickCount64;
+        foreach (var syncId in _open.Where(open => now - open.Value.LastReadMs > IdleLimit.TotalMilliseconds).Select(open => open.Key).ToList())
+            Close(syncId);
+    }
+
+    /// <summary>The link ended: every snapshot it served is closed.</summary>
+    public void Dispose()
+    {
+        foreach (var cursor in _open.Values)
+            cursor.Dispose();
+        _open.Clear();
+    }
+
+    private void Close(ulong syncId)
+    {
+        if (_open.Remove(syncId, out var cursor))
+            cursor.Dispose();
+    }
+
     private sealed class Cursor(IStorageEngine engine, IEnumerator<StoredRecord> records) : IDisposable
     {
+        public long LastReadMs { get; set; }
+
         private HashSet<byte[]>? _touched = new(ByteArrayComparer.Instance);
         private Queue<byte[]>? _again;
         private StoredRecord _next;

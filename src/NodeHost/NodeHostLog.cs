@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace KvnDb.NodeHost;
 
-/// <summary>The node process's start and stop lines (ids 120-131).</summary>
+/// <summary>The node process's start and stop lines (ids 120-132).</summary>
 internal static partial class NodeHostLog
 {
     [LoggerMessage(120, LogLevel.Warning, "Reset ({Marker}): new node id {NodeId}; the {Count} keys held are kept until a donor's snapshot replaces them, and the node serves only once synced")]
@@ -37,6 +37,9 @@ internal static partial class NodeHostLog
 
     [LoggerMessage(130, LogLevel.Information, "Storage closed in {ElapsedMs} ms")]
     public static partial void StorageClosed(ILogger logger, long elapsedMs);
+
+    [LoggerMessage(132, LogLevel.Information, "HTTP on http://{Host}:{Port}/ (/metrics, /health)")]
+    public static partial void HttpListening(ILogger logger, string host, int port);
 
     [LoggerMessage(131, LogLevel.Error, "Node stopped without its final checkpoint: {Reason}")]
     public static partial void FinalCheckpointFailed(ILogger logger, string reason);

@@ -35,6 +35,16 @@ var checkpointIntervalOption = new Option<double>("--checkpoint-interval")
     Description = "Seconds between checkpoints of the faster engine (0: only at shutdown)",
     DefaultValueFactory = _ => 60,
 };
+var compactMinSizeOption = new Option<string>("--compact-min-size")
+{
+    Description = "faster engine: the log is compacted (live records copied forward, the rest's disk space given back) only once it is at least this large, e.g. 64m, 1g (0: never automatically)",
+    DefaultValueFactory = _ => "64m",
+};
+var compactGrowthOption = new Option<int>("--compact-growth")
+{
+    Description = "faster engine: compact once the log has grown this many percent since the last compaction (0: never automatically)",
+    DefaultValueFactory = _ => 100,
+};
 var durabilityOption = new Option<string>("--durability")
 {
     Description = "faster engine: none (ack after the in-memory apply) or fsync (ack once the write is on disk, group-committed)",
@@ -65,18 +75,23 @@ var passwordFileOption = Secrets.FileOption("--password-file", "Read the node pa
 var configOption = ConfigFile.Option();
 SharedOptions.ValidateSize(memoryOption);
 SharedOptions.ValidateSize(reserveSpaceOption);
+SharedOptions.ValidateSize(compactMinSizeOption);
 var nameOption = new Option<string?>("--name")
 {
     Description = "This node's name in the router's logs and info, and in digest (default: host name and data folder, e.g. db1:/var/lib/kvndb/a)",
 };
+var maxFrameOption = new Option<string?>("--max-frame") { Description = "Refuse a router whose frame limit is above this (e.g. 64m); by default the node adopts the router's" };
+var maxKeyOption = new Option<string?>("--max-key") { Description = "Refuse a router whose key limit is above this (e.g. 64k); by default the node adopts the router's" };
+var httpPortOption = new Option<int?>("--http-port") { Description = "Serve /metrics (Prometheus) and /health at http://HTTP-HOST:PORT/ (0: a free port, logged)" };
+var httpHostOption = new Option<string>("--http-host") { Description = "Address of the --http-port listener", DefaultValueFactory = _ => "127.0.0.1" };
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvndb-router and holds a full replica.")
 {
-    engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
-    routerTimeoutOption, connectTimeoutOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
-    nameOption, passwordFileOption, configOption,
+    engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
+    routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
+    httpPortOption, httpHostOption, nameOption, passwordFileOption, configOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -92,6 +107,9 @@ root.SetAction(async (parse, cancellationToken) =>
         var checkpointSeconds = parse.GetValue(checkpointIntervalOption);
         if (checkpointSeconds < 0 || double.IsNaN(checkpointSeconds))
             throw new ArgumentException("--checkpoint-interval must be 0 or a positive number of seconds");
+        var compactGrowth = parse.GetValue(compactGrowthOption);
+        if (compactGrowth < 0)
+            throw new ArgumentException("--compact-growth must be 0 or a positive percentage");
         var routerTimeout = parse.GetValue(routerTimeoutOption);
         if (routerTimeout < 0 || double.IsNaN(routerTimeout))
             throw new ArgumentException("--router-timeout must be 0 or a positive number of seconds");
@@ -119,6 +137,9 @@ root.SetAction(async (parse, cancellationToken) =>
             ExpectedKeys = parse.GetValue(expectedKeysOption),
             ReserveBytes = ParseSize(parse.GetValue(reserveSpaceOption)!, "--reserve-space"),
             CheckpointInterval = checkpointSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(checkpointSeconds),
+            LogSegmentBytes = folder?.Stamp.EffectiveLogSegmentBytes ?? FormatStamp.DefaultLogSegmentBytes,
+            CompactMinBytes = ParseSize(parse.GetValue(compactMinSizeOption)!, "--compact-min-size"),
+            CompactGrowthPercent = compactGrowth,
             Durability = parse.GetValue(durabilityOption) == "fsync" ? DurabilityMode.Fsync : DurabilityMode.None,
         }, loggerFactory);
         var options = new NodeOptions
@@ -138,6 +159,8 @@ root.SetAction(async (parse, cancellationToken) =>
             // Stable across restarts without being stored: the same host and folder give the same name.
             Name = HelloRequest.CleanNodeName(parse.GetValue(nameOption)
                 ?? $"{Environment.MachineName}:{(dataDirectory is null ? engineName : Path.GetFullPath(dataDirectory))}"),
+            FrameCeiling = parse.GetValue(maxFrameOption) is { } maxFrame ? (int)Math.Min(int.MaxValue, ParseSize(maxFrame, "--max-frame")) : null,
+            KeyCeiling = parse.GetValue(maxKeyOption) is { } maxKey ? (int)Math.Min(int.MaxValue, ParseSize(maxKey, "--max-key")) : null,
         };
         try
         {
@@ -172,7 +195,13 @@ root.SetAction(async (parse, cancellationToken) =>
         NodeHostLog.Starting(logger, options.Name, engine.Name, engine.Count, engine.LastSequence, identity.HistoryId, identity.NodeId);
         if (engine.MayHaveLostWrites)
             NodeHostLog.MayHaveLostWrites(logger);
-        await new DatabaseNode(options, engine, identity, loggerFactory).RunAsync(cancellationToken);
+        var node = new DatabaseNode(options, engine, identity, loggerFactory);
+        await using var http = parse.GetValue(httpPortOption) is { } httpPort
+            ? await NodeHttpServer.StartAsync(parse.GetValue(httpHostOption)!, httpPort, node, loggerFactory, cancellationToken)
+            : null;
+        if (http is not null)
+            NodeHostLog.HttpListening(logger, parse.GetValue(httpHostOption)!, http.Port);
+        await node.RunAsync(cancellationToken);
     }
 });
 

@@ -25,9 +25,20 @@ public static class BodyValidator
             Opcode.SetRange => Key(SetRangeRequest.TryRead(body, out _, out var key, out _), key, maxKeySize),
             Opcode.Expire => Key(ExpireRequest.TryRead(body, out _, out _, out _, out var key), key, maxKeySize),
             Opcode.TimeMark => reader.IsAtEnd ? StatusCode.Ok : StatusCode.ProtocolError,
-            Opcode.Transaction => Transaction(body, maxKeySize),
+            Opcode.Transaction or Opcode.Batch => Transaction(body, maxKeySize),
+            Opcode.KeyCount => KeyCountRequest.TryRead(body, out _) ? StatusCode.Ok : StatusCode.ProtocolError,
+            Opcode.FlushKeys => KeyCountRequest.TryRead(body, out var flushed) && flushed != KeyCountRequest.PerDatabase ? StatusCode.Ok : StatusCode.ProtocolError,
+            Opcode.GetExpire => Key(ExpireRequest.TryRead(body, out _, out var getCondition, out _, out var key) && getCondition == ExpiryCondition.Always, key, maxKeySize),
+            Opcode.CopyKey => CopyKey(body, maxKeySize),
             _ => StatusCode.UnknownOpcode,
         };
+    }
+
+    private static StatusCode CopyKey(ReadOnlySpan<byte> body, int maxKeySize)
+    {
+        if (!CopyKeyRequest.TryRead(body, out _, out var source, out var target))
+            return StatusCode.ProtocolError;
+        return source.Length > maxKeySize || target.Length > maxKeySize ? StatusCode.KeyTooLarge : StatusCode.Ok;
     }
 
     private static StatusCode Key(bool wellFormed, ReadOnlySpan<byte> key, int maxKeySize) =>
@@ -78,7 +89,9 @@ public static class BodyValidator
                 return SetRequest.TryRead(body, out var appendKey, out var suffix) ? (long)appendKey.Length + suffix.Length : 0;
             case Opcode.SetRange:
                 return SetRangeRequest.TryRead(body, out var offset, out var rangeKey, out var patch) ? (long)rangeKey.Length + (long)Math.Min(offset, int.MaxValue) + patch.Length : 0;
-            case Opcode.Transaction:
+            case Opcode.CopyKey:
+                return CopyKeyRequest.TryRead(body, out _, out _, out var copyTarget) ? copyTarget.Length : 0;
+            case Opcode.Transaction or Opcode.Batch:
                 if (!TransactionRequest.TryRead(body, out var transaction))
                     return 0;
                 for (var i = 0u; i < transaction.GuardCount; i++)

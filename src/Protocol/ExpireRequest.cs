@@ -25,6 +25,8 @@ public enum ExpiryCondition : byte
     Later = 3,
     /// <summary>Only if the new expiry is earlier than the current one (no expiry counts as infinitely late).</summary>
     Earlier = 4,
+    /// <summary>Only if the key has an expiry and the new one is earlier (Redis XX LT).</summary>
+    HasExpiryEarlier = 5,
 }
 
 /// <summary>
@@ -65,7 +67,7 @@ public static class ExpireRequest
         return mode switch
         {
             ExpiryMode.Persist => condition == ExpiryCondition.Always && time == 0,
-            ExpiryMode.Relative or ExpiryMode.Absolute => condition <= ExpiryCondition.Earlier,
+            ExpiryMode.Relative or ExpiryMode.Absolute => condition <= ExpiryCondition.HasExpiryEarlier,
             _ => false,
         };
     }

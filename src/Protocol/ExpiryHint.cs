@@ -14,9 +14,9 @@ public static class ExpiryHint
         {
             case Opcode.SetWhen when SetWhenHeader.TryRead(body, out var header) && header.HasExpiry:
                 return (header.Options & SetOptions.ExpiryRelative) != 0 ? Saturate(time, header.Expiry) : header.Expiry;
-            case Opcode.Expire when ExpireRequest.TryRead(body, out var mode, out _, out var at, out _) && mode != ExpiryMode.Persist:
+            case Opcode.Expire or Opcode.GetExpire when ExpireRequest.TryRead(body, out var mode, out _, out var at, out _) && mode != ExpiryMode.Persist:
                 return mode == ExpiryMode.Relative ? Saturate(time, at) : at;
-            case Opcode.Transaction when TransactionRequest.TryRead(body, out var transaction):
+            case Opcode.Transaction or Opcode.Batch when TransactionRequest.TryRead(body, out var transaction):
                 for (var i = 0u; i < transaction.GuardCount; i++)
                     transaction.TryReadGuard(out _, out _);
                 if (!transaction.TryBeginOperations())
@@ -31,7 +31,7 @@ public static class ExpiryHint
     }
 
     /// <summary>Could the opcode set an expiry at all (a cheap test before parsing).</summary>
-    public static bool MaySetExpiry(Opcode opcode) => opcode is Opcode.SetWhen or Opcode.Expire or Opcode.Transaction;
+    public static bool MaySetExpiry(Opcode opcode) => opcode is Opcode.SetWhen or Opcode.Expire or Opcode.GetExpire or Opcode.Transaction or Opcode.Batch;
 
     private static long Saturate(long time, long delta) => delta > long.MaxValue - time ? long.MaxValue : time + delta;
 }

@@ -27,9 +27,18 @@ public static class FrameLoop
     /// <param name="handler">Usually a struct wrapping the connection (see <see cref="IFrameHandler"/>).</param>
     /// <param name="maxBodySize">Largest body accepted; a header claiming more ends the loop.</param>
     /// <param name="cancellationToken">Passed to every read and every handler call.</param>
+    public static ValueTask<FrameLoopExit> RunAsync<THandler>(PipeReader input, THandler handler, int maxBodySize, CancellationToken cancellationToken = default)
+        where THandler : IFrameHandler =>
+        RunAsync(input, handler, new FixedFrameSize(maxBodySize), cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync{THandler}(PipeReader, THandler, int, CancellationToken)"/>, with a limit that depends on
+    /// the header (an error reply from a node may be much smaller than a value): checked before the body is buffered.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<FrameLoopExit> RunAsync<THandler>(PipeReader input, THandler handler, int maxBodySize, CancellationToken cancellationToken = default)
+    public static async ValueTask<FrameLoopExit> RunAsync<THandler, TSize>(PipeReader input, THandler handler, TSize size, CancellationToken cancellationToken = default)
         where THandler : IFrameHandler
+        where TSize : struct, IFrameSizeRule
     {
         ArgumentNullException.ThrowIfNull(input);
         while (true)
@@ -43,7 +52,7 @@ public static class FrameLoop
             }
             while (true)
             {
-                var step = HandleFrames(ref handler, ref buffer, maxBodySize, out var header, out var frame);
+                var step = HandleFrames(ref handler, ref buffer, size, out var header, out var frame);
                 await handler.OnBatchEndAsync(cancellationToken).ConfigureAwait(false);
                 switch (step)
                 {
@@ -91,14 +100,15 @@ public static class FrameLoop
     /// <paramref name="buffer"/> after the last one it consumed. For <see cref="Step.HandleAsync"/>,
     /// <paramref name="frame"/> is the frame still to handle (and <paramref name="buffer"/> starts at it).
     /// </summary>
-    private static Step HandleFrames<THandler>(ref THandler handler, ref ReadOnlySequence<byte> buffer, int maxBodySize,
+    private static Step HandleFrames<THandler, TSize>(ref THandler handler, ref ReadOnlySequence<byte> buffer, TSize size,
         out FrameHeader header, out ReadOnlySequence<byte> frame)
         where THandler : IFrameHandler
+        where TSize : struct, IFrameSizeRule
     {
         while (true)
         {
             var rest = buffer;
-            switch (FrameReader.TryRead(ref rest, maxBodySize, out header, out frame))
+            switch (FrameReader.TryRead(ref rest, size, out header, out frame))
             {
                 case FrameReadStatus.NeedMoreData:
                     return Step.NeedMoreData;

@@ -14,7 +14,13 @@ public static class FrameReader
     /// alone, so a peer that claims a huge body is refused before any of it is buffered.
     /// </summary>
     public static FrameReadStatus TryRead(ref ReadOnlySequence<byte> buffer, int maxBodySize,
+        out FrameHeader header, out ReadOnlySequence<byte> frame) =>
+        TryRead(ref buffer, new FixedFrameSize(maxBodySize), out header, out frame);
+
+    /// <summary>As the other overload, with a limit chosen from each header (<see cref="IFrameSizeRule"/>).</summary>
+    public static FrameReadStatus TryRead<TSize>(ref ReadOnlySequence<byte> buffer, TSize size,
         out FrameHeader header, out ReadOnlySequence<byte> frame)
+        where TSize : struct, IFrameSizeRule
     {
         frame = default;
         if (buffer.Length < ProtocolLimits.HeaderSize)
@@ -24,7 +30,7 @@ public static class FrameReader
         }
 
         header = FrameHeader.Read(buffer);
-        if (header.BodyLength < 0 || header.BodyLength > maxBodySize)
+        if (header.BodyLength < 0 || header.BodyLength > size.MaxBodySize(header))
             return FrameReadStatus.TooLarge;
 
         long frameLength = ProtocolLimits.HeaderSize + header.BodyLength;

@@ -22,9 +22,16 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
 
     private const NodeHelloFlags KnownFlags = NodeHelloFlags.MayHaveLostWrites | NodeHelloFlags.Embedded | NodeHelloFlags.Reset;
 
-    /// <summary>A client's hello: current version, zeros for the node fields.</summary>
+    /// <summary>
+    /// What a client puts in the <c>max record</c> field (which only nodes use for a record limit) to ask for the router's
+    /// flow limits in the hello reply (<see cref="HelloLimits"/>). A router that predates them ignores the field and sends
+    /// the short reply; one that knows them appends them. 0 asks for the short reply.
+    /// </summary>
+    public const ulong ClientReadsLimits = 1;
+
+    /// <summary>A client's hello: current version, zeros for the node fields, and the ask for the router's flow limits.</summary>
     public static HelloRequest ForClient(string password) =>
-        new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None, 0);
+        new(ProtocolLimits.Version, ConnectionRole.Client, password, 0, Guid.Empty, Guid.Empty, NodeHelloFlags.None, ClientReadsLimits);
 
     /// <summary>
     /// A node name as logs and the info text can carry it: one word (whitespace, control characters and

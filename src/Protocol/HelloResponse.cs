@@ -3,35 +3,51 @@ using System.Buffers;
 namespace KvnDb.Protocol;
 
 /// <summary>
-/// Body of a successful hello response: <c>[u16 version][u64 connection id][u32 max frame][u32 max key]</c>.
-/// The limits are the router's: a node adopts them for its link, so it accepts every frame and key the
-/// router forwards (DESIGN.md section 5).
+/// Body of a successful hello response: <c>[u16 version][u64 connection id][u32 max frame][u32 max key]</c>, then, for a
+/// client that asked for them, the router's flow limits (<see cref="HelloLimits"/>). The limits are the router's: a node
+/// adopts them for its link, so it accepts every frame and key the router forwards (DESIGN.md section 5); a client
+/// adopts them so it never sends what the router refuses and reads every reply the router may send.
 /// </summary>
-public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, int MaxFrameSize, int MaxKeySize)
+public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, int MaxFrameSize, int MaxKeySize, HelloLimits? Limits = null)
 {
+    /// <summary>The part every v3 peer reads.</summary>
     public const int BodySize = 2 + 8 + 4 + 4;
+
+    public int BodyLength => BodySize + (Limits is null ? 0 : HelloLimits.Size);
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
-        var frame = FrameBuilder.Start(output, new FrameHeader(BodySize, Opcode.Hello, FrameFlags.Response, StatusCode.Ok, requestId));
+        var frame = FrameBuilder.Start(output, new FrameHeader(BodyLength, Opcode.Hello, FrameFlags.Response, StatusCode.Ok, requestId));
         frame.UInt16(Version);
         frame.UInt64(ConnectionId);
         frame.UInt32((uint)MaxFrameSize);
         frame.UInt32((uint)MaxKeySize);
+        if (Limits is { } limits)
+            limits.Write(ref frame);
         frame.Complete();
     }
 
-    /// <summary>False unless the body has exactly this shape and both limits are positive and at most <see cref="int.MaxValue"/>.</summary>
+    /// <summary>
+    /// False unless the body starts with this shape, both limits positive and at most <see cref="int.MaxValue"/>; the flow
+    /// limits are read when present. Bytes after the known fields are ignored: later additions inside v3 go there.
+    /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> body, out HelloResponse response)
     {
         var reader = new BodyReader(body);
         response = default;
         if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id)
-            || !reader.TryReadUInt32(out var maxFrame) || !reader.TryReadUInt32(out var maxKey) || !reader.IsAtEnd)
+            || !reader.TryReadUInt32(out var maxFrame) || !reader.TryReadUInt32(out var maxKey))
             return false;
         if (maxFrame is 0 or > int.MaxValue || maxKey is 0 or > int.MaxValue)
             return false;
-        response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey);
+        HelloLimits? limits = null;
+        if (reader.Remaining >= HelloLimits.Size)
+        {
+            if (!HelloLimits.TryRead(ref reader, out var read))
+                return false;
+            limits = read;
+        }
+        response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey, limits);
         return true;
     }
 }

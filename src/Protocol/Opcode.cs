@@ -9,11 +9,16 @@ public enum Opcode : byte
     /// <summary>Router counters and node table, as UTF-8 "name: value" lines.</summary>
     Info = 0x03,
     /// <summary>
+    /// Router to peer, unanswered (NoReply, control id): the router closes this connection, and why
+    /// (<see cref="ClosingNotice"/>): Unavailable when it is stopping, ProtocolError when the peer broke the protocol.
+    /// </summary>
+    Closing = 0x04,
+    /// <summary>
     /// Client to router: <c>[u8 1]</c> starts a stream of <see cref="MonitorEvent"/> frames describing every
     /// request the router receives from any client; <c>[u8 0]</c> (NoReply) stops it. A monitor that falls
     /// behind loses events (with a Dropped notice), never slows anyone's writes.
     /// </summary>
-    Monitor = 0x04,
+    Monitor = 0x05,
 
     Get = 0x10,
     Exists = 0x11,
@@ -24,6 +29,8 @@ public enum Opcode : byte
     GetVersioned = 0x14,
     /// <summary>The key's version, absolute expiry and remaining time (<see cref="TimeToLiveReply"/>).</summary>
     TimeToLive = 0x15,
+    /// <summary>The number of keys of one database, or of the whole store, kept by the node in O(1) (<see cref="KeyCountRequest"/>).</summary>
+    KeyCount = 0x16,
 
     Set = 0x20,
     Delete = 0x21,
@@ -50,6 +57,17 @@ public enum Opcode : byte
     Expire = 0x2A,
     /// <summary>Router to nodes, sequenced: remove every key whose expiry is before the write's time (<see cref="TimeMarkReply"/>).</summary>
     TimeMark = 0x2B,
+    /// <summary>Returns the value and sets, changes or removes the expiry in one step (Redis GETEX; <see cref="ExpireRequest"/> body, <see cref="VersionedValueReply"/>).</summary>
+    GetExpire = 0x2C,
+    /// <summary>Copies a key's value and expiry to another key, optionally deleting the source (RENAME, COPY, MOVE; <see cref="CopyKeyRequest"/>).</summary>
+    CopyKey = 0x2D,
+    /// <summary>Deletes every key of one database, or every key (FLUSHDB, FLUSHALL; <see cref="KeyCountRequest"/> body).</summary>
+    FlushKeys = 0x2E,
+    /// <summary>
+    /// A transaction with Redis EXEC semantics (<see cref="TransactionRequest"/> body): guards decide all or
+    /// nothing, but an operation failing on its value (InvalidValue) answers its error and the others still apply.
+    /// </summary>
+    Batch = 0x2F,
 
     /// <summary>
     /// Client to router: every node's key count, last sequence and content digest, taken at the same

@@ -11,6 +11,8 @@ internal enum BatchOutcome
     Backpressure,
     /// <summary>A wrong password: hold this connection (only) before answering.</summary>
     AuthDelay,
+    /// <summary>EXEC must wait for the versions its WATCH read: wait, then run it.</summary>
+    WaitForWatches,
     /// <summary>QUIT or a protocol error: write what is owed, then close.</summary>
     Close,
 }

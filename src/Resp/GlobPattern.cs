@@ -2,7 +2,8 @@ namespace KvnDb.Resp;
 
 /// <summary>
 /// Redis glob patterns for KEYS and SCAN MATCH: <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a]</c>,
-/// <c>[a-z]</c> and <c>\x</c>. Matched without recursion (backtracking to the last star only), so a
+/// <c>[a-z]</c> and <c>\x</c>, byte for byte as Redis's stringmatchlen reads them (so <c>[a-]</c> is the range
+/// from <c>a</c> to <c>]</c>, leaving the class open to the end). Matched without recursion (backtracking to the last star only), so a
 /// hostile pattern costs at most pattern × key steps.
 /// </summary>
 internal static class GlobPattern
@@ -74,7 +75,7 @@ internal static class GlobPattern
                 matched |= pattern[p + 1] == c;
                 p += 2;
             }
-            else if (p + 2 < pattern.Length && pattern[p + 1] == (byte)'-' && pattern[p + 2] != (byte)']')
+            else if (p + 2 < pattern.Length && pattern[p + 1] == (byte)'-')
             {
                 var low = Math.Min(pattern[p], pattern[p + 2]);
                 var high = Math.Max(pattern[p], pattern[p + 2]);

@@ -8,7 +8,7 @@ namespace KvnDb.Resp;
 /// hold. Slots are reused; their buffers are kept (zero allocation once warm) unless they grew large.
 /// Fields change only under the session's reply lock.
 /// </summary>
-internal sealed class ReplySlot
+internal sealed class ReplySlot : ReplyShape
 {
     /// <summary>Buffers above this are dropped after use instead of being kept by an idle slot.</summary>
     private const int MaxKeptBuffer = 64 * 1024;
@@ -16,30 +16,32 @@ internal sealed class ReplySlot
     /// <summary>The command's number on its connection (the request id nodes echo); 0 when free.</summary>
     public ulong Number { get; private set; }
 
-    public ReplyKind Kind { get; private set; }
-
-    /// <summary>RESP3 nulls and maps: fixed when the command was read, as HELLO may change it later.</summary>
-    public bool Resp3 { get; private set; }
-
     /// <summary>The reply is in <see cref="Reply"/>, waiting for the replies before it.</summary>
     public bool Complete { get; set; }
 
     public ArrayBufferWriter<byte>? Reply { get; set; }
 
-    // ---- counted commands (DEL, EXISTS, DBSIZE, KEYS) ----
+    // ---- counted and listing commands (KEYS, RANDOMKEY) ----
     public int PartsOutstanding { get; set; }
 
     public long Count { get; set; }
 
     public string? Error { get; set; }
 
-    // ---- SET with NX / XX / GET ----
-    public SetCondition Condition { get; set; }
+    /// <summary>The command went out as one Batch of several operations: the reply is a transaction reply.</summary>
+    public bool Batched { get; set; }
 
-    public bool ReturnOld { get; set; }
+    /// <summary>CLIENT REPLY OFF or SKIP: the reply is made (the command runs) but not sent.</summary>
+    public bool Silent { get; set; }
 
-    /// <summary>SETNX: 1 when written, 0 when not, instead of OK / null.</summary>
-    public bool IntegerReply { get; set; }
+    /// <summary>WATCH: the list its keys were added to (from <see cref="ReplyShape.First"/> on).</summary>
+    public List<WatchedKey>? Watches { get; set; }
+
+    /// <summary>EXEC: the queued commands, in order.</summary>
+    public List<QueuedCommand>? Queue { get; set; }
+
+    /// <summary>Bytes held in <see cref="Reply"/> and <see cref="Saved"/>, counted against the output limit.</summary>
+    public long HeldBytes { get; set; }
 
 
     /// <summary>Reply material gathered along the way: the old value (SET GET), the listed keys (KEYS).</summary>
@@ -62,15 +64,16 @@ internal sealed class ReplySlot
     public void Begin(ulong number, ReplyKind kind, bool resp3)
     {
         Number = number;
-        Kind = kind;
-        Resp3 = resp3;
+        ResetShape(kind, resp3);
         Complete = false;
         PartsOutstanding = 0;
         Count = 0;
         Error = null;
-        Condition = SetCondition.Always;
-        ReturnOld = false;
-        IntegerReply = false;
+        Batched = false;
+        Queue = null;
+        Watches = null;
+        Silent = false;
+        HeldBytes = 0;
         Pattern = null;
         After = null;
         Limit = 0;
@@ -82,6 +85,8 @@ internal sealed class ReplySlot
         Number = 0;
         Complete = false;
         Error = null;
+        Queue = null;
+        Watches = null;
         Pattern = null;
         After = null;
         Best?.Clear();

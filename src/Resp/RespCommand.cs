@@ -4,28 +4,22 @@ namespace KvnDb.Resp;
 internal enum RespCommand
 {
     Unknown,
-    Ping,
-    Echo,
-    Hello,
-    Auth,
-    Select,
-    Quit,
-    Get,
-    Set,
-    SetNx,
-    /// <summary>SETEX and PSETEX: refused with the expiry error until keys can expire.</summary>
-    SetEx,
-    Del,
-    /// <summary>DEL by another name (Redis frees memory in the background; here they are the same).</summary>
-    Unlink,
-    Exists,
-    MGet,
-    MSet,
-    Keys,
-    Scan,
-    DbSize,
-    Info,
-    Command,
-    Config,
-    Client,
+    // connection
+    Ping, Echo, Hello, Auth, Select, Quit, Reset, Client,
+    // strings
+    Get, GetBit, Set, SetNx, SetEx, PSetEx, GetSet, GetDel, GetEx, MGet, MSet, MSetNx, Append, Strlen, GetRange, SetRange, Lcs,
+    // counters
+    Incr, Decr, IncrBy, DecrBy, IncrByFloat,
+    // expiry
+    Expire, PExpire, ExpireAt, PExpireAt, Ttl, PTtl, ExpireTime, PExpireTime, Persist,
+    // keyspace
+    Del, Unlink, Exists, Touch, Type, Rename, RenameNx, Copy, Move, RandomKey, Keys, Scan, DbSize, FlushDb, FlushAll, Object, SwapDb,
+    // transactions
+    Multi, Exec, Discard, Watch, Unwatch,
+    // pub/sub
+    Subscribe, Unsubscribe, PSubscribe, PUnsubscribe, Publish, PubSub,
+    // server
+    Info, Command, Config, Function, Script, Time, LastSave,
+    /// <summary>SAVE, BGSAVE, SHUTDOWN: refused (nodes checkpoint on their own); not allowed inside MULTI, as in Redis.</summary>
+    Save,
 }

@@ -26,12 +26,13 @@ internal sealed class RespConnectionHandler(IRouterCore core, ILogger<RespConnec
             RespLog.OutputLimit(logger, remote, core.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
         });
-        var session = new RespSession(id, remote, output, _server, logger, () => connection.Abort(new ConnectionAbortedException("idle timeout")))
+        var session = new RespSession(id, remote, output, _server, logger, () => connection.Abort(new ConnectionAbortedException("closed by the router (idle or auth timeout, CLIENT KILL, limits)")))
         {
             LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
         };
         RespLog.Connected(logger, id, remote);
         core.AddClient(session);
+        _server.Register(session);
         try
         {
             await session.RunAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false);
@@ -42,6 +43,8 @@ internal sealed class RespConnectionHandler(IRouterCore core, ILogger<RespConnec
         }
         finally
         {
+            _server.Unregister(session);
+            session.Closed();
             core.RemoveClient(session);
             _server.Disconnected();
             core.Stats.ClientDisconnected();

@@ -12,9 +12,12 @@ namespace KvnDb.Resp;
 internal static class RespInfoReport
 {
     /// <summary>The Redis version KvnDb answers like (clients pick command forms by it).</summary>
-    public const string RedisVersion = "7.2.0";
+    public const string RedisVersion = "7.0.15";
 
-    public static readonly string[] DefaultSections = ["server", "clients", "stats", "replication", "keyspace", "kvndb"];
+    public static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "kvndb", "keyspace"];
+
+    /// <summary>INFO ALL and EVERYTHING: the default sections and the per-command counters.</summary>
+    public static readonly string[] AllSections = [.. DefaultSections, "commandstats", "errorstats"];
 
     public static string Build(RespServerState server, int respPort, IReadOnlyCollection<string> sections)
     {
@@ -41,6 +44,39 @@ internal static class RespInfoReport
             Line(text, "resp_clients", server.Connections);
             Line(text, "maxclients", core.Options.MaxConnections);
         }
+        if (sections.Contains("memory"))
+        {
+            // The router's own memory: the data lives on the nodes (their --memory budgets), not here.
+            Section(text, "Memory");
+            var process = System.Diagnostics.Process.GetCurrentProcess();
+            Line(text, "used_memory", GC.GetTotalMemory(forceFullCollection: false));
+            Line(text, "used_memory_rss", process.WorkingSet64);
+            Line(text, "used_memory_peak", process.PeakWorkingSet64);
+            Line(text, "maxmemory", 0);
+            Line(text, "maxmemory_policy", "noeviction");
+            Line(text, "mem_fragmentation_ratio", "1.00");
+        }
+        if (sections.Contains("persistence"))
+        {
+            // Nodes checkpoint on their own schedule (docs/storage.md); nothing here is a Redis RDB or AOF.
+            Section(text, "Persistence");
+            Line(text, "loading", 0);
+            Line(text, "async_loading", 0);
+            Line(text, "rdb_changes_since_last_save", 0);
+            Line(text, "rdb_bgsave_in_progress", 0);
+            Line(text, "rdb_last_save_time", server.StartedAt.ToUnixTimeSeconds());
+            Line(text, "rdb_last_bgsave_status", "ok");
+            Line(text, "aof_enabled", 0);
+            Line(text, "aof_rewrite_in_progress", 0);
+            Line(text, "aof_last_write_status", "ok");
+        }
+        if (sections.Contains("cpu"))
+        {
+            Section(text, "CPU");
+            var process = System.Diagnostics.Process.GetCurrentProcess();
+            Line(text, "used_cpu_sys", process.PrivilegedProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
+            Line(text, "used_cpu_user", process.UserProcessorTime.TotalSeconds.ToString("F6", CultureInfo.InvariantCulture));
+        }
         if (sections.Contains("stats"))
         {
             Section(text, "Stats");
@@ -49,7 +85,8 @@ internal static class RespInfoReport
             Line(text, "total_reads", stats.Reads);
             Line(text, "total_writes", stats.Writes);
             Line(text, "read_retries", stats.ReadRetries);
-            Line(text, "total_error_replies", stats.Errors);
+            Line(text, "total_error_replies", server.ErrorReplies);
+            Line(text, "kvndb_router_errors", stats.Errors);
             Line(text, "auth_failures", stats.AuthFailures);
             Line(text, "resp_protocol_errors", server.ProtocolErrors);
             Line(text, "pending_requests", core.PendingRequests);
@@ -61,6 +98,7 @@ internal static class RespInfoReport
             Section(text, "Replication");
             Line(text, "role", "master");
             Line(text, "connected_slaves", 0);
+            Line(text, "master_repl_offset", core.Sequence);
             Line(text, "kvndb_sequence", core.Sequence);
             var nodes = core.Nodes;
             Line(text, "kvndb_nodes", nodes.Count);
@@ -72,8 +110,22 @@ internal static class RespInfoReport
                     $"kvndb_node{i}:id={node.Id},address={node.RemoteAddress},state={node.State},outstanding={node.Outstanding},hello_sequence={node.HelloSequence},in_sync={(node.InSync ? "yes" : "no")},acked={node.AckedSequence}\r\n");
             }
         }
-        if (sections.Contains("keyspace"))
-            Section(text, "Keyspace"); // key counts need a full listing: DBSIZE
+        if (sections.Contains("commandstats"))
+        {
+            Section(text, "Commandstats");
+            foreach (var info in RespCommandTable.All)
+            {
+                var (calls, rejected) = server.CommandCalls(info.Command);
+                if (calls + rejected > 0)
+                    text.Append(CultureInfo.InvariantCulture, $"cmdstat_{info.Name}:calls={calls},usec=0,usec_per_call=0.00,rejected_calls={rejected},failed_calls=0\r\n");
+            }
+        }
+        if (sections.Contains("errorstats"))
+        {
+            Section(text, "Errorstats");
+            if (server.ErrorReplies > 0)
+                Line(text, "errorstat_ERR", $"count={server.ErrorReplies}");
+        }
         if (sections.Contains("kvndb"))
         {
             Section(text, "Kvndb");
@@ -83,6 +135,8 @@ internal static class RespInfoReport
                 text.Append(colon < 0 ? line : string.Concat(line.AsSpan(0, colon), ":", line.AsSpan(colon + 2))).Append("\r\n");
             }
         }
+        if (sections.Contains("keyspace"))
+            Section(text, "Keyspace"); // inside MULTI: the counts are read from a node only for INFO sent alone
         return text.ToString();
     }
 

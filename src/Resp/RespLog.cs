@@ -17,6 +17,9 @@ internal static partial class RespLog
     [LoggerMessage(65, LogLevel.Warning, "RESP client {Address} left more than {Limit} bytes of replies unread; disconnected")]
     public static partial void OutputLimit(ILogger logger, string address, long limit);
 
+    [LoggerMessage(66, LogLevel.Information, "RESP client {ConnectionId} ({Address}) did not authenticate in time; closing it")]
+    public static partial void AuthTimeout(ILogger logger, long connectionId, string address);
+
     [LoggerMessage(64, LogLevel.Warning, "RESP authentication failed from {Address}")]
     public static partial void AuthFailed(ILogger logger, string address);
 }

@@ -25,7 +25,7 @@ internal static class RespRequestParser
     /// is skipped by the caller); on <see cref="RespParseStatus.Error"/>, <paramref name="error"/> says why.
     /// </summary>
     public static RespParseStatus TryParse(in ReadOnlySequence<byte> buffer, int maxCommandSize, RespArguments arguments,
-        out int length, out string? error)
+        out int length, out string? error, int maxArguments = MaxArguments, int maxBulk = int.MaxValue)
     {
         arguments.Clear();
         length = 0;
@@ -42,6 +42,8 @@ internal static class RespRequestParser
             return RespParseStatus.Incomplete;
         if (status == IntegerStatus.Invalid || count > MaxArguments)
             return Fail("invalid multibulk length", out error);
+        if (count > maxArguments)
+            return Fail("unauthenticated multibulk length", out error);
         for (var i = 0; i < count; i++)
         {
             if (!reader.TryRead(out var type))
@@ -56,6 +58,8 @@ internal static class RespRequestParser
                 return RespParseStatus.Incomplete;
             if (status == IntegerStatus.Invalid || bulkLength < 0 || bulkLength > maxCommandSize)
                 return Fail("invalid bulk length", out error);
+            if (bulkLength > maxBulk)
+                return Fail("unauthenticated bulk length", out error);
             var offset = reader.Consumed;
             if (offset + bulkLength + 2 > maxCommandSize)
                 return Fail("command larger than the frame limit", out error);
@@ -82,22 +86,23 @@ internal static class RespRequestParser
         if (length > MaxInlineLength)
             return Fail("too big inline request", out error);
 
-        // Split the line on blanks; double quotes group words (no escapes inside: arguments stay slices of the input).
+        // Split the line on blanks; double or single quotes group words (no escapes inside: arguments stay slices of the input).
         var line = new SequenceReader<byte>(reader.Sequence.Slice(0, length));
         var start = -1;
         var quoted = false;
+        byte quote = 0;
         while (line.TryRead(out var b))
         {
             var position = (int)line.Consumed - 1;
             if (quoted)
             {
-                if (b == (byte)'"')
+                if (b == quote)
                 {
                     arguments.Add(start, position - start);
                     start = -1;
                     quoted = false;
                     if (line.TryPeek(out var next) && !IsBlank(next))
-                        return Fail("closing quote must be followed by a space", out error);
+                        return Fail("unbalanced quotes in request", out error);
                 }
                 else if (b == (byte)'\n')
                 {
@@ -113,9 +118,10 @@ internal static class RespRequestParser
             }
             else if (start < 0)
             {
-                if (b == (byte)'"')
+                if (b is (byte)'"' or (byte)'\'')
                 {
                     quoted = true;
+                    quote = b;
                     start = position + 1;
                 }
                 else

@@ -3,31 +3,40 @@ using System.Text;
 
 namespace KvnDb.Resp;
 
-/// <summary>The connection family: PING, ECHO, HELLO, AUTH, SELECT, QUIT and CLIENT, answered by the router itself.</summary>
+/// <summary>The connection family: PING, ECHO, HELLO, AUTH, QUIT, RESET and CLIENT, answered by the router itself.</summary>
 internal sealed partial class RespSession
 {
     private void Ping(in RespRequest request)
     {
         if (request.Count > 2)
+        {
             ReplyError("ERR wrong number of arguments for 'ping' command");
+        }
+        else if (InSubscribedMode)
+        {
+            // A subscribed RESP2 connection reads only arrays: Redis answers ["pong", message].
+            RespWriter.WriteArrayHeader(_local, 2);
+            RespWriter.WriteBulk(_local, "pong"u8);
+            RespWriter.WriteBulk(_local, request.Count == 2 ? request[1] : default);
+            SendLocal();
+        }
         else if (request.Count == 2)
             ReplyBulk(request[1]);
         else
             ReplySimple("PONG"u8);
     }
 
-    private void Echo(in RespRequest request)
+    /// <summary>RESET: out of MULTI, no watches, no subscriptions, database 0, RESP2, replies on, no name.</summary>
+    private void Reset()
     {
-        RespWriter.WriteBulk(_local, request[1]);
-        SendLocal();
-    }
-
-    private void Select(in RespRequest request)
-    {
-        if (request[1].SequenceEqual("0"u8))
-            ReplyOk();
-        else
-            ReplyError("ERR DB index is out of range");
+        ResetMulti();
+        Unwatch();
+        LeaveAllChannels();
+        _database = 0;
+        _resp3 = false;
+        _name = null;
+        _replyMode = ReplyMode.On;
+        ReplySimple("RESET"u8);
     }
 
     private BatchOutcome Quit()
@@ -105,6 +114,14 @@ internal sealed partial class RespSession
         }
         if (!_server.Password.IsRequired)
         {
+            // The default user has no password (Redis's "nopass"): AUTH default <anything> succeeds, a bare AUTH is a mistake.
+            if (request.Count == 3 && request[1].SequenceEqual("default"u8))
+            {
+                ReplyOk();
+                return BatchOutcome.Continue;
+            }
+            if (request.Count == 3)
+                return FailAuth();
             ReplyError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return BatchOutcome.Continue;
         }
@@ -152,10 +169,13 @@ internal sealed partial class RespSession
         }
         else if (RespCommandTable.Is(sub, "SETNAME"u8) && request.Count == 3)
         {
-            if (request[2].IndexOfAny(" \r\n"u8) >= 0)
+            foreach (var b in request[2])
             {
-                ReplyError("ERR Client names cannot contain spaces, newlines or special characters.");
-                return;
+                if (b is < (byte)'!' or > (byte)'~')
+                {
+                    ReplyError("ERR Client names cannot contain spaces, newlines or special characters.");
+                    return;
+                }
             }
             _name = request[2].IsEmpty ? null : Encoding.UTF8.GetString(request[2]);
             ReplyOk();
@@ -164,9 +184,110 @@ internal sealed partial class RespSession
         {
             ReplyOk(); // library name and version: accepted and not kept
         }
+        else if (RespCommandTable.Is(sub, "INFO"u8) && request.Count == 2)
+        {
+            RespWriter.WriteBulkString(_local, Describe() + "\n");
+            SendLocal();
+        }
+        else if (RespCommandTable.Is(sub, "LIST"u8))
+        {
+            var text = new StringBuilder();
+            foreach (var session in _server.Sessions)
+                text.Append(session.Describe()).Append('\n');
+            RespWriter.WriteBulkString(_local, text.ToString());
+            SendLocal();
+        }
+        else if (RespCommandTable.Is(sub, "KILL"u8) && request.Count >= 3)
+        {
+            ClientKill(request);
+        }
+        else if (RespCommandTable.Is(sub, "NO-EVICT"u8) && request.Count == 3 && (RespCommandTable.Is(request[2], "ON"u8) || RespCommandTable.Is(request[2], "OFF"u8)))
+        {
+            ReplyOk(); // the router evicts no client for memory
+        }
+        else if (RespCommandTable.Is(sub, "REPLY"u8) && request.Count == 3)
+        {
+            if (RespCommandTable.Is(request[2], "ON"u8))
+            {
+                _replyMode = ReplyMode.On;
+                ReplyOk();
+            }
+            else if (RespCommandTable.Is(request[2], "OFF"u8))
+                _replyMode = ReplyMode.Off;
+            else if (RespCommandTable.Is(request[2], "SKIP"u8))
+                _replyMode = ReplyMode.SkipNext;
+            else
+                ReplyError("ERR syntax error");
+        }
         else
         {
             ReplyError($"ERR unknown subcommand or wrong number of arguments for 'CLIENT|{Printable(sub)}'. Try CLIENT HELP.");
         }
     }
+
+    /// <summary>CLIENT KILL addr, or CLIENT KILL [ID id] [ADDR addr] [LADDR addr] [SKIPME yes|no].</summary>
+    private void ClientKill(in RespRequest request)
+    {
+        if (request.Count == 3)
+        {
+            var address = Encoding.UTF8.GetString(request[2]);
+            var target = _server.Sessions.FirstOrDefault(s => s.RemoteAddress == address);
+            if (target is null)
+            {
+                ReplyError("ERR No such client");
+                return;
+            }
+            ReplyOk();
+            target.Kill();
+            return;
+        }
+        long? id = null;
+        string? addr = null;
+        var skipMe = true;
+        for (var i = 2; i < request.Count; i += 2)
+        {
+            if (i + 1 >= request.Count)
+            {
+                ReplyError("ERR syntax error");
+                return;
+            }
+            var value = Encoding.UTF8.GetString(request[i + 1]);
+            if (RespCommandTable.Is(request[i], "ID"u8) && long.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var parsed))
+                id = parsed;
+            else if (RespCommandTable.Is(request[i], "ADDR"u8))
+                addr = value;
+            else if (RespCommandTable.Is(request[i], "SKIPME"u8) && value is "yes" or "no")
+                skipMe = value == "yes";
+            else if (RespCommandTable.Is(request[i], "ID"u8))
+            {
+                ReplyError("ERR client-id should be greater than 0");
+                return;
+            }
+            else
+            {
+                ReplyError("ERR syntax error");
+                return;
+            }
+        }
+        var killed = 0;
+        foreach (var session in _server.Sessions)
+        {
+            if ((id is { } wanted && session.Id != wanted) || (addr is not null && session.RemoteAddress != addr) || (skipMe && session == this))
+                continue;
+            session.Kill();
+            killed++;
+        }
+        ReplyInteger(killed);
+    }
+
+    /// <summary>One CLIENT LIST line, in Redis's field order for the fields the router knows.</summary>
+    public string Describe()
+    {
+        var now = Environment.TickCount64;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"id={Id} addr={RemoteAddress} laddr=127.0.0.1:{LocalPort} fd=0 name={_name} age={(now - _connectedAt) / 1000} idle={(now - LastActivityMs) / 1000} flags={(_multi ? "x" : Subscriptions > 0 ? "P" : "N")} db={_database} sub={_channels.Count} psub={_patterns.Count} ssub=0 multi={(_multi ? _queue.Count : -1)} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=client user=default redir=-1 resp={(_resp3 ? 3 : 2)}");
+    }
+
+    /// <summary>CLIENT KILL: close this connection (from any connection's thread).</summary>
+    public void Kill() => _abort();
 }

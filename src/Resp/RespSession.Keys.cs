@@ -5,8 +5,9 @@ using KvnDb.Protocol;
 namespace KvnDb.Resp;
 
 /// <summary>
-/// The key family: DEL (and UNLINK), EXISTS, KEYS and SCAN. KEYS and SCAN (and DBSIZE, in
-/// <c>RespSession.Server.cs</c>) are built on the streamed key listing of one serving node.
+/// The key family: DEL (and UNLINK), EXISTS (and TOUCH), RENAME, RENAMENX, COPY, MOVE, FLUSHDB, FLUSHALL,
+/// DBSIZE, SELECT, OBJECT, and KEYS, SCAN and RANDOMKEY, which are built on the streamed key listing of one
+/// serving node (with the selected database's prefix).
 /// SCAN walks keys in byte order: a page is the COUNT smallest matching keys after the last key of
 /// the previous page, so every key present for the whole scan is returned exactly once, whatever is
 /// written meanwhile and whichever node answers. The cursor is a number (clients expect one) naming
@@ -17,36 +18,172 @@ internal sealed partial class RespSession
     private const int DefaultScanCount = 10;
     private const int MaxScanCount = 1 << 20;
 
-    private void Delete(in RespRequest request) => Counted(request, ReplyKind.Delete, Opcode.Delete, write: true);
-
-    private void Exists(in RespRequest request) => Counted(request, ReplyKind.Exists, Opcode.Exists, write: false);
-
-    /// <summary>DEL and EXISTS: one native request per key (there is no multi-delete), counted as the answers come in.</summary>
-    private void Counted(in RespRequest request, ReplyKind kind, Opcode opcode, bool write)
+    /// <summary>DEL and UNLINK (one Delete, or one atomic Batch of Deletes); EXISTS and TOUCH (Exists reads).</summary>
+    private void Counted(in RespRequest request, ReplyKind kind, Opcode opcode)
     {
-        if (!KeysFit(request, 1, 1))
+        for (var i = 1; i < request.Count; i++)
+        {
+            if (!KeyFits(request[i]))
+                return;
+        }
+        BeginCommand(kind);
+        for (var i = 1; i < request.Count; i++)
+            AddKeyOp(opcode, DbKey(request[i]));
+        EndCommand();
+    }
+
+    /// <summary>RENAME and RENAMENX: one CopyKey that deletes the source.</summary>
+    private void Rename(in RespRequest request, bool onlyIfAbsent)
+    {
+        if (!KeyFits(request[1]) || !KeyFits(request[2]))
             return;
+        var shape = BeginCommand(onlyIfAbsent ? ReplyKind.Flag : ReplyKind.Rename);
+        shape.Variant = onlyIfAbsent ? 1 : 0;
+        WriteCopy(CopyKeyOptions.DeleteSource | (onlyIfAbsent ? CopyKeyOptions.None : CopyKeyOptions.Replace), DbKey(request[1]), DbKey(request[2], second: true));
+        EndCommand();
+    }
+
+    /// <summary>COPY source destination [DB n] [REPLACE].</summary>
+    private void Copy(in RespRequest request)
+    {
+        var database = _database;
+        var replace = false;
+        for (var i = 3; i < request.Count; i++)
+        {
+            if (RespCommandTable.Is(request[i], "REPLACE"u8))
+                replace = true;
+            else if (RespCommandTable.Is(request[i], "DB"u8) && i + 1 < request.Count)
+            {
+                if (!TryParseInteger(request[++i], out var db))
+                {
+                    ReplyError("ERR value is not an integer or out of range");
+                    return;
+                }
+                if (db is < 0 or >= DatabaseKeys.Count)
+                {
+                    ReplyError("ERR DB index is out of range");
+                    return;
+                }
+                database = (int)db;
+            }
+            else
+            {
+                ReplyError("ERR syntax error");
+                return;
+            }
+        }
+        if (database == _database && request[1].SequenceEqual(request[2]))
+        {
+            ReplyError("ERR source and destination objects are the same");
+            return;
+        }
+        if (!KeyFits(request[1]) || !KeyFits(request[2]))
+            return;
+        BeginCommand(ReplyKind.Flag);
+        WriteCopy(replace ? CopyKeyOptions.Replace : CopyKeyOptions.None, DbKey(request[1]), DbKeyIn(database, request[2], second: true));
+        EndCommand();
+    }
+
+    /// <summary>MOVE key db: a CopyKey into the other database that deletes the source, only if the destination is absent.</summary>
+    private void Move(in RespRequest request)
+    {
+        if (!TryParseInteger(request[2], out var db))
+        {
+            ReplyError("ERR value is not an integer or out of range");
+            return;
+        }
+        if (db is < 0 or >= DatabaseKeys.Count)
+        {
+            ReplyError("ERR DB index is out of range");
+            return;
+        }
+        if (db == _database)
+        {
+            ReplyError("ERR source and destination objects are the same");
+            return;
+        }
+        if (!KeyFits(request[1]))
+            return;
+        BeginCommand(ReplyKind.Flag);
+        WriteCopy(CopyKeyOptions.DeleteSource, DbKey(request[1]), DbKeyIn((int)db, request[1], second: true));
+        EndCommand();
+    }
+
+    private void WriteCopy(CopyKeyOptions options, ReadOnlySpan<byte> source, ReadOnlySpan<byte> target) =>
+        CopyKeyRequest.WriteBody(AddOp(Opcode.CopyKey, CopyKeyRequest.BodyLength(source.Length, target.Length)), options, source, target);
+
+    /// <summary>FLUSHDB and FLUSHALL [ASYNC|SYNC]: one sequenced FlushKeys (the nodes delete in order with every other write).</summary>
+    private void Flush(in RespRequest request, bool all)
+    {
+        if (request.Count > 2 || (request.Count == 2 && !RespCommandTable.Is(request[1], "ASYNC"u8) && !RespCommandTable.Is(request[1], "SYNC"u8)))
+        {
+            ReplyError("ERR syntax error");
+            return;
+        }
+        BeginCommand(ReplyKind.Write);
+        KeyCountRequest.WriteBody(AddOp(Opcode.FlushKeys, KeyCountRequest.Size), all ? DatabaseKeys.All : (byte)_database);
+        EndCommand();
+    }
+
+    /// <summary>DBSIZE: one node's O(1) count of the selected database.</summary>
+    private void DbSize()
+    {
+        BeginCommand(ReplyKind.KeyCount);
+        KeyCountRequest.WriteBody(AddOp(Opcode.KeyCount, KeyCountRequest.Size), (byte)_database);
+        EndCommand();
+    }
+
+    private void Select(in RespRequest request)
+    {
+        if (!TryParseInteger(request[1], out var db))
+        {
+            ReplyError("ERR value is not an integer or out of range");
+            return;
+        }
+        if (db is < 0 or >= DatabaseKeys.Count)
+        {
+            ReplyError("ERR DB index is out of range");
+            return;
+        }
+        _database = (int)db;
+        ReplyOk();
+    }
+
+    /// <summary>OBJECT ENCODING key (strings: int, embstr or raw, as Redis would store them); FREQ and IDLETIME are not kept.</summary>
+    private void Object(in RespRequest request)
+    {
+        var sub = request[1];
+        if (RespCommandTable.Is(sub, "ENCODING"u8) && request.Count == 3)
+            ReadAbout(request[2], ReplyKind.ObjectEncoding);
+        else if (RespCommandTable.Is(sub, "HELP"u8) && request.Count == 2)
+        {
+            RespWriter.WriteArrayHeader(_local, 2);
+            RespWriter.WriteBulkString(_local, "OBJECT ENCODING <key>");
+            RespWriter.WriteBulkString(_local, "    Return the kind of internal representation the value would have in Redis.");
+            SendLocal();
+        }
+        else if ((RespCommandTable.Is(sub, "FREQ"u8) || RespCommandTable.Is(sub, "IDLETIME"u8) || RespCommandTable.Is(sub, "REFCOUNT"u8)) && request.Count == 3)
+            ReplyError($"ERR OBJECT {Printable(sub).ToUpperInvariant()} is not kept by KvnDb");
+        else
+            ReplyError($"ERR unknown subcommand or wrong number of arguments for 'OBJECT|{Printable(sub)}'. Try OBJECT HELP.");
+    }
+
+    /// <summary>RANDOMKEY: a key of the selected database, chosen uniformly from one node's listing (O(keys), as KEYS).</summary>
+    private void RandomKey()
+    {
         ulong number;
         lock (_replyLock)
         {
-            var slot = BeginSlot(kind);
-            slot.PartsOutstanding = request.Count - 1;
+            var slot = BeginSlot(ReplyKind.RandomKey);
+            slot.Variant = _database;
             number = slot.Number;
         }
-        for (var i = 1; i < request.Count; i++)
-        {
-            var header = NativeFrames.Key(_scratch, opcode, number, request[i]);
-            var frame = new ReadOnlySequence<byte>(_scratch.WrittenMemory);
-            if (write)
-                _core.SubmitWrite(this, header, frame, _flush);
-            else
-                _core.SubmitRead(this, header, frame, _flush);
-        }
+        SubmitListing(number, DatabasePrefix(_database));
     }
 
     private void Keys(in RespRequest request)
     {
-        if (request[1].Length > _core.Options.MaxKeySize)
+        if (request[1].Length > MaxKeyLength)
         {
             ReplyError($"ERR pattern is above the key limit of {_core.Options.MaxKeySize} bytes");
             return;
@@ -57,9 +194,10 @@ internal sealed partial class RespSession
             var slot = BeginSlot(ReplyKind.Keys);
             slot.Pattern = request[1].ToArray();
             slot.Saved = ReplySlot.Fresh(slot.Saved);
+            slot.Variant = _database;
             number = slot.Number;
         }
-        SubmitListing(number, GlobPattern.LiteralPrefix(request[1]));
+        SubmitListing(number, [.. DatabasePrefix(_database), .. GlobPattern.LiteralPrefix(request[1])]);
     }
 
     /// <summary>SCAN cursor [MATCH pattern] [COUNT count] [TYPE type].</summary>
@@ -107,7 +245,7 @@ internal sealed partial class RespSession
                 return;
             }
         }
-        if (pattern.Length > _core.Options.MaxKeySize)
+        if (pattern.Length > MaxKeyLength)
         {
             ReplyError($"ERR pattern is above the key limit of {_core.Options.MaxKeySize} bytes");
             return;
@@ -135,9 +273,10 @@ internal sealed partial class RespSession
             slot.After = after;
             slot.Limit = Math.Min(count, MaxScanCount);
             slot.Best ??= new SortedSet<byte[]>(KeyOrder.Instance);
+            slot.Variant = _database;
             number = slot.Number;
         }
-        SubmitListing(number, GlobPattern.LiteralPrefix(pattern));
+        SubmitListing(number, [.. DatabasePrefix(_database), .. GlobPattern.LiteralPrefix(pattern)]);
     }
 
     private void SubmitListing(ulong number, ReadOnlySpan<byte> prefix)
@@ -152,12 +291,21 @@ internal sealed partial class RespSession
         using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
         {
             KeyListChunk.TryRead(body.Span, out var chunk);
-            while (chunk.TryReadNext(out var key))
+            while (chunk.TryReadNext(out var stored))
             {
+                // Database 0 is the plain keyspace: namespaced keys of the other databases are not its keys.
+                if (DatabaseKeys.DatabaseOf(stored) != slot.Variant)
+                    continue;
+                var key = slot.Variant == 0 ? stored : stored[DatabaseKeys.PrefixSize..];
                 switch (slot.Kind)
                 {
-                    case ReplyKind.DbSize:
-                        slot.Count++;
+                    case ReplyKind.RandomKey:
+                        // Reservoir sampling: every key of the listing is equally likely to be the one kept.
+                        if (Random.Shared.NextInt64(++slot.Count) == 0)
+                        {
+                            slot.Saved = ReplySlot.Fresh(slot.Saved);
+                            slot.Saved.Write(key);
+                        }
                         break;
                     case ReplyKind.Keys:
                         if (GlobPattern.IsMatch(slot.Pattern, key))
@@ -176,8 +324,14 @@ internal sealed partial class RespSession
             return;
         switch (slot.Kind)
         {
-            case ReplyKind.DbSize:
-                Deliver(slot, slot.Count, static (w, count) => RespWriter.WriteInteger(w, count));
+            case ReplyKind.RandomKey:
+                Deliver(slot, slot, static (w, s) =>
+                {
+                    if (s.Count == 0)
+                        RespWriter.WriteNull(w, s.Resp3);
+                    else
+                        RespWriter.WriteBulk(w, s.Saved!.WrittenSpan);
+                });
                 break;
             case ReplyKind.Keys:
                 Deliver(slot, slot, static (w, s) =>

@@ -10,7 +10,10 @@ namespace KvnDb.Resp;
 /// </summary>
 internal sealed partial class RespSession
 {
-    /// <summary>A node's reply to a read (every read reply arrives here, errors and streamed chunks included).</summary>
+    /// <summary>Where replies that are not forwarded as they are get rendered (under the reply lock).</summary>
+    private readonly ArrayBufferWriter<byte> _render = new(256);
+
+    /// <summary>A node's reply with a body: reads (chunks of listings included), and writes whose outcome has a body.</summary>
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         var header = FrameHeader.Read(frame);
@@ -19,53 +22,34 @@ internal sealed partial class RespSession
             var slot = Find(requestId);
             if (slot is null)
                 return;
-            if (header.Status.IsError())
-            {
-                Fail(slot, ErrorPrefix(header.Status) + ErrorReply.Read(frame.Slice(ProtocolLimits.HeaderSize)));
-                return;
-            }
-            var found = header.Status == StatusCode.Ok;
             switch (slot.Kind)
             {
-                case ReplyKind.Get:
-                    if (found)
+                case ReplyKind.Get when !header.Status.IsError():
+                    if (header.Status == StatusCode.Ok)
                         Deliver(slot, frame, static (w, f) => RespWriter.WriteBulk(w, ValueOf(f)));
                     else
                         DeliverNull(slot);
-                    break;
-                case ReplyKind.Exists:
-                    CountPart(slot, found);
-                    break;
-                case ReplyKind.MultiGet:
+                    return;
+                case ReplyKind.MultiGet when !header.Status.IsError():
                     Deliver(slot, (frame, slot.Resp3), static (w, s) => WriteMultiGet(w, s.frame, s.Resp3));
-                    break;
-                case ReplyKind.ConditionalSet:
-                    OnConditionalSet(slot, header, frame);
-                    break;
-                case ReplyKind.Keys or ReplyKind.Scan or ReplyKind.DbSize:
+                    return;
+                case ReplyKind.Keys or ReplyKind.Scan or ReplyKind.RandomKey when !header.Status.IsError():
                     OnKeyChunk(slot, frame, header.HasMore);
-                    break;
+                    return;
             }
+            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+            Complete(slot, header.Status, body.Span);
         }
     }
 
-    /// <summary>A write's outcome once its write concern is met.</summary>
+    /// <summary>A write's outcome without a body once its write concern is met.</summary>
     public void Status(Opcode opcode, ulong requestId, StatusCode status)
     {
         lock (_replyLock)
         {
             var slot = Find(requestId);
-            if (slot is null)
-                return;
-            switch (slot.Kind)
-            {
-                case ReplyKind.Delete:
-                    CountPart(slot, status == StatusCode.Ok);
-                    break;
-                default:
-                    Deliver(slot, 0, static (w, _) => RespWriter.WriteOk(w));
-                    break;
-            }
+            if (slot is not null)
+                Complete(slot, status, default);
         }
     }
 
@@ -76,12 +60,9 @@ internal sealed partial class RespSession
         {
             var slot = Find(requestId);
             if (slot is not null)
-                Fail(slot, ErrorPrefix(status) + message);
+                Fail(slot, ReplyRenderer.ErrorText(status, System.Text.Encoding.UTF8.GetBytes(message)));
         }
     }
-
-    /// <summary>A node whose disk refuses writes answers as Redis does when it cannot persist: MISCONF.</summary>
-    private static string ErrorPrefix(StatusCode status) => status == StatusCode.StorageUnavailable ? "MISCONF " : "ERR ";
 
     /// <summary>A router-composed body (digest): never asked for by RESP commands.</summary>
     public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body)
@@ -94,54 +75,60 @@ internal sealed partial class RespSession
         }
     }
 
-    private void Fail(ReplySlot slot, string message)
+    /// <summary>Every reply that is not a Get, MultiGet or listing: rendered from the outcome by the slot's shape.</summary>
+    private void Complete(ReplySlot slot, StatusCode status, ReadOnlySpan<byte> body)
     {
-        if (slot.Kind is ReplyKind.Delete or ReplyKind.Exists)
+        switch (slot.Kind)
         {
-            slot.Error ??= message;
-            CountPart(slot, hit: false);
+            case ReplyKind.Exec:
+                OnExecReply(slot, status, body);
+                return;
+            case ReplyKind.Watch:
+                OnWatchReply(slot, status, body);
+                return;
+            case ReplyKind.Info when !status.IsError():
+                OnInfoReply(slot, body);
+                return;
+            case ReplyKind.Lcs when !status.IsError():
+                _render.ResetWrittenCount();
+                MultiGetReply.TryRead(body, out var pair);
+                pair.TryReadNext(out var a, out _);
+                var first = a.ToArray();
+                pair.TryReadNext(out var b, out _);
+                LongestCommonSubsequence.Write(_render, first, b, slot.Variant, slot.First, slot.Last != 0, slot.Resp3);
+                DeliverRendered(slot);
+                return;
+        }
+        if (status.IsError())
+        {
+            Fail(slot, ReplyRenderer.ErrorText(status, body));
             return;
         }
+        _render.ResetWrittenCount();
+        int errors;
+        if (slot.Batched && status == StatusCode.Ok && TransactionReply.TryRead(body, out var entries))
+            errors = ReplyRenderer.RenderEntries(_render, slot, ref entries);
+        else
+            errors = ReplyRenderer.RenderOutcome(_render, slot, status, body) ? 0 : 1;
+        for (; errors > 0; errors--)
+            _server.ErrorReplied();
+        DeliverRendered(slot);
+    }
+
+    private void DeliverRendered(ReplySlot slot) => Deliver(slot, _render.WrittenMemory, CopyBytes);
+
+    private void Fail(ReplySlot slot, string message)
+    {
+        if (slot.Kind == ReplyKind.Watch)
+        {
+            OnWatchReply(slot, StatusCode.Unavailable, default);
+            return;
+        }
+        _server.ErrorReplied();
         Deliver(slot, message, RenderError);
     }
 
-    /// <summary>One key of DEL or EXISTS answered; the last one delivers the count (or the first error).</summary>
-    private void CountPart(ReplySlot slot, bool hit)
-    {
-        if (hit)
-            slot.Count++;
-        if (--slot.PartsOutstanding > 0)
-            return;
-        if (slot.Error is not null)
-            Deliver(slot, slot.Error, RenderError);
-        else
-            Deliver(slot, slot.Count, static (w, count) => RespWriter.WriteInteger(w, count));
-    }
-
     private void DeliverNull(ReplySlot slot) => Deliver(slot, slot.Resp3, static (w, resp3) => RespWriter.WriteNull(w, resp3));
-
-    /// <summary>SET NX/XX/GET: the nodes' outcome (Ok written, ConditionFailed not; the old value when asked for).</summary>
-    private void OnConditionalSet(ReplySlot slot, in FrameHeader header, in ReadOnlySequence<byte> frame)
-    {
-        var written = header.Status == StatusCode.Ok;
-        if (slot.ReturnOld)
-        {
-            using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
-            VersionedValueReply.TryRead(body.Span, out _, out var old, out var present);
-            slot.Saved = ReplySlot.Fresh(slot.Saved);
-            if (present)
-                RespWriter.WriteBulk(slot.Saved, old);
-            else
-                RespWriter.WriteNull(slot.Saved, slot.Resp3);
-            Deliver(slot, slot.Saved.WrittenMemory, CopyBytes);
-        }
-        else if (slot.IntegerReply)
-            Deliver(slot, written ? 1L : 0L, static (w, n) => RespWriter.WriteInteger(w, n));
-        else if (written)
-            Deliver(slot, 0, static (w, _) => RespWriter.WriteOk(w));
-        else
-            DeliverNull(slot);
-    }
 
     /// <summary>The value of a Get reply (<see cref="ValueReply"/>), still in the node's buffer.</summary>
     private static ReadOnlySequence<byte> ValueOf(in ReadOnlySequence<byte> frame) =>

@@ -41,6 +41,15 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
     private bool _resp3;
     private bool _authenticated;
     private string? _name;
+    private ReplyMode _replyMode;
+    private readonly long _connectedAt = Environment.TickCount64;
+
+    /// <summary>Bytes of replies held in slots, waiting for earlier replies: counted against the output limit (issue 16).</summary>
+    private long _heldBytes;
+
+    /// <summary>Redis's limits for an unauthenticated connection: a multibulk of at most 10 elements, bulks of at most 16 KiB.</summary>
+    private const int MaxArgumentsBeforeAuth = 10;
+    private const int MaxBulkBeforeAuth = 16 * 1024;
 
     public RespSession(long id, string remoteAddress, OutputChannel output, RespServerState server, ILogger logger, Action abort)
     {
@@ -75,6 +84,10 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
 
     public async Task RunAsync(PipeReader input, CancellationToken cancellationToken)
     {
+        // A connection that does not authenticate in time is closed, as a native one is at its handshake.
+        await using var authTimer = _authenticated || _core.Options.HandshakeTimeout <= TimeSpan.Zero
+            ? null
+            : new Timer(static state => ((RespSession)state!).CloseIfUnauthenticated(), this, _core.Options.HandshakeTimeout, Timeout.InfiniteTimeSpan);
         try
         {
             while (true)
@@ -98,6 +111,12 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
                     case BatchOutcome.Backpressure:
                         input.AdvanceTo(buffer.Start);
                         await WaitForRoomAsync(_maxInFlight / 2).WaitAsync(cancellationToken).ConfigureAwait(false);
+                        break;
+                    case BatchOutcome.WaitForWatches:
+                        input.AdvanceTo(buffer.Start);
+                        await WatchesAnsweredAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+                        Exec();
+                        FlushTouched();
                         break;
                     case BatchOutcome.AuthDelay:
                         input.AdvanceTo(buffer.Start);
@@ -126,6 +145,17 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         }
     }
 
+    private void CloseIfUnauthenticated()
+    {
+        if (_authenticated)
+            return;
+        RespLog.AuthTimeout(_logger, Id, RemoteAddress);
+        _abort();
+    }
+
+    /// <summary>The connection is gone: it leaves its channels.</summary>
+    public void Closed() => LeaveAllChannels();
+
     /// <summary>Handles every complete command at the start of the buffer; leaves the buffer at the first one not handled.</summary>
     private BatchOutcome ProcessBatch(ref ReadOnlySequence<byte> buffer)
     {
@@ -134,7 +164,9 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         {
             if (InFlight >= _maxInFlight)
                 return BatchOutcome.Backpressure;
-            var status = RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out var length, out var error);
+            var status = _authenticated
+                ? RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out var length, out var error)
+                : RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out length, out error, MaxArgumentsBeforeAuth, MaxBulkBeforeAuth);
             if (status == RespParseStatus.Incomplete)
                 return BatchOutcome.NeedMore;
             if (status == RespParseStatus.Error)
@@ -220,6 +252,12 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         var number = _next++;
         var slot = _ring[number & (ulong)(_ring.Length - 1)];
         slot.Begin(number, kind, _resp3);
+        if (_replyMode != ReplyMode.On)
+        {
+            slot.Silent = true;
+            if (_replyMode == ReplyMode.SkipNext)
+                _replyMode = ReplyMode.On;
+        }
         return slot;
     }
 
@@ -255,7 +293,8 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
     {
         if (slot.Number == _head)
         {
-            Output.Write((state, render), static (w, s) => s.render(w, s.state));
+            if (!slot.Silent)
+                Output.Write((state, render), static (w, s) => s.render(w, s.state));
             Retire(slot);
             DrainCompleted();
             return;
@@ -263,6 +302,23 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         slot.Reply = ReplySlot.Fresh(slot.Reply);
         render(slot.Reply, state);
         slot.Complete = true;
+        Hold(slot, slot.Reply.WrittenCount);
+    }
+
+    /// <summary>
+    /// Counts reply bytes a slot holds while earlier replies are owed: past the output limit the connection is
+    /// cut off, as one whose unread output passed it (a pipeline of large GETs behind a slow one cannot grow the router).
+    /// </summary>
+    private void Hold(ReplySlot slot, long bytes)
+    {
+        slot.HeldBytes += bytes;
+        _heldBytes += bytes;
+        if (_heldBytes > _core.Options.OutputLimitBytes && !Output.IsClosed)
+        {
+            RespLog.OutputLimit(_logger, RemoteAddress, _core.Options.OutputLimitBytes);
+            Output.Close();
+            _abort();
+        }
     }
 
     private void DrainCompleted()
@@ -272,13 +328,15 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
             var slot = _ring[_head & (ulong)(_ring.Length - 1)];
             if (!slot.Complete)
                 return;
-            Output.Write(slot.Reply!.WrittenMemory, CopyBytes);
+            if (!slot.Silent)
+                Output.Write(slot.Reply!.WrittenMemory, CopyBytes);
             Retire(slot);
         }
     }
 
     private void Retire(ReplySlot slot)
     {
+        _heldBytes -= slot.HeldBytes;
         slot.End();
         _head++;
         if (_roomWaiter is not null && _next - _head <= _roomThreshold)

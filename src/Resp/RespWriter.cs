@@ -45,6 +45,9 @@ internal static class RespWriter
 
     public static void WriteArrayHeader(IBufferWriter<byte> output, long count) => WritePrefixed(output, (byte)'*', count);
 
+    /// <summary>A RESP3 push frame's header (pub/sub messages).</summary>
+    public static void WritePushHeader(IBufferWriter<byte> output, long count) => WritePrefixed(output, (byte)'>', count);
+
     /// <summary>A map of <paramref name="pairs"/> entries: <c>%</c> in RESP3, a flat array in RESP2.</summary>
     public static void WriteMapHeader(IBufferWriter<byte> output, int pairs, bool resp3)
     {

@@ -19,4 +19,7 @@ internal sealed record FrontDoorOptions
     public required long OutputLimitBytes { get; init; }
 
     public required int MaxInFlightPerClient { get; init; }
+
+    /// <summary>How long a connection may stay unauthenticated (<c>--handshake-timeout</c>); zero: no limit.</summary>
+    public TimeSpan HandshakeTimeout { get; init; }
 }

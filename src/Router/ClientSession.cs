@@ -89,6 +89,12 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
         finally
         {
             cluster.Monitors.Unsubscribe(Id);
+            if (cluster.Stopping.IsCancellationRequested)
+            {
+                // The client hears why its connection ends (the client library fails its requests with it), then the close.
+                Output.Write(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
+                Output.Flush();
+            }
             Output.Close();
         }
     }
@@ -139,7 +145,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Info:
                 Output.WriteRaw(Opcode.Info, header.RequestId, Encoding.UTF8.GetBytes(InfoReport.Build(cluster)));
                 return true;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);
@@ -147,7 +153,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 }
                 return true;
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
-                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire:
+                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire
+                or Opcode.GetExpire or Opcode.CopyKey or Opcode.FlushKeys or Opcode.Batch:
                 if (IsValid(header, frame))
                 {
                     // A NoReply write never gets a final reply, so it never counts as in flight.

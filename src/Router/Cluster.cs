@@ -41,9 +41,25 @@ internal sealed partial class Cluster : IAsyncDisposable
         Sequencer.ExpiryHint = Expiry.OnExpirySet;
         Sequencer.OnDivergence = OnDivergence;
         Membership.NodeAdmitted = ExpiryScheduler.Probe;
+        Connections = new KvnDb.Router.Connections.ConnectionBudget(options, loggerFactory.CreateLogger<KvnDb.Router.Connections.ConnectionBudget>());
     }
 
+    /// <summary>The connection budget across every listener (a Kestrel middleware in front of each port).</summary>
+    public KvnDb.Router.Connections.ConnectionBudget Connections { get; }
+
     public RouterClock Clock { get; }
+
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Cancelled when the router begins to stop: every session and node link ends, nodes are told why first.</summary>
+    public CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>The router is stopping: sessions and node links end now (node links send a Closing notice first).</summary>
+    public Task BeginStopAsync()
+    {
+        Membership.Stopping = true;
+        return _stopping.CancelAsync();
+    }
 
     /// <summary>Sends the nodes time marks so expired keys are removed.</summary>
     public ExpiryScheduler Expiry { get; }
@@ -117,9 +133,20 @@ internal sealed partial class Cluster : IAsyncDisposable
         {
             if (request.Id != header.RequestId)
                 return;
+            if (header.Opcode != request.Opcode)
+            {
+                node.Violate($"it answered a {request.Opcode} with a {header.Opcode} reply");
+                return;
+            }
             switch (request.Kind)
             {
                 case PendingKind.Read:
+                    if (request.ReadNode == node && !IsWellFormedRead(request, header, frame))
+                    {
+                        // Retried on another node once the link is down (Settle): the client never sees it.
+                        node.Violate($"its {header.Opcode} reply ({header.Status}, {header.BodyLength} bytes) does not have the shape of that reply");
+                        return;
+                    }
                     Reads.OnReadReply(request, node, header, frame, flush);
                     break;
                 case PendingKind.Write:
@@ -130,6 +157,27 @@ internal sealed partial class Cluster : IAsyncDisposable
                     break;
             }
         }
+    }
+
+    private static bool IsWellFormedRead(PendingRequest request, in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        return NodeReplyRules.IsWellFormedRead(header.Opcode, header.Status, body.Span, request.RetryFrameSpan);
+    }
+
+    /// <summary>
+    /// A node broke the protocol (<see cref="NodeLink.Violation"/>): its link is dropped and it leaves like a node whose
+    /// link closed; what it owed is retried or settled by the others. Its word is never passed on to a client.
+    /// </summary>
+    public void OnNodeViolation(NodeLink node, string violation)
+    {
+        node.EvictionReason ??= $"it broke the protocol: {violation}";
+        Stats.Error();
+        LogNodeViolation(node.Id, node.RemoteAddress, violation);
+        // Said to the node too (best effort, before the link closes): its operator sees why in its log.
+        node.Sender?.TrySend(violation, static (writer, message) =>
+            ClosingNotice.Write(writer, StatusCode.ProtocolError, $"the router dropped this node: {message}"));
+        node.Sender?.Flush();
     }
 
     /// <summary>Replies to the router's own frames on a node link (sync control).</summary>
@@ -293,6 +341,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         await Health.DisposeAsync().ConfigureAwait(false);
         await _membershipWork.DisposeAsync().ConfigureAwait(false);
         await Membership.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
     }
 
     [LoggerMessage(61, LogLevel.Error, "Node {NodeId} diverged: its outcome of {Opcode} at sequence {Sequence} differs from the other nodes'; it leaves the in-sync set and must full-sync")]
@@ -303,6 +352,9 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     [LoggerMessage(61, LogLevel.Error, "Node {NodeId} failed to apply a write ({Message}): it leaves the in-sync set and stops serving until it has caught up again")]
     private partial void LogApplyFailed(int nodeId, string message);
+
+    [LoggerMessage(63, LogLevel.Warning, "Node {NodeId} ({Address}) broke the protocol: {Violation}; its link is dropped and what it owed goes to the other nodes")]
+    private partial void LogNodeViolation(int nodeId, string address, string violation);
 
     [LoggerMessage(62, LogLevel.Error, "Node {NodeId} could not be taken out of the in-sync set durably")]
     private partial void LogEvictFailed(int nodeId, Exception exception);

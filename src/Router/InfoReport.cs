@@ -31,6 +31,10 @@ internal static class InfoReport
         Line(text, "clients", stats.Clients);
         Line(text, "connections_accepted", stats.ConnectionsAccepted);
         Line(text, "auth_failures", stats.AuthFailures);
+        Line(text, "connections_open", cluster.Connections.Open);
+        Line(text, "connections_budgeted_clients", cluster.Connections.Clients);
+        Line(text, "connections_budgeted_nodes", cluster.Connections.Nodes);
+        Line(text, "connections_refused", cluster.Connections.Refused);
         Line(text, "reads", stats.Reads);
         Line(text, "writes", stats.Writes);
         Line(text, "read_retries", stats.ReadRetries);

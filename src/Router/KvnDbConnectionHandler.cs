@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Router.Connections;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 
@@ -16,6 +17,18 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     private readonly PasswordVerifier _clientPassword = new(cluster.Options.Password);
     private readonly PasswordVerifier _nodePassword = new(cluster.NodeSecret);
 
+    /// <summary>Connections waiting out an auth-failure delay now; past <see cref="MaxDelayed"/> a refusal is sent at once.</summary>
+    private static int s_delayed;
+
+    /// <summary>
+    /// Bound on connections held in the auth-failure delay. Each holds no budget place and reads nothing more
+    /// (its input is completed), so it costs a socket and a timer; past this many a refusal goes out at once.
+    /// </summary>
+    public const int MaxDelayed = 10_000;
+
+    /// <summary>How long a connection let in on the node reserve has to say its hello (a node says it at once).</summary>
+    public static readonly TimeSpan ReserveHandshakeTimeout = TimeSpan.FromSeconds(1);
+
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         cluster.Stats.ConnectionAccepted();
@@ -27,17 +40,28 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             LogOutputLimit(remote, cluster.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
         });
-        var closed = connection.ConnectionClosed;
+        // The connection's end, or the router's: a stopping router ends every session and node link at once.
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, cluster.Stopping);
+        var closed = lifetime.Token;
+        var ticket = connection.Features.Get<ConnectionTicket>();
 
-        var hello = await ReadHelloAsync(input, output, remote, closed).ConfigureAwait(false);
+        var hello = await ReadHelloAsync(input, output, remote, ticket, closed).ConfigureAwait(false);
         if (hello is not { } accepted)
         {
+            output.Flush();
+            return;
+        }
+        if (ticket is { IsReserve: true } && accepted.Role != ConnectionRole.Node)
+        {
+            // Let in on the room kept for nodes: a client here would take a node's place.
+            output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.Busy, $"the router holds its limit of {cluster.Options.MaxConnections} client connections");
             output.Flush();
             return;
         }
 
         if (accepted.Role == ConnectionRole.Node)
         {
+            ticket?.BecomeNode();
             // A node without an identity (Guid.Empty) gets one for this link only: it can never be in sync across links.
             var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
@@ -61,8 +85,12 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             return;
         }
 
-        output.Write((id, accepted.RequestId, cluster.Options), static (w, s) =>
-            new HelloResponse(ProtocolLimits.Version, (ulong)s.id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.RequestId));
+        // A client that asked (its hello's max record field) also learns the flow limits; an older one gets the short reply it reads.
+        var limits = accepted.MaxRecord >= (long)HelloRequest.ClientReadsLimits
+            ? new HelloLimits(cluster.Options.MaxFrameSize - ClientSession.ForwardingHeadroom, cluster.Options.MaxInFlightPerClient, cluster.Options.OutputLimitBytes)
+            : (HelloLimits?)null;
+        output.Write((id, accepted.RequestId, cluster.Options, limits), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.id, s.Options.MaxFrameSize, s.Options.MaxKeySize, s.limits).Write(w, s.RequestId));
         output.Flush();
         cluster.Stats.ClientConnected();
         LogClientConnected(id, remote);
@@ -74,7 +102,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or ConnectionResetException)
         {
-            // Client went away mid-read; its in-flight requests finish and their replies are dropped.
+            // Client went away mid-read (its in-flight requests finish and their replies are dropped), or the router stops.
         }
         finally
         {
@@ -106,21 +134,32 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
         catch (OperationCanceledException)
         {
-            // The node went away while the router waited to adopt a source of truth.
+            // The node went away while the router waited to adopt a source of truth, or the router stops.
+            if (cluster.Stopping.IsCancellationRequested)
+                SayStopping(output);
             await cluster.OnNodeLinkClosedAsync(node).ConfigureAwait(false);
             return;
         }
         await node.RunAsync(input, cluster, closed).ConfigureAwait(false);
     }
 
+    /// <summary>A client (or a node still waiting to join) hears that the router stops, rather than a bare close.</summary>
+    private static void SayStopping(OutputChannel output)
+    {
+        output.Write(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
+        output.Flush();
+    }
+
     /// <summary>What a hello carried that outlives its frame.</summary>
     private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId, string NodeName);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
-    private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, CancellationToken closed)
+    private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, ConnectionTicket? ticket, CancellationToken closed)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(closed);
-        timeout.CancelAfter(cluster.Options.HandshakeTimeout);
+        // A place kept for nodes is held only as long as a node needs to say its hello: a silent connection there is cut soon.
+        timeout.CancelAfter(ticket is { IsReserve: true } && ReserveHandshakeTimeout < cluster.Options.HandshakeTimeout
+            ? ReserveHandshakeTimeout : cluster.Options.HandshakeTimeout);
         try
         {
             var hello = new HelloReader(this, remote);
@@ -141,8 +180,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             {
                 cluster.Stats.AuthFailure();
                 LogAuthFailed(remote, hello.Accepted.Role);
-                // Only this connection waits; the handler is async, so nobody else is held up.
-                await Task.Delay(cluster.Options.AuthFailureDelay, closed).ConfigureAwait(false);
+                await WaitOutAuthFailureAsync(input, ticket, closed).ConfigureAwait(false);
             }
             output.WriteError(Opcode.Hello, header.RequestId, hello.Verdict, hello.Message!);
             return null;
@@ -151,6 +189,30 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         {
             LogHandshakeTimeout(remote);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// A wrong password costs its connection a delay (the original slept 3 s) and nobody else anything: while it waits
+    /// the connection holds no place in the connection budget and reads nothing more (its input is completed, so the
+    /// transport stops buffering for it). Past <see cref="MaxDelayed"/> waiting at once, the refusal goes out at once.
+    /// </summary>
+    private async Task WaitOutAuthFailureAsync(PipeReader input, ConnectionTicket? ticket, CancellationToken closed)
+    {
+        ticket?.Release();
+        await input.CompleteAsync().ConfigureAwait(false);
+        if (Interlocked.Increment(ref s_delayed) > MaxDelayed)
+        {
+            Interlocked.Decrement(ref s_delayed);
+            return;
+        }
+        try
+        {
+            await Task.Delay(cluster.Options.AuthFailureDelay, closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref s_delayed);
         }
     }
 

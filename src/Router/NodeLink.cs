@@ -119,13 +119,45 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     /// <summary>Closes the connection (eviction, replacement by a newer link of the same node).</summary>
     public void Abort(string reason) => abort(reason);
 
+    private string? _violation;
+    private int _owedSyncEnds;
+    private int _owedChunks;
+    private int _owedApplies;
+
+    /// <summary>How the node broke the protocol (the first violation), or null: a node that breaks it is dropped.</summary>
+    public string? Violation => Volatile.Read(ref _violation);
+
+    /// <summary>A SyncEnd was sent: one SyncEnd reply is now legitimate.</summary>
+    public void ExpectSyncEnd() => Interlocked.Increment(ref _owedSyncEnds);
+
+    /// <summary>A SnapshotRead was sent to this donor: one chunk is now legitimate.</summary>
+    public void ExpectChunk() => Interlocked.Increment(ref _owedChunks);
+
+    /// <summary>A SnapshotApply was sent to this joiner: one acknowledgement is now legitimate.</summary>
+    public void ExpectApply() => Interlocked.Increment(ref _owedApplies);
+
+    private static bool TryTake(ref int owed)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref owed);
+            if (current <= 0)
+                return false;
+            if (Interlocked.CompareExchange(ref owed, current - 1, current) == current)
+                return true;
+        }
+    }
+
+    /// <summary>Records the first violation; the read loop stops at it and the link is dropped (<see cref="RunAsync"/>).</summary>
+    public void Violate(string reason) => Interlocked.CompareExchange(ref _violation, reason, null);
+
     /// <summary>Reads replies until the node goes away; each batch's touched peers flush once.</summary>
     public async Task RunAsync(PipeReader input, Cluster cluster, CancellationToken cancellationToken)
     {
         try
         {
-            // A node breaking the protocol (a frame above the limit) is treated as dead.
-            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(cluster.Nodes)), cluster.Options.MaxFrameSize, cancellationToken).ConfigureAwait(false);
+            // Error bodies are bounded from the header: a node claiming a huge message is refused before it is buffered.
+            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(cluster.Nodes)), new NodeReplySize(cluster.Options.MaxFrameSize), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {
@@ -133,9 +165,26 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         }
         finally
         {
+            if (Violation is { } violation)
+                cluster.OnNodeViolation(this, violation);
+            else if (cluster.Stopping.IsCancellationRequested)
+                await SayStoppingAsync().ConfigureAwait(false);
             Sender?.Close();
             await cluster.OnNodeLinkClosedAsync(this).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>How long a stopping router waits for a node to be sent its Closing notice (a node that does not read gets none).</summary>
+    private static readonly TimeSpan ClosingFlushTimeout = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The router is stopping: the node hears it as a clean close (and reconnects with its backoff), not as a dead link.</summary>
+    private async Task SayStoppingAsync()
+    {
+        if (Sender is not { } sender)
+            return;
+        sender.TrySend(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
+        sender.Flush();
+        await sender.FlushWait.WaitAsync(ClosingFlushTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>The link's frame handler: route every reply of a read, then flush what they touched once.</summary>
@@ -144,7 +193,8 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         public FrameAction OnFrame(in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame)
         {
             node.OnReply(cluster, header, frame, flush);
-            return FrameAction.Continue;
+            // Nothing after a violation is believed: the frames behind it are never handled.
+            return node.Violation is null ? FrameAction.Continue : FrameAction.Stop;
         }
 
         public ValueTask OnFrameAsync(FrameHeader header, System.Buffers.ReadOnlySequence<byte> frame, CancellationToken cancellationToken) => default;
@@ -158,13 +208,18 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
 
         public ValueTask OnPausedAsync(CancellationToken cancellationToken) => default;
 
-        public void OnFrameTooLarge(in FrameHeader header)
-        {
-        }
+        public void OnFrameTooLarge(in FrameHeader header) =>
+            node.Violate(NodeReplyRules.CheckHeader(header)
+                ?? $"it sent a frame of {(uint)header.BodyLength} bytes, above the frame limit of {cluster.Options.MaxFrameSize}");
     }
 
     private void OnReply(Cluster cluster, in FrameHeader header, in System.Buffers.ReadOnlySequence<byte> frame, FlushSet flush)
     {
+        if (NodeReplyRules.CheckHeader(header) is { } broken)
+        {
+            Violate(broken);
+            return;
+        }
         if (header.Opcode == Opcode.NodeStatus)
         {
             // About once a second: the copy of a small report is not on the hot path.
@@ -186,20 +241,56 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         }
         if ((header.RequestId & SyncMessages.ControlIdBit) != 0)
         {
-            if (header.Opcode == Opcode.Ping)
+            if (CheckControlReply(header) is { } unasked)
+                Violate(unasked);
+            else if (header.Opcode == Opcode.Ping)
                 Volatile.Write(ref _pingOutstanding, 0);
             else
                 cluster.OnControlReply(this, header, frame, flush);
             return;
         }
-        if (header.Opcode.IsSequencedWrite() && !header.Status.IsError())
+        // InvalidValue is an evaluated outcome (the write was applied as "nothing changed"), not a failure: it acknowledges too.
+        if (header.Opcode.IsSequencedWrite() && (!header.Status.IsError() || header.Status == StatusCode.InvalidValue))
         {
             // Every log frame is answered, in order: the n-th write reply acknowledges the n-th write sent.
             // An error is no acknowledgement: the node stops there and leaves (Cluster.OnApplyFailed).
+            if (_acked >= Sender.SentSequence)
+            {
+                Violate($"it acknowledged a {header.Opcode} beyond the last write it was sent (sequence {Sender.SentSequence})");
+                return;
+            }
             Volatile.Write(ref _acked, _acked + 1);
             CheckAckTarget();
         }
+        else if (header.Opcode is Opcode.Ping or Opcode.Hello or Opcode.Info)
+        {
+            Violate($"it answered {header.Opcode} with a request id the router never sent it");
+            return;
+        }
         cluster.OnNodeReply(this, header, frame, flush);
+    }
+
+    /// <summary>
+    /// A reply with a control id must answer a control frame the router sent this link and still waits for:
+    /// a SyncEnd only while its join is finishing, a chunk only when asked, an acknowledgement only of a chunk sent.
+    /// </summary>
+    private string? CheckControlReply(in FrameHeader header)
+    {
+        switch (header.Opcode)
+        {
+            case Opcode.Ping:
+                return null; // the answer to the router's heartbeat (or a late one): harmless
+            case Opcode.TimeMark:
+                return null; // the expiry probe's answer, or a time mark's: the scheduler reads only what it asked for
+            case Opcode.SyncEnd:
+                return TryTake(ref _owedSyncEnds) ? null : "it answered a SyncEnd the router never sent (no sync is finishing on its link)";
+            case Opcode.SnapshotRead:
+                return TryTake(ref _owedChunks) ? null : "it sent a snapshot chunk the router did not ask for";
+            case Opcode.SnapshotApply:
+                return TryTake(ref _owedApplies) ? null : "it acknowledged a snapshot chunk the router never sent it";
+            default:
+                return $"it answered {header.Opcode} with a control id the router never uses for it";
+        }
     }
 }
 

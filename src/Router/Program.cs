@@ -30,7 +30,7 @@ var transportOption = SharedOptions.Transport("tcp, tcp6 (IPv6) or tls");
 var tlsCertOption = SharedOptions.TlsCertificate("Router certificate for -t tls (PEM or PFX)");
 var tlsKeyOption = SharedOptions.TlsKey();
 var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates signed by this CA (PEM)");
-var metricsPortOption = new Option<int?>("--metrics-port") { Description = "Serve Prometheus metrics at http://HOST:PORT/metrics" };
+var metricsPortOption = new Option<int?>("--http-port", "--metrics-port") { Description = "Serve the status page, /metrics (Prometheus) and /health at http://HOST:PORT/" };
 var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
 var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
 var passwordFileOption = Secrets.FileOption("--password-file", "Read the client password from FILE (default: $KVNDB_PASSWORD)");
@@ -51,6 +51,9 @@ var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
+    // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler once the action first yields: before that a stop
+    // signal kills the process outright. Yield first, so a stop during the start is a clean stop too.
+    await Task.Yield();
     using var loggerFactory = Logging.Create(parse.GetValue(verboseOption), parse.GetValue(logFileOption));
     var logger = loggerFactory.CreateLogger("kvndb-router");
     var options = new RouterOptions
@@ -81,7 +84,7 @@ root.SetAction(async (parse, cancellationToken) =>
         HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(handshakeTimeoutOption)),
         MaxConnections = parse.GetValue(maxConnectionsOption),
         Insecure = parse.GetValue(insecureOption),
-        MetricsPort = parse.GetValue(metricsPortOption),
+        HttpPort = parse.GetValue(metricsPortOption),
         InlineIo = parse.GetValue(inlineIoOption),
         IoQueueCount = parse.GetValue(ioQueuesOption),
     };
@@ -93,6 +96,12 @@ root.SetAction(async (parse, cancellationToken) =>
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        RouterLog.Stopping(logger);
+        return 0;
+    }
+    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+    {
+        // SIGTERM or SIGINT before the host had started (System.CommandLine cancels the action's token): a clean stop.
         RouterLog.Stopping(logger);
         return 0;
     }

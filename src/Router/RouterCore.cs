@@ -16,6 +16,7 @@ internal sealed class RouterCore(Cluster cluster, ClientRegistry clients) : IRou
         MaxConnections = cluster.Options.MaxConnections,
         OutputLimitBytes = cluster.Options.OutputLimitBytes,
         MaxInFlightPerClient = cluster.Options.MaxInFlightPerClient,
+        HandshakeTimeout = cluster.Options.HandshakeTimeout,
     };
 
     public RouterStats Stats => cluster.Stats;

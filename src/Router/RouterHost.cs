@@ -40,8 +40,11 @@ public sealed class RouterHost : IAsyncDisposable
     /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
 
-    /// <summary>The bound Prometheus port, when <see cref="RouterOptions.MetricsPort"/> is set.</summary>
-    public int? MetricsPort { get; private init; }
+    /// <summary>The bound HTTP port (status page, <c>/metrics</c>, <c>/health</c>), when <see cref="RouterOptions.HttpPort"/> is set.</summary>
+    public int? HttpPort { get; private init; }
+
+    /// <summary>The HTTP port's former name (it carried only <c>/metrics</c>).</summary>
+    public int? MetricsPort => HttpPort;
 
     /// <summary>The bound port (the real one when the options asked for 0).</summary>
     public int Port { get; }
@@ -55,6 +58,12 @@ public sealed class RouterHost : IAsyncDisposable
     };
 
     internal Cluster Cluster { get; }
+
+    /// <summary>The connection budget across every listener (for info and tests).</summary>
+    internal KvnDb.Router.Connections.ConnectionBudget Connections => Cluster.Connections;
+
+    /// <summary>Connections open now on every port, and refused at accept since the start (for tests and operators).</summary>
+    public (int Open, int Clients, int Nodes, long Refused) ConnectionCounts => (Connections.Open, Connections.Clients, Connections.Nodes, Connections.Refused);
 
     /// <summary>The bound RESP port, or null when the RESP listener is off.</summary>
     public int? RespPort { get; private set; }
@@ -81,7 +90,7 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton<ClientRegistry>();
         builder.Services.AddSingleton<IRouterCore, RouterCore>();
         builder.Services.AddSingleton<RouterMetrics>();
-        builder.Services.AddSingleton<PrometheusExporter>();
+        builder.Services.AddSingleton<PrometheusMetrics>();
         builder.WebHost.UseSockets(sockets =>
         {
             // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
@@ -105,10 +114,14 @@ public sealed class RouterHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = options.MaxConnections;
+            // No per-listener limit: the budget counts across listeners, keeps room for nodes, and does not count a
+            // connection waiting out a wrong password (a Kestrel limit would, and 2,000 of them would lock everyone out).
+            kestrel.Limits.MaxConcurrentConnections = null;
+            var budget = kestrel.ApplicationServices.GetRequiredService<Cluster>().Connections;
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {
                 mainListen = listen;
+                listen.Use(budget.Middleware(acceptsNodes: true)); // counted before TLS: a handshake holds a place too
                 if (certificate is not null)
                     listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                 listen.UseConnectionHandler<KvnDbConnectionHandler>();
@@ -118,32 +131,30 @@ public sealed class RouterHost : IAsyncDisposable
                 kestrel.Listen(ParseAddress(options.ListenHost), respPort, listen =>
                 {
                     respListen = listen;
+                    listen.Use(budget.Middleware(acceptsNodes: false));
                     if (certificate is not null)
                         listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
                     listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
                 });
             }
-            if (options.MetricsPort is { } metricsPort)
-                kestrel.Listen(ParseAddress(options.ListenHost), metricsPort, listen => metricsListen = listen);
+            if (options.HttpPort is { } httpPort)
+                kestrel.Listen(ParseAddress(options.ListenHost), httpPort, listen => metricsListen = listen);
         });
         var app = builder.Build();
         var cluster = app.Services.GetRequiredService<Cluster>();
         cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
         cluster.Health.Start();
         cluster.Expiry.Start();
-        if (options.MetricsPort is not null)
+        HttpEndpoints? http = null;
+        if (options.HttpPort is not null)
         {
-            var exporter = app.Services.GetRequiredService<PrometheusExporter>();
-            app.Run(async context =>
-            {
-                if (context.Request.Path != "/metrics")
-                {
-                    context.Response.StatusCode = 404;
-                    return;
-                }
-                context.Response.ContentType = "text/plain; version=0.0.4";
-                await context.Response.WriteAsync(exporter.Render(), context.RequestAborted).ConfigureAwait(false);
-            });
+            var prometheus = app.Services.GetRequiredService<PrometheusMetrics>();
+            var routerMetrics = cluster.Metrics!;
+            routerMetrics.Prometheus = prometheus;
+            var history = new StatusHistory(cluster, routerMetrics.Latency, TimeSpan.FromSeconds(1));
+            app.Lifetime.ApplicationStopped.Register(history.Dispose);
+            http = new HttpEndpoints(cluster, app.Services.GetRequiredService<ClientRegistry>(), prometheus, history);
+            app.Run(http.HandleAsync);
         }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
@@ -151,8 +162,9 @@ public sealed class RouterHost : IAsyncDisposable
         {
             _certificate = certificate,
             RespPort = respListen?.IPEndPoint?.Port,
-            MetricsPort = metricsListen?.IPEndPoint?.Port,
+            HttpPort = metricsListen?.IPEndPoint?.Port,
         };
+        http?.Endpoints = new RouterEndpoints(host.ConnectHost, host.Port, host.RespPort);
         var logger = loggerFactory.CreateLogger<RouterHost>();
         RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
@@ -213,11 +225,22 @@ public sealed class RouterHost : IAsyncDisposable
         _ => IPAddress.Parse(host),
     };
 
+    /// <summary>How long native sessions and node links get to close cleanly (node links send their Closing notice) before the rest is aborted.</summary>
+    private static readonly TimeSpan CleanCloseGrace = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
+    /// Stops within a second with nodes and clients connected: embedded nodes stop, every session and node link gets the
+    /// stopping signal (nodes are sent a Closing notice and reconnect with their backoff), what is still open after a short
+    /// grace (RESP connections, a node that does not read) is aborted, and only then Kestrel stops, with nothing left to wait for.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _nodesStopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_embeddedNodes).ConfigureAwait(false);
-        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await Cluster.BeginStopAsync().ConfigureAwait(false);
+        if (await Connections.WaitForCloseAsync(CleanCloseGrace).ConfigureAwait(false) > 0)
+            Connections.AbortAll("the router is stopping");
+        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false); // disposes the cluster (a singleton) too
         _nodesStopping.Dispose();

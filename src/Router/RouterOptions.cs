@@ -67,8 +67,14 @@ public sealed record RouterOptions
     /// <summary>A client connection idle this long is closed; zero (default, as Redis) never closes.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.Zero;
 
-    /// <summary>Port of the Prometheus text endpoint (<c>/metrics</c>, plain HTTP on <see cref="Host"/>); 0 = off.</summary>
-    public int? MetricsPort { get; init; }
+    /// <summary>
+    /// Port of the HTTP endpoint (<c>--http-port</c>, plain HTTP on <see cref="Host"/>): the status page,
+    /// <c>/metrics</c> (Prometheus) and <c>/health</c>. Null (the default) means none, 0 picks a free one.
+    /// </summary>
+    public int? HttpPort { get; init; }
+
+    /// <summary>The former name of <see cref="HttpPort"/> (<c>--metrics-port</c>).</summary>
+    public int? MetricsPort { get => HttpPort; init => HttpPort = value; }
 
     /// <summary>Allow binding a non-loopback address without any password (<c>--insecure</c>).</summary>
     public bool Insecure { get; init; }

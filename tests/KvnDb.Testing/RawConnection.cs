@@ -60,6 +60,27 @@ public sealed class RawConnection : IDisposable
         }
     }
 
+    /// <summary>The next frame with its body as bytes, or null when the peer closed the connection.</summary>
+    public async Task<ReceivedFrame?> ReadRawFrameAsync(TimeSpan? timeout = null)
+    {
+        try
+        {
+            return await FrameLoop.ReadFrameAsync(_input!, ProtocolLimits.DefaultMaxFrameSize).AsTask().WaitAsync(timeout ?? TestCluster.Timeout);
+        }
+        catch (IOException)
+        {
+            return null; // reset: closed too
+        }
+    }
+
+    /// <summary>Sends whatever <paramref name="write"/> writes (a frame built with the protocol's own writers).</summary>
+    public Task SendAsync(Action<IBufferWriter<byte>> write)
+    {
+        var writer = new ArrayBufferWriter<byte>();
+        write(writer);
+        return SendAsync(writer.WrittenMemory);
+    }
+
     /// <summary>True once the peer has closed (reads return 0 or reset).</summary>
     public async Task<bool> IsClosedByPeerAsync()
     {

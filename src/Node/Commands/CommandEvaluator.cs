@@ -61,7 +61,21 @@ internal sealed class CommandEvaluator(int maxFrameSize)
                 return StatusCode.Ok;
             }
             case Opcode.Transaction when store is NodeStore node:
-                return Transaction(node, request, sequence, now, body);
+                return Transaction(node, request, sequence, now, body, continueOnError: false);
+            case Opcode.Batch when store is NodeStore node:
+                return Transaction(node, request, sequence, now, body, continueOnError: true);
+            case Opcode.GetExpire:
+                return GetExpire(store, request, sequence, now, body);
+            case Opcode.CopyKey:
+                return CopyKey(store, request, sequence, now);
+            case Opcode.FlushKeys when store is NodeStore node:
+            {
+                KeyCountRequest.TryRead(request, out var database);
+                node.Flush(database, now, sequence);
+                return StatusCode.Ok;
+            }
+            case Opcode.Get or Opcode.Exists or Opcode.GetVersioned or Opcode.TimeToLive:
+                return ReadInside(store, opcode, request, now, body);
             default:
                 return Fail(body, StatusCode.ProtocolError, $"{opcode} is not a write this node evaluates here");
         }
@@ -240,6 +254,7 @@ internal sealed class CommandEvaluator(int maxFrameSize)
                 ExpiryCondition.HasExpiry => expiresAt != 0,
                 ExpiryCondition.Later => expiresAt != 0 && wanted > expiresAt, // no expiry is later than any
                 ExpiryCondition.Earlier => expiresAt == 0 || wanted < expiresAt,
+                ExpiryCondition.HasExpiryEarlier => expiresAt != 0 && wanted < expiresAt,
                 _ => true,
             };
             if (!holds)
@@ -256,6 +271,82 @@ internal sealed class CommandEvaluator(int maxFrameSize)
         }
     }
 
+    /// <summary>GETEX: the value, and the expiry changed as an Expire without condition would (a time already past deletes the key).</summary>
+    private StatusCode GetExpire(IKeyStore store, ReadOnlySpan<byte> request, ulong sequence, long now, ScratchBuffer body)
+    {
+        ExpireRequest.TryRead(request, out var mode, out _, out var time, out var key);
+        if (!store.TryRead(key, now, out var current))
+            return StatusCode.NotFound;
+        using (current)
+        {
+            var wanted = mode switch
+            {
+                ExpiryMode.Relative => AddSaturated(now, time),
+                ExpiryMode.Absolute => time,
+                _ => 0,
+            };
+            var gone = mode != ExpiryMode.Persist && wanted <= now;
+            WriteVersionedValue(body, gone ? 0 : sequence, current.Value.Span, present: true);
+            if (gone)
+                store.Delete(key, now, sequence);
+            else
+                Rewrite(store, key, current.Value.Span, wanted, sequence);
+        }
+        return StatusCode.Ok;
+    }
+
+    /// <summary>RENAME, COPY, MOVE: the source's value and expiry under a new key (the same on every node, in order).</summary>
+    private StatusCode CopyKey(IKeyStore store, ReadOnlySpan<byte> request, ulong sequence, long now)
+    {
+        CopyKeyRequest.TryRead(request, out var options, out var source, out var target);
+        if (!store.TryRead(source, now, out var current))
+            return StatusCode.NotFound;
+        using (current)
+        {
+            var replace = (options & CopyKeyOptions.Replace) != 0;
+            if (source.SequenceEqual(target))
+                return replace ? StatusCode.Ok : StatusCode.ConditionFailed;
+            if (!replace && store.TryReadVersion(target, now, out _, out _))
+                return StatusCode.ConditionFailed;
+            Rewrite(store, target, current.Value.Span, current.ExpiresAt, sequence);
+        }
+        if ((options & CopyKeyOptions.DeleteSource) != 0)
+            store.Delete(source, now, sequence);
+        return StatusCode.Ok;
+    }
+
+    /// <summary>A read inside a transaction: what the read alone would answer, seen at the write's time through the staged view.</summary>
+    private static StatusCode ReadInside(IKeyStore store, Opcode opcode, ReadOnlySpan<byte> request, long now, ScratchBuffer body)
+    {
+        KeyRequest.TryRead(request, out var key);
+        switch (opcode)
+        {
+            case Opcode.Exists:
+                return store.TryReadVersion(key, now, out _, out _) ? StatusCode.Ok : StatusCode.NotFound;
+            case Opcode.TimeToLive:
+                if (!store.TryReadVersion(key, now, out var version, out var expiresAt))
+                    return StatusCode.NotFound;
+                TimeToLiveReply.WriteBody(body.Take(TimeToLiveReply.Size), version, expiresAt, expiresAt == 0 ? -1 : expiresAt - now);
+                return StatusCode.Ok;
+        }
+        if (!store.TryRead(key, now, out var current))
+            return StatusCode.NotFound;
+        using (current)
+        {
+            var value = current.Value.Span;
+            if (opcode == Opcode.Get)
+            {
+                var field = body.Take(FrameWriter.FieldSize(value.Length));
+                FrameWriter.WriteField(field, value);
+            }
+            else
+            {
+                VersionedGetReply.WriteBody(body.Take(VersionedGetReply.BodySize(value.Length)), current.Sequence, current.ExpiresAt, value);
+            }
+        }
+        return StatusCode.Ok;
+    }
+
     /// <summary>The value is copied out first: the store may hand back its own memory and overwrite it.</summary>
     private void Rewrite(IKeyStore store, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, ulong sequence)
     {
@@ -270,7 +361,12 @@ internal sealed class CommandEvaluator(int maxFrameSize)
     /// operation against a staged view; any operation failing with an error discards them all. Only
     /// when every one succeeded, and the reply fits in a frame, is the stage committed.
     /// </summary>
-    private StatusCode Transaction(NodeStore store, ReadOnlySpan<byte> request, ulong sequence, long now, ScratchBuffer body)
+    /// <remarks>
+    /// With <paramref name="continueOnError"/> (<see cref="Opcode.Batch"/>, Redis's EXEC) an operation failing on its value
+    /// (InvalidValue: it changed nothing) answers its error in its entry and the others still apply; any other error
+    /// still discards them all.
+    /// </remarks>
+    private StatusCode Transaction(NodeStore store, ReadOnlySpan<byte> request, ulong sequence, long now, ScratchBuffer body, bool continueOnError)
     {
         TransactionRequest.TryRead(request, out var transaction);
         for (var i = 0; i < transaction.GuardCount; i++)
@@ -291,7 +387,7 @@ internal sealed class CommandEvaluator(int maxFrameSize)
         {
             _operation.Reset();
             var status = Evaluate(_stage, opcode, operation, sequence, now, _operation);
-            if (status.IsError())
+            if (status.IsError() && !(continueOnError && status == StatusCode.InvalidValue))
             {
                 _stage.Discard();
                 body.Reset();

@@ -25,6 +25,12 @@ public sealed partial class FasterStorageEngine
     private volatile bool _lastCheckpointSucceeded;
     private ulong _lastCheckpointSequence;
 
+    /// <summary>The log's begin when the newest full (index) checkpoint was taken.</summary>
+    private long _indexCheckpointBegin;
+
+    /// <summary>Full checkpoints still owed after a compaction, so that both checkpoints kept carry an index newer than it.</summary>
+    private int _fullCheckpointsOwed;
+
     /// <summary>Why the last attempt did not start a checkpoint (no room, a stuck store), or null.</summary>
     private string? _checkpointRefusal;
 
@@ -86,6 +92,8 @@ public sealed partial class FasterStorageEngine
                     running = _checkpointTask;
                 }
                 await running.ConfigureAwait(false);
+                if (CompactionDue())
+                    await CompactOnScheduleAsync().ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -120,7 +128,10 @@ public sealed partial class FasterStorageEngine
             _checkpointRefusal = stuck;
             return false;
         }
-        var full = final || _logCheckpointsSinceIndex >= LogCheckpointsPerIndexCheckpoint;
+        // After a compaction moved the log's begin, a checkpoint must carry the index: recovering an older index would
+        // replay the log from an address whose segment may be gone.
+        var begin = _store.Log.BeginAddress;
+        var full = final || _logCheckpointsSinceIndex >= LogCheckpointsPerIndexCheckpoint || begin != _indexCheckpointBegin || _fullCheckpointsOwed > 0;
         if (full)
             GrowIndexIfOutgrown();
         if (_checkFreeSpace && !_space.HasRoomForCheckpoint(out var why))
@@ -171,13 +182,15 @@ public sealed partial class FasterStorageEngine
         _writesSinceCheckpoint = 0;
         _checkpointRunning = true;
         _checkpointRefusal = null;
-        _checkpointTask = CompleteCheckpointAsync(token, full, walTail, cookie, Volatile.Read(ref _checkpointWriteFailures), _logFailure.Token);
+        _checkpointTask = CompleteCheckpointAsync(token, full ? begin : -1, walTail, cookie, Volatile.Read(ref _checkpointWriteFailures), _logFailure.Token);
         return true;
     }
 
-    private async Task CompleteCheckpointAsync(Guid token, bool full, long walTail, CheckpointCookie cookie, int writeFailuresBefore, CancellationToken logFailed)
+    /// <summary><paramref name="indexBegin"/>: the log's begin when a full checkpoint started, -1 for a log-only one.</summary>
+    private async Task CompleteCheckpointAsync(Guid token, long indexBegin, long walTail, CheckpointCookie cookie, int writeFailuresBefore, CancellationToken logFailed)
     {
         await Task.Yield(); // leave the caller's lock before doing I/O
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             // A failed page write leaves FASTER waiting for it forever: the watched log device cancels the wait.
@@ -190,13 +203,19 @@ public sealed partial class FasterStorageEngine
             }
             if (walTail >= 0)
                 _wal?.TruncateUntil(walTail);
+            var full = indexBegin >= 0;
             _logCheckpointsSinceIndex = full ? 0 : _logCheckpointsSinceIndex + 1;
+            if (full)
+            {
+                _indexCheckpointBegin = indexBegin;
+                _fullCheckpointsOwed = Math.Max(0, _fullCheckpointsOwed - 1);
+            }
             PurgeOldCheckpoints();
             _checkpointOrder.Completed(token);
             _lastCheckpointSequence = cookie.LastSequence;
             _lastCheckpointSucceeded = true;
             _health.CheckpointSucceeded();
-            LogCheckpointTaken(token, full ? "full" : "log", cookie.LastSequence, cookie.Count);
+            LogCheckpointTaken(full ? "full" : "log", cookie.LastSequence, cookie.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds, token);
         }
         catch (Exception ex)
         {
@@ -362,8 +381,8 @@ public sealed partial class FasterStorageEngine
         _stopping.Dispose();
     }
 
-    [LoggerMessage(101, LogLevel.Debug, "Checkpoint {Token} ({Kind}) taken: last sequence {LastSequence}, {Count} keys")]
-    private partial void LogCheckpointTaken(Guid token, string kind, ulong lastSequence, long count);
+    [LoggerMessage(101, LogLevel.Information, "Checkpoint ({Kind}) taken: last sequence {LastSequence}, {Count} keys, {ElapsedMs:0} ms ({Token})")]
+    private partial void LogCheckpointTaken(string kind, ulong lastSequence, long count, double elapsedMs, Guid token);
 
     [LoggerMessage(102, LogLevel.Information, "Hash index grown from {FromKiB} KiB to {ToKiB} KiB for {Count} keys")]
     private partial void LogIndexGrown(long fromKiB, long toKiB, long count);

@@ -12,33 +12,58 @@ public sealed partial class FasterStorageEngine
     /// </summary>
     public IEnumerable<byte[]> ListKeys(ReadOnlyMemory<byte> prefix)
     {
+        foreach (var record in ScanLive(prefix, withValue: false))
+            yield return record.Key;
+    }
+
+    /// <summary>
+    /// The live records whose key starts with <paramref name="prefix"/>, by a scan of the hybrid log that extends
+    /// to the tail as it moves. An open scan holds compaction off (it moves records and the scan goes by address).
+    /// </summary>
+    private IEnumerable<StoredRecord> ScanLive(ReadOnlyMemory<byte> prefix, bool withValue)
+    {
         long begin, end;
         lock (_gate)
         {
             ThrowIfDisposed();
             begin = _store.Log.BeginAddress;
             end = _store.Log.TailAddress;
+            _openScans++;
         }
-        while (begin < end)
+        try
         {
-            using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
+            while (begin < end)
             {
-                while (TryNextLiveRecord(scan, prefix, withValue: false, out var record))
-                    yield return record.Key;
+                using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
+                {
+                    while (TryNextLiveRecord(scan, prefix, withValue, out var record))
+                        yield return record;
+                }
+                begin = end;
+                lock (_gate)
+                    end = _store.Log.TailAddress;
             }
-            begin = end;
+        }
+        finally
+        {
             lock (_gate)
-                end = _store.Log.TailAddress;
+                _openScans--;
         }
     }
 
+    /// <summary>
+    /// The next live record with the prefix. The gate is taken per record scanned, not for the whole search: a
+    /// listing on its own task (a prefix that matches nothing in a large store) lets writes in between.
+    /// </summary>
     private bool TryNextLiveRecord(IFasterScanIterator<SpanByte, SpanByte> scan, ReadOnlyMemory<byte> prefix, bool withValue, out StoredRecord record)
     {
-        lock (_gate)
+        while (true)
         {
-            ThrowIfDisposed();
-            while (scan.GetNext(out var info))
+            lock (_gate)
             {
+                ThrowIfDisposed();
+                if (!scan.GetNext(out var info))
+                    break;
                 if (info.Tombstone)
                     continue;
                 ref var storedKey = ref scan.GetKey();

@@ -91,35 +91,13 @@ public sealed partial class FasterStorageEngine
     }
 
     /// <summary>Live records in one pass over the log (the value comes from the scanned record, no second lookup).</summary>
-    public IEnumerable<StoredRecord> Scan() => ScanRecords(withValue: true);
+    public IEnumerable<StoredRecord> Scan() => ScanLive(ReadOnlyMemory<byte>.Empty, withValue: true);
 
     /// <summary>Every record with an expiry (no value copied): how the node rebuilds its expiry index at start.</summary>
     public IEnumerable<StoredRecord> ScanExpiring()
     {
-        foreach (var record in ScanRecords(withValue: false))
+        foreach (var record in ScanLive(ReadOnlyMemory<byte>.Empty, withValue: false))
             if (record.ExpiresAt != 0)
                 yield return record;
-    }
-
-    private IEnumerable<StoredRecord> ScanRecords(bool withValue)
-    {
-        long begin, end;
-        lock (_gate)
-        {
-            ThrowIfDisposed();
-            begin = _store.Log.BeginAddress;
-            end = _store.Log.TailAddress;
-        }
-        while (begin < end)
-        {
-            using (var scan = _store.Log.Scan(begin, end, ScanBufferingMode.SinglePageBuffering))
-            {
-                while (TryNextLiveRecord(scan, ReadOnlyMemory<byte>.Empty, withValue, out var record))
-                    yield return record;
-            }
-            begin = end;
-            lock (_gate)
-                end = _store.Log.TailAddress;
-        }
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     private readonly StorageHealth _health;
     private readonly SpaceBudget _space;
     private readonly bool _checkFreeSpace;
+    private readonly long _segmentBytes;
 
     // The FASTER objects: opened together, and replaced together when a store whose disk failed is reopened (Faults).
     private WatchedDevice _logDevice = null!;
@@ -58,6 +59,11 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         _finalCheckpointTimeout = options.FinalCheckpointTimeout;
         _marker = new RunningMarker(directory, options.Durability);
         _timeProvider = options.TimeProvider;
+        _segmentBytes = options.LogSegmentBytes;
+        if (_segmentBytes < _sizing.PageBytes || !long.IsPow2(_segmentBytes))
+            throw new ArgumentException($"the log segment size must be a power of two of at least the page size ({_sizing.PageBytes} bytes); got {_segmentBytes}");
+        _compactMinBytes = options.CompactMinBytes;
+        _compactGrowthPercent = options.CompactGrowthPercent;
         OpenStore();
     }
 
@@ -74,6 +80,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             IndexSize = _sizing.IndexBytes, // a recovered index keeps the size it was checkpointed with (it may have grown)
             LogDevice = _logDevice,
             PageSize = _sizing.PageBytes,
+            SegmentSize = _segmentBytes,
             MemorySize = _sizing.LogMemoryBytes,
             MutableFraction = 0.9,
             CheckpointManager = _checkpointManager,
@@ -92,6 +99,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         {
             engine.Recover();
             engine._marker.Open();
+            engine.NoteCompactedSize();
             engine.RefuseWritesIfDiskFull();
             engine.StartCheckpointTimer();
             return engine;

@@ -27,6 +27,12 @@ public sealed record FormatStamp
     /// <summary>Layout 1 records (no expiry) are layout 2 records without the expiry flag: read unchanged.</summary>
     public const int OldestReadableRecordLayout = 1;
 
+    /// <summary>Segment size of the faster log in folders this build creates: compaction frees disk a segment at a time.</summary>
+    public const long DefaultLogSegmentBytes = 64L << 20;
+
+    /// <summary>What folders stamped before the segment size was recorded use: FASTER's default, 1 GiB.</summary>
+    public const long LegacyLogSegmentBytes = 1L << 30;
+
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public int Format { get; init; }
@@ -38,6 +44,15 @@ public sealed record FormatStamp
 
     /// <summary>How the engine places keys; part of the on-disk format (see <see cref="KeyHashingOf"/>).</summary>
     public string KeyHashing { get; init; } = "";
+
+    /// <summary>
+    /// The faster log's segment file size. Part of the format: FASTER maps an address to a file and an offset by it,
+    /// so a folder must be opened with the size it was written with. 0 in stamps written before it was recorded.
+    /// </summary>
+    public long LogSegmentBytes { get; init; }
+
+    /// <summary>The segment size to open the folder's faster log with.</summary>
+    public long EffectiveLogSegmentBytes => LogSegmentBytes == 0 ? LegacyLogSegmentBytes : LogSegmentBytes;
 
     /// <summary>For people: the program and version that created the folder, and when.</summary>
     public string WrittenBy { get; init; } = "";
@@ -51,6 +66,7 @@ public sealed record FormatStamp
         Engine = engine,
         RecordLayout = CurrentRecordLayout,
         KeyHashing = KeyHashingOf(engine),
+        LogSegmentBytes = engine == "faster" ? DefaultLogSegmentBytes : 0,
         WrittenBy = $"kvndb-node {typeof(FormatStamp).Assembly.GetName().Version?.ToString(3) ?? "?"}",
         Created = DateTimeOffset.UtcNow,
     };

@@ -39,6 +39,24 @@ public sealed record StorageOptions
 
     public DurabilityMode Durability { get; init; } = DurabilityMode.None;
 
+    /// <summary>
+    /// Size of the <c>faster</c> hybrid log's segment files, the unit in which compaction gives disk space back.
+    /// Part of the folder's format (<see cref="FormatStamp.LogSegmentBytes"/>): the node takes it from the stamp.
+    /// </summary>
+    public long LogSegmentBytes { get; init; } = FormatStamp.DefaultLogSegmentBytes;
+
+    /// <summary>
+    /// Compaction of the <c>faster</c> log (<c>--compact-min-size</c>): never while the log on disk is smaller (0: never
+    /// automatically). Like Redis's auto-aof-rewrite-min-size.
+    /// </summary>
+    public long CompactMinBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// Compaction starts once the log on disk has grown this many percent over its size after the last compaction
+    /// (<c>--compact-growth</c>; 0: never automatically). Like Redis's auto-aof-rewrite-percentage.
+    /// </summary>
+    public int CompactGrowthPercent { get; init; } = 100;
+
     /// <summary>The clock of the periodic checkpoints (tests pass a fake one to tick it by hand).</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

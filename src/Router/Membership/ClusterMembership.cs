@@ -84,6 +84,18 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
     public bool IsAdopted => _adopted.Task.IsCompleted;
 
+    /// <summary>
+    /// The router is stopping: links that close now leave the in-sync set unchanged on disk, so every member is still one
+    /// at the next start (a stop that evicted them one by one would leave only the last to close eligible for adoption).
+    /// </summary>
+    public bool Stopping
+    {
+        get => Volatile.Read(ref _stopping);
+        set => Volatile.Write(ref _stopping, value);
+    }
+
+    private bool _stopping;
+
     /// <summary>Nodes that left and are not back in sync, with why (shown by info).</summary>
     public DepartureLog Departures { get; } = new();
 
@@ -222,8 +234,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             }
             if (_sequencer.Gating != 0)
                 _sequencer.AddGating(node.Bit);
-            node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
-                end.Write(writer, SyncMessages.ControlIdBit));
+            node.ExpectSyncEnd(); // before it can be answered: another thread's flush may send it at once
+            if (!node.Sender.TrySendAfter(position, new SyncEnd(position), static (writer, end) =>
+                end.Write(writer, SyncMessages.ControlIdBit)))
+                return;
         }
         node.Sender.Flush();
     }
@@ -306,7 +320,8 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         _nodes.SetServing(node, false); // no new reads first
         var lastMember = false;
         var metadata = Metadata;
-        if (metadata.IsMember(node.NodeId))
+        // A stopping router writes nothing any more: the member keeps its place for the next start.
+        if (metadata.IsMember(node.NodeId) && !Stopping)
         {
             var rest = metadata.Members.Where(m => m.NodeId != node.NodeId).ToList();
             if (rest.Count > 0 && IsAdopted)

@@ -1,52 +1,62 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 
 namespace KvnDb.Router;
 
 /// <summary>
-/// Request latencies pre-aggregated into fixed cumulative-ready buckets with interlocked counters:
-/// recording costs a bucket search and three atomic adds, allocates nothing and takes no lock, and a
-/// Prometheus scrape reads the buckets as they are (no per-measurement listener callback).
+/// Request latencies pre-aggregated into fixed buckets with interlocked counters: recording costs a
+/// bucket search and two atomic adds, allocates nothing and takes no lock. The status page reads the
+/// buckets once a second and turns the difference into that second's percentiles.
 /// </summary>
 internal sealed class LatencyHistogram
 {
-    /// <summary>Upper bounds in seconds (Prometheus' unit), 25 µs to 1 s.</summary>
+    /// <summary>Upper bounds in seconds, 25 µs to 1 s (the Prometheus histogram uses the same).</summary>
     public static readonly double[] BoundsSeconds = [0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
     private static readonly long[] BoundsTicks = Array.ConvertAll(BoundsSeconds, s => (long)(s * Stopwatch.Frequency));
     private readonly long[] _buckets = new long[BoundsSeconds.Length + 1];
-    private long _sumTicks;
     private long _count;
+
+    /// <summary>Buckets: one per bound, then one above the last.</summary>
+    public static int BucketCount => BoundsSeconds.Length + 1;
 
     public long Count => Volatile.Read(ref _count);
 
-    /// <summary>Records the time since <paramref name="startedAt"/>, a <see cref="Stopwatch"/> timestamp.</summary>
-    public void RecordSince(long startedAt)
+    /// <summary>Records <paramref name="elapsedTicks"/> (<see cref="Stopwatch"/> ticks).</summary>
+    public void Record(long elapsedTicks)
     {
-        var elapsed = Stopwatch.GetTimestamp() - startedAt;
         var bucket = 0;
-        while (bucket < BoundsTicks.Length && elapsed > BoundsTicks[bucket])
+        while (bucket < BoundsTicks.Length && elapsedTicks > BoundsTicks[bucket])
             bucket++;
         Interlocked.Increment(ref _buckets[bucket]);
-        Interlocked.Add(ref _sumTicks, elapsed);
         Interlocked.Increment(ref _count);
     }
 
-    /// <summary>Appends the series in the Prometheus text format (<c>_bucket</c>, <c>_sum</c>, <c>_count</c>).</summary>
-    public void Render(StringBuilder text, string name, string labels)
+    /// <summary>Adds each bucket's count to <paramref name="into"/> (length <see cref="BucketCount"/>).</summary>
+    public void AddTo(Span<long> into)
     {
-        var prefix = labels.Length == 0 ? "" : labels + ",";
-        long cumulative = 0;
-        for (var i = 0; i < BoundsSeconds.Length; i++)
+        for (var i = 0; i < _buckets.Length; i++)
+            into[i] += Volatile.Read(ref _buckets[i]);
+    }
+
+    /// <summary>
+    /// The upper bound (seconds) of the bucket holding quantile <paramref name="q"/> of the counts in
+    /// <paramref name="buckets"/>, or null when they are empty; past the last bound, the last bound.
+    /// </summary>
+    public static double? Quantile(ReadOnlySpan<long> buckets, double q)
+    {
+        long total = 0;
+        foreach (var count in buckets)
+            total += count;
+        if (total == 0)
+            return null;
+        var rank = (long)Math.Ceiling(q * total);
+        long seen = 0;
+        for (var i = 0; i < buckets.Length; i++)
         {
-            cumulative += Volatile.Read(ref _buckets[i]);
-            text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{{prefix}le=\"{BoundsSeconds[i]}\"}} {cumulative}\n");
+            seen += buckets[i];
+            if (seen >= rank)
+                return BoundsSeconds[Math.Min(i, BoundsSeconds.Length - 1)];
         }
-        cumulative += Volatile.Read(ref _buckets[^1]);
-        text.Append(CultureInfo.InvariantCulture, $"{name}_bucket{{{prefix}le=\"+Inf\"}} {cumulative}\n");
-        var braces = labels.Length == 0 ? "" : "{" + labels + "}";
-        text.Append(CultureInfo.InvariantCulture, $"{name}_sum{braces} {(double)Volatile.Read(ref _sumTicks) / Stopwatch.Frequency}\n");
-        text.Append(CultureInfo.InvariantCulture, $"{name}_count{braces} {cumulative}\n");
+        return BoundsSeconds[^1];
     }
 }

@@ -6,7 +6,7 @@ namespace KvnDb.Router;
 
 /// <summary>
 /// The router's instruments on meter <c>KvnDb.Router</c> (read them with <c>dotnet-counters monitor
-/// --counters KvnDb.Router</c> or the Prometheus endpoint). Counters observe <see cref="RouterStats"/>,
+/// --counters KvnDb.Router</c>); the Prometheus endpoint has its own series, <see cref="PrometheusMetrics"/>). Counters observe <see cref="RouterStats"/>,
 /// so <c>info</c> and the metrics always show the same numbers and the hot path pays nothing extra;
 /// only request latency is recorded per request.
 /// </summary>
@@ -44,34 +44,31 @@ internal sealed class RouterMetrics : IDisposable
         _latency = _meter.CreateHistogram<double>("kvndb.router.request.duration", unit: "ms", description: "Time from a request's arrival until every node involved has answered");
     }
 
-    /// <summary>Latency per request kind, read by the Prometheus endpoint at scrape time.</summary>
-    public LatencyHistogram ReadLatency { get; } = new();
+    /// <summary>Read and write latency together, pre-aggregated for the status page's p99 per second.</summary>
+    public LatencyHistogram Latency { get; } = new();
 
-    public LatencyHistogram WriteLatency { get; } = new();
-
-    public LatencyHistogram DigestLatency { get; } = new();
-
-    /// <summary>Set by the Prometheus endpoint: only then are the pre-aggregated histograms kept.</summary>
-    public bool Exported { get; set; }
+    /// <summary>
+    /// Set when the router serves <c>--http-port</c>: only then are latencies kept (the Prometheus
+    /// histogram and the status page's), so a router without the endpoint pays nothing per request.
+    /// </summary>
+    public PrometheusMetrics? Prometheus { get; set; }
 
     /// <summary>
     /// Records a finished request's latency; <paramref name="startedAt"/> is a <see cref="Stopwatch"/>
-    /// timestamp. Costs nothing unless the endpoint or a listener (dotnet-counters) wants it.
+    /// timestamp. Allocation-free; costs nothing unless the endpoint or a listener (dotnet-counters) wants it.
     /// </summary>
     public void RecordLatency(PendingKind kind, long startedAt)
     {
-        if (Exported)
-            Histogram(kind).RecordSince(startedAt);
+        if (Prometheus is { } prometheus)
+        {
+            var elapsed = Stopwatch.GetTimestamp() - startedAt;
+            prometheus.Observe(kind, elapsed);
+            if (kind != PendingKind.Digest)
+                Latency.Record(elapsed);
+        }
         if (_latency.Enabled)
             _latency.Record(Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds, new KeyValuePair<string, object?>("kind", KindName(kind)));
     }
-
-    public LatencyHistogram Histogram(PendingKind kind) => kind switch
-    {
-        PendingKind.Read => ReadLatency,
-        PendingKind.Write => WriteLatency,
-        _ => DigestLatency,
-    };
 
     public static string KindName(PendingKind kind) => kind switch
     {

@@ -146,7 +146,8 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
             var head = sequencer.Sequence;
             session.ChunkAt = head;
             session.Joiner.Sender.HoldAt(head);
-            session.Donor!.Sender.TrySendAfter(head, (session.SyncId, options.SnapshotChunkBytes), static (writer, s) =>
+            session.Donor!.ExpectChunk(); // before it can be answered: another thread's flush may send it at once
+            session.Donor.Sender.TrySendAfter(head, (session.SyncId, options.SnapshotChunkBytes), static (writer, s) =>
                 new SnapshotRead(s.SyncId, s.SnapshotChunkBytes).Write(writer, SyncMessages.ControlIdBit | s.SyncId));
         }
     }
@@ -170,6 +171,7 @@ internal sealed partial class SyncCoordinator(RouterOptions options, RouterStats
             session.Records += chunk.Count;
             session.Bytes += body.Length;
             session.ApplyInFlight = true;
+            session.Joiner.ExpectApply();
             // After exactly the writes the donor had applied when it read the chunk; then the joiner streams on.
             session.Joiner.Sender.TrySendAfter(session.ChunkAt, (syncId, body), static (writer, s) =>
                 FrameWriter.WriteWithBody(writer, Opcode.SnapshotApply, FrameFlags.None, SyncMessages.ControlIdBit | s.syncId, s.body));

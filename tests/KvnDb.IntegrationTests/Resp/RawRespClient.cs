@@ -76,7 +76,7 @@ internal sealed class RawRespClient : IAsyncDisposable
                     return null;
                 var bytes = await ReadExactAsync(length + 2);
                 return Encoding.UTF8.GetString(bytes, 0, length);
-            case '*':
+            case '*' or '>': // a RESP3 push reads as an array
                 var count = int.Parse(payload, CultureInfo.InvariantCulture);
                 if (count < 0)
                     return null;

@@ -48,7 +48,7 @@ public sealed class RedisCliTests
         Assert.Equal("echoed", await RunAsync(port, "echo", "echoed"));
         Assert.Contains("redis_version:", await RunAsync(port, "info", "server"));
         Assert.Contains("kvndb_nodes_serving:2", await RunAsync(port, "info", "replication"));
-        Assert.Equal("", await RunAsync(port, "config", "get", "save"));
+        Assert.Equal("save", await RunAsync(port, "config", "get", "save")); // RDB snapshots are off: the value is empty
         Assert.StartsWith("ERR unknown command 'nosuch'", await RunAsync(port, "nosuch"));
         Assert.Equal("bye", await RunAsync(port, "-3", "get", "greeting"));
     }

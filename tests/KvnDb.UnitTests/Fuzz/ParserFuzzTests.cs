@@ -241,7 +241,7 @@ public sealed class ParserFuzzTests
             return body[0] switch
             {
                 0 => body[1] == 0 && time == 0,
-                1 or 2 => body[1] <= 4,
+                1 or 2 => body[1] <= 5,
                 _ => false,
             };
         }
@@ -264,8 +264,16 @@ public sealed class ParserFuzzTests
                 return Fixed(8, () => true) && Field(isKey: true) && Field(isKey: false) ? End() : StatusCode.ProtocolError;
             case Opcode.Expire:
                 return Fixed(10, ExpireHeaderValid) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
-            case Opcode.Transaction:
+            case Opcode.Transaction or Opcode.Batch:
                 return ReferenceTransaction(body, maxKey);
+            case Opcode.KeyCount:
+                return body.Length == 1 && (body[0] < 16 || body[0] >= 0xFE) ? StatusCode.Ok : StatusCode.ProtocolError;
+            case Opcode.FlushKeys:
+                return body.Length == 1 && (body[0] < 16 || body[0] == 0xFF) ? StatusCode.Ok : StatusCode.ProtocolError;
+            case Opcode.GetExpire:
+                return Fixed(10, () => ExpireHeaderValid() && body[1] == 0) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            case Opcode.CopyKey:
+                return Fixed(1, () => body[0] <= 3) && Field(isKey: true) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
             case Opcode.MultiGet:
                 return Entries(withValues: false);
             case Opcode.MultiSet:
@@ -314,7 +322,8 @@ public sealed class ParserFuzzTests
             if (length > body.Length - position)
                 return StatusCode.ProtocolError;
             if (opcode is not (Opcode.Set or Opcode.Delete or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
-                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Expire))
+                or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Expire or Opcode.GetExpire or Opcode.CopyKey
+                or Opcode.Get or Opcode.Exists or Opcode.GetVersioned or Opcode.TimeToLive))
                 return StatusCode.ProtocolError;
             var inner = ReferenceStatus(opcode, body.AsSpan((int)position, (int)length).ToArray(), maxKey);
             if (inner == StatusCode.ProtocolError)

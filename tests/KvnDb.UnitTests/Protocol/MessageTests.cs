@@ -41,7 +41,7 @@ public sealed class MessageTests
         Assert.True(HelloRequest.TryRead(body, out var client));
         Assert.Equal(Guid.Empty, client.NodeId);
         Assert.Equal(NodeHelloFlags.None, client.Flags);
-        Assert.Equal(0UL, client.MaxRecord);
+        Assert.Equal(HelloRequest.ClientReadsLimits, client.MaxRecord); // a client's ask for the flow limits in the reply
 
         var badFlags = body.ToArray();
         badFlags[^9] = 8; // the flags byte sits before the u64 max record
@@ -85,7 +85,24 @@ public sealed class MessageTests
         Assert.Equal(sent, response);
         for (var length = 0; length < body.Length; length++)
             Assert.False(HelloResponse.TryRead(body.AsSpan(0, length), out _));
-        Assert.False(HelloResponse.TryRead([.. body, 0], out _));
+        // Bytes after the known fields are later additions inside v3: ignored, not refused.
+        Assert.True(HelloResponse.TryRead([.. body, 0], out var longer));
+        Assert.Equal(sent, longer);
+    }
+
+    [Fact]
+    public void Hello_response_round_trips_the_flow_limits_a_client_asked_for()
+    {
+        var sent = new HelloResponse(ProtocolLimits.Version, 77, 8 << 20, 1024, new HelloLimits((8 << 20) - WriteLimits.ForwardingHeadroom, 4096, 128L << 20));
+        var (_, body) = Encode(w => sent.Write(w, 3));
+        Assert.Equal(HelloResponse.BodySize + HelloLimits.Size, body.Length);
+        Assert.True(HelloResponse.TryRead(body, out var response));
+        Assert.Equal(sent, response);
+        // Cut inside the limits: the short reply is still read (an older router's), the partial limits are not.
+        Assert.True(HelloResponse.TryRead(body.AsSpan(0, HelloResponse.BodySize + 4), out var cut));
+        Assert.Null(cut.Limits);
+        body.AsSpan(HelloResponse.BodySize + 4, 4).Clear(); // max in flight 0: no client could send anything
+        Assert.False(HelloResponse.TryRead(body, out _));
     }
 
     [Fact]

@@ -19,6 +19,10 @@ public sealed class GlobPatternTests
     [InlineData("h[a-b]llo", "hbllo", true)]
     [InlineData("h[b-a]llo", "hallo", true)]
     [InlineData("h[a-b]llo", "hcllo", false)]
+    // As Redis reads it: "[a-]" is the range from ']' to 'a' and leaves the class open.
+    [InlineData("[a-]", "a", true)]
+    [InlineData("[a-]", "_", true)]
+    [InlineData("[a-]", "-", false)]
     [InlineData("a\\*b", "a*b", true)]
     [InlineData("a\\*b", "axb", false)]
     [InlineData("*a*b*c*", "xxaxxbxxcxx", true)]

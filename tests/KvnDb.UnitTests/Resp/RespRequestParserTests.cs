@@ -75,13 +75,36 @@ public sealed class RespRequestParserTests
     [InlineData("*1\r\n$1\r\nab\r\n", "bulk string not terminated by CRLF")]
     [InlineData("*1\r\n+PING\r\n", "expected '$', got '+'")]
     [InlineData("*1\r\n*1\r\n$1\r\na\r\n", "expected '$', got '*'")]
-    [InlineData("GET \"a\"b\r\n", "closing quote must be followed by a space")]
+    [InlineData("GET \"a\"b\r\n", "unbalanced quotes in request")]
+    [InlineData("GET 'a\n", "unbalanced quotes in request")]
     [InlineData("GET \"a\n", "unbalanced quotes in request")]
     public void Malformed_input_is_an_error_with_a_reason(string input, string reason)
     {
         var result = Parse(input);
         Assert.Equal(RespParseStatus.Error, result.Status);
         Assert.Equal(reason, result.Error);
+    }
+
+    [Fact]
+    public void Single_quotes_group_words_like_double_quotes()
+    {
+        var result = Parse("SET k 'it is'\r\n");
+        Assert.Equal(RespParseStatus.Complete, result.Status);
+        Assert.Equal(["SET", "k", "it is"], result.Arguments);
+    }
+
+    [Theory]
+    [InlineData("*11\r\n", "unauthenticated multibulk length")]
+    [InlineData("*2\r\n$4\r\nAUTH\r\n$16385\r\n", "unauthenticated bulk length")]
+    public void Before_auth_only_small_commands_are_read(string input, string reason)
+    {
+        var arguments = new RespArguments();
+        var status = RespRequestParser.TryParse(new ReadOnlySequence<byte>(Encoding.UTF8.GetBytes(input)), Limit, arguments,
+            out _, out var error, maxArguments: 10, maxBulk: 16 * 1024);
+        Assert.Equal(RespParseStatus.Error, status);
+        Assert.Equal(reason, error);
+        // The same claims after auth are only incomplete: the bytes simply have not arrived.
+        Assert.Equal(RespParseStatus.Incomplete, Parse(input).Status);
     }
 
     [Fact]

@@ -1,0 +1,83 @@
+using System.Buffers.Binary;
+
+namespace KvnDb.Protocol;
+
+/// <summary>
+/// What a router accepts from a node (docs/protocol.md section 6, "A node is a peer to verify"): a node's
+/// frames are answers to what the router sent it, with a defined status, <see cref="FrameFlags.More"/> only
+/// on a key listing, an error message of bounded size and a body of the reply's shape. The router checks
+/// them before anything reaches a client; a frame that breaks them drops the node.
+/// </summary>
+public static class NodeReplyRules
+{
+    /// <summary>Largest error message a node may send (its messages are a line or two).</summary>
+    public const int MaxErrorBody = 16 * 1024;
+
+    /// <summary>Statuses a node may answer with; any other (a router-only status, an undefined code) is a violation.</summary>
+    public static bool IsNodeStatus(StatusCode status) => status is StatusCode.Ok or StatusCode.NotFound or StatusCode.ConditionFailed
+        or StatusCode.ProtocolError or StatusCode.FrameTooLarge or StatusCode.KeyTooLarge or StatusCode.UnknownOpcode
+        or StatusCode.RecordTooLarge or StatusCode.InvalidValue or StatusCode.Busy or StatusCode.InternalError or StatusCode.StorageUnavailable;
+
+    /// <summary>
+    /// Checks a header from a node; returns why it breaks the rules, or null. Requests a node may send: its ping,
+    /// its storage report; everything else must be a response.
+    /// </summary>
+    public static string? CheckHeader(in FrameHeader header)
+    {
+        if (!header.IsResponse)
+            return header.Opcode is Opcode.Ping or Opcode.NodeStatus ? null : $"it sent a {header.Opcode} request, which nodes never send";
+        if (!IsNodeStatus(header.Status))
+            return $"it answered {header.Opcode} with status {(ushort)header.Status}, which is not a node's status";
+        if (header.HasMore && (header.Opcode != Opcode.ListKeys || header.Status.IsError()))
+            return $"it set More on a {header.Opcode} reply, which is a single frame";
+        if (header.Status.IsError() && header.BodyLength > MaxErrorBody)
+            return $"it sent an error body of {(uint)header.BodyLength} bytes (at most {MaxErrorBody})";
+        return null;
+    }
+
+    /// <summary>
+    /// The body of a node's reply to a read has that read's shape: a Get's one value, an Exists' nothing, a
+    /// MultiGet's one entry per key asked for (<paramref name="request"/> is the frame the router sent, a
+    /// <see cref="TimedRead"/>), a listing chunk's keys, a versioned reply's fixed fields. Errors carry a message.
+    /// </summary>
+    public static bool IsWellFormedRead(Opcode opcode, StatusCode status, ReadOnlySpan<byte> body, ReadOnlySpan<byte> request)
+    {
+        if (status.IsError())
+            return true; // a message for humans: bounded by CheckHeader, never parsed
+        if (status == StatusCode.NotFound)
+            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys);
+        if (status != StatusCode.Ok)
+            return false;
+        switch (opcode)
+        {
+            case Opcode.Exists:
+                return body.IsEmpty;
+            case Opcode.Get:
+                return ValueReply.TryRead(body, out _);
+            case Opcode.GetVersioned:
+                return VersionedGetReply.TryRead(body, out _, out _, out _);
+            case Opcode.TimeToLive:
+                return TimeToLiveReply.TryRead(body, out _, out _, out _);
+            case Opcode.ListKeys:
+                if (!KeyListChunk.TryRead(body, out var chunk))
+                    return false;
+                while (chunk.TryReadNext(out _))
+                {
+                }
+                return chunk.IsComplete;
+            case Opcode.MultiGet:
+                if (request.Length < ProtocolLimits.HeaderSize + TimedRead.TimeSize + CountedBodyWriter.HeaderSize
+                    || !MultiGetReply.TryRead(body, out var reply))
+                    return false;
+                var asked = BinaryPrimitives.ReadUInt32LittleEndian(request[(ProtocolLimits.HeaderSize + TimedRead.TimeSize)..]);
+                if (reply.Count != asked)
+                    return false;
+                while (reply.TryReadNext(out _, out _))
+                {
+                }
+                return reply.IsComplete;
+            default:
+                return false;
+        }
+    }
+}
