@@ -194,6 +194,14 @@ public sealed class MetricsTests
         }
         Assert.Equal(2, status.GetProperty("in_sync").GetArrayLength());
         Assert.True(status.GetProperty("router").GetProperty("writes").GetInt64() >= 20);
+
+        // Each node's key count comes with its storage reports: k0..k19 and tick.
+        await Eventually.WaitAsync(async () =>
+        {
+            using var document = JsonDocument.Parse(await http.GetStringAsync(new Uri("status.json", UriKind.Relative)));
+            return document.RootElement.GetProperty("nodes").EnumerateArray()
+                .All(node => node.TryGetProperty("keys", out var keys) && keys.GetInt64() == 21);
+        }, what: "every node's key count in status.json");
         var series = status.GetProperty("series");
         Assert.Equal(series.GetProperty("t").GetArrayLength(), series.GetProperty("ops").GetArrayLength());
         Assert.Equal(series.GetProperty("t").GetArrayLength(), series.GetProperty("p99_ms").GetArrayLength());

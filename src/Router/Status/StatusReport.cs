@@ -99,6 +99,7 @@ internal static class StatusReport
         json.WriteNumber("id", node.Id);
         json.WriteString("node_id", node.NodeId);
         json.WriteString("address", node.RemoteAddress);
+        json.WriteString("name", node.Name);
         json.WriteString("state", PrometheusMetrics.StateName(node.State));
         json.WriteBoolean("in_sync", node.IsMember);
         json.WriteString("joined", node.JoinMode.ToString().ToLowerInvariant());
@@ -117,6 +118,8 @@ internal static class StatusReport
                 json.WriteNumber("checkpoint_age_ms", status.CheckpointAgeMs + (ulong)Math.Max(0, Environment.TickCount64 - node.StatusHeardMs));
             if (status.FreeBytes != NodeStatusReport.Unknown)
                 json.WriteNumber("free_bytes", status.FreeBytes);
+            if (status.KeyCount != NodeStatusReport.Unknown)
+                json.WriteNumber("keys", status.KeyCount);
         }
         if (cluster.Syncs.Progress(node) is { } progress)
         {

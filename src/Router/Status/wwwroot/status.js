@@ -59,8 +59,8 @@
         sync = el("span");
         sync.append(el("progress", { max: total, value: n.sync.records }), " " + n.sync.records + " / " + n.sync.donor_keys);
       }
-      const cells = [n.id, n.address, el("span", { class: "state-" + n.state }, n.state), n.in_sync ? "yes" : "no",
-        n.lag, n.acked, n.outstanding, bytes(n.unsent_bytes),
+      const cells = [n.id, n.name || "–", n.address, el("span", { class: "state-" + n.state }, n.state), n.in_sync ? "yes" : "no",
+        n.keys === undefined ? "–" : n.keys, n.lag, n.acked, n.outstanding, bytes(n.unsent_bytes),
         n.checkpoint && n.checkpoint !== "none" ? n.checkpoint + " " + age(n.checkpoint_age_ms) : "–", sync];
       for (const c of cells) {
         const td = el("td");
