@@ -8,7 +8,7 @@ var hostOption = new Option<string>("--host") { Description = "Address to listen
 var portOption = new Option<int>("--port") { Description = "Port to listen on", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
 var respPortOption = new Option<int?>("--resp-port") { Description = "Also listen for Redis clients (RESP2/RESP3) on this port; off by default (6379 is the habit)" };
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Password clients must present" };
-var nodePasswordOption = new Option<string?>("--node-password") { Description = "Password nodes must present (default: the client password)" };
+var nodePasswordOption = new Option<string?>("--node-password") { Description = "Password separate nodes must present, different from -p (with -p and no node password only the embedded nodes join; also --node-password-file, $KVNDB_NODE_PASSWORD)" };
 var nodesOption = new Option<int>("--nodes", "-n") { Description = "Also start N in-process ram nodes (a whole cluster in one process)" };
 var readPolicyOption = new Option<ReadPolicy>("--read-policy") { Description = "How reads pick a node", DefaultValueFactory = _ => ReadPolicy.LeastOutstanding };
 var maxFrameOption = new Option<string>("--max-frame") { Description = "Largest frame body accepted", DefaultValueFactory = _ => "64m" };
