@@ -174,10 +174,6 @@ internal sealed partial class Cluster : IAsyncDisposable
         node.EvictionReason ??= $"it broke the protocol: {violation}";
         Stats.Error();
         LogNodeViolation(node.Id, node.RemoteAddress, violation);
-        // Said to the node too (best effort, before the link closes): its operator sees why in its log.
-        node.Sender?.TrySend(violation, static (writer, message) =>
-            ClosingNotice.Write(writer, StatusCode.ProtocolError, $"the router dropped this node: {message}"));
-        node.Sender?.Flush();
     }
 
     /// <summary>Replies to the router's own frames on a node link (sync control).</summary>

@@ -166,25 +166,39 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         finally
         {
             if (Violation is { } violation)
+            {
                 cluster.OnNodeViolation(this, violation);
+                // Said to the node too (best effort, before the link closes): its operator sees why in its log.
+                await SayClosingAsync(StatusCode.ProtocolError, $"the router dropped this node: {violation}", ViolationFlushTimeout).ConfigureAwait(false);
+            }
             else if (cluster.Stopping.IsCancellationRequested)
-                await SayStoppingAsync().ConfigureAwait(false);
+            {
+                // The node hears it as a clean close (and reconnects with its backoff), not as a dead link.
+                await SayClosingAsync(StatusCode.Unavailable, "the router is stopping", ClosingFlushTimeout).ConfigureAwait(false);
+            }
             Sender?.Close();
             await cluster.OnNodeLinkClosedAsync(this).ConfigureAwait(false);
         }
     }
 
-    /// <summary>How long a stopping router waits for a node to be sent its Closing notice (a node that does not read gets none).</summary>
+    /// <summary>How long the router waits for a node to be sent its Closing notice (a node that does not read gets none).</summary>
     private static readonly TimeSpan ClosingFlushTimeout = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The router is stopping: the node hears it as a clean close (and reconnects with its backoff), not as a dead link.</summary>
-    private async Task SayStoppingAsync()
+    /// <summary>A dropped node's notice is not racing a shutdown deadline: it may wait longer for a slow link.</summary>
+    private static readonly TimeSpan ViolationFlushTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Sends the Closing notice before the link closes. While an earlier flush is still draining, the notice waits in
+    /// the pipe and that flush's completion sends it: so the wait is for that flush, else closing the sender now would
+    /// leave the notice unsent.
+    /// </summary>
+    private async Task SayClosingAsync(StatusCode status, string message, TimeSpan timeout)
     {
         if (Sender is not { } sender)
             return;
-        sender.TrySend(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
+        sender.TrySend((status, message), static (writer, notice) => ClosingNotice.Write(writer, notice.status, notice.message));
         sender.Flush();
-        await sender.FlushWait.WaitAsync(ClosingFlushTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await sender.FlushWait.WaitAsync(timeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
     /// <summary>The link's frame handler: route every reply of a read, then flush what they touched once.</summary>

@@ -28,15 +28,20 @@ public sealed class HostileNodeTests
         await hostile.SyncBegun.WaitAsync(TestCluster.Timeout);
         await hostile.SendAsync(w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.SyncEnd, FrameFlags.Response, StatusCode.Ok, SyncMessages.ControlIdBit)));
 
-        var closing = await hostile.Closing.WaitAsync(TestCluster.Timeout);
-        Assert.Equal(StatusCode.ProtocolError, closing.Header.Status);
-        Assert.Contains("SyncEnd", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
         await hostile.Closed.WaitAsync(TestCluster.Timeout);
+        await Eventually.WaitAsync(() => cluster.Router.Info.Contains("it answered a SyncEnd the router never sent", StringComparison.Ordinal),
+            what: "the departure shown with its reason");
+        // The notice to the node is best effort (a joiner's link may close before it drains); when it came, it says why.
+        if (hostile.Closing.IsCompletedSuccessfully)
+        {
+            var closing = await hostile.Closing;
+            Assert.Equal(StatusCode.ProtocolError, closing.Header.Status);
+            Assert.Contains("SyncEnd", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
+        }
 
         Assert.Equal(1, cluster.Router.ServingNodeCount);
         var values = await client.MultiGetStringsAsync(keys);
         Assert.Equal(keys, values);
-        await Eventually.WaitAsync(() => cluster.Router.Info.Contains("broke the protocol", StringComparison.Ordinal), what: "the departure shown with its reason");
     }
 
     public static TheoryData<string> BrokenReadReplies => ["more", "undefined-status", "router-status", "other-opcode", "bad-shape", "huge-error", "extra-ack"];
