@@ -46,8 +46,9 @@ public sealed class BackgroundWorkTests
         work.Start("a long wait", async cancellationToken =>
         {
             started.SetResult();
-            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-            ended = true; // never: the delay only ends by cancellation
+            var never = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await never.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            ended = true; // never: the wait only ends by cancellation
         });
         await started.Task.WaitAsync(Timeout);
         await work.DisposeAsync().AsTask().WaitAsync(Timeout);
