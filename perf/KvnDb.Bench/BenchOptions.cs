@@ -10,6 +10,9 @@ internal sealed record BenchOptions
     /// <summary>Null means the protocol's default port (54565 for kvndb, 6379 for resp).</summary>
     public int? Port { get; init; }
 
+    /// <summary>The routers of a router group (<c>--routers h:p,h:p</c>): the run goes to the leader, found before it starts.</summary>
+    public IReadOnlyList<string> Routers { get; init; } = [];
+
     public int Clients { get; init; } = 50;
 
     public long Requests { get; init; } = 100_000;

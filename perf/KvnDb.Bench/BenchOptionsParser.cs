@@ -16,6 +16,7 @@ internal static class BenchOptionsParser
                            [--progress|--no-progress]
 
          -h <hostname>      Server hostname (default 127.0.0.1)
+         --routers <h:p,..> The routers of a router group: the run goes to the leader (native protocol)
          -p <port>          Server port (default 54565 for kvndb, 6379 for resp)
          -a <password>      Password (kvndb hello, or RESP AUTH)
          -c <clients>       Number of parallel connections (default 50)
@@ -53,6 +54,7 @@ internal static class BenchOptionsParser
                 options = flag switch
                 {
                     "-h" => options with { Host = Value() },
+                    "--routers" => options with { Routers = [.. RouterAddress.ParseList(Value()).Select(r => r.ToString())] },
                     "-p" => options with { Port = Positive(flag, Value(), 65535) },
                     "-a" => options with { Password = Value() },
                     "-c" => options with { Clients = Positive(flag, Value(), 10_000) },

@@ -17,6 +17,14 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
+if (options.Routers.Count > 0 && options.Protocol == BenchProtocol.KvnDb)
+{
+    // A router group: the load goes straight to the leader (its standbys would only redirect each connection).
+    await using var finder = await KvnDb.Client.KvnDbClient.ConnectAsync(new KvnDb.Client.KvnDbClientOptions { Routers = options.Routers, Password = options.Password }, cancel.Token);
+    var leader = KvnDb.Protocol.RouterAddress.Parse(finder.Router);
+    options = options with { Host = leader.Host, Port = leader.Port };
+}
+
 WireProtocol wire = options.Protocol == BenchProtocol.Resp ? new RespWire() : new KvnDbWire(options.WriteConcern);
 var connections = new List<LoadConnection>();
 try

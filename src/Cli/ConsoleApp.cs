@@ -99,6 +99,7 @@ internal static class ConsoleApp
         Host = settings.Transport == "tcp6" && settings.Host == "127.0.0.1" ? "::1" : settings.Host,
         Tls = settings.Transport != "tls" ? null : new TlsClientSettings { CaFile = settings.TlsCa, PinnedSha256 = settings.TlsPin },
         Port = settings.Port,
+        Routers = settings.Routers,
         Password = settings.Password,
         RequestTimeout = settings.Timeout,
         ConnectTimeout = settings.Timeout,

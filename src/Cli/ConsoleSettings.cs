@@ -14,6 +14,9 @@ internal sealed record ConsoleSettings
 
     public int Port { get; init; } = ProtocolLimits.DefaultPort;
 
+    /// <summary>The routers of a router group (<c>--routers h:p,h:p</c>); empty: <see cref="Host"/>:<see cref="Port"/>.</summary>
+    public IReadOnlyList<string> Routers { get; init; } = [];
+
     /// <summary>From <c>-a</c>, else <c>--password-file</c>, else <c>$KVNDB_PASSWORD</c>, else none.</summary>
     public string Password { get; init; } = "";
 
@@ -57,6 +60,7 @@ internal sealed record ConsoleSettings
 
           -h, --host HOST         router host (default 127.0.0.1)
           -p, --port PORT         router port (default 54565)
+          --routers H:P,H:P,...   the routers of a router group (the console finds the leader)
           -a, --password PASS     router password (visible in ps: prefer the two below)
           --password-file FILE    read the password from FILE (first line)
                                   (default: $KVNDB_PASSWORD)
@@ -105,6 +109,7 @@ internal sealed record ConsoleSettings
             {
                 case "-h" or "--host": settings = settings with { Host = Value(arg) }; break;
                 case "-p" or "--port": settings = settings with { Port = ParsePort(Value(arg)) }; break;
+                case "--routers": settings = settings with { Routers = [.. RouterAddress.ParseList(Value(arg)).Select(r => r.ToString())] }; break;
                 case "-a" or "--password" or "--pass": password = Value(arg); break;
                 case "--password-file": passwordFile = Value(arg); break;
                 case "--no-auth-warning": settings = settings with { NoAuthWarning = true }; break;

@@ -30,6 +30,9 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private readonly Dictionary<ulong, PendingOperation> _pending = [];
     private readonly ObjectPool<PendingReply> _replyPool = new DefaultObjectPool<PendingReply>(new DefaultPooledObjectPolicy<PendingReply>(), 1024);
     private readonly KvnDbClientOptions _options;
+
+    /// <summary>The router this connection is to (<c>host:port</c>).</summary>
+    public string Router => new RouterAddress(_options.Host, _options.Port).ToString();
     private readonly Timer _timeoutTimer;
     private readonly Task _sendLoop;
     private readonly Task _readLoop;

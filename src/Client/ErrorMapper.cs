@@ -11,6 +11,7 @@ internal static class ErrorMapper
         StatusCode.AuthFailed => new KvnDbAuthenticationException(message),
         StatusCode.VersionMismatch => new KvnDbVersionMismatchException(message),
         StatusCode.Unavailable => new KvnDbUnavailableException(message),
+        StatusCode.NotLeader => new KvnDbNotLeaderException(message),
         StatusCode.ProtocolError or StatusCode.FrameTooLarge or StatusCode.KeyTooLarge or StatusCode.RecordTooLarge or StatusCode.UnknownOpcode
             or StatusCode.NotAuthorized => new KvnDbProtocolException(message, status),
         _ => new KvnDbException(message, status),

@@ -24,9 +24,18 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     private bool _disposed;
     private int _connectionCount;
 
-    private KvnDbClient(KvnDbClientOptions options) => Options = options;
+    private KvnDbClient(KvnDbClientOptions options)
+    {
+        Options = options;
+        _routers = new RouterDirectory(options);
+    }
+
+    private readonly RouterDirectory _routers;
 
     public KvnDbClientOptions Options { get; }
+
+    /// <summary>The router of the current connection (<c>host:port</c>): in a router group, the leader it found.</summary>
+    public string Router => _connection?.Router ?? new KvnDb.Protocol.RouterAddress(Options.Host, Options.Port).ToString();
 
     /// <summary>True while the client holds a live connection; false while it reconnects.</summary>
     public bool IsConnected => _connection is { IsAlive: true };
@@ -41,7 +50,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     public static async Task<KvnDbClient> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken = default)
     {
         var client = new KvnDbClient(options);
-        var connection = await ClientConnection.ConnectAsync(options, cancellationToken, client.OnConnectionDead).ConfigureAwait(false);
+        var connection = await client._routers.ConnectAsync(cancellationToken, client.OnConnectionDead).ConfigureAwait(false);
         if (!client.Adopt(connection))
             client.OnConnectionDead(connection); // died before it was ours: its own call was ignored
         return client;
@@ -252,7 +261,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
             {
                 if (delay > TimeSpan.Zero)
                     await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() * 0.5), _closing.Token).ConfigureAwait(false);
-                var connection = await ClientConnection.ConnectAsync(Options, _closing.Token, OnConnectionDead).ConfigureAwait(false);
+                var connection = await _routers.ConnectAsync(_closing.Token, OnConnectionDead).ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     if (_disposed)

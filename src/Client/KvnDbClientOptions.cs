@@ -10,6 +10,12 @@ public sealed record KvnDbClientOptions
 
     public int Port { get; init; } = ProtocolLimits.DefaultPort;
 
+    /// <summary>
+    /// The routers of a router group (<c>host:port</c> each): the client connects to whichever leads, follows a standby's
+    /// redirect, and on losing its router finds the new leader. Empty (the default): <see cref="Host"/>:<see cref="Port"/> only.
+    /// </summary>
+    public IReadOnlyList<string> Routers { get; init; } = [];
+
     public string Password { get; init; } = "";
 
     /// <summary>How long a request may wait for its answer before failing with <see cref="KvnDbTimeoutException"/>.</summary>

@@ -28,3 +28,13 @@ public sealed class KvnDbTimeoutException(string message) : KvnDbException(messa
 /// <summary>The connection to the router failed or was lost while the request was in flight.</summary>
 public sealed class KvnDbConnectionException(string message, Exception? inner = null)
     : KvnDbException(message, StatusCode.Unavailable, inner);
+
+/// <summary>
+/// The router is a standby of a router group: <see cref="Leader"/> is where the leader is (host:port; empty while none
+/// is known). A client given <see cref="KvnDbClientOptions.Routers"/> follows it by itself.
+/// </summary>
+public sealed class KvnDbNotLeaderException(string leader)
+    : KvnDbException(leader.Length > 0 ? $"this router is a standby; the leader is {leader}" : "this router is a standby and knows no leader yet", StatusCode.NotLeader)
+{
+    public string Leader { get; } = leader;
+}

@@ -66,4 +66,25 @@ public static class SharedOptions
         });
         return option;
     }
+
+    /// <summary>Adds a validator that runs <paramref name="parse"/> on the value: its <see cref="FormatException"/> becomes a clean usage error.</summary>
+    public static Option<string?> ValidateWith(Option<string?> option, Action<string> parse)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        ArgumentNullException.ThrowIfNull(parse);
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is not { } text)
+                return;
+            try
+            {
+                parse(text);
+            }
+            catch (FormatException ex)
+            {
+                result.AddError($"{option.Name}: {ex.Message}");
+            }
+        });
+        return option;
+    }
 }

@@ -32,6 +32,10 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
     public ulong ConnectionId { get; private set; }
 
     private volatile bool _connected;
+    private int _fencedRefusals;
+
+    /// <summary>Routers refused because they lead an older term than this node has followed (fencing).</summary>
+    public int FencedRefusals => Volatile.Read(ref _fencedRefusals);
 
     /// <summary>True while a link to the router is up (its hello accepted).</summary>
     public bool IsConnected => _connected;
@@ -49,8 +53,10 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var delay = options.MinReconnectDelay;
+        var routers = new RouterRotation(options);
         while (!cancellationToken.IsCancellationRequested)
         {
+            var router = routers.Next();
             // A node whose storage refuses writes does not join: it would only fail the first write it is sent.
             if (engine.Health.RefusesWrites && !await WaitForStorageAsync(cancellationToken).ConfigureAwait(false))
                 break;
@@ -58,11 +64,12 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             {
                 // Built once (it rebuilds the expiry index from the engine) and kept across links.
                 _store ??= new NodeStore(engine);
-                await using var link = await RouterLink.ConnectAsync(options, _store, identity, _logger, cancellationToken).ConfigureAwait(false);
+                await using var link = await RouterLink.ConnectAsync(routers.OptionsFor(router), _store, identity, _logger, cancellationToken).ConfigureAwait(false);
                 ConnectionCount++;
                 ConnectionId = link.ConnectionId;
                 delay = options.MinReconnectDelay;
-                LogConnected(options.RouterHost, options.RouterPort, engine.LastSequence, identity.NodeId);
+                routers.Linked();
+                LogConnected(router.Host, router.Port, engine.LastSequence, identity.NodeId);
                 _connected = true;
                 string reason;
                 try
@@ -86,6 +93,18 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             catch (NodeFatalException)
             {
                 throw;
+            }
+            catch (RouterFencedException ex)
+            {
+                Interlocked.Increment(ref _fencedRefusals);
+                LogFenced(ex.Message);
+            }
+            catch (RouterRedirectException ex)
+            {
+                // A standby of a router group: straight to the leader it named (a whole round of redirects waits out the backoff).
+                LogRedirected(router.ToString(), ex.Leader.Length > 0 ? ex.Leader : "unknown");
+                if (routers.Redirect(ex.Leader) && routers.RedirectsInARow <= routers.Count)
+                    continue;
             }
             catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or System.Security.Authentication.AuthenticationException)
             {
@@ -143,6 +162,12 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             }
         }
     }
+
+    [LoggerMessage(21, LogLevel.Warning, "Refused a deposed router: {Reason}")]
+    private partial void LogFenced(string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "Router {Router} is a standby of its group; the leader is {Leader}")]
+    private partial void LogRedirected(string router, string leader);
 
     [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port} as node {NodeId}; last sequence {LastSequence}")]
     private partial void LogConnected(string host, int port, ulong lastSequence, Guid nodeId);

@@ -15,6 +15,7 @@ public sealed class NodeIdentity
 {
     private readonly string? _nodeIdFile;
     private readonly string? _historyFile;
+    private readonly string? _termFile;
     private readonly ResetMarker? _reset;
 
     public NodeIdentity(string? dataDirectory)
@@ -33,6 +34,9 @@ public sealed class NodeIdentity
             SetNodeId(Guid.NewGuid());
         if (Guid.TryParse(DurableFile.ReadAllText(_historyFile)?.Trim(), out var history))
             HistoryId = history;
+        _termFile = Path.Combine(dataDirectory, "router-term");
+        if (ulong.TryParse(DurableFile.ReadAllText(_termFile)?.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var term))
+            RouterTerm = term;
         _reset = new ResetMarker(dataDirectory);
         if (!_reset.Exists)
             return;
@@ -49,6 +53,22 @@ public sealed class NodeIdentity
     public Guid NodeId { get; private set; }
 
     public Guid HistoryId { get; private set; }
+
+    /// <summary>
+    /// The highest router-group term this node has served (kept in <c>DIR/router-term</c>): a router leading a lower
+    /// term is a deposed leader and is refused (fencing). 0: never linked to a group.
+    /// </summary>
+    public ulong RouterTerm { get; private set; }
+
+    /// <summary>Records a higher term durably before the node serves the router that leads it.</summary>
+    public void SetRouterTerm(ulong term)
+    {
+        if (term <= RouterTerm)
+            return;
+        RouterTerm = term;
+        if (_termFile is not null)
+            DurableFile.WriteAllText(_termFile, term.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     /// <summary>The node was reset and has not completed a sync since: it waits for a donor and is never a source of truth.</summary>
     public bool IsResetPending { get; private set; }

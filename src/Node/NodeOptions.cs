@@ -9,6 +9,12 @@ public sealed record NodeOptions
 
     public int RouterPort { get; init; } = ProtocolLimits.DefaultPort;
 
+    /// <summary>
+    /// The routers of a router group (<c>--routers h:p,h:p</c>): the node links to whichever leads, following a
+    /// standby's NotLeader redirect, and tries the next on a failure. Empty: <see cref="RouterHost"/>:<see cref="RouterPort"/> only.
+    /// </summary>
+    public IReadOnlyList<RouterAddress> Routers { get; init; } = [];
+
     /// <summary>Password presented in the hello (the router's node password).</summary>
     public string Password { get; init; } = "";
 

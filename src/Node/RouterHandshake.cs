@@ -20,16 +20,31 @@ internal static class RouterHandshake
         {
             case StatusCode.Ok:
                 // A router of another version that answered Ok anyway: its later frames would not be understood either.
-                if (!HelloResponse.TryRead(reply.Body, out var response))
+                if (!HelloResponse.TryReadNodeReply(reply.Body, out var response))
                     throw new NodeFatalException($"router refused the node: its hello reply has a layout this node (protocol {ProtocolLimits.Version}) does not read");
                 if (response.Version != ProtocolLimits.Version)
                     throw new NodeFatalException($"router refused the node: protocol version mismatch: router speaks {response.Version}, node {ProtocolLimits.Version}");
                 return response;
+            case StatusCode.NotLeader:
+                throw new RouterRedirectException(ErrorReply.Read(reply.Body));
             case StatusCode.AuthFailed or StatusCode.VersionMismatch or StatusCode.NotAuthorized or StatusCode.ProtocolError:
                 throw new NodeFatalException($"router refused the node: {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
             default:
                 throw new InvalidDataException($"router answered hello with {reply.Header.Status}: {ErrorReply.Read(reply.Body)}");
         }
+    }
+
+    /// <summary>
+    /// Fencing: a router of a group names the term it leads; one below the highest term this node has followed is a
+    /// deposed leader, refused before it can send a write. A new highest term is written down (with the data) first.
+    /// </summary>
+    public static void CheckTerm(HelloResponse router, NodeIdentity identity, string address)
+    {
+        if (router.Router is not { Term: > 0 } leader)
+            return; // a single router: no group, no term
+        if (leader.Term < identity.RouterTerm)
+            throw new RouterFencedException($"router {address} leads term {leader.Term}, but this node has followed term {identity.RouterTerm}: it was deposed; looking for the current leader");
+        identity.SetRouterTerm(leader.Term);
     }
 
     /// <summary>

@@ -108,6 +108,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             {
                 var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
                 RouterHandshake.CheckLimits(accepted, options);
+                RouterHandshake.CheckTerm(accepted, identity, $"{options.RouterHost}:{options.RouterPort}");
                 link.ConnectionId = accepted.ConnectionId;
                 link.MaxFrameSize = accepted.MaxFrameSize;
                 link.MaxKeySize = accepted.MaxKeySize;

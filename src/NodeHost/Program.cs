@@ -53,6 +53,8 @@ var durabilityOption = new Option<string>("--durability")
 durabilityOption.AcceptOnlyFromAmong("none", "fsync");
 var hostOption = new Option<string>("--host") { Description = "Router host", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var routersOption = new Option<string?>("--routers") { Description = "The routers of a router group, host:port,host:port,... (instead of --host and --port): the node links to the leader" };
+SharedOptions.ValidateWith(routersOption, text => RouterAddress.ParseList(text));
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router (node) password" };
 // Kept only to refuse it: a start flag resets again at every supervisor restart. The one-shot is `kvndb-node reset`.
 var resetOption = new Option<bool>("--reset", "-r") { Description = "No longer a start flag: run `kvndb-node reset --data DIR` once instead", Hidden = true };
@@ -91,7 +93,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
-    httpPortOption, httpHostOption, nameOption, passwordFileOption, configOption,
+    httpPortOption, httpHostOption, nameOption, passwordFileOption, configOption, routersOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -153,6 +155,7 @@ root.SetAction(async (parse, cancellationToken) =>
                 KeyFile = parse.GetValue(tlsKeyOption),
             },
             RouterPort = parse.GetValue(portOption),
+            Routers = parse.GetValue(routersOption) is { } routers ? RouterAddress.ParseList(routers) : [],
             Password = Secrets.Resolve(parse.GetValue(passwordOption), parse.GetValue(passwordFileOption), "KVNDB_NODE_PASSWORD") ?? "",
             RouterTimeout = routerTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(routerTimeout),
             ConnectTimeout = TimeSpan.FromSeconds(connectTimeout),
@@ -180,7 +183,7 @@ root.SetAction(async (parse, cancellationToken) =>
         NodeHostLog.Stopped(logger);
         return 0;
     }
-    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException or StorageUnavailableException)
+    catch (Exception ex) when (ex is NodeFatalException or DataFolderException or ArgumentException or FormatException or StorageUnavailableException)
     {
         NodeHostLog.Fatal(logger, ex.Message);
         return 1;

@@ -6,14 +6,16 @@ namespace KvnDb.Protocol;
 /// Body of a successful hello response: <c>[u16 version][u64 connection id][u32 max frame][u32 max key]</c>, then, for a
 /// client that asked for them, the router's flow limits (<see cref="HelloLimits"/>). The limits are the router's: a node
 /// adopts them for its link, so it accepts every frame and key the router forwards (DESIGN.md section 5); a client
-/// adopts them so it never sends what the router refuses and reads every reply the router may send.
+/// adopts them so it never sends what the router refuses and reads every reply the router may send. A reply to a node
+/// carries instead the router's identity (<see cref="RouterIdentity"/>: its group term, for fencing).
 /// </summary>
-public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, int MaxFrameSize, int MaxKeySize, HelloLimits? Limits = null)
+public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, int MaxFrameSize, int MaxKeySize, HelloLimits? Limits = null,
+    RouterIdentity? Router = null)
 {
     /// <summary>The part every v3 peer reads.</summary>
     public const int BodySize = 2 + 8 + 4 + 4;
 
-    public int BodyLength => BodySize + (Limits is null ? 0 : HelloLimits.Size);
+    public int BodyLength => BodySize + (Limits is not null ? HelloLimits.Size : Router is { } router ? router.Size : 0);
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
@@ -24,6 +26,8 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
         frame.UInt32((uint)MaxKeySize);
         if (Limits is { } limits)
             limits.Write(ref frame);
+        else if (Router is { } router)
+            router.Write(ref frame);
         frame.Complete();
     }
 
@@ -48,6 +52,30 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
             limits = read;
         }
         response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey, limits);
+        return true;
+    }
+
+    /// <summary>
+    /// The reply to a node's hello: the common part, then the router's identity when present (a router before groups
+    /// sent none: term 0). False when the common part is malformed or the identity is cut short.
+    /// </summary>
+    public static bool TryReadNodeReply(ReadOnlySpan<byte> body, out HelloResponse response)
+    {
+        var reader = new BodyReader(body);
+        response = default;
+        if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id)
+            || !reader.TryReadUInt32(out var maxFrame) || !reader.TryReadUInt32(out var maxKey))
+            return false;
+        if (maxFrame is 0 or > int.MaxValue || maxKey is 0 or > int.MaxValue)
+            return false;
+        RouterIdentity? router = null;
+        if (!reader.IsAtEnd)
+        {
+            if (!RouterIdentity.TryRead(ref reader, out var read))
+                return false;
+            router = read;
+        }
+        response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey, Router: router);
         return true;
     }
 }

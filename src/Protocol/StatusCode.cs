@@ -17,6 +17,11 @@ public enum StatusCode : ushort
     VersionMismatch = 12,
     /// <summary>A frame other than hello before the handshake, or a node-only operation from a client.</summary>
     NotAuthorized = 13,
+    /// <summary>
+    /// This router is a standby of a router group (not its Raft leader): the body is the leader's <c>host:port</c> in
+    /// UTF-8 (empty while no leader is known). The connection is closed after the reply; connect to the leader.
+    /// </summary>
+    NotLeader = 14,
 
     /// <summary>A malformed frame or body. Connection-level violations close the connection.</summary>
     ProtocolError = 20,

@@ -22,6 +22,8 @@ internal static class InfoReport
         Line(text, "in_sync", string.Join(",", membership.Metadata.Members.Select(m => m.Number)));
         Line(text, "in_sync_missing", string.Join(",", membership.MissingMembers()));
         Line(text, "unavailable", membership.UnavailableReason ?? "");
+        if (cluster.Options.Group is { } group)
+            Ha.GroupInfo.Append(text, group);
         Line(text, "record_limit", cluster.RecordLimit.Current);
         Line(text, "record_limit_by", cluster.RecordLimit.Holder);
         Line(text, "replayed_writes", stats.ReplayedWrites);

@@ -51,6 +51,13 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             output.Flush();
             return;
         }
+        if (cluster.Options.Group is { IsActive: false } standby)
+        {
+            // A standby of a router group: the leader takes clients and nodes (an empty address: none is known yet).
+            output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.NotLeader, standby.Leader);
+            output.Flush();
+            return;
+        }
         if (ticket is { IsReserve: true } && accepted.Role != ConnectionRole.Node)
         {
             // Let in on the room kept for nodes: a client here would take a node's place.
@@ -115,8 +122,10 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     private async Task RunNodeAsync(NodeLink node, ulong requestId, ConnectionContext connection, PipeReader input, OutputChannel output, CancellationToken closed)
     {
         // The hello is answered at once; the join (SyncBegin) may wait for the router to adopt a source of truth.
-        output.Write((node.Id, requestId, cluster.Options), static (w, s) =>
-            new HelloResponse(ProtocolLimits.Version, (ulong)s.Id, s.Options.MaxFrameSize, s.Options.MaxKeySize).Write(w, s.requestId));
+        // In a group the reply names the term this router leads: a node that has followed a later term refuses it (fencing).
+        var identity = cluster.Options.Group is { } group ? new RouterIdentity((ulong)group.Term, group.Self) : (RouterIdentity?)null;
+        output.Write((node.Id, requestId, cluster.Options, identity), static (w, s) =>
+            new HelloResponse(ProtocolLimits.Version, (ulong)s.Id, s.Options.MaxFrameSize, s.Options.MaxKeySize, Router: s.identity).Write(w, s.requestId));
         output.Flush();
         var keepAlive = () =>
         {

@@ -36,6 +36,12 @@ var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O 
 var passwordFileOption = Secrets.FileOption("--password-file", "Read the client password from FILE (default: $KVNDB_PASSWORD)");
 var nodePasswordFileOption = Secrets.FileOption("--node-password-file", "Read the node password from FILE (default: $KVNDB_NODE_PASSWORD)");
 var configOption = ConfigFile.Option();
+var raftPortOption = new Option<int?>("--raft-port") { Description = "Form a router group: this router's Raft port (with --peers); the leader is the active router, the others standbys" };
+var peersOption = new Option<string?>("--peers") { Description = "Raft endpoints of the router group, host:port,host:port,... (with --raft-port)" };
+var advertiseOption = new Option<string?>("--advertise") { Description = "host:port where clients and nodes reach this router (in a group's redirects; default: --host and --port)" };
+SharedOptions.ValidateWith(peersOption, text => RouterAddress.ParseList(text));
+SharedOptions.ValidateWith(advertiseOption, text => RouterAddress.Parse(text));
+var electionTimeoutOption = new Option<double>("--election-timeout") { Description = "Milliseconds without the group leader before a new election (randomised up to twice this)", DefaultValueFactory = _ => 600 };
 SharedOptions.ValidateSize(maxFrameOption, int.MaxValue);
 SharedOptions.ValidateSize(maxKeyOption, int.MaxValue);
 SharedOptions.ValidateSize(backlogOption);
@@ -47,7 +53,7 @@ var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database
 {
     hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, inlineIoOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
-    passwordFileOption, nodePasswordFileOption, configOption,
+    passwordFileOption, nodePasswordFileOption, configOption, raftPortOption, peersOption, advertiseOption, electionTimeoutOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -93,6 +99,21 @@ root.SetAction(async (parse, cancellationToken) =>
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
     try
     {
+        if (parse.GetValue(raftPortOption) is { } raftPort)
+        {
+            var group = new KvnDb.Router.Ha.GroupOptions
+            {
+                RaftPort = raftPort,
+                Peers = RouterAddress.ParseList(parse.GetValue(peersOption) ?? throw new ArgumentException("--raft-port needs --peers host:port,host:port,...")),
+                Advertise = parse.GetValue(advertiseOption) is { } advertise ? RouterAddress.Parse(advertise) : null,
+                ElectionTimeout = TimeSpan.FromMilliseconds(parse.GetValue(electionTimeoutOption)),
+            };
+            await using var routers = await KvnDb.Router.Ha.RouterGroup.StartAsync(options, group, loggerFactory, cancellationToken);
+            using var stopGroup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, routers.StopRequested);
+            await Task.Delay(Timeout.Infinite, stopGroup.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+            RouterLog.Stopping(logger);
+            return 0;
+        }
         await using var router = await RouterHost.StartAsync(options, loggerFactory, cancellationToken);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, router.Stopping);
         await Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -105,7 +126,8 @@ root.SetAction(async (parse, cancellationToken) =>
         RouterLog.Stopping(logger);
         return 0;
     }
-    catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or System.Security.Cryptography.CryptographicException)
+    catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or FormatException or System.Net.Sockets.SocketException
+        or System.Security.Cryptography.CryptographicException)
     {
         RouterLog.CannotStart(logger, options.Host, options.Port, ex.Message);
         return 1;

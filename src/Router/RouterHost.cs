@@ -134,7 +134,10 @@ public sealed class RouterHost : IAsyncDisposable
                     listen.Use(budget.Middleware(acceptsNodes: false));
                     if (certificate is not null)
                         listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
-                    listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
+                    if (options.Group is { IsActive: false })
+                        listen.UseConnectionHandler<Ha.RespLeaderProxy>(); // a standby relays RESP to the leader
+                    else
+                        listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
                 });
             }
             if (options.HttpPort is { } httpPort)

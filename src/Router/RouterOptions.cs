@@ -131,4 +131,13 @@ public sealed record RouterOptions
     public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public string EffectiveNodePassword => NodePassword ?? Password;
+
+    /// <summary>
+    /// This router's place in a router group (<c>--raft-port</c>): the leader's host is active, a standby's answers every
+    /// hello with NotLeader. Null: a single router (the default).
+    /// </summary>
+    internal Ha.GroupRole? Group { get; init; }
+
+    /// <summary>Where the metadata is kept; null: <c>DIR/metadata.json</c> (<see cref="DataDirectory"/>), as a single router does.</summary>
+    internal Membership.IMetadataStore? MetadataStore { get; init; }
 }

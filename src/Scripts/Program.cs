@@ -10,6 +10,8 @@ var (hostArgs, scriptArgs) = ScriptArguments.Split(args);
 var scriptArgument = new Argument<string>("script") { Description = "The .csx (C#) or .fsx (F#) file to run" };
 var hostOption = new Option<string>("--host") { Description = "Router address", DefaultValueFactory = _ => "127.0.0.1" };
 var portOption = new Option<int>("--port") { Description = "Router port", DefaultValueFactory = _ => ProtocolLimits.DefaultPort };
+var routersOption = new Option<string?>("--routers") { Description = "The routers of a router group, host:port,host:port,... (the client finds the leader)" };
+SharedOptions.ValidateWith(routersOption, text => RouterAddress.ParseList(text));
 var passwordOption = new Option<string?>("--password", "-p") { Description = "Router password (default: $KVNDB_PASSWORD)" };
 var cacheDirOption = new Option<string?>("--cache-dir") { Description = "Where compiled C# scripts are kept (default: $KVNDB_SCRIPT_CACHE or ~/.cache/kvndb-script)" };
 var noCacheOption = new Option<bool>("--no-cache") { Description = "Compile the script even if a compiled copy is cached, and keep none" };
@@ -21,7 +23,7 @@ var root = new RootCommand(
     "Args (the arguments after --), Log (a logger) and Cancellation (cancelled by Ctrl+C).\n" +
     "Usage: kvndb-script FILE [--host H] [--port P] [-p PASSWORD] [-- script args...]")
 {
-    scriptArgument, hostOption, portOption, passwordOption, cacheDirOption, noCacheOption, verboseOption, logFileOption,
+    scriptArgument, hostOption, portOption, routersOption, passwordOption, cacheDirOption, noCacheOption, verboseOption, logFileOption,
 };
 root.SetAction(async (parse, _) =>
 {
@@ -32,6 +34,7 @@ root.SetAction(async (parse, _) =>
         ScriptArgs = scriptArgs,
         Host = parse.GetValue(hostOption)!,
         Port = parse.GetValue(portOption),
+        Routers = parse.GetValue(routersOption) is { } routers ? [.. RouterAddress.ParseList(routers).Select(r => r.ToString())] : [],
         Password = parse.GetValue(passwordOption) ?? Environment.GetEnvironmentVariable("KVNDB_PASSWORD") ?? "",
         CacheDirectory = parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheDirOption) ?? ScriptRunOptions.DefaultCacheDirectory(),
     };

@@ -11,6 +11,9 @@ internal sealed record ScriptRunOptions
 
     public int Port { get; init; } = KvnDb.Protocol.ProtocolLimits.DefaultPort;
 
+    /// <summary>The routers of a router group (<c>--routers h:p,h:p</c>); empty: <see cref="Host"/>:<see cref="Port"/>.</summary>
+    public IReadOnlyList<string> Routers { get; init; } = [];
+
     public string Password { get; init; } = "";
 
     /// <summary>Where compiled C# scripts are kept; null disables the cache.</summary>

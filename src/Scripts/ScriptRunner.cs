@@ -95,6 +95,7 @@ internal sealed class ScriptRunner(ScriptRunOptions options, ILoggerFactory logg
         {
             Host = options.Host,
             Port = options.Port,
+            Routers = options.Routers,
             Password = options.Password,
             ConnectTimeout = options.ConnectTimeout,
         };

@@ -8,7 +8,7 @@ namespace KvnDb.Router.Membership;
 
 /// <summary>
 /// Which nodes are in sync, and how nodes join and leave (DESIGN.md section 3; Kafka's ISR is the
-/// model). The in-sync set is durable (<see cref="MetadataStore"/>): a member is added once it holds
+/// model). The in-sync set is durable (<see cref="IMetadataStore"/>: a file, or a router group's Raft log): a member is added once it holds
 /// every write and every later write waits for it, and removed before any write is acknowledged
 /// without it. After a start, or once the last member is gone, the router <em>adopts</em> a member
 /// of the last durable set as the source of truth (<see cref="AdoptionPolicy"/>) and serves nothing
@@ -21,7 +21,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly List<NodeLink> _candidates = [];
     private readonly HashSet<Guid> _diverged = [];
     private readonly Dictionary<Guid, int> _numbers;
-    private readonly MetadataStore _store;
+    private readonly IMetadataStore _store;
     private readonly RouterOptions _options;
     private readonly RouterStats _stats;
     private readonly NodeTable _nodes;
@@ -49,7 +49,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         _settle = settle;
         _logger = logger;
         _adoption = new BackgroundWork(logger);
-        _store = new MetadataStore(options.DataDirectory);
+        _store = options.MetadataStore ?? new FileMetadataStore(options.DataDirectory);
         _metadata = _store.Load();
         _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
         recordLimit.MembersChanged(_metadata.Members);
@@ -268,7 +268,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             if (!metadata.IsMember(node.NodeId) || stay.Count != metadata.Members.Count - 1
                 || metadata.Members.Single(m => m.NodeId == node.NodeId).MaxRecord != joined.MaxRecord)
             {
-                Save(metadata with { Members = [.. stay, joined] });
+                await SaveAsync(metadata with { Members = [.. stay, joined] }).ConfigureAwait(false);
                 LogAdmitted(node.Id, MemberList(Metadata));
             }
             lock (_sequencer.SyncRoot)
@@ -307,14 +307,14 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         }
     }
 
-    private Task LeaveLockedAsync(NodeLink node, string reason)
+    private async Task LeaveLockedAsync(NodeLink node, string reason)
     {
         lock (_adoptionLock)
             _candidates.Remove(node);
         if (node.State == NodeState.Gone || node.Slot < 0)
         {
             node.State = NodeState.Gone;
-            return Task.CompletedTask;
+            return;
         }
         node.State = NodeState.Gone;
         _nodes.SetServing(node, false); // no new reads first
@@ -326,7 +326,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
             var rest = metadata.Members.Where(m => m.NodeId != node.NodeId).ToList();
             if (rest.Count > 0 && IsAdopted)
             {
-                Save(metadata with { Members = rest });
+                await SaveAsync(metadata with { Members = rest }).ConfigureAwait(false);
                 LogEvicted(node.Id, reason, MemberList(Metadata));
             }
             else
@@ -348,7 +348,6 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         {
             LogWaiting($"the last in-sync node {node.Id} left ({reason}); nothing is written until it, or a node that can replay the log, is back");
         }
-        return Task.CompletedTask;
     }
 
     private async Task WaitForAdoptionAsync(NodeLink node, Action keepAlive, CancellationToken cancellationToken)
@@ -410,7 +409,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                     return; // the eligible node left during the grace: wait for the next one
                 _candidates.Clear();
             }
-            Adopt(source);
+            await AdoptAsync(source).ConfigureAwait(false);
             adopted.TrySetResult();
         }
         finally
@@ -419,30 +418,31 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         }
     }
 
-    private void Adopt(NodeLink source)
+    private async Task AdoptAsync(NodeLink source)
     {
         var previous = Metadata;
         var fresh = previous.Members.Count == 0 || previous.Members.All(m => m.Embedded);
-        Save(previous with
+        await SaveAsync(previous with
         {
             History = Guid.NewGuid(),
             ParentHistory = source.Hello.History,
             ForkSequence = source.Hello.Sequence,
             Members = [new InSyncMember(source.NodeId, source.Id, source.Hello.Flags.HasFlag(NodeHelloFlags.Embedded), source.Hello.MaxRecord)],
-        });
+        }).ConfigureAwait(false);
         _sequencer.Restart(source.Hello.Sequence);
         if (_options.ForceAdopt && !fresh)
             LogForcedAdoption(source.Id, MemberList(previous));
         LogAdopted(Metadata.History, source.Hello.History, source.Hello.Sequence, source.Id, fresh);
     }
 
-    private void Save(RouterMetadata metadata)
+    /// <summary>The change takes effect only once durable (a group: committed in Raft); when it cannot be, it throws and nothing changes.</summary>
+    private async Task SaveAsync(RouterMetadata metadata)
     {
         Dictionary<Guid, int> numbers;
         lock (_numbers)
             numbers = new Dictionary<Guid, int>(_numbers);
         metadata = metadata with { NodeNumbers = numbers };
-        _store.Save(metadata);
+        await _store.SaveAsync(metadata).ConfigureAwait(false);
         Volatile.Write(ref _metadata, metadata);
         _recordLimit.MembersChanged(metadata.Members);
     }

@@ -35,14 +35,14 @@ public sealed class RouterMetadataTests
         try
         {
             var member = new InSyncMember(Guid.NewGuid(), 3, Embedded: false, MaxRecord: (2 << 20) - 64);
-            new MetadataStore(folder).Save(Metadata with { Members = [member], NodeNumbers = new Dictionary<Guid, int> { [member.NodeId] = 3 } });
-            var loaded = new MetadataStore(folder).Load();
+            new FileMetadataStore(folder).Save(Metadata with { Members = [member], NodeNumbers = new Dictionary<Guid, int> { [member.NodeId] = 3 } });
+            var loaded = new FileMetadataStore(folder).Load();
             Assert.Equal(Current, loaded.History);
             Assert.Equal(100UL, loaded.ForkSequence);
             Assert.Equal([member], loaded.Members);
             Assert.Equal(3, loaded.NodeNumbers[member.NodeId]);
             Assert.False(File.Exists(Path.Combine(folder, "metadata.json.tmp")));
-            Assert.Empty(new MetadataStore(null).Load().Members);
+            Assert.Empty(new FileMetadataStore(null).Load().Members);
         }
         finally
         {
@@ -60,7 +60,7 @@ public sealed class RouterMetadataTests
             var id = Guid.NewGuid();
             File.WriteAllText(Path.Combine(folder, "metadata.json"),
                 $"{{\"Format\": 1, \"Members\": [{{\"NodeId\": \"{id}\", \"Number\": 2, \"Embedded\": false}}]}}");
-            Assert.Equal([new InSyncMember(id, 2, false, MaxRecord: 0)], new MetadataStore(folder).Load().Members);
+            Assert.Equal([new InSyncMember(id, 2, false, MaxRecord: 0)], new FileMetadataStore(folder).Load().Members);
         }
         finally
         {
@@ -76,7 +76,7 @@ public sealed class RouterMetadataTests
         try
         {
             File.WriteAllText(Path.Combine(folder, "metadata.json"), "{\"Format\": 99}");
-            Assert.Throws<InvalidDataException>(() => new MetadataStore(folder).Load());
+            Assert.Throws<InvalidDataException>(() => new FileMetadataStore(folder).Load());
         }
         finally
         {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Runtime.InteropServices;
 
 namespace KvnDb.Router.Membership;
@@ -7,13 +6,13 @@ namespace KvnDb.Router.Membership;
 /// Reads and writes <see cref="RouterMetadata"/> in <c>DIR/metadata.json</c>: written to a temporary
 /// file, fsynced, renamed over the old one, then the folder fsynced, so a crash leaves either the old
 /// or the new file, never a torn one. Without a folder (embedded use, tests) it lives in memory only.
+/// The store of a single router (no <c>--raft-port</c>).
 /// </summary>
-internal sealed class MetadataStore
+internal sealed class FileMetadataStore : IMetadataStore
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
     private readonly string? _file;
 
-    public MetadataStore(string? directory)
+    public FileMetadataStore(string? directory)
     {
         if (directory is null)
             return;
@@ -27,11 +26,13 @@ internal sealed class MetadataStore
     {
         if (_file is null || !File.Exists(_file))
             return new RouterMetadata();
-        var metadata = JsonSerializer.Deserialize<RouterMetadata>(File.ReadAllBytes(_file), s_json)
-            ?? throw new InvalidDataException($"{_file} is empty");
-        if (metadata.Format > RouterMetadata.CurrentFormat)
-            throw new InvalidDataException($"{_file} has format {metadata.Format}; this router reads up to {RouterMetadata.CurrentFormat}");
-        return metadata;
+        return RouterMetadataJson.Deserialize(File.ReadAllBytes(_file), _file);
+    }
+
+    public ValueTask SaveAsync(RouterMetadata metadata, CancellationToken cancellationToken = default)
+    {
+        Save(metadata);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Durably replaces the file; returns once the change survives a crash.</summary>
@@ -42,7 +43,7 @@ internal sealed class MetadataStore
         var temporary = _file + ".tmp";
         using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            JsonSerializer.Serialize(stream, metadata, s_json);
+            RouterMetadataJson.Serialize(stream, metadata);
             stream.Flush(flushToDisk: true);
         }
         File.Move(temporary, _file, overwrite: true);

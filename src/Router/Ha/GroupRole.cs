@@ -1,0 +1,21 @@
+namespace KvnDb.Router.Ha;
+
+/// <summary>
+/// What a router host is in its group: the active router of a term (the Raft leader, <see cref="IsActive"/>) or a
+/// standby that redirects every hello to the leader. Fixed for the host's life: a change of role starts another host.
+/// </summary>
+internal sealed class GroupRole(RouterGroup group, bool active, long term)
+{
+    public bool IsActive { get; } = active;
+
+    /// <summary>The Raft term this host leads (the fencing term sent to nodes); for a standby, the term when it started.</summary>
+    public long Term { get; } = term;
+
+    /// <summary>Where clients and nodes reach this router.</summary>
+    public string Self => group.Advertised;
+
+    /// <summary>The leader's address for a NotLeader reply, or empty when no leader is known now.</summary>
+    public string Leader => group.LeaderAddress ?? "";
+
+    public RouterGroup Group => group;
+}

@@ -1,0 +1,312 @@
+using System.Net;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.Membership;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using KvnDb.Protocol;
+using KvnDb.Router.Membership;
+using Microsoft.Extensions.Logging;
+
+namespace KvnDb.Router.Ha;
+
+/// <summary>
+/// A router in a router group (issue 17): a Raft member (DotNext.Net.Cluster over TCP, its log and snapshots in
+/// <c>DIR/raft</c>) in front of a <see cref="RouterHost"/> on the client port. While another router leads, the host is
+/// a standby that answers every hello with NotLeader and the leader's address. Once this router is elected and its
+/// announcement (term, address) is committed, it starts an active host whose metadata lives in the Raft log
+/// (<see cref="RaftMetadataStore"/>): that host adopts a source of truth exactly as a restarted single router does.
+/// When leadership ends (a newer term, or a lost quorum: DotNext's leader steps down when a heartbeat round misses a
+/// majority), the active host is stopped at once (its nodes are told to go) and a standby takes the port again.
+/// </summary>
+public sealed partial class RouterGroup : IAsyncDisposable
+{
+    private readonly RouterOptions _options;
+    private readonly GroupOptions _group;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly RouterStateMachine _state;
+    private readonly WriteAheadLog _log;
+    private readonly RaftCluster _raft;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly CancellationTokenSource _stopRequested = new();
+    private RouterOptions _hostOptions;
+    private RouterHost? _host;
+    private Task _run = Task.CompletedTask;
+    private long _elections;
+    private long _stepDowns;
+    private long _leaderChanges;
+    private volatile bool _swapping;
+    private readonly GroupMetrics _metrics;
+
+    private RouterGroup(RouterOptions options, GroupOptions group, ILoggerFactory loggerFactory, RouterStateMachine state, WriteAheadLog log, RaftCluster raft)
+    {
+        _options = options;
+        _hostOptions = options;
+        _group = group;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger<RouterGroup>();
+        _state = state;
+        _log = log;
+        _raft = raft;
+        Advertised = "";
+        _metrics = new GroupMetrics(this);
+    }
+
+    /// <summary>Where clients and nodes reach this router (host:port).</summary>
+    public string Advertised { get; private set; }
+
+    /// <summary>The router host of the moment (standby or active); null while one replaces another.</summary>
+    public RouterHost? Host => Volatile.Read(ref _host);
+
+    /// <summary>True while this router is the group's active router.</summary>
+    public bool IsActive => Host?.Options.Group is { IsActive: true };
+
+    /// <summary>The current Raft term as this router knows it.</summary>
+    public long Term => _raft.Term;
+
+    /// <summary>Cancelled when the router should stop on its own (its host was stopped by a signal, or could not start).</summary>
+    public CancellationToken StopRequested => _stopRequested.Token;
+
+    /// <summary>Times this router became the active router, and stepped down (<c>kvndb info</c>, metrics).</summary>
+    public long Elections => Interlocked.Read(ref _elections);
+
+    public long StepDowns => Interlocked.Read(ref _stepDowns);
+
+    /// <summary>Leader changes this router saw (an election won by anyone, or a leader lost).</summary>
+    public long LeaderChanges => Interlocked.Read(ref _leaderChanges);
+
+    /// <summary>The active router's address, when the leader of the current term has announced itself; otherwise null.</summary>
+    public string? LeaderAddress
+    {
+        get
+        {
+            var record = _state.Leader;
+            return record is not null && record.Term == _raft.Term && _raft.Leader is not null ? record.Address : null;
+        }
+    }
+
+    /// <summary>The active router's RESP endpoint (host, port), when announced in the current term and it has a RESP port.</summary>
+    internal RouterAddress? LeaderResp
+    {
+        get
+        {
+            var record = _state.Leader;
+            return record is { RespPort: > 0 } && record.Term == _raft.Term && _raft.Leader is not null && RouterAddress.TryParse(record.Address, out var address)
+                ? address with { Port = record.RespPort }
+                : null;
+        }
+    }
+
+    /// <summary>The group's members as this router sees them: Raft endpoint, and whether it leads.</summary>
+    public IReadOnlyList<(string Endpoint, bool IsLeader, bool IsSelf)> Members
+    {
+        get
+        {
+            var leader = _raft.Leader;
+            return [.. _raft.Members.Select(m => (m.EndPoint.ToString() ?? "?", ReferenceEquals(m, leader), !m.IsRemote))];
+        }
+    }
+
+    /// <summary>Joins (or forms) the group and starts the standby host; the active host follows once this router leads.</summary>
+    public static async Task<RouterGroup> StartAsync(RouterOptions options, GroupOptions group, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    {
+        loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
+        if (options.EmbeddedNodes > 0)
+            throw new ArgumentException("--nodes cannot be used with --raft-port: embedded nodes die with their router, a group must outlive any one of them");
+        if (options.DataDirectory is null)
+            throw new ArgumentException("a router group needs --data DIR for its Raft log");
+        var self = new IPEndPoint(Resolve(options.ListenHost is "0.0.0.0" or "*" ? "127.0.0.1" : options.ListenHost), group.RaftPort);
+        var peers = group.Peers.Select(p => new IPEndPoint(Resolve(p.Host), p.Port)).ToHashSet();
+        peers.Add(self);
+        var folder = Path.Combine(options.DataDirectory, "raft");
+        var state = new RouterStateMachine(new DirectoryInfo(Path.Combine(folder, "state")));
+        await state.RestoreAsync(cancellationToken).ConfigureAwait(false);
+        // The log checkpoints on every commit: a committed in-sync set survives a crash.
+        var log = new WriteAheadLog(new WriteAheadLog.Options { Location = Path.Combine(folder, "log") }, state);
+        var lower = (int)Math.Max(50, group.ElectionTimeout.TotalMilliseconds);
+        var configuration = new RaftCluster.TcpConfiguration(self)
+        {
+            LowerElectionTimeout = lower,
+            UpperElectionTimeout = lower * 2,
+            RequestTimeout = TimeSpan.FromMilliseconds(lower),
+            ColdStart = false,
+            ConfigurationStorage = null, // in memory, from --peers at every start
+            LoggerFactory = loggerFactory,
+        };
+        var storage = configuration.ConfigurationStorage as InMemoryClusterConfigurationStorage<EndPoint>
+            ?? throw new InvalidOperationException("DotNext did not make an in-memory configuration storage");
+        var members = storage.CreateInitialConfigurationBuilder();
+        foreach (var peer in peers)
+            members.Add(peer);
+        members.Build();
+        var raft = new RaftCluster(configuration) { AuditTrail = log };
+        var routers = new RouterGroup(options, group, loggerFactory, state, log, raft);
+        try
+        {
+            await routers.StartStandbyAsync(cancellationToken).ConfigureAwait(false);
+            raft.LeaderChanged += routers.OnLeaderChanged;
+            await raft.StartAsync(cancellationToken).ConfigureAwait(false);
+            routers.LogJoined(self.ToString(), string.Join(",", peers), routers.Advertised);
+            routers._run = Task.Run(() => routers.RunAsync(routers._stopping.Token), CancellationToken.None);
+            return routers;
+        }
+        catch
+        {
+            await routers.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task StartStandbyAsync(CancellationToken cancellationToken)
+    {
+        await ReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), cancellationToken).ConfigureAwait(false);
+        var host = Host!;
+        // Later hosts bind the ports the first one got (port 0 in tests): clients and nodes find the router where they left it.
+        _hostOptions = _options with
+        {
+            Port = host.Port,
+            RespPort = host.RespPort ?? _options.RespPort,
+            HttpPort = host.HttpPort ?? _options.HttpPort,
+        };
+        Advertised = (_group.Advertise ?? new RouterAddress(host.ConnectHost, host.Port)).ToString();
+    }
+
+    /// <summary>Standby until elected; active while leading; standby again once deposed. Ends when the router stops.</summary>
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            CancellationToken leadership;
+            try
+            {
+                leadership = await _raft.WaitForLeadershipAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            if (leadership.IsCancellationRequested)
+            {
+                // Elected and deposed again before we looked: wait for the next election rather than spin.
+                await Task.Delay(_group.ElectionTimeout / 4, stopping).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                continue;
+            }
+            var term = _raft.Term;
+            try
+            {
+                // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
+                await _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, Host?.RespPort ?? 0)), token: leadership).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException)
+            {
+                if (stopping.IsCancellationRequested)
+                    return;
+                LogAnnounceFailed(term, ex.Message);
+                continue;
+            }
+            Interlocked.Increment(ref _elections);
+            LogLeading(term, Advertised);
+            if (!await TryReplaceHostAsync(new GroupRole(this, active: true, term), new RaftMetadataStore(_raft, _state, term, leadership), stopping).ConfigureAwait(false))
+                return;
+            using (var either = CancellationTokenSource.CreateLinkedTokenSource(leadership, stopping))
+                await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (stopping.IsCancellationRequested)
+                return;
+            Interlocked.Increment(ref _stepDowns);
+            LogSteppedDown(term, _raft.Term);
+            if (!await TryReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), stopping).ConfigureAwait(false))
+                return;
+        }
+    }
+
+    private async Task<bool> TryReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReplaceHostAsync(role, store, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogHostFailed(role.IsActive ? "active" : "standby", ex.Message);
+            await _stopRequested.CancelAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    /// <summary>Stops the current host (its nodes and clients are told to go) and starts one in the new role on the same ports.</summary>
+    private async Task ReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
+    {
+        _swapping = true;
+        try
+        {
+            if (Interlocked.Exchange(ref _host, null) is { } previous)
+                await previous.DisposeAsync().ConfigureAwait(false);
+            var host = await RouterHost.StartAsync(_hostOptions with { Group = role, MetadataStore = store }, _loggerFactory, cancellationToken).ConfigureAwait(false);
+            Volatile.Write(ref _host, host);
+            // A stop signal reaches the host's lifetime: the whole router stops then, not just this host.
+            host.Stopping.Register(() =>
+            {
+                if (!_swapping)
+                    _stopRequested.Cancel();
+            });
+        }
+        finally
+        {
+            _swapping = false;
+        }
+    }
+
+    private void OnLeaderChanged(RaftCluster<RaftClusterMember> cluster, RaftClusterMember? leader)
+    {
+        Interlocked.Increment(ref _leaderChanges);
+        LogLeaderChanged(leader?.EndPoint.ToString() ?? "none", cluster.Term);
+    }
+
+    private static IPAddress Resolve(string host)
+    {
+        if (host == "localhost")
+            return IPAddress.Loopback;
+        if (IPAddress.TryParse(host, out var address))
+            return address;
+        var addresses = Dns.GetHostAddresses(host);
+        return addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            ?? addresses.FirstOrDefault()
+            ?? throw new ArgumentException($"cannot resolve router group peer '{host}'");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _swapping = true;
+        if (Interlocked.Exchange(ref _host, null) is { } host)
+            await host.DisposeAsync().ConfigureAwait(false);
+        _raft.LeaderChanged -= OnLeaderChanged;
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2)))
+            await _raft.StopAsync(timeout.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _raft.DisposeAsync().ConfigureAwait(false);
+        await _log.DisposeAsync().ConfigureAwait(false);
+        await _state.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+        _stopRequested.Dispose();
+        _metrics.Dispose();
+    }
+
+    [LoggerMessage(170, LogLevel.Information, "Router group: Raft endpoint {Endpoint}, members {Members}; clients and nodes reach this router at {Advertised}")]
+    private partial void LogJoined(string endpoint, string members, string advertised);
+
+    [LoggerMessage(171, LogLevel.Information, "Router group: this router leads term {Term} and is the active router at {Advertised}")]
+    private partial void LogLeading(long term, string advertised);
+
+    [LoggerMessage(172, LogLevel.Warning, "Router group: this router stepped down after leading term {Term} (now term {Now}); it is a standby")]
+    private partial void LogSteppedDown(long term, long now);
+
+    [LoggerMessage(173, LogLevel.Information, "Router group: leader is {Leader} (term {Term})")]
+    private partial void LogLeaderChanged(string leader, long term);
+
+    [LoggerMessage(174, LogLevel.Warning, "Router group: elected in term {Term} but the announcement was not committed: {Reason}")]
+    private partial void LogAnnounceFailed(long term, string reason);
+
+    [LoggerMessage(175, LogLevel.Error, "Router group: the {Role} router host could not start: {Reason}; the router stops")]
+    private partial void LogHostFailed(string role, string reason);
+}
