@@ -50,7 +50,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     public static async Task<KvnDbClient> ConnectAsync(KvnDbClientOptions options, CancellationToken cancellationToken = default)
     {
         var client = new KvnDbClient(options);
-        var connection = await client._routers.ConnectAsync(cancellationToken, client.OnConnectionDead).ConfigureAwait(false);
+        var connection = await client._routers.ConnectAsync(client.OnConnectionDead, cancellationToken).ConfigureAwait(false);
         if (!client.Adopt(connection))
             client.OnConnectionDead(connection); // died before it was ours: its own call was ignored
         return client;
@@ -261,7 +261,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
             {
                 if (delay > TimeSpan.Zero)
                     await Task.Delay(delay * (0.5 + Random.Shared.NextDouble() * 0.5), _closing.Token).ConfigureAwait(false);
-                var connection = await _routers.ConnectAsync(_closing.Token, OnConnectionDead).ConfigureAwait(false);
+                var connection = await _routers.ConnectAsync(OnConnectionDead, _closing.Token).ConfigureAwait(false);
                 lock (_stateLock)
                 {
                     if (_disposed)

@@ -11,6 +11,7 @@ internal sealed class RouterDirectory
 {
     private readonly KvnDbClientOptions _options;
     private readonly RouterAddress[] _routers;
+    private readonly Lock _lock = new();
     private RouterAddress? _last;
 
     public RouterDirectory(KvnDbClientOptions options)
@@ -19,13 +20,16 @@ internal sealed class RouterDirectory
         _routers = options.Routers.Count == 0 ? [] : [.. options.Routers.Select(RouterAddress.Parse)];
     }
 
-    public async Task<ClientConnection> ConnectAsync(CancellationToken cancellationToken, Action<ClientConnection>? onDead)
+    public async Task<ClientConnection> ConnectAsync(Action<ClientConnection>? onDead, CancellationToken cancellationToken)
     {
         if (_routers.Length == 0)
             return await ClientConnection.ConnectAsync(_options, cancellationToken, onDead).ConfigureAwait(false);
         var order = new List<RouterAddress>(_routers.Length + 1);
-        if (Volatile.Read(ref _last) is { } last)
-            order.Add(last);
+        lock (_lock)
+        {
+            if (_last is { } last)
+                order.Add(last);
+        }
         order.AddRange(_routers.Where(r => !order.Contains(r)));
         KvnDbException? failure = null;
         var redirects = 0;
@@ -35,7 +39,8 @@ internal sealed class RouterDirectory
             try
             {
                 var connection = await ClientConnection.ConnectAsync(_options with { Host = router.Host, Port = router.Port }, cancellationToken, onDead).ConfigureAwait(false);
-                Volatile.Write(ref _last, router);
+                lock (_lock)
+                    _last = router;
                 return connection;
             }
             catch (KvnDbNotLeaderException ex)

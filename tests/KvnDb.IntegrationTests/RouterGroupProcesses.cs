@@ -58,7 +58,7 @@ internal sealed class RouterGroupProcesses : IAsyncDisposable
         MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
     };
 
-    public static RouterGroupProcesses Start(int count)
+    public static RouterGroupProcesses Launch(int count)
     {
         var members = Enumerable.Range(0, count).Select(_ => new Member(ChildProcess.FreePort(), ChildProcess.FreePort())).ToArray();
         var group = new RouterGroupProcesses(members);

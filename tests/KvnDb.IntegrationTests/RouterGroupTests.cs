@@ -18,7 +18,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
     [Fact]
     public async Task Three_routers_elect_one_active_router_standbys_redirect_to_it_and_info_shows_the_group()
     {
-        await using var group = RouterGroupProcesses.Start(3);
+        await using var group = RouterGroupProcesses.Launch(3);
         var nodes = StartNodes(group, 2);
         try
         {
@@ -52,7 +52,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
     public async Task Killing_the_leader_under_writes_loses_no_acknowledged_write_and_replicas_agree()
     {
         var kills = int.TryParse(Environment.GetEnvironmentVariable("KVNDB_FAILOVER_KILLS"), CultureInfo.InvariantCulture, out var k) ? k : 3;
-        await using var group = RouterGroupProcesses.Start(3);
+        await using var group = RouterGroupProcesses.Launch(3);
         var nodes = StartNodes(group, 2);
         try
         {
@@ -119,7 +119,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
     [Fact]
     public async Task A_standby_restarted_with_an_empty_data_folder_catches_up_and_leads_from_the_replicated_metadata()
     {
-        await using var group = RouterGroupProcesses.Start(3);
+        await using var group = RouterGroupProcesses.Launch(3);
         var nodes = StartNodes(group, 2);
         try
         {
@@ -167,10 +167,10 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
     [Fact]
     public async Task A_node_that_followed_a_later_term_refuses_a_router_leading_an_earlier_one()
     {
-        await using var group = RouterGroupProcesses.Start(3);
+        await using var group = RouterGroupProcesses.Launch(3);
         using var folder = new TempDirectory();
         // As if this node had served the leader of term 1000 (a partitioned old leader would lead an earlier term).
-        File.WriteAllText(Path.Combine(folder.Path, "router-term"), "1000");
+        await File.WriteAllTextAsync(Path.Combine(folder.Path, "router-term"), "1000");
         var fenced = TestNode.Start(group.NodeOptions, new RamStorageEngine(), new NodeIdentity(folder.Path));
         var nodes = StartNodes(group, 1);
         try
