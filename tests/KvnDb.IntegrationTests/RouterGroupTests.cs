@@ -166,6 +166,80 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_leader_whose_standbys_freeze_stops_acknowledging_writes_and_the_group_recovers_without_losing_any()
+    {
+        await using var group = RouterGroupProcesses.Launch(3);
+        var nodes = StartNodes(group, 2);
+        try
+        {
+            await using var client = await group.ConnectAsync();
+            await RouterCrashTests.WaitForServingAsync(client, 2);
+            var acknowledged = new List<string>();
+            for (var i = 0; i < 50; i++)
+            {
+                await client.SetAsync($"a{i}", $"a{i}");
+                acknowledged.Add($"a{i}");
+            }
+            var leader = await LeaderIndexAsync(group, client);
+            var standbys = Enumerable.Range(0, 3).Where(i => i != leader).ToArray();
+            // Frozen, not dead: their sockets stay open and silent, as behind a partition.
+            foreach (var standby in standbys)
+                await group.Members[standby].Process!.SignalAsync("STOP");
+            try
+            {
+                // Without a quorum the leader steps down: writes stop being acknowledged (none is answered Ok from now on).
+                var refused = 0;
+                await Eventually.WaitAsync(async () =>
+                {
+                    var key = $"b{refused}";
+                    try
+                    {
+                        await client.SetAsync(key, key);
+                        acknowledged.Add(key);
+                        return false;
+                    }
+                    catch (KvnDbException)
+                    {
+                        refused++;
+                        return true;
+                    }
+                }, TestCluster.Timeout, "the leader without a quorum refusing writes");
+                // The old leader is a standby now, and knows no leader.
+                // (Its port is closed for a moment while its active host gives way to a standby one.)
+                var standbyNow = await Eventually.SucceedsAsync<KvnDbConnectionException, KvnDbNotLeaderException>(async () =>
+                {
+                    try
+                    {
+                        await using var direct = await KvnDbClient.ConnectAsync(new KvnDbClientOptions { Host = "127.0.0.1", Port = group.Members[leader].Port });
+                    }
+                    catch (KvnDbNotLeaderException ex)
+                    {
+                        return ex;
+                    }
+                    throw new InvalidOperationException("the leader without a quorum still takes clients");
+                }, TestCluster.Timeout);
+                Assert.Equal("", standbyNow.Leader);
+            }
+            finally
+            {
+                foreach (var standby in standbys)
+                    await group.Members[standby].Process!.SignalAsync("CONT");
+            }
+            await Eventually.SucceedsAsync<KvnDbException>(async () => await client.SetAsync("after", "after"), TestCluster.Timeout);
+            acknowledged.Add("after");
+            await RouterCrashTests.WaitForServingAsync(client, 2);
+            var values = await client.MultiGetStringsAsync(acknowledged);
+            Assert.All(acknowledged.Zip(values), pair => Assert.Equal(pair.First, pair.Second));
+            var digests = await client.DigestAsync();
+            Assert.Single(digests.Select(d => d.Digest).Distinct());
+        }
+        finally
+        {
+            await StopAsync(nodes);
+        }
+    }
+
+    [Fact]
     public async Task A_node_that_followed_a_later_term_refuses_a_router_leading_an_earlier_one()
     {
         await using var group = RouterGroupProcesses.Launch(3);
