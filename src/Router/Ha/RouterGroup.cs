@@ -80,7 +80,10 @@ public sealed partial class RouterGroup : IAsyncDisposable
         get
         {
             var record = _state.Leader;
-            return record is not null && record.Term == _raft.Term && _raft.Leader is not null ? record.Address : null;
+            if (record is null || record.Term != _raft.Term || _raft.Leader is null)
+                return null;
+            // A leader that stepped down still finds its own announcement for the term: it is no leader to redirect to.
+            return record.Address == Advertised && !IsActive ? null : record.Address;
         }
     }
 
@@ -90,7 +93,8 @@ public sealed partial class RouterGroup : IAsyncDisposable
         get
         {
             var record = _state.Leader;
-            return record is { RespPort: > 0 } && record.Term == _raft.Term && _raft.Leader is not null && RouterAddress.TryParse(record.Address, out var address)
+            return record is { RespPort: > 0 } && record.Term == _raft.Term && _raft.Leader is not null && record.Address != Advertised
+                && RouterAddress.TryParse(record.Address, out var address)
                 ? address with { Port = record.RespPort }
                 : null;
         }
