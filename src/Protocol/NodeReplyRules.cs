@@ -45,7 +45,7 @@ public static class NodeReplyRules
         if (status.IsError())
             return true; // a message for humans: bounded by CheckHeader, never parsed
         if (status == StatusCode.NotFound)
-            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys);
+            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys or Opcode.ScanKeys);
         if (status != StatusCode.Ok)
             return false;
         switch (opcode)

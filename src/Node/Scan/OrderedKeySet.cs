@@ -18,7 +18,13 @@ internal sealed class OrderedKeySet
     public bool Add(ulong order, ReadOnlySpan<byte> key)
     {
         if (_blocks.Count == 0)
-            _blocks.Add(new Block());
+        {
+            var first = new Block();
+            first.Insert(0, new ScanEntry(order, key.ToArray()));
+            _blocks.Add(first);
+            Count++;
+            return true;
+        }
         var blockIndex = FindBlock(order, key);
         if (blockIndex == _blocks.Count)
             blockIndex--; // after every key: the last block takes it
