@@ -87,7 +87,7 @@ public sealed class RespScanTests
         await stop.CancelAsync();
         await Task.WhenAll([.. writers, compactor]).WaitAsync(TestCluster.Timeout);
 
-        Assert.Empty(stable.Where(k => !seen.Contains(k)));
+        Assert.DoesNotContain(stable, k => !seen.Contains(k));
         Assert.True(pages >= stable.Length / 10, $"{pages} pages: a page holds at most COUNT keys");
         Assert.True(Volatile.Read(ref compactions) > 0);
         foreach (var engine in engines)
