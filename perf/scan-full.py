@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Full SCAN timing over RESP: load N keys (MSET batches), then SCAN from 0 to 0 at COUNT c; same client for every server."""
+"""Full SCAN timing over RESP: FLUSHALL (it empties the server it is pointed at!), load N keys with MSET, then SCAN
+from 0 to 0 at COUNT c, three times each; the same client for every server. Usage: scan-full.py NAME PORT"""
 import socket, sys, time
 
 def connect(port):
