@@ -9,7 +9,7 @@ namespace KvnDb.Node.Scan;
 /// Every stored key of the node in scan order, per database, mirroring the engine (kept by <see cref="NodeStore"/>,
 /// built from the engine at start): a SCAN page (<see cref="Opcode.ScanKeys"/>) starts at its position with two
 /// binary searches and examines at most ten records per key asked for, whatever the engine (faster, ram, dir) and
-/// however many dead records its log holds. It costs memory: each key once more (its bytes plus about 40 bytes).
+/// however many dead records its log holds. It costs memory: each key once more (its bytes plus about 45 bytes).
 /// Used from the link's loop only, like the store.
 /// </summary>
 internal sealed class KeyScanIndex
