@@ -38,14 +38,14 @@ public static class NodeReplyRules
     /// <summary>
     /// The body of a node's reply to a read has that read's shape: a Get's one value, an Exists' nothing, a
     /// MultiGet's one entry per key asked for (<paramref name="request"/> is the frame the router sent, a
-    /// <see cref="TimedRead"/>), a listing chunk's keys, a versioned reply's fixed fields, a key count's one count (or sixteen). Errors carry a message.
+    /// <see cref="TimedRead"/>), a listing chunk's or a scan page's keys, a versioned reply's fixed fields, a key count's one count (or sixteen). Errors carry a message.
     /// </summary>
     public static bool IsWellFormedRead(Opcode opcode, StatusCode status, ReadOnlySpan<byte> body, ReadOnlySpan<byte> request)
     {
         if (status.IsError())
             return true; // a message for humans: bounded by CheckHeader, never parsed
         if (status == StatusCode.NotFound)
-            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys);
+            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys or Opcode.ScanKeys);
         if (status != StatusCode.Ok)
             return false;
         switch (opcode)
@@ -65,6 +65,13 @@ public static class NodeReplyRules
                 {
                 }
                 return chunk.IsComplete;
+            case Opcode.ScanKeys:
+                if (!ScanKeysReply.TryRead(body, out var page))
+                    return false;
+                while (page.TryReadNext(out _))
+                {
+                }
+                return page.IsComplete;
             case Opcode.KeyCount:
                 var counted = ProtocolLimits.HeaderSize + TimedRead.TimeSize;
                 return request.Length > counted

@@ -33,7 +33,7 @@ internal sealed partial class RespSession
                 case ReplyKind.MultiGet when !header.Status.IsError():
                     Deliver(slot, (frame, slot.Resp3), static (w, s) => WriteMultiGet(w, s.frame, s.Resp3));
                     return;
-                case ReplyKind.Keys or ReplyKind.Scan or ReplyKind.RandomKey when !header.Status.IsError():
+                case ReplyKind.Keys or ReplyKind.RandomKey when !header.Status.IsError():
                     OnKeyChunk(slot, frame, header.HasMore);
                     return;
             }

@@ -145,7 +145,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Info:
                 Output.WriteRaw(Opcode.Info, header.RequestId, Encoding.UTF8.GetBytes(InfoReport.Build(cluster)));
                 return true;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount
+                or Opcode.ScanKeys:
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);
