@@ -91,4 +91,58 @@ public static class NodeReplyRules
                 return false;
         }
     }
+
+    /// <summary>
+    /// The body of a node's answer to a sequenced write has that write's outcome shape (docs/protocol.md section 5.1):
+    /// an empty acknowledgement for Set, MultiSet, FlushKeys, Delete and CopyKey, a versioned number for Increment,
+    /// Append, SetRange and Expire, a versioned value for SetWhen, GetDelete, IncrementFloat and GetExpire, a time
+    /// mark's removed count and next expiry, a transaction's entries (or the failed guard's index), and only the
+    /// statuses each can answer. Errors carry a message.
+    /// </summary>
+    public static bool IsWellFormedWrite(Opcode opcode, StatusCode status, ReadOnlySpan<byte> body)
+    {
+        if (status.IsError())
+            return true; // a message for humans: bounded by CheckHeader, never parsed
+        var ok = status == StatusCode.Ok;
+        var notFound = status == StatusCode.NotFound;
+        var conditionFailed = status == StatusCode.ConditionFailed;
+        switch (opcode)
+        {
+            case Opcode.Set or Opcode.MultiSet or Opcode.FlushKeys:
+                return ok && body.IsEmpty;
+            case Opcode.Delete:
+                return (ok || notFound) && body.IsEmpty;
+            case Opcode.CopyKey:
+                return body.IsEmpty;
+            case Opcode.Increment or Opcode.Append or Opcode.SetRange:
+                return ok && body.Length == VersionedNumberReply.Size;
+            case Opcode.Expire:
+                return notFound ? body.IsEmpty : body.Length == VersionedNumberReply.Size;
+            case Opcode.SetWhen:
+                return !notFound && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.IncrementFloat:
+                return ok && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.GetDelete or Opcode.GetExpire:
+                return notFound ? body.IsEmpty : ok && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.TimeMark:
+                return ok && body.Length == TimeMarkReply.Size;
+            case Opcode.Transaction or Opcode.Batch:
+                if (conditionFailed)
+                    return TransactionReply.TryReadFailedGuard(body, out _);
+                if (!ok || !TransactionReply.TryRead(body, out var entries))
+                    return false;
+                while (entries.TryReadNext(out var entryStatus, out _))
+                {
+                    if (!IsNodeStatus(entryStatus))
+                        return false;
+                }
+                return entries.IsComplete;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A node's digest answer: Ok with exactly the <see cref="NodeDigest"/> fields, or an error with a message.</summary>
+    public static bool IsWellFormedDigest(StatusCode status, ReadOnlySpan<byte> body) =>
+        status.IsError() || (status == StatusCode.Ok && body.Length == NodeDigest.Size);
 }

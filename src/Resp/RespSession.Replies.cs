@@ -17,6 +17,7 @@ internal sealed partial class RespSession
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         var header = FrameHeader.Read(frame);
+        _window.Observe(frame.Length);
         lock (_replyLock)
         {
             var slot = Find(requestId);
