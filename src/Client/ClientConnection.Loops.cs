@@ -96,16 +96,31 @@ internal sealed partial class ClientConnection
             return;
         }
         PendingOperation? pending;
+        var final = !header.HasMore || header.Status.IsError();
+        var slotFreed = false;
         lock (_pendingLock)
         {
             if (!_pending.TryGetValue(header.RequestId, out pending))
-                return; // timed out or cancelled (or our own ping): the late reply is dropped
+            {
+                // Timed out or cancelled (or our own ping): the late reply is dropped, and the router's slot is free again.
+                if (final && _owed.Count > 0 && _owed.Remove(header.RequestId))
+                    _slots?.Give();
+                return;
+            }
             _heartbeat.Answered();
-            if (!header.HasMore || header.Status.IsError())
+            if (final)
+            {
                 _pending.Remove(header.RequestId);
+                slotFreed = pending.HoldsSlot;
+                pending.HoldsSlot = false;
+            }
             else if (pending.DeadlineMs != long.MaxValue)
+            {
                 pending.DeadlineMs = Environment.TickCount64 + (long)_options.RequestTimeout.TotalMilliseconds;
+            }
         }
+        if (slotFreed)
+            _slots?.Give();
         using var bytes = new ContiguousBytes(frame);
         pending.OnResponse(header, bytes.Span[ProtocolLimits.HeaderSize..]);
     }

@@ -28,6 +28,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     private readonly Lock _writeLock = new();
     private readonly Lock _pendingLock = new();
     private readonly Dictionary<ulong, PendingOperation> _pending = [];
+
+    /// <summary>Requests given up here (timeout, cancel) that still hold their in-flight slot until the router answers them.</summary>
+    private readonly HashSet<ulong> _owed = [];
+    private InFlightSlots? _slots;
     private readonly ObjectPool<PendingReply> _replyPool = new DefaultObjectPool<PendingReply>(new DefaultPooledObjectPolicy<PendingReply>(), 1024);
     private readonly KvnDbClientOptions _options;
 
@@ -81,6 +85,8 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         Limits = new RouterLimits(response.MaxFrameSize, response.MaxKeySize, maxRequest, response.Limits?.MaxInFlight, response.Limits?.OutputLimit);
         _readLimit = Math.Max(_options.MaxFrameSize, response.MaxFrameSize);
         _sendLimit = Math.Min(_options.MaxFrameSize, maxRequest);
+        if (response.Limits?.MaxInFlight is > 0 and var maxInFlight)
+            _slots = new InFlightSlots(maxInFlight);
     }
 
     /// <summary>The read loop's limit, which the hello reply raises to the router's frame limit.</summary>
@@ -162,21 +168,84 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         return AwaitReplyAsync(pending, cancellationToken);
     }
 
-    /// <summary>Sends a request and returns its (single) reply.</summary>
+    /// <summary>
+    /// Sends a request and returns its (single) reply. Past the router's max in flight the request waits for a slot
+    /// (within its request timeout) before it is sent; the fast path takes one without allocating.
+    /// </summary>
     public ValueTask<Reply> SendAsync<TBody>(Opcode opcode, FrameFlags flags, TBody body, CancellationToken cancellationToken)
         where TBody : struct, IRequestBody
     {
+        if (_slots is { } slots && !slots.TryTake())
+            return SendWhenFreeAsync(slots, opcode, flags, body, cancellationToken);
+        return SendHoldingSlotAsync(opcode, flags, body, _options.RequestTimeout, cancellationToken);
+    }
+
+    private async ValueTask<Reply> SendWhenFreeAsync<TBody>(InFlightSlots slots, Opcode opcode, FrameFlags flags, TBody body, CancellationToken cancellationToken)
+        where TBody : struct, IRequestBody
+    {
+        var started = Stopwatch.GetTimestamp();
+        await slots.TakeAsync(opcode, _options.RequestTimeout, cancellationToken).ConfigureAwait(false);
+        return await SendHoldingSlotAsync(opcode, flags, body, Remaining(_options.RequestTimeout, started), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What is left of a request's timeout after it waited for a slot (the wait counts against it).</summary>
+    private static TimeSpan Remaining(TimeSpan timeout, long started)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+            return timeout;
+        var left = timeout - Stopwatch.GetElapsedTime(started);
+        return left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+    }
+
+    /// <summary>Sends a request whose slot is taken (or that needs none); a send that fails gives the slot back.</summary>
+    private ValueTask<Reply> SendHoldingSlotAsync<TBody>(Opcode opcode, FrameFlags flags, TBody body, TimeSpan timeout, CancellationToken cancellationToken)
+        where TBody : struct, IRequestBody
+    {
         var pending = RentReply(opcode);
-        Send(pending, flags, body);
+        pending.HoldsSlot = _slots is not null;
+        try
+        {
+            Send(pending, flags, body, timeout);
+        }
+        catch
+        {
+            GiveSlot(pending);
+            throw;
+        }
         return AwaitReplyAsync(pending, cancellationToken);
     }
 
-    /// <summary>Sends a key listing request; keys arrive on the returned stream.</summary>
-    public PendingKeyStream SendListKeys<TBody>(TBody body) where TBody : struct, IRequestBody
+    /// <summary>Sends a key listing request (it holds one in-flight slot until its last chunk); keys arrive on the returned stream.</summary>
+    public async ValueTask<PendingKeyStream> SendListKeysAsync<TBody>(TBody body, CancellationToken cancellationToken) where TBody : struct, IRequestBody
     {
         var stream = new PendingKeyStream { Opcode = Opcode.ListKeys };
-        Send(stream, FrameFlags.None, body);
+        var timeout = _options.RequestTimeout;
+        if (_slots is { } slots)
+        {
+            var started = Stopwatch.GetTimestamp();
+            if (!slots.TryTake())
+                await slots.TakeAsync(Opcode.ListKeys, timeout, cancellationToken).ConfigureAwait(false);
+            timeout = Remaining(timeout, started);
+            stream.HoldsSlot = true;
+        }
+        try
+        {
+            Send(stream, FrameFlags.None, body, timeout);
+        }
+        catch
+        {
+            GiveSlot(stream);
+            throw;
+        }
         return stream;
+    }
+
+    private void GiveSlot(PendingOperation pending)
+    {
+        if (!pending.HoldsSlot)
+            return;
+        pending.HoldsSlot = false;
+        _slots?.Give();
     }
 
     /// <summary>Starts a monitor: its events arrive on the returned stream until <see cref="StopMonitor"/> or the connection ends (no timeout: a quiet router is not a slow one).</summary>
@@ -213,6 +282,7 @@ internal sealed partial class ClientConnection : IAsyncDisposable
         var pending = _replyPool.Get();
         pending.Pool = _replyPool;
         pending.Opcode = opcode;
+        pending.HoldsSlot = false;
         return pending;
     }
 
@@ -284,10 +354,25 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             pending.Fail(new OperationCanceledException(token));
     }
 
+    /// <summary>Gives up on a request here; the router still counts it, so its slot stays taken until the router answers.</summary>
     private bool TryRemove(ulong requestId, out PendingOperation pending)
     {
         lock (_pendingLock)
-            return _pending.Remove(requestId, out pending!);
+        {
+            if (!_pending.Remove(requestId, out pending!))
+                return false;
+            KeepOwedLocked(pending);
+            return true;
+        }
+    }
+
+    /// <summary>Called holding the pending lock.</summary>
+    private void KeepOwedLocked(PendingOperation pending)
+    {
+        if (!pending.HoldsSlot)
+            return;
+        pending.HoldsSlot = false;
+        _owed.Add(pending.RequestId);
     }
 
     private void OnTick()
@@ -360,7 +445,10 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             if (expired is null)
                 return;
             foreach (var pending in expired)
+            {
                 _pending.Remove(pending.RequestId);
+                KeepOwedLocked(pending);
+            }
         }
         foreach (var pending in expired)
             pending.Fail(new KvnDbTimeoutException($"{pending.Opcode} got no answer within {(pending.Opcode == Opcode.Hello ? _options.ConnectTimeout : _options.RequestTimeout).TotalSeconds:0.###} s"));
@@ -398,7 +486,9 @@ internal sealed partial class ClientConnection : IAsyncDisposable
             _failure ??= error;
             failed = [.. _pending.Values];
             _pending.Clear();
+            _owed.Clear();
         }
+        _slots?.Close(); // requests waiting for a slot fail now, not at their timeout
         foreach (var pending in failed)
             pending.Fail(error);
         if (first)

@@ -111,7 +111,7 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     /// <summary>Streams the keys that start with <paramref name="prefix"/> (all keys when empty), chunk by chunk.</summary>
     public async IAsyncEnumerable<byte[]> ListKeysAsync(ReadOnlyMemory<byte> prefix = default, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var stream = LiveConnection().SendListKeys(new BytesKeyBody(prefix));
+        var stream = await LiveConnection().SendListKeysAsync(new BytesKeyBody(prefix), cancellationToken).ConfigureAwait(false);
         await foreach (var key in stream.Keys.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             yield return key;
     }

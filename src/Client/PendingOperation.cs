@@ -12,6 +12,9 @@ internal abstract class PendingOperation
     /// <summary>When the request gives up (ticks of <see cref="Environment.TickCount64"/>).</summary>
     public long DeadlineMs { get; set; }
 
+    /// <summary>It holds one of the router's in-flight slots (<see cref="InFlightSlots"/>) until its final reply.</summary>
+    public bool HoldsSlot { get; set; }
+
     /// <summary>Takes one response frame (copying what it keeps); returns true when the operation is complete.</summary>
     public abstract bool OnResponse(in FrameHeader header, ReadOnlySpan<byte> body);
 

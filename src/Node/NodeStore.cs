@@ -1,4 +1,5 @@
 using KvnDb.Node.Commands;
+using KvnDb.Node.Scan;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 
@@ -7,7 +8,7 @@ namespace KvnDb.Node;
 /// <summary>
 /// The node's data as writes and reads see it: the engine, the index of keys that expire, and (while a
 /// full sync runs) what the sync knows. Every change to the engine made by a write, a time mark or a
-/// sync goes through here, so the expiry index always mirrors the engine. One per node, kept across
+/// sync goes through here, so the expiry index and the scan index always mirror the engine. One per node, kept across
 /// router links; used from the link's loop only.
 /// </summary>
 internal sealed class NodeStore : IKeyStore
@@ -25,7 +26,12 @@ internal sealed class NodeStore : IKeyStore
         foreach (var record in engine.ScanExpiring())
             Expiry.Set(record.Key, record.ExpiresAt);
         CountDatabases();
+        foreach (var key in engine.ListKeys(ReadOnlyMemory<byte>.Empty))
+            Keys.Add(key);
     }
+
+    /// <summary>Every stored key in scan order (SCAN pages, <see cref="Opcode.ScanKeys"/>).</summary>
+    public KeyScanIndex Keys { get; } = new();
 
     /// <summary>The keys stored for one database (or all): O(1), expired keys not yet removed included, as Redis's DBSIZE.</summary>
     public long KeyCount(byte database)
@@ -82,10 +88,14 @@ internal sealed class NodeStore : IKeyStore
             _databaseCounts[database]++;
     }
 
+    /// <summary>After the engine deleted a key (every path that deletes comes here): counts and the scan index follow.</summary>
     private void CountDeleted(ReadOnlySpan<byte> key, bool existed)
     {
+        if (!existed)
+            return;
+        Keys.Remove(key);
         var database = DatabaseKeys.DatabaseOf(key);
-        if (database != 0 && existed)
+        if (database != 0)
             _databaseCounts[database]--;
     }
 
@@ -142,6 +152,7 @@ internal sealed class NodeStore : IKeyStore
     {
         CountSet(key);
         Engine.Set(key, value, sequence, expiresAt);
+        Keys.Add(key);
         Expiry.Set(key, expiresAt);
         Sync?.OnLiveSet(key, sequence);
         Snapshots?.Touched(key);
@@ -204,6 +215,7 @@ internal sealed class NodeStore : IKeyStore
     {
         CountSet(key);
         Engine.Set(key, value, sequence, expiresAt);
+        Keys.Add(key);
         Expiry.Set(key, expiresAt);
     }
 

@@ -95,7 +95,8 @@ internal sealed partial class RequestProcessor : IDisposable
                     Reply(output, header, StatusCode.Ok);
                 _snapshots.CloseIdle();
                 break;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount
+                or Opcode.ScanKeys:
                 Metrics.Read();
                 if (!TimedRead.TryRead(body, out var now, out var read))
                     ReplyMalformed(output, header);
@@ -138,6 +139,15 @@ internal sealed partial class RequestProcessor : IDisposable
         if (header.Opcode == Opcode.MultiGet)
         {
             MultiGet(header, body, now, output);
+            return;
+        }
+        if (header.Opcode == Opcode.ScanKeys)
+        {
+            // One page, on the loop: its cost is bounded by its count (KeyScanIndex), not by the store.
+            if (ScanKeysRequest.TryRead(body, out var scanned, out var position, out var count, out var pattern))
+                _store.Keys.WritePage(output, header.RequestId, scanned, position, count, pattern, _store.Expiry, now);
+            else
+                ReplyMalformed(output, header);
             return;
         }
         if (header.Opcode == Opcode.KeyCount)

@@ -26,6 +26,7 @@ public static class BodyValidator
             Opcode.Expire => Key(ExpireRequest.TryRead(body, out _, out _, out _, out var key), key, maxKeySize),
             Opcode.TimeMark => reader.IsAtEnd ? StatusCode.Ok : StatusCode.ProtocolError,
             Opcode.Transaction or Opcode.Batch => Transaction(body, maxKeySize),
+            Opcode.ScanKeys => Key(ScanKeysRequest.TryRead(body, out _, out _, out _, out var pattern), pattern, maxKeySize),
             Opcode.KeyCount => KeyCountRequest.TryRead(body, out _) ? StatusCode.Ok : StatusCode.ProtocolError,
             Opcode.FlushKeys => KeyCountRequest.TryRead(body, out var flushed) && flushed != KeyCountRequest.PerDatabase ? StatusCode.Ok : StatusCode.ProtocolError,
             Opcode.GetExpire => Key(ExpireRequest.TryRead(body, out _, out var getCondition, out _, out var key) && getCondition == ExpiryCondition.Always, key, maxKeySize),

@@ -17,6 +17,13 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
     /// <summary>The longest node name, in UTF-8 bytes; a longer one is cut by the reader.</summary>
     public const int MaxNodeNameBytes = 128;
 
+    /// <summary>
+    /// The largest hello body a router reads before it has judged the hello: every field at its longest (the node name with
+    /// its length prefix), with room for trailing fields. All an unauthenticated peer can make the router buffer is this
+    /// and what one read brings with it; a header claiming more is refused from the header alone.
+    /// </summary>
+    public const int MaxBodySize = 6 * 1024;
+
     /// <summary>Every byte but the password's.</summary>
     public const int FixedSize = 2 + 1 + FrameWriter.LengthPrefixSize + 8 + 16 + 16 + 1 + 8;
 

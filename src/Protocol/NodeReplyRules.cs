@@ -38,14 +38,14 @@ public static class NodeReplyRules
     /// <summary>
     /// The body of a node's reply to a read has that read's shape: a Get's one value, an Exists' nothing, a
     /// MultiGet's one entry per key asked for (<paramref name="request"/> is the frame the router sent, a
-    /// <see cref="TimedRead"/>), a listing chunk's keys, a versioned reply's fixed fields, a key count's one count (or sixteen). Errors carry a message.
+    /// <see cref="TimedRead"/>), a listing chunk's or a scan page's keys, a versioned reply's fixed fields, a key count's one count (or sixteen). Errors carry a message.
     /// </summary>
     public static bool IsWellFormedRead(Opcode opcode, StatusCode status, ReadOnlySpan<byte> body, ReadOnlySpan<byte> request)
     {
         if (status.IsError())
             return true; // a message for humans: bounded by CheckHeader, never parsed
         if (status == StatusCode.NotFound)
-            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys);
+            return body.IsEmpty && opcode is not (Opcode.MultiGet or Opcode.ListKeys or Opcode.ScanKeys);
         if (status != StatusCode.Ok)
             return false;
         switch (opcode)
@@ -65,6 +65,13 @@ public static class NodeReplyRules
                 {
                 }
                 return chunk.IsComplete;
+            case Opcode.ScanKeys:
+                if (!ScanKeysReply.TryRead(body, out var page))
+                    return false;
+                while (page.TryReadNext(out _))
+                {
+                }
+                return page.IsComplete;
             case Opcode.KeyCount:
                 var counted = ProtocolLimits.HeaderSize + TimedRead.TimeSize;
                 return request.Length > counted
@@ -84,4 +91,58 @@ public static class NodeReplyRules
                 return false;
         }
     }
+
+    /// <summary>
+    /// The body of a node's answer to a sequenced write has that write's outcome shape (docs/protocol.md section 5.1):
+    /// an empty acknowledgement for Set, MultiSet, FlushKeys, Delete and CopyKey, a versioned number for Increment,
+    /// Append, SetRange and Expire, a versioned value for SetWhen, GetDelete, IncrementFloat and GetExpire, a time
+    /// mark's removed count and next expiry, a transaction's entries (or the failed guard's index), and only the
+    /// statuses each can answer. Errors carry a message.
+    /// </summary>
+    public static bool IsWellFormedWrite(Opcode opcode, StatusCode status, ReadOnlySpan<byte> body)
+    {
+        if (status.IsError())
+            return true; // a message for humans: bounded by CheckHeader, never parsed
+        var ok = status == StatusCode.Ok;
+        var notFound = status == StatusCode.NotFound;
+        var conditionFailed = status == StatusCode.ConditionFailed;
+        switch (opcode)
+        {
+            case Opcode.Set or Opcode.MultiSet or Opcode.FlushKeys:
+                return ok && body.IsEmpty;
+            case Opcode.Delete:
+                return (ok || notFound) && body.IsEmpty;
+            case Opcode.CopyKey:
+                return body.IsEmpty;
+            case Opcode.Increment or Opcode.Append or Opcode.SetRange:
+                return ok && body.Length == VersionedNumberReply.Size;
+            case Opcode.Expire:
+                return notFound ? body.IsEmpty : body.Length == VersionedNumberReply.Size;
+            case Opcode.SetWhen:
+                return !notFound && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.IncrementFloat:
+                return ok && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.GetDelete or Opcode.GetExpire:
+                return notFound ? body.IsEmpty : ok && VersionedValueReply.TryRead(body, out _, out _, out _);
+            case Opcode.TimeMark:
+                return ok && body.Length == TimeMarkReply.Size;
+            case Opcode.Transaction or Opcode.Batch:
+                if (conditionFailed)
+                    return TransactionReply.TryReadFailedGuard(body, out _);
+                if (!ok || !TransactionReply.TryRead(body, out var entries))
+                    return false;
+                while (entries.TryReadNext(out var entryStatus, out _))
+                {
+                    if (!IsNodeStatus(entryStatus))
+                        return false;
+                }
+                return entries.IsComplete;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>A node's digest answer: Ok with exactly the <see cref="NodeDigest"/> fields, or an error with a message.</summary>
+    public static bool IsWellFormedDigest(StatusCode status, ReadOnlySpan<byte> body) =>
+        status.IsError() || (status == StatusCode.Ok && body.Length == NodeDigest.Size);
 }

@@ -31,6 +31,8 @@ public enum Opcode : byte
     TimeToLive = 0x15,
     /// <summary>The number of keys of one database, or of the whole store, kept by the node in O(1) (<see cref="KeyCountRequest"/>).</summary>
     KeyCount = 0x16,
+    /// <summary>One page of a scan of a database's keys in scan order, O(count) on the node (<see cref="ScanKeysRequest"/>, <see cref="ScanKeysReply"/>).</summary>
+    ScanKeys = 0x18,
 
     Set = 0x20,
     Delete = 0x21,

@@ -14,7 +14,8 @@ public static class OpcodeExtensions
 
     /// <summary>A read answered by one serving node; forwarded as a <see cref="TimedRead"/>.</summary>
     public static bool IsRead(this Opcode opcode) =>
-        opcode is Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount;
+        opcode is Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount
+            or Opcode.ScanKeys;
 
     /// <summary>
     /// An operation that may be part of a <see cref="Opcode.Transaction"/> or <see cref="Opcode.Batch"/>: a write,

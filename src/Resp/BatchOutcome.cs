@@ -9,6 +9,8 @@ internal enum BatchOutcome
     NeedMore,
     /// <summary>Too many replies owed: stop reading until some are written.</summary>
     Backpressure,
+    /// <summary>The client leaves its output unread: stop reading until it drains (back-pressure on this client alone).</summary>
+    OutputBackedUp,
     /// <summary>A wrong password: hold this connection (only) before answering.</summary>
     AuthDelay,
     /// <summary>EXEC must wait for the versions its WATCH read: wait, then run it.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using KvnDb.Protocol;
 
 namespace KvnDb.Resp;
 

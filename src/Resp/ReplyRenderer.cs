@@ -97,11 +97,30 @@ internal static class ReplyRenderer
                 KeyCountRequest.TryReadReply(body, out var count);
                 RespWriter.WriteInteger(output, count);
                 break;
+            case ReplyKind.Scan:
+                RenderScanPage(output, body);
+                break;
             default:
                 RespWriter.WriteError(output, $"ERR unexpected reply for a {shape.Kind} command");
                 return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// SCAN's <c>[cursor, [keys]]</c> from a node's page (shape checked by the router, NodeReplyRules). The cursor is
+    /// the page's next position: no shard group bits yet (docs/resp.md, "SCAN cursors").
+    /// </summary>
+    private static void RenderScanPage(IBufferWriter<byte> output, ReadOnlySpan<byte> body)
+    {
+        ScanKeysReply.TryRead(body, out var page);
+        RespWriter.WriteArrayHeader(output, 2);
+        Span<byte> digits = stackalloc byte[20];
+        page.Next.TryFormat(digits, out var written, provider: System.Globalization.CultureInfo.InvariantCulture);
+        RespWriter.WriteBulk(output, digits[..written]);
+        RespWriter.WriteArrayHeader(output, (int)page.Count);
+        while (page.TryReadNext(out var key))
+            RespWriter.WriteBulk(output, key);
     }
 
     /// <summary>

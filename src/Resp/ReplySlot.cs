@@ -47,19 +47,8 @@ internal sealed class ReplySlot : ReplyShape
     /// <summary>Reply material gathered along the way: the old value (SET GET), the listed keys (KEYS).</summary>
     public ArrayBufferWriter<byte>? Saved { get; set; }
 
-    // ---- KEYS / SCAN ----
+    // ---- KEYS ----
     public byte[]? Pattern { get; set; }
-
-    /// <summary>SCAN: keys at or before this one were returned by earlier pages.</summary>
-    public byte[]? After { get; set; }
-
-    public int Limit { get; set; }
-
-    /// <summary>SCAN: the smallest matching keys after <see cref="After"/>, at most <see cref="Limit"/>.</summary>
-    public SortedSet<byte[]>? Best { get; set; }
-
-    /// <summary>SCAN: more matching keys exist beyond the page.</summary>
-    public bool More { get; set; }
 
     public void Begin(ulong number, ReplyKind kind, bool resp3)
     {
@@ -75,9 +64,6 @@ internal sealed class ReplySlot : ReplyShape
         Silent = false;
         HeldBytes = 0;
         Pattern = null;
-        After = null;
-        Limit = 0;
-        More = false;
     }
 
     public void End()
@@ -88,8 +74,6 @@ internal sealed class ReplySlot : ReplyShape
         Queue = null;
         Watches = null;
         Pattern = null;
-        After = null;
-        Best?.Clear();
         Reply = Recycle(Reply);
         Saved = Recycle(Saved);
     }

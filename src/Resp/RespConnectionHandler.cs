@@ -25,7 +25,7 @@ internal sealed class RespConnectionHandler(IRouterCore core, ILogger<RespConnec
         {
             RespLog.OutputLimit(logger, remote, core.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
-        });
+        }, core.Options.OutputHoldLimit, core.Stats);
         var session = new RespSession(id, remote, output, _server, logger, () => connection.Abort(new ConnectionAbortedException("closed by the router (idle or auth timeout, CLIENT KILL, limits)")))
         {
             LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,

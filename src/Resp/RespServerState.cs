@@ -17,7 +17,6 @@ internal sealed class RespServerState(IRouterCore core)
 
     public PasswordVerifier Password { get; } = new(core.Options.Password);
 
-    public ScanCursors Cursors { get; } = new();
 
     public PubSubHub PubSub { get; } = new();
 

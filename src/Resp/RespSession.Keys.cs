@@ -6,12 +6,10 @@ namespace KvnDb.Resp;
 
 /// <summary>
 /// The key family: DEL (and UNLINK), EXISTS (and TOUCH), RENAME, RENAMENX, COPY, MOVE, FLUSHDB, FLUSHALL,
-/// DBSIZE, SELECT, OBJECT, and KEYS, SCAN and RANDOMKEY, which are built on the streamed key listing of one
-/// serving node (with the selected database's prefix).
-/// SCAN walks keys in byte order: a page is the COUNT smallest matching keys after the last key of
-/// the previous page, so every key present for the whole scan is returned exactly once, whatever is
-/// written meanwhile and whichever node answers. The cursor is a number (clients expect one) naming
-/// the last key returned, kept router-wide by <see cref="ScanCursors"/>.
+/// DBSIZE, SELECT, OBJECT, KEYS and RANDOMKEY (built on the streamed key listing of one serving node, with the
+/// selected database's prefix), and SCAN: one <see cref="Opcode.ScanKeys"/> page from one serving node, O(COUNT).
+/// The cursor is the node's scan position (docs/resp.md, "SCAN cursors"), the same on every node, so any
+/// connection and any serving node may continue a scan, and the router keeps nothing.
 /// </summary>
 internal sealed partial class RespSession
 {
@@ -251,10 +249,10 @@ internal sealed partial class RespSession
             return;
         }
 
-        byte[]? after = null;
-        if (cursor != 0 && (after = _server.Cursors.Find(cursor)) is null)
+        if (cursor >= ScanKeysRequest.PositionLimit)
         {
-            ReplyError($"ERR invalid cursor (the router keeps the last {ScanCursors.Capacity} cursors)");
+            // The bits above a position are kept for a shard group's number (docs/resp.md, "SCAN cursors").
+            ReplyError("ERR invalid cursor");
             return;
         }
         if (!anyType)
@@ -265,18 +263,11 @@ internal sealed partial class RespSession
             SendLocal();
             return;
         }
-        ulong number;
-        lock (_replyLock)
-        {
-            var slot = BeginSlot(ReplyKind.Scan);
-            slot.Pattern = pattern.SequenceEqual("*"u8) ? null : pattern.ToArray();
-            slot.After = after;
-            slot.Limit = Math.Min(count, MaxScanCount);
-            slot.Best ??= new SortedSet<byte[]>(KeyOrder.Instance);
-            slot.Variant = _database;
-            number = slot.Number;
-        }
-        SubmitListing(number, [.. DatabasePrefix(_database), .. GlobPattern.LiteralPrefix(pattern)]);
+        var matched = pattern.SequenceEqual("*"u8) ? default : pattern;
+        BeginCommand(ReplyKind.Scan);
+        ScanKeysRequest.WriteBody(AddOp(Opcode.ScanKeys, ScanKeysRequest.BodyLength(matched.Length)), (byte)_database, cursor,
+            (uint)Math.Min(count, MaxScanCount), matched);
+        EndCommand();
     }
 
     private void SubmitListing(ulong number, ReadOnlySpan<byte> prefix)
@@ -307,15 +298,12 @@ internal sealed partial class RespSession
                             slot.Saved.Write(key);
                         }
                         break;
-                    case ReplyKind.Keys:
+                    default:
                         if (GlobPattern.IsMatch(slot.Pattern, key))
                         {
                             RespWriter.WriteBulk(slot.Saved!, key);
                             slot.Count++;
                         }
-                        break;
-                    default:
-                        ConsiderForScan(slot, key);
                         break;
                 }
             }
@@ -333,47 +321,13 @@ internal sealed partial class RespSession
                         RespWriter.WriteBulk(w, s.Saved!.WrittenSpan);
                 });
                 break;
-            case ReplyKind.Keys:
+            default:
                 Deliver(slot, slot, static (w, s) =>
                 {
                     RespWriter.WriteArrayHeader(w, s.Count);
                     w.Write(s.Saved!.WrittenSpan);
                 });
                 break;
-            default:
-                var next = slot.More ? _server.Cursors.Add(slot.Best!.Max!) : 0;
-                Deliver(slot, (slot, next), static (w, s) =>
-                {
-                    RespWriter.WriteArrayHeader(w, 2);
-                    Span<byte> digits = stackalloc byte[20];
-                    s.next.TryFormat(digits, out var written, provider: System.Globalization.CultureInfo.InvariantCulture);
-                    RespWriter.WriteBulk(w, digits[..written]);
-                    RespWriter.WriteArrayHeader(w, s.slot.Best!.Count);
-                    foreach (var key in s.slot.Best)
-                        RespWriter.WriteBulk(w, key);
-                });
-                break;
         }
-    }
-
-    /// <summary>Keeps the <see cref="ReplySlot.Limit"/> smallest matching keys after the cursor's key.</summary>
-    private static void ConsiderForScan(ReplySlot slot, ReadOnlySpan<byte> key)
-    {
-        if (slot.After is not null && key.SequenceCompareTo(slot.After) <= 0)
-            return;
-        if (slot.Pattern is not null && !GlobPattern.IsMatch(slot.Pattern, key))
-            return;
-        var best = slot.Best!;
-        if (best.Count < slot.Limit)
-        {
-            best.Add(key.ToArray());
-            return;
-        }
-        slot.More = true;
-        var largest = best.Max!;
-        if (key.SequenceCompareTo(largest) >= 0)
-            return;
-        best.Remove(largest);
-        best.Add(key.ToArray());
     }
 }

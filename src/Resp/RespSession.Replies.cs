@@ -17,6 +17,7 @@ internal sealed partial class RespSession
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         var header = FrameHeader.Read(frame);
+        _window.Observe(frame.Length);
         lock (_replyLock)
         {
             var slot = Find(requestId);
@@ -33,7 +34,7 @@ internal sealed partial class RespSession
                 case ReplyKind.MultiGet when !header.Status.IsError():
                     Deliver(slot, (frame, slot.Resp3), static (w, s) => WriteMultiGet(w, s.frame, s.Resp3));
                     return;
-                case ReplyKind.Keys or ReplyKind.Scan or ReplyKind.RandomKey when !header.Status.IsError():
+                case ReplyKind.Keys or ReplyKind.RandomKey when !header.Status.IsError():
                     OnKeyChunk(slot, frame, header.HasMore);
                     return;
             }

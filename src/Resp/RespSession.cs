@@ -36,8 +36,8 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
     private ulong _roomThreshold;
     private ulong _failedAuthSlot;
 
-    /// <summary>Replies owed before the connection stops reading (pipelining backpressure, <c>--max-inflight</c>).</summary>
-    private readonly ulong _maxInFlight;
+    /// <summary>Replies owed before the connection stops reading (pipelining back-pressure: a window up to <c>--max-inflight</c>).</summary>
+    private readonly ReplyWindow _window;
     private bool _resp3;
     private bool _authenticated;
     private string? _name;
@@ -62,7 +62,7 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         _flush = _core.CreateFlushBatch();
         _logger = logger;
         _authenticated = !server.Password.IsRequired;
-        _maxInFlight = (ulong)Math.Max(1, _core.Options.MaxInFlightPerClient);
+        _window = new ReplyWindow(_core.Options.MaxInFlightPerClient, _core.Options.ReplyBudgetBytes);
         _ring = new ReplySlot[InitialSlots];
         for (var i = 0; i < _ring.Length; i++)
             _ring[i] = new ReplySlot();
@@ -110,7 +110,12 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
                         break;
                     case BatchOutcome.Backpressure:
                         input.AdvanceTo(buffer.Start);
-                        await WaitForRoomAsync(_maxInFlight / 2).WaitAsync(cancellationToken).ConfigureAwait(false);
+                        await WaitForRoomAsync((ulong)_window.Limit / 2).WaitAsync(cancellationToken).ConfigureAwait(false);
+                        break;
+                    case BatchOutcome.OutputBackedUp:
+                        input.AdvanceTo(buffer.Start);
+                        // Only this connection waits: node links wrote its replies and moved on (OutputChannel).
+                        await Output.WhenDrained.WaitAsync(cancellationToken).ConfigureAwait(false);
                         break;
                     case BatchOutcome.WaitForWatches:
                         input.AdvanceTo(buffer.Start);
@@ -162,8 +167,10 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
         var maxCommandSize = _core.Options.MaxFrameSize;
         while (true)
         {
-            if (InFlight >= _maxInFlight)
+            if (InFlight >= (ulong)_window.Limit)
                 return BatchOutcome.Backpressure;
+            if (Output.IsBackedUp)
+                return BatchOutcome.OutputBackedUp;
             var status = _authenticated
                 ? RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out var length, out var error)
                 : RespRequestParser.TryParse(buffer, maxCommandSize, _arguments, out length, out error, MaxArgumentsBeforeAuth, MaxBulkBeforeAuth);
@@ -291,6 +298,8 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
     /// <summary>Gives a slot its final reply: straight to the client when every earlier reply is out, else kept in the slot.</summary>
     private void Deliver<TState>(ReplySlot slot, TState state, Action<IBufferWriter<byte>, TState> render)
     {
+        if (Output.IsClosed)
+            slot.Silent = true; // cut off (output limit) or gone: nothing more is rendered for it
         if (slot.Number == _head)
         {
             if (!slot.Silent)
@@ -299,9 +308,11 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
             DrainCompleted();
             return;
         }
+        slot.Complete = true;
+        if (slot.Silent)
+            return; // never sent: not worth holding
         slot.Reply = ReplySlot.Fresh(slot.Reply);
         render(slot.Reply, state);
-        slot.Complete = true;
         Hold(slot, slot.Reply.WrittenCount);
     }
 
@@ -336,6 +347,7 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
 
     private void Retire(ReplySlot slot)
     {
+        _window.Completed(Output.IsBackedUp);
         _heldBytes -= slot.HeldBytes;
         slot.End();
         _head++;

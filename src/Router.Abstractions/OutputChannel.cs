@@ -1,48 +1,81 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.IO.Pipelines;
 using KvnDb.Protocol;
 
 namespace KvnDb.Router;
 
 /// <summary>
-/// The outbound side of one client connection, shared by every thread that answers on it (a
-/// client's replies come from many node links). Node links have a <c>NodeSender</c> instead. Writes append under a
-/// short lock; <see cref="Flush"/> sends once per batch and never waits: a flush completes at once
-/// unless the peer has left more than the output limit unread (Kestrel's <c>MaxWriteBufferSize</c>),
-/// and then the peer is cut off, as Redis does with client-output-buffer-limit. So no lock is ever
-/// held across an await and one slow reader cannot make the router buffer without bound.
+/// The outbound side of one client connection, shared by every thread that answers on it (a client's replies come
+/// from many node links). Node links have a <c>NodeSender</c> instead. Writes append under a short lock;
+/// <see cref="Flush"/> sends once per batch and never waits. When the peer leaves more than the transport's pause
+/// threshold unread (Kestrel's <c>MaxWriteBufferSize</c>, the router's <c>OutputPauseBytes</c>), the flush stays
+/// pending: the channel is <see cref="IsBackedUp"/> (its session stops reading the client, <see cref="WhenDrained"/>),
+/// and replies that still arrive wait in a <see cref="SpillBuffer"/> instead of the transport, until that flush
+/// completes. Past <c>holdLimit</c> bytes spilled the peer is cut off, as Redis does with client-output-buffer-limit.
+/// So no lock is held across an await, no node link or other client waits for this one, and one slow reader cannot
+/// make the router buffer without bound.
 /// </summary>
-internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null)
+internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null, long holdLimit = long.MaxValue, RouterStats? stats = null)
 {
     private readonly Lock _lock = new();
+    private readonly SpillBuffer _spill = new();
     private bool _closed;
-    private Task _abandonedFlush = Task.CompletedTask;
+    private bool _backedUp;
+    private TaskCompletionSource? _drained;
+    private Task _pendingFlush = Task.CompletedTask;
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
-    /// <summary>The flush left pending when the peer was cut off; it ends once the connection does, and never faults.</summary>
-    public Task AbandonedFlush
+    /// <summary>The peer has not drained the last flush: its session reads no more requests until it has.</summary>
+    public bool IsBackedUp => Volatile.Read(ref _backedUp);
+
+    /// <summary>Completes once the channel is no longer backed up (drained, or closed).</summary>
+    public Task WhenDrained
     {
         get
         {
             lock (_lock)
-                return _abandonedFlush;
+                return _drained?.Task ?? Task.CompletedTask;
         }
     }
 
-    /// <summary>Copies a frame as it is, with a new request id (and optionally new flags).</summary>
+    /// <summary>The transport flush in flight, if any; it ends when the peer drains or the connection ends, and never faults.</summary>
+    public Task PendingFlush
+    {
+        get
+        {
+            lock (_lock)
+                return _pendingFlush;
+        }
+    }
+
+    /// <summary>Bytes waiting in the channel itself (spilled while backed up), on top of what the transport holds.</summary>
+    public long HeldBytes
+    {
+        get
+        {
+            lock (_lock)
+                return _spill.Length;
+        }
+    }
+
+    /// <summary>Where writes go now: the transport, or the spill while a flush is in flight. Caller holds the lock.</summary>
+    private IBufferWriter<byte> Target => _backedUp ? _spill : writer;
+
+    /// <summary>Copies a frame as it is, with a new request id.</summary>
     public bool TryForward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         lock (_lock)
         {
             if (_closed)
                 return false;
+            var target = Target;
             var length = (int)frame.Length;
-            var span = writer.GetSpan(length);
+            var span = target.GetSpan(length);
             frame.CopyTo(span);
             FrameHeader.WriteRequestId(span, requestId);
-            writer.Advance(length);
+            target.Advance(length);
+            CheckHoldLocked();
             return true;
         }
     }
@@ -51,8 +84,10 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (!_closed)
-                FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, opcode, FrameFlags.Response, status, requestId));
+            if (_closed)
+                return;
+            FrameWriter.WriteHeaderOnly(Target, new FrameHeader(0, opcode, FrameFlags.Response, status, requestId));
+            CheckHoldLocked();
         }
     }
 
@@ -60,8 +95,10 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (!_closed)
-                FrameWriter.WriteError(writer, opcode, requestId, status, message);
+            if (_closed)
+                return;
+            FrameWriter.WriteError(Target, opcode, requestId, status, message);
+            CheckHoldLocked();
         }
     }
 
@@ -69,51 +106,131 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (!_closed)
-                FrameWriter.WriteRaw(writer, opcode, FrameFlags.Response, StatusCode.Ok, requestId, body);
+            if (_closed)
+                return;
+            FrameWriter.WriteRaw(Target, opcode, FrameFlags.Response, StatusCode.Ok, requestId, body);
+            CheckHoldLocked();
         }
     }
 
-    /// <summary>Lets a caller write with the raw writer (hello replies); the action runs under the lock.</summary>
+    /// <summary>Lets a caller write with the raw writer (hello replies, RESP); the action runs under the lock.</summary>
     public void Write<TState>(TState state, Action<IBufferWriter<byte>, TState> write)
     {
         lock (_lock)
         {
-            if (!_closed)
-                write(writer, state);
+            if (_closed)
+                return;
+            write(Target, state);
+            CheckHoldLocked();
         }
     }
 
+    /// <summary>Sends what was written since the last flush; while an earlier flush is in flight, its completion sends it.</summary>
     public void Flush()
     {
         lock (_lock)
         {
-            if (_closed || writer.UnflushedBytes == 0)
+            if (_closed || _backedUp || writer.UnflushedBytes == 0)
                 return;
             var flush = writer.FlushAsync();
-            if (flush.IsCompleted)
+            if (!flush.IsCompleted)
             {
-                if (flush.Result.IsCompleted)
-                    _closed = true; // the peer is gone: stop buffering for it
+                BeginBackPressureLocked();
+                _pendingFlush = AwaitFlushAsync(flush);
             }
-            else
+            else if (IsGone(flush))
             {
-                // The peer stopped reading and its unread output passed the limit: stop writing and cut it off.
-                _closed = true;
-                _abandonedFlush = AbandonAsync(flush);
-                onOutputLimit?.Invoke();
+                _closed = true; // the peer is gone: stop buffering for it
             }
         }
     }
 
-    /// <summary>Nobody needs the result of the cut-off peer's flush, but its fault (the aborted connection) is observed here.</summary>
-    private static async Task AbandonAsync(ValueTask<FlushResult> flush) =>
-        await ((Task)flush.AsTask()).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
-    /// <summary>Stops all further writes; what was flushed is still sent.</summary>
+    /// <summary>Stops all further writes; what was flushed is still sent, what was spilled is dropped.</summary>
     public void Close()
     {
         lock (_lock)
+        {
             _closed = true;
+            _spill.Clear();
+            EndBackPressureLocked();
+        }
+    }
+
+    private void BeginBackPressureLocked()
+    {
+        _backedUp = true;
+        _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stats?.OutputBackedUp();
+    }
+
+    private void EndBackPressureLocked()
+    {
+        if (_backedUp)
+        {
+            _backedUp = false;
+            stats?.OutputDrained();
+        }
+        _drained?.TrySetResult();
+        _drained = null;
+    }
+
+    /// <summary>Past the hold limit the peer has left more than the output limit unread: cut it off.</summary>
+    private void CheckHoldLocked()
+    {
+        if (!_backedUp || _spill.Length <= holdLimit)
+            return;
+        _closed = true;
+        _spill.Clear();
+        EndBackPressureLocked();
+        stats?.OutputLimitCut();
+        onOutputLimit?.Invoke();
+    }
+
+    /// <summary>Waits for the transport to drain a flush (off every shared loop), then sends what spilled meanwhile.</summary>
+    private async Task AwaitFlushAsync(ValueTask<FlushResult> flush)
+    {
+        bool gone;
+        try
+        {
+            var result = await flush.ConfigureAwait(false);
+            gone = result.IsCompleted || result.IsCanceled;
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            gone = true; // the connection ended (reset, aborted at the output limit, closed)
+        }
+        lock (_lock)
+        {
+            if (gone || _closed)
+            {
+                _closed = true;
+                _spill.Clear();
+                EndBackPressureLocked();
+                return;
+            }
+            _spill.MoveTo(writer);
+            if (writer.UnflushedBytes > 0)
+            {
+                var next = writer.FlushAsync();
+                if (!next.IsCompleted)
+                {
+                    _pendingFlush = AwaitFlushAsync(next); // still backed up: the next completion carries on
+                    return;
+                }
+                if (IsGone(next))
+                    _closed = true;
+            }
+            EndBackPressureLocked();
+        }
+    }
+
+    /// <summary>A flush that completed at once: did the peer go away?</summary>
+    private static bool IsGone(ValueTask<FlushResult> flush)
+    {
+        if (flush.IsCompletedSuccessfully)
+            return flush.Result.IsCompleted;
+        // Faulted or cancelled: observe it; the connection is gone either way.
+        _ = flush.AsTask().Exception;
+        return true;
     }
 }

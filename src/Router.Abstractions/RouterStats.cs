@@ -15,6 +15,20 @@ internal sealed class RouterStats
     private long _syncsCompleted;
     private long _syncRestarts;
     private long _nodeApplyFailures;
+    private long _outputsBackedUp;
+    private long _outputLimitCuts;
+
+    /// <summary>Client connections whose unread output passed the pause threshold now: the router is not reading them.</summary>
+    public long OutputsBackedUp => Volatile.Read(ref _outputsBackedUp);
+
+    /// <summary>Client connections cut off since the start for leaving more than the output limit unread.</summary>
+    public long OutputLimitCuts => Volatile.Read(ref _outputLimitCuts);
+
+    public void OutputBackedUp() => Interlocked.Increment(ref _outputsBackedUp);
+
+    public void OutputDrained() => Interlocked.Decrement(ref _outputsBackedUp);
+
+    public void OutputLimitCut() => Interlocked.Increment(ref _outputLimitCuts);
 
     /// <summary>Writes (or sync frames) a node answered with an error: each took that node out of the in-sync set.</summary>
     public long NodeApplyFailures => Volatile.Read(ref _nodeApplyFailures);

@@ -18,7 +18,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     public const int ForwardingHeadroom = WriteSequencer.ForwardingHeadroom;
 
     private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
-    private readonly int _maxInFlight = cluster.Options.MaxInFlightPerClient;
+    private readonly ReplyWindow _window = new(cluster.Options.MaxInFlightPerClient, cluster.Options.ReplyBudgetBytes);
     private int _inFlight;
     private TaskCompletionSource? _capacity;
 
@@ -27,6 +27,9 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Requests this client may have in flight now (<see cref="ReplyWindow"/>): at most <c>--max-inflight</c>.</summary>
+    public int Window => _window.Limit;
+
     public bool HasRequestsInFlight => InFlight > 0;
 
     /// <summary>Closes the connection (idle timeout).</summary>
@@ -34,6 +37,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
+        _window.Observe(frame.Length);
         Output.TryForward(frame, requestId);
         var parsed = FrameHeader.Read(frame);
         if (!parsed.HasMore || parsed.Status.IsError())
@@ -54,24 +58,46 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
 
     public void Raw(Opcode opcode, ulong requestId, ReadOnlySpan<byte> body)
     {
+        _window.Observe(body.Length + ProtocolLimits.HeaderSize);
         Output.WriteRaw(opcode, requestId, body);
         Completed();
     }
 
-    /// <summary>A request's final reply went out: one more may be read once the client is under half its limit.</summary>
+    /// <summary>The session may read the next request: it has room in its window and its output is draining.</summary>
+    private bool MayRead => InFlight < _window.Limit && !Output.IsBackedUp;
+
+    /// <summary>A paused session reads again once half its window is answered (not one request at a time) and its output drains.</summary>
+    private bool MayResume => InFlight <= _window.Limit / 2 && !Output.IsBackedUp;
+
+    /// <summary>A request's final reply went out: the window may widen, and a paused session may read again.</summary>
     private void Completed()
     {
-        if (Interlocked.Decrement(ref _inFlight) <= _maxInFlight / 2)
+        Interlocked.Decrement(ref _inFlight);
+        _window.Completed(Output.IsBackedUp);
+        if (MayResume)
             Interlocked.Exchange(ref _capacity, null)?.TrySetResult();
     }
 
+    /// <summary>
+    /// Waits, on this session's own read loop only, until it may read again: its output drained (the client reads
+    /// its replies) and half its window is answered. Nothing shared waits for this: node links write the replies and
+    /// move on (<see cref="OutputChannel"/>).
+    /// </summary>
     private async Task WaitForCapacityAsync(CancellationToken cancellationToken)
     {
-        var capacity = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _capacity, capacity);
-        if (InFlight <= _maxInFlight / 2)
-            return;
-        await capacity.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        while (!Output.IsClosed)
+        {
+            if (Output.IsBackedUp)
+            {
+                await Output.WhenDrained.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var capacity = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _capacity, capacity);
+            if (MayResume)
+                return;
+            await capacity.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public long Id { get; } = id;
@@ -100,14 +126,15 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     }
 
     /// <summary>
-    /// The session's frame handler: run each request to completion, pause while the client has too
-    /// many in flight (the rest stays in the socket until replies drain), flush every touched channel once per read.
+    /// The session's frame handler: run each request to completion, pause while the client has its window in flight
+    /// or leaves its output unread (the rest stays in the socket until replies drain), flush every touched channel
+    /// once per read.
     /// </summary>
     private readonly struct Requests(ClientSession session, FlushSet flush) : IFrameHandler
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
         {
-            if (session.InFlight >= session._maxInFlight)
+            if (!session.MayRead)
                 return FrameAction.Pause;
             return session.Handle(header, frame, flush) ? FrameAction.Continue : FrameAction.Stop;
         }
@@ -145,7 +172,8 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Info:
                 Output.WriteRaw(Opcode.Info, header.RequestId, Encoding.UTF8.GetBytes(InfoReport.Build(cluster)));
                 return true;
-            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount:
+            case Opcode.Get or Opcode.Exists or Opcode.MultiGet or Opcode.ListKeys or Opcode.GetVersioned or Opcode.TimeToLive or Opcode.KeyCount
+                or Opcode.ScanKeys:
                 if (IsValid(header, frame))
                 {
                     Interlocked.Increment(ref _inFlight);

@@ -150,9 +150,19 @@ internal sealed partial class Cluster : IAsyncDisposable
                     Reads.OnReadReply(request, node, header, frame, flush);
                     break;
                 case PendingKind.Write:
+                    if (NodeReplyChecks.CheckWrite(request, node, header, frame) is { } badWrite)
+                    {
+                        node.Violate(badWrite); // its outcome never counts: the others settle the write (Settle)
+                        return;
+                    }
                     Sequencer.OnWriteReply(request, node, header, frame, flush);
                     break;
                 default:
+                    if (NodeReplyChecks.CheckDigest(request, node, header, frame) is { } badDigest)
+                    {
+                        node.Violate(badDigest);
+                        return;
+                    }
                     Digests.OnDigestReply(request, node, header, frame, flush);
                     break;
             }

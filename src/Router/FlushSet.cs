@@ -29,10 +29,10 @@ internal sealed class FlushSet(NodeTable nodes) : IFlushBatch
         {
             _logAppended = false;
             foreach (var node in nodes.Connected)
-                node.Sender.Flush();
+                node.Sender.FlushBatch();
         }
         foreach (var sender in _senders)
-            sender.Flush();
+            sender.FlushBatch();
         _senders.Clear();
         foreach (var client in _clients)
             client.Flush();

@@ -50,6 +50,8 @@ internal static class InfoReport
         var nodes = cluster.Nodes.Connected;
         Line(text, "nodes", nodes.Length);
         Line(text, "nodes_serving", cluster.ServingNodeCount);
+        Line(text, "clients_backpressured", stats.OutputsBackedUp);
+        Line(text, "clients_cut_output_limit", stats.OutputLimitCuts);
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,

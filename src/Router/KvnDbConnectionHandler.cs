@@ -39,7 +39,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         {
             LogOutputLimit(remote, cluster.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
-        });
+        }, Math.Max(0, cluster.Options.OutputLimitBytes - cluster.Options.EffectiveOutputPause), cluster.Stats);
         // The connection's end, or the router's: a stopping router ends every session and node link at once.
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, cluster.Stopping);
         var closed = lifetime.Token;
@@ -172,14 +172,17 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         try
         {
             var hello = new HelloReader(this, remote);
-            // A hello is small: anything claiming more than the largest key is not one.
-            var exit = await FrameLoop.RunAsync(input, hello, 1024 + cluster.Options.MaxKeySize, timeout.Token).ConfigureAwait(false);
+            // A hello is small: a header claiming more is refused from the header, before any of its body is buffered, so an
+            // unauthenticated peer costs the router at most one hello and what one read brings.
+            var exit = await FrameLoop.RunAsync(input, hello, HelloRequest.MaxBodySize, timeout.Token).ConfigureAwait(false);
             if (exit is not (FrameLoopExit.Stopped or FrameLoopExit.TooLarge))
                 return null; // closed before a whole first frame
             var header = hello.Header;
             if (exit == FrameLoopExit.TooLarge || header.Opcode != Opcode.Hello)
             {
-                output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, "the first frame must be a hello");
+                output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, exit == FrameLoopExit.TooLarge && header.Opcode == Opcode.Hello
+                    ? $"a hello body is at most {HelloRequest.MaxBodySize} bytes (this one claims {(uint)header.BodyLength})"
+                    : "the first frame must be a hello");
                 LogBadHandshake(remote, header.Opcode);
                 return null;
             }

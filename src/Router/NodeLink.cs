@@ -123,6 +123,7 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     private int _owedSyncEnds;
     private int _owedChunks;
     private int _owedApplies;
+    private int _owedProbes;
 
     /// <summary>How the node broke the protocol (the first violation), or null: a node that breaks it is dropped.</summary>
     public string? Violation => Volatile.Read(ref _violation);
@@ -135,6 +136,9 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
 
     /// <summary>A SnapshotApply was sent to this joiner: one acknowledgement is now legitimate.</summary>
     public void ExpectApply() => Interlocked.Increment(ref _owedApplies);
+
+    /// <summary>An expiry probe (a TimeMark with a control id) was sent to this node: one answer is now legitimate.</summary>
+    public void ExpectProbe() => Interlocked.Increment(ref _owedProbes);
 
     private static bool TryTake(ref int owed)
     {
@@ -295,7 +299,10 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
             case Opcode.Ping:
                 return null; // the answer to the router's heartbeat (or a late one): harmless
             case Opcode.TimeMark:
-                return null; // the expiry probe's answer, or a time mark's: the scheduler reads only what it asked for
+                if (!TryTake(ref _owedProbes))
+                    return "it answered an expiry probe the router never sent it";
+                return header.Status.IsError() || (header.Status == StatusCode.Ok && header.BodyLength == TimeMarkReply.Size)
+                    ? null : $"its expiry probe answer ({header.Status}, {header.BodyLength} bytes) does not have the shape of a time mark's";
             case Opcode.SyncEnd:
                 return TryTake(ref _owedSyncEnds) ? null : "it answered a SyncEnd the router never sent (no sync is finishing on its link)";
             case Opcode.SnapshotRead:

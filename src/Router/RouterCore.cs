@@ -16,6 +16,7 @@ internal sealed class RouterCore(Cluster cluster, ClientRegistry clients) : IRou
         MaxConnections = cluster.Options.MaxConnections,
         OutputLimitBytes = cluster.Options.OutputLimitBytes,
         MaxInFlightPerClient = cluster.Options.MaxInFlightPerClient,
+        OutputPauseBytes = cluster.Options.EffectiveOutputPause,
         HandshakeTimeout = cluster.Options.HandshakeTimeout,
     };
 

@@ -93,8 +93,9 @@ public sealed class RouterHost : IAsyncDisposable
         builder.Services.AddSingleton<PrometheusMetrics>();
         builder.WebHost.UseSockets(sockets =>
         {
-            // Past this much unread output a flush reports back-pressure and OutputChannel cuts the peer off.
-            sockets.MaxWriteBufferSize = Math.Max(options.OutputLimitBytes, (long)options.MaxFrameSize * 2);
+            // Past this much unread output a flush stays pending: the router stops reading that client (OutputChannel) or
+            // holds a node's writes in the log (NodeSender). A single larger frame passes too; it just waits to drain.
+            sockets.MaxWriteBufferSize = options.EffectiveOutputPause;
             // A frame is consumed only when complete, so the read buffer must hold the largest frame.
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;

@@ -61,6 +61,18 @@ public sealed record RouterOptions
     /// <summary>Unread output a peer may leave behind before it is disconnected (<c>--output-limit</c>); above the frame limit.</summary>
     public long OutputLimitBytes { get; init; } = 128L * 1024 * 1024;
 
+    /// <summary>
+    /// Unread output past which the router stops reading a client (back-pressure on that client alone, until it reads):
+    /// the transport's pause threshold. At most half the output limit; node links pause there too (their writes wait in the log).
+    /// </summary>
+    public long OutputPauseBytes { get; init; } = 4L * 1024 * 1024;
+
+    /// <summary>The pause threshold in force: <see cref="OutputPauseBytes"/>, between 64 KiB and half the output limit.</summary>
+    public long EffectiveOutputPause => Math.Max(64 * 1024, Math.Min(OutputPauseBytes, OutputLimitBytes / 2));
+
+    /// <summary>Reply bytes one client may have in flight on the node links (half the output limit): bounds its window (<c>ReplyWindow</c>).</summary>
+    public long ReplyBudgetBytes => Math.Max(1, OutputLimitBytes / 2);
+
     /// <summary>Requests one client connection may have in flight; past it the router stops reading that connection (back-pressure).</summary>
     public int MaxInFlightPerClient { get; init; } = 4096;
 

@@ -112,12 +112,12 @@ internal sealed class FakePeer(Socket socket) : IAsyncDisposable
         await socket.SendAsync(writer.WrittenMemory).AsTask().WaitAsync(TestCluster.Timeout);
     }
 
-    /// <summary>Reads the hello, answers it Ok, and returns its body.</summary>
-    public async Task<byte[]> AnswerHelloAsync()
+    /// <summary>Reads the hello, answers it Ok (announcing <paramref name="limits"/> when given), and returns its body.</summary>
+    public async Task<byte[]> AnswerHelloAsync(HelloLimits? limits = null)
     {
         var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
         Assert.Equal(Opcode.Hello, hello.Header.Opcode);
-        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize).Write(w, hello.Header.RequestId));
+        await SendAsync(w => new HelloResponse(ProtocolLimits.Version, 42, ProtocolLimits.DefaultMaxFrameSize, ProtocolLimits.DefaultMaxKeySize, limits).Write(w, hello.Header.RequestId));
         return hello.Body;
     }
 

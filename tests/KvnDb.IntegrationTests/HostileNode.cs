@@ -27,6 +27,12 @@ internal sealed class HostileNode : IAsyncDisposable
     /// <summary>What to answer a read with (a writer of the whole reply frame); null: an honest NotFound.</summary>
     public Func<ReceivedFrame, Action<IBufferWriter<byte>>?>? ReadReply { get; set; }
 
+    /// <summary>What to answer a sequenced write with (a writer of the whole reply frame); null: an honest Ok.</summary>
+    public Func<ReceivedFrame, Action<IBufferWriter<byte>>?>? WriteReply { get; set; }
+
+    /// <summary>What to answer a digest with; null: an honest digest of an empty store.</summary>
+    public Func<ReceivedFrame, Action<IBufferWriter<byte>>?>? DigestReply { get; set; }
+
     /// <summary>Completes with the router's SyncBegin: the node has joined (syncing).</summary>
     public Task<ReceivedFrame> SyncBegun => _syncBegin.Task;
 
@@ -99,7 +105,12 @@ internal sealed class HostileNode : IAsyncDisposable
                     await SendAsync(w => FrameWriter.WriteRaw(w, Opcode.TimeMark, FrameFlags.Response, StatusCode.Ok, header.RequestId, new byte[TimeMarkReply.Size]));
                     break;
                 case var write when write.IsSequencedWrite():
-                    await SendAsync(w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId)));
+                    await SendAsync(WriteReply?.Invoke(frame)
+                        ?? (w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId))));
+                    break;
+                case Opcode.Digest:
+                    await SendAsync(DigestReply?.Invoke(frame)
+                        ?? (w => FrameWriter.WriteRaw(w, Opcode.Digest, FrameFlags.Response, StatusCode.Ok, header.RequestId, new byte[NodeDigest.Size])));
                     break;
                 case var read when read.IsRead():
                     Interlocked.Increment(ref ReadsSeen);

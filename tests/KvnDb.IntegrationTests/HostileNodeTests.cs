@@ -135,4 +135,86 @@ public sealed class HostileNodeTests
         await client.SetAsync("after", "fine");
         Assert.Equal("fine", await client.GetStringAsync("after"));
     }
+
+    [Fact]
+    public async Task A_node_that_answers_a_write_with_the_wrong_outcome_shape_is_dropped_and_the_write_is_acknowledged_by_the_others()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        await using var hostile = await HostileNode.ConnectAsync(cluster.Router.Port);
+        await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
+        // A Set's acknowledgement has no body: this one carries an outcome no Set has.
+        hostile.WriteReply = frame => w => FrameWriter.WriteRaw(w, frame.Header.Opcode, FrameFlags.Response, StatusCode.Ok, frame.Header.RequestId, [1, 2, 3, 4, 5]);
+        await using var client = await cluster.ConnectAsync();
+        await client.SetAsync("k", "v");
+
+        var closing = await hostile.Closing.WaitAsync(TestCluster.Timeout);
+        Assert.Contains("does not have the shape of that write's outcome", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1, what: "the hostile node gone");
+        Assert.Equal("v", await client.GetStringAsync("k"));
+    }
+
+    [Fact]
+    public async Task A_node_that_acknowledges_writes_out_of_their_order_is_dropped()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        await using var hostile = await HostileNode.ConnectAsync(cluster.Router.Port);
+        await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
+        // It holds the first write's answer and answers the second one first: an acknowledgement for a write that was not due.
+        FrameHeader? held = null;
+        hostile.WriteReply = frame =>
+        {
+            if (held is not { } first)
+            {
+                held = frame.Header;
+                return static _ => { };
+            }
+            return w =>
+            {
+                FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, frame.Header.Opcode, FrameFlags.Response, StatusCode.Ok, frame.Header.RequestId));
+                FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, first.Opcode, FrameFlags.Response, StatusCode.Ok, first.RequestId));
+            };
+        };
+        await using var client = await cluster.ConnectAsync();
+        await Task.WhenAll(client.SetAsync("a", "1").AsTask(), client.SetAsync("b", "2").AsTask()).WaitAsync(TestCluster.Timeout);
+
+        var closing = await hostile.Closing.WaitAsync(TestCluster.Timeout);
+        Assert.Contains("was due", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1, what: "the hostile node gone");
+        Assert.Equal("1", await client.GetStringAsync("a"));
+        Assert.Equal("2", await client.GetStringAsync("b"));
+    }
+
+    [Theory]
+    [InlineData("short")]
+    [InlineData("not-found")]
+    public async Task A_node_that_breaks_its_digest_answer_is_dropped_and_the_digest_reports_the_others(string broken)
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        await using var hostile = await HostileNode.ConnectAsync(cluster.Router.Port);
+        await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
+        hostile.DigestReply = frame => broken == "short"
+            ? w => FrameWriter.WriteRaw(w, Opcode.Digest, FrameFlags.Response, StatusCode.Ok, frame.Header.RequestId, new byte[5])
+            : w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, Opcode.Digest, FrameFlags.Response, StatusCode.NotFound, frame.Header.RequestId));
+        await using var client = await cluster.ConnectAsync();
+        await client.SetAsync("k", "v");
+        var entries = await client.DigestAsync().WaitAsync(TestCluster.Timeout);
+        Assert.Contains(entries, e => e.State == NodeState.Serving && e.Digest.KeyCount == 1);
+
+        var closing = await hostile.Closing.WaitAsync(TestCluster.Timeout);
+        Assert.Contains("digest's shape", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1, what: "the hostile node gone");
+    }
+
+    [Fact]
+    public async Task An_expiry_probe_answer_nobody_asked_for_drops_the_node()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        await using var hostile = await HostileNode.ConnectAsync(cluster.Router.Port);
+        await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout); // its admission's probe was answered (HostileNode)
+        await hostile.SendAsync(w => FrameWriter.WriteRaw(w, Opcode.TimeMark, FrameFlags.Response, StatusCode.Ok,
+            SyncMessages.ControlIdBit | ((1UL << 62) - 1), new byte[TimeMarkReply.Size]));
+        var closing = await hostile.Closing.WaitAsync(TestCluster.Timeout);
+        Assert.Contains("expiry probe", Encoding.UTF8.GetString(closing.Body), StringComparison.Ordinal);
+        await Eventually.WaitAsync(() => cluster.Router.NodeCount == 1, what: "the hostile node gone");
+    }
 }

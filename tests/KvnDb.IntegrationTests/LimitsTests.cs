@@ -58,7 +58,7 @@ public sealed class LimitsTests
     }
 
     [Fact]
-    public async Task A_client_that_never_reads_is_cut_at_its_output_limit_while_others_are_served()
+    public async Task A_client_that_never_reads_is_held_or_cut_while_others_are_served()
     {
         await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions
         {
@@ -71,7 +71,7 @@ public sealed class LimitsTests
         using var greedy = await RawConnection.ConnectAsync(cluster.Router.Port);
         await greedy.SendHelloAsync();
         await greedy.ReadFrameAsync();
-        // Ask for ~300 MiB of replies and never read them.
+        // Ask for ~300 MiB of replies and never read them: the router stops reading it (or cuts it at the limit).
         for (var i = 0; i < 300; i++)
             await greedy.SendFrameAsync(Opcode.Get, (ulong)i + 10, "big"u8.ToArray());
 
@@ -80,8 +80,8 @@ public sealed class LimitsTests
             await good.SetAsync($"k{i}", $"{i}");
             Assert.Equal($"{i}", await good.GetStringAsync($"k{i}"));
         }
-        Assert.True(await greedy.IsClosedByPeerAsync());
-        Assert.Equal(1, (await RouterInfo.ReadAsync(good)).Clients);
+        var stats = cluster.Router.Cluster.Stats;
+        await Eventually.WaitAsync(() => stats.OutputsBackedUp + stats.OutputLimitCuts >= 1, what: "the greedy client held or cut");
     }
 
     [Fact]

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """A minimal KvnDb client written from docs/protocol.md alone (Python 3, standard library only).
 
-Usage: kvndb_client.py HOST PORT PASSWORD EMPTY_PORT
-  PORT        a router with at least one serving node and the client password PASSWORD
-  EMPTY_PORT  a router with no node (for Unavailable), no password
+Usage: kvndb_client.py HOST PORT PASSWORD EMPTY_PORT [LIMITS_PORT CLOSING_PORT]
+  PORT          a router with at least one serving node and the client password PASSWORD
+  EMPTY_PORT    a router with no node (for Unavailable), no password
+  LIMITS_PORT   a router with one serving node whose record limit is below 3 MiB and a router-wide table of one
+                request in flight (--max-inflight is per connection; this is the router's own table), no password:
+                for RecordTooLarge and Busy
+  CLOSING_PORT  a router, no password, that the caller stops once this client prints "closing: ready": for Closing
 
 It exercises every client opcode and every error a client can provoke, checks every reply byte by byte
 against the document, prints one line per check and exits 0 when all hold, 1 otherwise.
@@ -182,6 +186,8 @@ def expect_error(frame, status, what):
 
 def main():
     host, port, password, empty_port = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+    limits_port = int(sys.argv[5]) if len(sys.argv) > 5 else None
+    closing_port = int(sys.argv[6]) if len(sys.argv) > 6 else None
 
     # ---- section 4: handshake ----
     c, reply, version = connect(host, port, password)
@@ -386,10 +392,55 @@ def main():
     n.close()
     c.close()
 
+    if limits_port is not None:
+        check_limits(host, limits_port)
+    if closing_port is not None:
+        check_closing(host, closing_port)
+
     print(f"{checks - len(failures)}/{checks} checks hold")
     if failures:
         print("failed: " + "; ".join(failures))
     return 1 if failures else 0
+
+
+def check_limits(host, port):
+    """RecordTooLarge and Busy (sections 2 and 3), on a router whose node stores records below 3 MiB and whose table holds one request."""
+    c, _, _ = connect(host, port, "")
+    info = c.call(OP["Info"]).body.decode()
+    limit = int(re.search(r"^record_limit: ([0-9]+)$", info, re.M).group(1))
+    check(0 < limit < 3 << 20, f"Info: record_limit is the node's ({limit} bytes)")
+    big = c.call(OP["Set"], field("big") + field(b"v" * (3 << 20)))
+    expect_error(big, "RecordTooLarge", "Set of a key + value above the record limit")
+    check(big is not None and str(limit).encode() in big.body, "RecordTooLarge: the message names the limit")
+    check(c.call(OP["Exists"], field("big")).status == ST["NotFound"], "RecordTooLarge: nothing was written")
+    check(c.call(OP["Set"], field("small") + field("v")).status == 0, "RecordTooLarge: the connection stays open")
+
+    # Two Gets in one write: the router handles both before the first reaches the node, so its table of one is full
+    # for the second, which is answered Busy at once; the first is answered as usual.
+    first, second = c.next_id, c.next_id + 1
+    c.next_id += 2
+    c.sock.sendall(HEADER.pack(len(field("small")), OP["Get"], 0, 0, first) + field("small")
+                   + HEADER.pack(len(field("small")), OP["Get"], 0, 0, second) + field("small"))
+    replies = {first: c.reply(first), second: c.reply(second)}
+    check(replies[first] is not None and replies[first].status == 0 and Reader(replies[first].body).field() == b"v", "Busy: the first Get is answered")
+    expect_error(replies[second], "Busy", "a Get past the router-wide table of requests in flight")
+    check(c.call(OP["Ping"]).status == 0, "Busy: the connection stays open")
+    c.close()
+
+
+def check_closing(host, port):
+    """Closing (section 4.3): a stopping router's last frame, then the close."""
+    c, _, _ = connect(host, port, "")
+    print("closing: ready", flush=True)
+    frame = c.read_frame()
+    while frame is not None and frame.opcode == OP["Ping"]:
+        frame = c.read_frame()
+    check(frame is not None and frame.opcode == OP["Closing"], f"Closing: a stopping router's last frame ({frame!r})")
+    if frame is not None:
+        check(frame.flags & NOREPLY != 0 and frame.status == ST["Unavailable"] and frame.id == 1 << 63,
+              "Closing: NoReply, Unavailable, id 0x8000000000000000")
+        check(0 < len(frame.body) <= 1024 and b"stopping" in frame.body, f"Closing: UTF-8 message of at most 1 KiB ({frame.body!r})")
+    check(c.closed(), "Closing: the connection closes after it")
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequen
     /// </summary>
     public static void Probe(NodeLink node)
     {
+        node.ExpectProbe(); // before it can be answered: the link accepts one answer per probe sent
         node.Sender.TrySend(0, static (writer, _) =>
             FrameWriter.WriteHeaderOnly(writer, new FrameHeader(0, Opcode.TimeMark, FrameFlags.None, StatusCode.Ok, SyncMessages.ControlIdBit | ProbeId)));
         node.Sender.Flush();

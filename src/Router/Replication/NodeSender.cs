@@ -9,16 +9,28 @@ namespace KvnDb.Router.Replication;
 /// path, and sends the link's other frames (reads, sync control, pings) in order with it. Each
 /// <see cref="Flush"/> sends everything appended since the last one in one write (cross-client
 /// batching). Back-pressure comes from the log: while the node has not drained the last flush, the
-/// sender stops copying and the writes wait in the log; a node link is never cut for unread output.
+/// sender stops copying and the writes wait in the log; a node link is never cut for unread output. Frames that
+/// must go out meanwhile (reads, control) wait in a <see cref="SpillBuffer"/>: the transport's writer is never
+/// touched while its flush is in flight (a TLS writer would race), and the spill follows once it completes.
 /// </summary>
-internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log)
+/// <param name="writer">The node link's output.</param>
+/// <param name="cursor">The node's position in the log.</param>
+/// <param name="log">The replication log it streams.</param>
+/// <param name="deferBatchFlush">
+/// Socket work runs inline (<c>--inline-io</c>): a flush sends at once on the calling thread, so the end of each
+/// client's batch queues one flush instead (<see cref="FlushBatch"/>), and the writes of many clients still leave in
+/// one send per node.
+/// </param>
+internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log, bool deferBatchFlush = false) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
+    private readonly SpillBuffer _spill = new();
     private bool _closed;
     private bool _flushPending;
     private Task _flushWait = Task.CompletedTask;
     private Action? _onCaughtUp;
     private ulong _holdAt = ulong.MaxValue;
+    private int _batchFlushQueued;
 
     /// <summary>The node has been sent every write up to this sequence.</summary>
     public ulong SentSequence => cursor.Sequence;
@@ -30,6 +42,9 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
 
     /// <summary>The node has not drained an earlier flush (its link is back-pressured).</summary>
     public bool IsBackPressured => Volatile.Read(ref _flushPending);
+
+    /// <summary>Where frames go now: the transport, or the spill while a flush is in flight. Caller holds the lock.</summary>
+    private IBufferWriter<byte> Target => _flushPending ? _spill : writer;
 
     /// <summary>Sends what the log gained since the last send, then flushes (unless the node is still draining).</summary>
     public void Flush()
@@ -47,6 +62,22 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
             ThreadPool.UnsafeQueueUserWorkItem(static a => a(), caughtUp, preferLocal: false);
     }
 
+    /// <summary>The end of a read batch that appended for this node: flush now, or queue one flush (see the class's parameter).</summary>
+    public void FlushBatch()
+    {
+        if (!deferBatchFlush)
+            Flush();
+        else if (Interlocked.Exchange(ref _batchFlushQueued, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Cleared before the flush: whatever is appended from here on queues another one, so nothing waits unsent.
+        Volatile.Write(ref _batchFlushQueued, 0);
+        Flush();
+    }
+
     /// <summary>
     /// A read for this node: the log is sent up to now first, so a client's read never overtakes its
     /// own earlier write. Returns false when the link is closed. The caller flushes (end of batch).
@@ -57,11 +88,12 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed)
                 return false;
-            cursor.CopyTo(writer, untilSequence: _holdAt);
-            var span = writer.GetSpan(frame.Length);
+            var target = Target;
+            cursor.CopyTo(target, untilSequence: _holdAt);
+            var span = target.GetSpan(frame.Length);
             frame.CopyTo(span);
             KvnDb.Protocol.FrameHeader.WriteRequestId(span, requestId);
-            writer.Advance(frame.Length);
+            target.Advance(frame.Length);
             return true;
         }
     }
@@ -73,7 +105,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed)
                 return false;
-            write(writer, state);
+            write(Target, state);
             return true;
         }
     }
@@ -88,8 +120,9 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         {
             if (_closed)
                 return false;
-            cursor.CopyTo(writer, untilSequence: Math.Min(sequence, _holdAt));
-            write(writer, state);
+            var target = Target;
+            cursor.CopyTo(target, untilSequence: Math.Min(sequence, _holdAt));
+            write(target, state);
             return true;
         }
     }
@@ -125,6 +158,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         lock (_lock)
         {
             _closed = true;
+            _spill.Clear();
             _onCaughtUp = null;
             cursor.Close();
         }
@@ -174,13 +208,18 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
             return;
         }
         lock (_lock)
+        {
             _flushPending = false;
+            if (!_closed)
+                _spill.MoveTo(writer); // what waited for the flush goes first, in order
+        }
         Flush();
     }
 
     private void CloseLocked()
     {
         _closed = true;
+        _spill.Clear();
         _onCaughtUp = null;
         cursor.Close();
     }

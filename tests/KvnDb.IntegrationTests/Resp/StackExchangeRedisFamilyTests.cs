@@ -57,6 +57,45 @@ public sealed class StackExchangeRedisFamilyTests
     }
 
     [Fact]
+    public async Task Racing_optimistic_transactions_commit_each_value_once()
+    {
+        await using var cluster = await RespCluster.StartAsync();
+        var connections = new List<ConnectionMultiplexer>();
+        for (var i = 0; i < 4; i++)
+            connections.Add(await ConnectAsync(cluster, i % 2 == 0 ? RedisProtocol.Resp2 : RedisProtocol.Resp3));
+        try
+        {
+            var t = TestCluster.Timeout;
+            Assert.True(await connections[0].GetDatabase().StringSetAsync("cas", "0").WaitAsync(t));
+            // Compare-and-set increments: read, then commit only if nobody wrote in between; retry when refused.
+            var histories = await Task.WhenAll(connections.Select(async connection =>
+            {
+                var db = connection.GetDatabase();
+                var committed = new List<long>();
+                while (committed.Count < 25)
+                {
+                    var seen = (long)await db.StringGetAsync("cas").WaitAsync(t);
+                    var transaction = db.CreateTransaction();
+                    transaction.AddCondition(Condition.StringEqual("cas", seen));
+                    _ = transaction.StringSetAsync("cas", seen + 1);
+                    if (await transaction.ExecuteAsync().WaitAsync(t))
+                        committed.Add(seen);
+                }
+                return committed;
+            })).WaitAsync(t);
+
+            // Each value was the base of exactly one committed transaction: no lost update, no double commit.
+            Assert.Equal(Enumerable.Range(0, 100).Select(i => (long)i), histories.SelectMany(h => h).Order());
+            Assert.Equal("100", (string?)await connections[1].GetDatabase().StringGetAsync("cas").WaitAsync(t));
+        }
+        finally
+        {
+            foreach (var connection in connections)
+                await connection.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Expiry_is_set_read_and_honoured()
     {
         await using var cluster = await RespCluster.StartAsync();

@@ -266,6 +266,10 @@ public sealed class ParserFuzzTests
                 return Fixed(10, ExpireHeaderValid) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
             case Opcode.Transaction or Opcode.Batch:
                 return ReferenceTransaction(body, maxKey);
+            case Opcode.ScanKeys:
+                // database, position below 2^48, count of at least 1; then the pattern, bounded like a key.
+                return Fixed(13, () => body[0] < 16 && BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(1)) < 1UL << 48
+                    && BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(9)) >= 1) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
             case Opcode.KeyCount:
                 return body.Length == 1 && (body[0] < 16 || body[0] >= 0xFE) ? StatusCode.Ok : StatusCode.ProtocolError;
             case Opcode.FlushKeys:

@@ -1,5 +1,5 @@
 using System.Text;
-using KvnDb.Resp;
+using KvnDb.Protocol;
 
 namespace KvnDb.UnitTests.Resp;
 

@@ -59,6 +59,29 @@ public sealed class NodeSenderTests
     }
 
     [Fact]
+    public async Task Reads_sent_while_the_link_is_back_pressured_wait_and_follow_the_writes_before_them_in_order()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 4096, resumeWriterThreshold: 1024));
+        var log = new ReplicationLog(1024 * 1024);
+        var sender = new NodeSender(pipe.Writer, log.OpenCursorAtEnd(), log);
+        var read = new byte[ProtocolLimits.HeaderSize];
+        new FrameHeader(0, Opcode.Get, FrameFlags.None, StatusCode.Ok, 0).Write(read);
+        var expected = new List<(Opcode, ulong)>();
+        for (ulong s = 1; s <= 60; s++)
+        {
+            log.Append(Opcode.Set, s, s, time: 0, new ReadOnlySequence<byte>(new byte[200]));
+            expected.Add((Opcode.Set, s));
+            // While a flush is in flight the transport's writer is not touched: the read waits, after the log before it.
+            Assert.True(sender.TrySendRead(read, requestId: 1000 + s));
+            expected.Add((Opcode.Get, 1000 + s));
+            sender.Flush();
+        }
+        Assert.True(sender.IsBackPressured);
+        var frames = await ReadFramesAsync(pipe.Reader, expected.Count);
+        Assert.Equal(expected, frames.Select(f => (f.Opcode, f.RequestId)));
+    }
+
+    [Fact]
     public async Task The_caught_up_signal_fires_once_the_whole_log_was_sent()
     {
         var pipe = new Pipe();

@@ -1,12 +1,12 @@
-namespace KvnDb.Resp;
+namespace KvnDb.Protocol;
 
 /// <summary>
-/// Redis glob patterns for KEYS and SCAN MATCH: <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a]</c>,
+/// Redis glob patterns for KEYS, SCAN MATCH (matched by the nodes) and PSUBSCRIBE: <c>*</c>, <c>?</c>, <c>[abc]</c>, <c>[^a]</c>,
 /// <c>[a-z]</c> and <c>\x</c>, byte for byte as Redis's stringmatchlen reads them (so <c>[a-]</c> is the range
 /// from <c>a</c> to <c>]</c>, leaving the class open to the end). Matched without recursion (backtracking to the last star only), so a
 /// hostile pattern costs at most pattern × key steps.
 /// </summary>
-internal static class GlobPattern
+public static class GlobPattern
 {
     public static bool IsMatch(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text)
     {
