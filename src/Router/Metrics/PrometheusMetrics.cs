@@ -86,7 +86,7 @@ internal sealed class PrometheusMetrics
                     foreach (var name in States)
                         state.WithLabels(label, name).Set(StateName(node.State) == name ? 1 : 0);
                     inSync.WithLabels(label).Set(node.IsMember ? 1 : 0);
-                    lag.WithLabels(label).Set(cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence));
+                    lag.WithLabels(label).Set(node.Group.Sequencer.Sequence - Math.Min(node.Group.Sequencer.Sequence, node.AckedSequence));
                     unsent.WithLabels(label).Set(node.Sender.UnsentBytes);
                     oldest.WithLabels(label).Set(cluster.OldestUnacknowledged(node).TotalSeconds);
                     outstanding.WithLabels(label).Set(node.Outstanding);
@@ -97,7 +97,7 @@ internal sealed class PrometheusMetrics
                         if (status.FreeBytes != NodeStatusReport.Unknown)
                             free.WithLabels(label).Set(status.FreeBytes);
                     }
-                    var progress = cluster.Syncs.Progress(node);
+                    var progress = node.Group.Syncs.Progress(node);
                     syncRecords.WithLabels(label).Set(progress?.Records ?? 0);
                     syncDonorKeys.WithLabels(label).Set(progress?.DonorKeys ?? 0);
                 }
