@@ -59,6 +59,23 @@ internal sealed class PrometheusMetrics
         Gauge(factory, "kvndb_router_adopted", "1 once the router adopted a source of truth and serves", () => cluster.Membership.IsAdopted ? 1 : 0);
         Gauge(factory, "kvndb_router_record_limit_bytes", "Largest key plus value every node stores", () => cluster.RecordLimit.Current);
 
+        var groupSequence = factory.CreateGauge("kvndb_router_group_sequence", "Last sequence issued in the replica group", ["group"]);
+        var groupSlots = factory.CreateGauge("kvndb_router_group_slots", "Slots the replica group owns", ["group"]);
+        var groupInSync = factory.CreateGauge("kvndb_router_group_in_sync_members", "Members of the replica group's durable in-sync set", ["group"]);
+        var groupServing = factory.CreateGauge("kvndb_router_group_serving_nodes", "Nodes of the replica group serving reads", ["group"]);
+        var groupBacklog = factory.CreateGauge("kvndb_router_group_backlog_bytes", "Bytes of the replica group's replication log", ["group"]);
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var slots = cluster.Slots.SlotCounts();
+            foreach (var group in cluster.Groups)
+            {
+                groupSequence.WithLabels(group.Name).Set(group.Sequencer.Sequence);
+                groupSlots.WithLabels(group.Name).Set(slots[group.Index]);
+                groupInSync.WithLabels(group.Name).Set(group.Membership.Metadata.Members.Count);
+                groupServing.WithLabels(group.Name).Set(group.Nodes.Serving.Length);
+                groupBacklog.WithLabels(group.Name).Set(group.Sequencer.Log.Bytes);
+            }
+        });
         var nodes = factory.CreateGauge("kvndb_router_nodes", "Connected nodes by state", ["state"]);
         var state = PerNode(factory.CreateGauge("kvndb_router_node_state", "1 for the state a node is in (syncing, serving, suspect), 0 for the others", ["node", "state"]), byState: true);
         var inSync = PerNode(factory.CreateGauge("kvndb_router_node_in_sync", "1 while the node is a member of the in-sync set", ["node"]));
