@@ -1,5 +1,6 @@
 using System.Text;
 using KvnDb.Client;
+using KvnDb.Node;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using KvnDb.Router;
@@ -134,9 +135,11 @@ public sealed class ReplicaGroupTests
         using var folder = new TempDirectory();
         await using var groups = await TwoGroups.StartAsync(folder);
         var cluster = groups.Cluster;
-        var stray = cluster.StartNode(group: "c");
-        var ended = await Record.ExceptionAsync(() => stray.Run.WaitAsync(TestCluster.Timeout));
-        Assert.True(stray.Run.IsCompleted, $"the node of group c should have stopped: {ended}");
+        // Not one of the cluster's nodes: it stops on its own, refused.
+        var stray = TestNode.Start(new NodeOptions { RouterHost = "127.0.0.1", RouterPort = cluster.Router.Port, Group = "c" },
+            new RamStorageEngine(), new NodeIdentity(null));
+        var refused = await Assert.ThrowsAsync<NodeFatalException>(() => stray.Run.WaitAsync(TestCluster.Timeout));
+        Assert.Contains("no group 'c'", refused.Message);
         Assert.Equal(4, cluster.Router.NodeCount);
     }
 
