@@ -143,6 +143,33 @@ public sealed class ReplicaGroupTests
         Assert.Equal(4, cluster.Router.NodeCount);
     }
 
+    [Fact]
+    public async Task Resp_multi_key_commands_split_across_groups_and_a_MULTI_across_groups_is_CROSSSLOT()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 0, new RouterOptions { Groups = ["a", "b"], RespPort = 0 });
+        foreach (var group in Groups)
+            cluster.StartNode(group: group);
+        await cluster.Router.WaitForServingNodesAsync(Groups.Length, TestCluster.Timeout);
+        await using var resp = await KvnDb.IntegrationTests.Resp.RawRespClient.ConnectAsync(cluster.Router.RespPort!.Value);
+        var (inA, inB) = KeysOfTwoGroups(cluster.Router.Cluster.Slots);
+
+        Assert.Equal("OK", await resp.CallAsync("MSET", inA, "1", inB, "2"));
+        var values = Assert.IsType<object?[]>(await resp.CallAsync("MGET", inB, "absent", inA));
+        Assert.Equal("2,,1", string.Join(",", values));
+        Assert.Equal(2L, await resp.CallAsync("EXISTS", inA, inB, "absent"));
+        Assert.Equal(2L, await resp.CallAsync("DBSIZE"));
+
+        Assert.Equal("OK", await resp.CallAsync("MULTI"));
+        Assert.Equal("QUEUED", await resp.CallAsync("SET", inA, "x"));
+        Assert.Equal("QUEUED", await resp.CallAsync("SET", inB, "y"));
+        var exec = await resp.CallAsync("EXEC");
+        Assert.StartsWith("CROSSSLOT Keys in request don't hash to the same slot", Assert.IsType<KvnDb.IntegrationTests.Resp.RespErrorReply>(exec).Message);
+        Assert.Equal("1", await resp.CallAsync("GET", inA));
+
+        Assert.Equal(2L, await resp.CallAsync("DEL", inA, inB));
+        Assert.Equal(0L, await resp.CallAsync("DBSIZE"));
+    }
+
     private static readonly string[] Groups = ["a", "a", "b", "b"];
 
     /// <summary>The router with groups a and b, nodes 0 and 1 in a, 2 and 3 in b; disposing it closes the stores too.</summary>

@@ -6,10 +6,10 @@ namespace KvnDb.Router.Groups;
 /// <summary>
 /// Routes requests of a router with more than one group (one group goes straight to it, <see cref="Cluster"/>):
 /// a request whose keys are in one group goes to that group's sequencer or reads as it is; a multi-get,
-/// multi-set or unguarded batch across groups is split per group and put back together
+/// multi-set, or unguarded batch of deletes and exists (RESP DEL/EXISTS of several keys) across groups is split per group and put back together
 /// (<see cref="RequestSplitter"/>, <see cref="SplitRequest"/>); a request without keys (listing, key count,
 /// flush, digest) goes to every group and the answers are merged; a transaction, guarded write or copy across
-/// groups is refused with <see cref="StatusCode.CrossSlot"/>: it must be atomic, and groups share no sequence.
+/// groups (a MULTI/EXEC batch too) is refused with <see cref="StatusCode.CrossSlot"/>: it must be atomic, and groups share no sequence.
 /// </summary>
 internal sealed class GroupRouter(Cluster cluster)
 {

@@ -58,6 +58,9 @@ internal static class RequestSplitter
                     return null;
                 while (reader.TryReadOperation(out var operation, out var operationBody))
                 {
+                    // RESP's DEL and EXISTS of several keys arrive as such batches; any other (MULTI/EXEC) must stay atomic.
+                    if (operation is not (Opcode.Delete or Opcode.Exists or Opcode.Get))
+                        return null;
                     var group = RequestGroups.Of(operation, operationBody, map);
                     if (group < 0)
                         return null; // an operation of its own spans groups (a copy between keys): not split
