@@ -33,10 +33,10 @@ internal sealed class FlushSet : IFlushBatch
         // Appended groups first: their writes go out before the reads queued behind them are flushed.
         for (var i = 0; i < _appended.Count; i++)
             foreach (var node in _appended[i].Connected)
-                node.Sender.Flush();
+                node.Sender.FlushBatch();
         _appended.Clear();
         foreach (var sender in _senders)
-            sender.Flush();
+            sender.FlushBatch();
         _senders.Clear();
         foreach (var client in _clients)
             client.Flush();

@@ -11,7 +11,15 @@ namespace KvnDb.Router.Replication;
 /// batching). Back-pressure comes from the log: while the node has not drained the last flush, the
 /// sender stops copying and the writes wait in the log; a node link is never cut for unread output.
 /// </summary>
-internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log)
+/// <param name="writer">The node link's output.</param>
+/// <param name="cursor">The node's position in the log.</param>
+/// <param name="log">The replication log it streams.</param>
+/// <param name="deferBatchFlush">
+/// Socket work runs inline (<c>--inline-io</c>): a flush sends at once on the calling thread, so the end of each
+/// client's batch queues one flush instead (<see cref="FlushBatch"/>), and the writes of many clients still leave in
+/// one send per node.
+/// </param>
+internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log, bool deferBatchFlush = false) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
     private bool _closed;
@@ -19,6 +27,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
     private Task _flushWait = Task.CompletedTask;
     private Action? _onCaughtUp;
     private ulong _holdAt = ulong.MaxValue;
+    private int _batchFlushQueued;
 
     /// <summary>The node has been sent every write up to this sequence.</summary>
     public ulong SentSequence => cursor.Sequence;
@@ -45,6 +54,22 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
         }
         if (caughtUp is not null)
             ThreadPool.UnsafeQueueUserWorkItem(static a => a(), caughtUp, preferLocal: false);
+    }
+
+    /// <summary>The end of a read batch that appended for this node: flush now, or queue one flush (see the class's parameter).</summary>
+    public void FlushBatch()
+    {
+        if (!deferBatchFlush)
+            Flush();
+        else if (Interlocked.Exchange(ref _batchFlushQueued, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Cleared before the flush: whatever is appended from here on queues another one, so nothing waits unsent.
+        Volatile.Write(ref _batchFlushQueued, 0);
+        Flush();
     }
 
     /// <summary>
