@@ -59,6 +59,9 @@ public sealed record NodeOptions
     /// <summary>The node's name, sent in its hello and shown in the router's logs and info (kvndb-node --name); empty: none.</summary>
     public string Name { get; init; } = "";
 
+    /// <summary>The replica group the node holds (kvndb-node --group): the router sends it only the writes of that group's slots.</summary>
+    public string Group { get; init; } = KvnDb.Protocol.HelloRequest.DefaultGroup;
+
     /// <summary>How often a node whose storage refuses writes checks whether it takes them again (it rejoins when it does).</summary>
     public TimeSpan StorageProbeInterval { get; init; } = TimeSpan.FromSeconds(1);
 

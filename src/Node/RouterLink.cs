@@ -153,7 +153,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
         if (_identity.IsResetPending)
             flags |= NodeHelloFlags.Reset;
         return new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, _options.Password, _engine.LastSequence, _identity.HistoryId, _identity.NodeId, flags,
-            (ulong)Math.Max(1, _engine.MaxRecordSize), HelloRequest.CleanNodeName(_options.Name));
+            (ulong)Math.Max(1, _engine.MaxRecordSize), HelloRequest.CleanNodeName(_options.Name),
+            // The default group goes unsaid: a router that predates groups reads the hello it always did.
+            _options.Group == HelloRequest.DefaultGroup ? "" : _options.Group);
     }
 
     /// <summary>Serves the router until the link ends; returns why it ended cleanly, throws when it failed.</summary>

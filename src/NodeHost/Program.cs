@@ -82,6 +82,16 @@ var nameOption = new Option<string?>("--name")
 {
     Description = "This node's name in the router's logs and info, and in digest (default: host name and data folder, e.g. db1:/var/lib/kvndb/a)",
 };
+var groupOption = new Option<string>("--group")
+{
+    Description = "The replica group this node joins (letters, digits, - _ .): it holds the keys of that group's slots only",
+    DefaultValueFactory = _ => HelloRequest.DefaultGroup,
+};
+groupOption.Validators.Add(result =>
+{
+    if (!HelloRequest.IsValidGroupName(result.GetValueOrDefault<string>() ?? ""))
+        result.AddError($"--group: 1 to {HelloRequest.MaxGroupNameBytes} ASCII letters, digits, '-', '_' or '.'");
+});
 var maxFrameOption = new Option<string?>("--max-frame") { Description = "Refuse a router whose frame limit is above this (e.g. 64m); by default the node adopts the router's" };
 var maxKeyOption = new Option<string?>("--max-key") { Description = "Refuse a router whose key limit is above this (e.g. 64k); by default the node adopts the router's" };
 var httpPortOption = new Option<int?>("--http-port") { Description = "Serve /metrics (Prometheus) and /health at http://HTTP-HOST:PORT/ (0: a free port, logged)" };
@@ -93,7 +103,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
-    httpPortOption, httpHostOption, nameOption, passwordFileOption, configOption, routersOption,
+    httpPortOption, httpHostOption, nameOption, groupOption, passwordFileOption, configOption, routersOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -162,6 +172,7 @@ root.SetAction(async (parse, cancellationToken) =>
             // Stable across restarts without being stored: the same host and folder give the same name.
             Name = HelloRequest.CleanNodeName(parse.GetValue(nameOption)
                 ?? $"{Environment.MachineName}:{(dataDirectory is null ? engineName : Path.GetFullPath(dataDirectory))}"),
+            Group = parse.GetValue(groupOption) ?? HelloRequest.DefaultGroup,
             FrameCeiling = parse.GetValue(maxFrameOption) is { } maxFrame ? (int)Math.Min(int.MaxValue, ParseSize(maxFrame, "--max-frame")) : null,
             KeyCeiling = parse.GetValue(maxKeyOption) is { } maxKey ? (int)Math.Min(int.MaxValue, ParseSize(maxKey, "--max-key")) : null,
         };

@@ -6,8 +6,9 @@ namespace KvnDb.Protocol;
 /// </summary>
 public readonly ref struct HelloFields
 {
-    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags, ulong maxRecord, ReadOnlySpan<byte> nodeName = default)
+    public HelloFields(ushort version, ConnectionRole role, ReadOnlySpan<byte> password, ulong lastSequence, Guid historyId, Guid nodeId, NodeHelloFlags flags, ulong maxRecord, ReadOnlySpan<byte> nodeName = default, ReadOnlySpan<byte> groupName = default)
     {
+        GroupName = groupName;
         NodeName = nodeName;
         Version = version;
         Role = role;
@@ -38,6 +39,9 @@ public readonly ref struct HelloFields
 
     /// <summary>The node's name as its operator gave it (raw UTF-8, at most <see cref="HelloRequest.MaxNodeNameBytes"/>; empty: none).</summary>
     public ReadOnlySpan<byte> NodeName { get; }
+
+    /// <summary>The replica group the node names (raw UTF-8, unchecked: the router validates it; empty: the default group).</summary>
+    public ReadOnlySpan<byte> GroupName { get; }
 
     /// <summary>Largest key + value, in bytes, the node's store can hold (clients: 0).</summary>
     public ulong MaxRecord { get; }

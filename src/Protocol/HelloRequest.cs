@@ -7,13 +7,34 @@ namespace KvnDb.Protocol;
 /// <summary>
 /// Body of the hello request:
 /// <c>[u16 version][u8 role][field password][u64 lastSequence][16 history id][16 node id][u8 node flags][u64 max record]</c>,
-/// then optional trailing fields: <c>[field node name]</c> (a node's operator-given name, for logs and
-/// info; absent or empty: none). The fields after the password matter for nodes only (what they hold, who
+/// then optional trailing fields: <c>[field node name][field group name]</c> (a node's operator-given name, for logs and
+/// info, absent or empty: none; the replica group the node belongs to, <c>kvndb-node --group</c>, absent or empty:
+/// <see cref="DefaultGroup"/>; a node with a group sends a name field before it, empty if need be). The fields after the password matter for nodes only (what they hold, who
 /// they are, the largest record they can store); clients send zeros and no name. A reader takes the
 /// trailing fields it knows and ignores any bytes after them, so later versions may add more.
 /// </summary>
-public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong MaxRecord, string NodeName = "")
+public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, string Password, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, ulong MaxRecord, string NodeName = "", string GroupName = "")
 {
+    /// <summary>The group of a node that names none (a cluster of one group behaves as before groups existed).</summary>
+    public const string DefaultGroup = "default";
+
+    /// <summary>The longest group name, in UTF-8 bytes.</summary>
+    public const int MaxGroupNameBytes = 64;
+
+    /// <summary>
+    /// A group name is 1 to <see cref="MaxGroupNameBytes"/> ASCII letters, digits, <c>-</c>, <c>_</c> or <c>.</c>: it
+    /// appears in metrics labels, the info text and the router's metadata as it is.
+    /// </summary>
+    public static bool IsValidGroupName(ReadOnlySpan<char> name)
+    {
+        if (name.IsEmpty || name.Length > MaxGroupNameBytes)
+            return false;
+        foreach (var c in name)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                return false;
+        return true;
+    }
+
     /// <summary>The longest node name, in UTF-8 bytes; a longer one is cut by the reader.</summary>
     public const int MaxNodeNameBytes = 128;
 
@@ -58,7 +79,8 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
     }
 
     public int BodyLength => FixedSize + Encoding.UTF8.GetByteCount(Password)
-        + (string.IsNullOrEmpty(NodeName) ? 0 : FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(NodeName)));
+        + (string.IsNullOrEmpty(NodeName) && string.IsNullOrEmpty(GroupName) ? 0 : FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(NodeName ?? "")))
+        + (string.IsNullOrEmpty(GroupName) ? 0 : FrameWriter.FieldSize(Encoding.UTF8.GetByteCount(GroupName)));
 
     public void Write(IBufferWriter<byte> output, ulong requestId)
     {
@@ -71,8 +93,10 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
         frame.Guid(NodeId);
         frame.Byte((byte)Flags);
         frame.UInt64(MaxRecord);
-        if (!string.IsNullOrEmpty(NodeName))
-            frame.Utf8Field(NodeName);
+        if (!string.IsNullOrEmpty(NodeName) || !string.IsNullOrEmpty(GroupName))
+            frame.Utf8Field(NodeName ?? "");
+        if (!string.IsNullOrEmpty(GroupName))
+            frame.Utf8Field(GroupName);
         frame.Complete();
     }
 
@@ -106,10 +130,13 @@ public readonly record struct HelloRequest(ushort Version, ConnectionRole Role, 
         ReadOnlySpan<byte> name = default;
         if (!reader.IsAtEnd && !reader.TryReadField(out name))
             return false;
+        ReadOnlySpan<byte> group = default;
+        if (!reader.IsAtEnd && !reader.TryReadField(out group))
+            return false;
         if (role is not ((byte)ConnectionRole.Client or (byte)ConnectionRole.Node) || (flags & ~(byte)KnownFlags) != 0)
             return false;
         fields = new HelloFields(version, (ConnectionRole)role, password, lastSequence, new Guid(history), new Guid(node), (NodeHelloFlags)flags, maxRecord,
-            name.Length <= MaxNodeNameBytes ? name : name[..MaxNodeNameBytes]);
+            name.Length <= MaxNodeNameBytes ? name : name[..MaxNodeNameBytes], group);
         return true;
     }
 }

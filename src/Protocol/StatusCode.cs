@@ -43,6 +43,13 @@ public enum StatusCode : ushort
     /// </summary>
     InvalidValue = 25,
 
+    /// <summary>
+    /// The request's keys are in slots of more than one replica group, and it must be applied in one (a transaction,
+    /// a guarded write, a copy between keys): nothing was done. Put related keys in one slot with a <c>{hash tag}</c>.
+    /// Redis answers <c>CROSSSLOT</c>. The request fails, the connection lives.
+    /// </summary>
+    CrossSlot = 26,
+
     /// <summary>Too many requests in flight on the connection or the router.</summary>
     Busy = 30,
     /// <summary>A node failed to apply or answer the request.</summary>

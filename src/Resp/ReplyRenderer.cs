@@ -17,9 +17,13 @@ internal static class ReplyRenderer
     public const int ExpireTimeSeconds = 2;
     public const int ExpireTimeMilliseconds = 3;
 
-    /// <summary>A node's error as Redis words it: MISCONF for a disk that refuses writes, ERR otherwise.</summary>
+    /// <summary>
+    /// A node's error as Redis words it: MISCONF for a disk that refuses writes, Redis Cluster's own CROSSSLOT line for keys
+    /// of several groups (clients match it), ERR otherwise.
+    /// </summary>
     public static string ErrorText(StatusCode status, ReadOnlySpan<byte> message) =>
-        (status == StatusCode.StorageUnavailable ? "MISCONF " : "ERR ") + Encoding.UTF8.GetString(message);
+        status == StatusCode.CrossSlot ? "CROSSSLOT Keys in request don't hash to the same slot"
+        : (status == StatusCode.StorageUnavailable ? "MISCONF " : "ERR ") + Encoding.UTF8.GetString(message);
 
     /// <summary>The reply of a one-operation command. Returns false when the reply is an error (counted by the caller).</summary>
     public static bool RenderOutcome(IBufferWriter<byte> output, ReplyShape shape, StatusCode status, ReadOnlySpan<byte> body)

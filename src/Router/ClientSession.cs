@@ -110,7 +110,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     {
         try
         {
-            await FrameLoop.RunAsync(input, new Requests(this, new FlushSet(cluster.Nodes)), _maxBodySize, cancellationToken).ConfigureAwait(false);
+            await FrameLoop.RunAsync(input, new Requests(this, new FlushSet()), _maxBodySize, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using KvnDb.Protocol;
 using KvnDb.Router.Expiry;
+using KvnDb.Router.Groups;
 using KvnDb.Router.Membership;
 using KvnDb.Router.Sync;
 using Microsoft.Extensions.Logging;
@@ -10,10 +11,10 @@ namespace KvnDb.Router;
 
 /// <summary>
 /// The router core the front doors (native sessions, RESP) talk to: a small facade over its
-/// collaborators, each with its own state — the <see cref="WriteSequencer"/> and its replication
-/// log, the <see cref="ReadRouter"/>, the <see cref="ClusterMembership"/> (in-sync set, joins,
-/// adoption), the <see cref="SyncCoordinator"/>, the <see cref="DigestCoordinator"/> and the
-/// <see cref="NodeHealthMonitor"/>. Lock order (docs/architecture.md): membership gate, then a
+/// replica groups (<see cref="ReplicaGroup"/>: each with its <see cref="WriteSequencer"/> and replication
+/// log, <see cref="ReadRouter"/>, <see cref="ClusterMembership"/> (in-sync set, joins, adoption),
+/// <see cref="SyncCoordinator"/>, <see cref="DigestCoordinator"/> and expiry), the slot map that routes
+/// every request to its group (<see cref="GroupRouter"/>), and the <see cref="NodeHealthMonitor"/>. Lock order (docs/architecture.md): membership gate, then a
 /// pending request's lock, then the sequencer lock, then the node table's lock, then a node
 /// sender's or client output's lock; the sync coordinator's lock is never held while calling out.
 /// </summary>
@@ -31,16 +32,14 @@ internal sealed partial class Cluster : IAsyncDisposable
         Pending = new PendingTable(options.MaxPendingRequests);
         RecordLimit = new RecordLimit(WriteSequencer.LargestRecordFor(options), loggerFactory.CreateLogger<RecordLimit>());
         Clock = new RouterClock(options.Clock);
-        Sequencer = new WriteSequencer(options, Stats, Pending, RecordLimit, Clock, () => Membership!.UnavailableReason, OnApplyFailed);
-        Reads = new ReadRouter(options, Stats, Pending, Nodes, Clock, () => Membership!.UnavailableReason);
-        Syncs = new SyncCoordinator(options, Stats, Nodes, Sequencer, loggerFactory.CreateLogger<SyncCoordinator>());
-        Membership = new ClusterMembership(options, Stats, Nodes, Sequencer, Syncs, RecordLimit, Settle, loggerFactory.CreateLogger<ClusterMembership>());
-        Digests = new DigestCoordinator(Pending, Nodes, Sequencer, Membership.MissingMembers);
+        Metadata = new SharedMetadata(options.MetadataStore ?? new FileMetadataStore(options.DataDirectory));
+        var numbers = new NodeNumbers(Metadata.Document.NodeNumbers);
+        var map = GroupLayout.Load(Metadata, options.Groups);
+        Groups = [.. map.Groups.Select((name, index) => new ReplicaGroup(index, name, this, new GroupMetadataView(Metadata, name), numbers, loggerFactory))];
+        Slots = map;
+        Primary = Groups[0];
+        Routing = new GroupRouter(this);
         Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
-        Expiry = new ExpiryScheduler(options, Sequencer, Nodes, loggerFactory.CreateLogger<ExpiryScheduler>());
-        Sequencer.ExpiryHint = Expiry.OnExpirySet;
-        Sequencer.OnDivergence = OnDivergence;
-        Membership.NodeAdmitted = ExpiryScheduler.Probe;
         Connections = new KvnDb.Router.Connections.ConnectionBudget(options, loggerFactory.CreateLogger<KvnDb.Router.Connections.ConnectionBudget>());
     }
 
@@ -57,12 +56,31 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>The router is stopping: sessions and node links end now (node links send a Closing notice first).</summary>
     public Task BeginStopAsync()
     {
-        Membership.Stopping = true;
+        foreach (var group in Groups)
+            group.Membership.Stopping = true;
         return _stopping.CancelAsync();
     }
 
-    /// <summary>Sends the nodes time marks so expired keys are removed.</summary>
-    public ExpiryScheduler Expiry { get; }
+    /// <summary>The router's metadata document (every group's in-sync set and history, the slot map).</summary>
+    public SharedMetadata Metadata { get; }
+
+    /// <summary>The replica groups, by index in the slot map.</summary>
+    public ReplicaGroup[] Groups { get; }
+
+    /// <summary>Which group owns each slot.</summary>
+    public SlotMap Slots { get; }
+
+    /// <summary>Routes requests to their groups (split and merged when they span several).</summary>
+    public GroupRouter Routing { get; }
+
+    /// <summary>The first group: the only one of a cluster of one group (what the members below name).</summary>
+    public ReplicaGroup Primary { get; }
+
+    /// <summary>The group a node named in its hello, or null when this router has no group of that name.</summary>
+    public ReplicaGroup? GroupNamed(string name) => Array.Find(Groups, g => g.Name == name);
+
+    /// <summary>Sends the nodes time marks so expired keys are removed (the first group's; each group has its own).</summary>
+    public ExpiryScheduler Expiry => Primary.Expiry;
 
     public RouterOptions Options { get; }
 
@@ -71,6 +89,7 @@ internal sealed partial class Cluster : IAsyncDisposable
 
     public RouterStats Stats { get; } = new();
 
+    /// <summary>Every connected node, of every group (each group's table lists its own).</summary>
     public NodeTable Nodes { get; } = new();
 
     public PendingTable Pending { get; }
@@ -78,15 +97,15 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>The largest key + value a write may carry: the smallest any connected node or in-sync member can store.</summary>
     public RecordLimit RecordLimit { get; }
 
-    public WriteSequencer Sequencer { get; }
+    public WriteSequencer Sequencer => Primary.Sequencer;
 
-    public ReadRouter Reads { get; }
+    public ReadRouter Reads => Primary.Reads;
 
-    public SyncCoordinator Syncs { get; }
+    public SyncCoordinator Syncs => Primary.Syncs;
 
-    public ClusterMembership Membership { get; }
+    public ClusterMembership Membership => Primary.Membership;
 
-    public DigestCoordinator Digests { get; }
+    public DigestCoordinator Digests => Primary.Digests;
 
     public NodeHealthMonitor Health { get; }
 
@@ -100,28 +119,59 @@ internal sealed partial class Cluster : IAsyncDisposable
         set => Pending.Metrics = value;
     }
 
-    public ulong Sequence => Sequencer.Sequence;
+    /// <summary>Writes sequenced so far: the sum of every group's sequence (the one sequence of a cluster of one group).</summary>
+    public ulong Sequence
+    {
+        get
+        {
+            ulong sum = 0;
+            foreach (var group in Groups)
+                sum += group.Sequencer.Sequence;
+            return sum;
+        }
+    }
 
     public Guid HistoryId => Membership.Metadata.History;
+
+    /// <summary>True once every group adopted a source of truth (each serves from then on).</summary>
+    public bool IsAdopted => Array.TrueForAll(Groups, g => g.Membership.IsAdopted);
 
     public int PendingRequests => Pending.InUse;
 
     public int ServingNodeCount => Nodes.Serving.Length;
 
-    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush) =>
-        Sequencer.SubmitWrite(client, header, frame, flush);
+    // One group: straight to it, no slot computed (the router before groups, at the same cost).
+    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if (Groups.Length == 1)
+            Primary.Sequencer.SubmitWrite(client, header, frame, flush);
+        else
+            Routing.SubmitWrite(client, header, frame, flush);
+    }
 
-    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush) =>
-        Reads.SubmitRead(client, header, frame, flush);
+    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if (Groups.Length == 1)
+            Primary.Reads.SubmitRead(client, header, frame, flush);
+        else
+            Routing.SubmitRead(client, header, frame, flush);
+    }
 
-    public void SubmitDigest(IReplyTarget client, in FrameHeader header, FlushSet flush) =>
-        Digests.SubmitDigest(client, header, flush);
+    public void SubmitDigest(IReplyTarget client, in FrameHeader header, FlushSet flush)
+    {
+        if (Groups.Length == 1)
+            Primary.Digests.SubmitDigest(client, header, flush);
+        else
+            Routing.SubmitDigest(client, header, flush);
+    }
 
+#pragma warning disable CA1822 // the facade's surface: callers hold the cluster, the work is the node's group's
     public Task<bool> JoinAsync(NodeLink node, PipeWriter output, Action keepAlive, CancellationToken cancellationToken) =>
-        Membership.JoinAsync(node, output, keepAlive, cancellationToken);
+        node.Group.Membership.JoinAsync(node, output, keepAlive, cancellationToken);
 
-    public Task OnNodeLinkClosedAsync(NodeLink node) => Membership.LeaveAsync(node, node.EvictionReason
+    public Task OnNodeLinkClosedAsync(NodeLink node) => node.Group.Membership.LeaveAsync(node, node.EvictionReason
         ?? (node.Status is { Storage: NodeStorageState.RefusingWrites } status ? $"its storage refuses writes ({status.Message})" : "its link closed"));
+#pragma warning restore CA1822
 
     /// <summary>Routes a node's reply to the request it answers; replies for finished requests are dropped.</summary>
     public void OnNodeReply(NodeLink node, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
@@ -147,7 +197,7 @@ internal sealed partial class Cluster : IAsyncDisposable
                         node.Violate($"its {header.Opcode} reply ({header.Status}, {header.BodyLength} bytes) does not have the shape of that reply");
                         return;
                     }
-                    Reads.OnReadReply(request, node, header, frame, flush);
+                    node.Group.Reads.OnReadReply(request, node, header, frame, flush);
                     break;
                 case PendingKind.Write:
                     if (NodeReplyChecks.CheckWrite(request, node, header, frame) is { } badWrite)
@@ -155,7 +205,7 @@ internal sealed partial class Cluster : IAsyncDisposable
                         node.Violate(badWrite); // its outcome never counts: the others settle the write (Settle)
                         return;
                     }
-                    Sequencer.OnWriteReply(request, node, header, frame, flush);
+                    node.Group.Sequencer.OnWriteReply(request, node, header, frame, flush);
                     break;
                 default:
                     if (NodeReplyChecks.CheckDigest(request, node, header, frame) is { } badDigest)
@@ -163,7 +213,7 @@ internal sealed partial class Cluster : IAsyncDisposable
                         node.Violate(badDigest);
                         return;
                     }
-                    Digests.OnDigestReply(request, node, header, frame, flush);
+                    node.Group.Digests.OnDigestReply(request, node, header, frame, flush);
                     break;
             }
         }
@@ -194,9 +244,9 @@ internal sealed partial class Cluster : IAsyncDisposable
         else if (header.Opcode == Opcode.SyncEnd)
             _membershipWork.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
         else if (header.Opcode == Opcode.TimeMark)
-            Expiry.OnProbeReply(header, frame);
+            node.Group.Expiry.OnProbeReply(header, frame);
         else
-            Syncs.OnReply(node, header, frame, flush);
+            node.Group.Syncs.OnReply(node, header, frame, flush);
     }
 
     /// <summary>
@@ -204,7 +254,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// in-sync set durably and its link is closed; it rejoins (replay or full sync) when it connects again. Runs
     /// off the caller's locks (a pending request's, the link's read loop): leaving takes the membership gate.
     /// </summary>
-    private void OnApplyFailed(NodeLink node, string message)
+    public void OnApplyFailed(NodeLink node, string message)
     {
         if (!node.TryStartEviction())
             return;
@@ -219,7 +269,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     {
         try
         {
-            await Membership.LeaveAsync(node, reason).ConfigureAwait(false);
+            await node.Group.Membership.LeaveAsync(node, reason).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -236,7 +286,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     {
         try
         {
-            await Membership.AdmitAsync(node).ConfigureAwait(false);
+            await node.Group.Membership.AdmitAsync(node).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -246,10 +296,11 @@ internal sealed partial class Cluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A node left: every write and digest stops waiting for it, its reads go to another node.</summary>
-    private void Settle(NodeLink node)
+    /// <summary>A node left: every write and digest stops waiting for it, its reads go to another node of its group.</summary>
+    public void Settle(NodeLink node)
     {
-        var flush = new FlushSet(Nodes);
+        var group = node.Group;
+        var flush = new FlushSet();
         foreach (var request in Pending.Slots)
         {
             lock (request)
@@ -257,11 +308,11 @@ internal sealed partial class Cluster : IAsyncDisposable
                 if (request.Id == 0)
                     continue;
                 if (request.Kind == PendingKind.Write)
-                    Sequencer.StopAwaiting(request, node.Bit, flush);
+                    group.Sequencer.StopAwaiting(request, node.Bit, flush);
                 else if (request.Kind == PendingKind.Digest)
-                    Digests.StopAwaiting(request, node.Bit, flush);
+                    group.Digests.StopAwaiting(request, node.Bit, flush);
                 else if (request.ReadNode == node)
-                    Reads.Retry(request, flush);
+                    group.Reads.Retry(request, flush);
             }
         }
         flush.FlushAll();
@@ -270,13 +321,13 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>The node turned suspect: its reads in flight go to another node.</summary>
     public void RetryReadsOf(NodeLink node)
     {
-        var flush = new FlushSet(Nodes);
+        var flush = new FlushSet();
         foreach (var request in Pending.Slots)
         {
             lock (request)
             {
                 if (request.Id != 0 && request.Kind == PendingKind.Read && request.ReadNode == node)
-                    Reads.Retry(request, flush);
+                    node.Group.Reads.Retry(request, flush);
             }
         }
         flush.FlushAll();
@@ -285,7 +336,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Answers Unavailable to every write still unanswered after <paramref name="timeout"/>.</summary>
     public void TimeOutWrites(TimeSpan timeout)
     {
-        var flush = new FlushSet(Nodes);
+        var flush = new FlushSet();
         foreach (var request in Pending.Slots)
         {
             lock (request)
@@ -293,7 +344,8 @@ internal sealed partial class Cluster : IAsyncDisposable
                 if (request.Id == 0 || request.Kind != PendingKind.Write || request.ClientAnswered
                     || System.Diagnostics.Stopwatch.GetElapsedTime(request.StartedAt) < timeout)
                     continue;
-                Sequencer.TimeOut(request, $"not acknowledged by every in-sync node within {timeout.TotalSeconds:0.#} s " +
+                // Any group's sequencer answers alike: a time-out only answers the client.
+                Primary.Sequencer.TimeOut(request, $"not acknowledged by every in-sync node within {timeout.TotalSeconds:0.#} s " +
                     $"(waiting for {Waiting(request.AwaitedNodes)}); it may or may not have been applied", flush);
             }
         }
@@ -324,14 +376,14 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// validation identical everywhere should make impossible). They leave the in-sync set and come back
     /// only by a full sync that replaces every record they hold.
     /// </summary>
-    private void OnDivergence(ulong divergent, PendingRequest request)
+    public void OnDivergence(ulong divergent, PendingRequest request)
     {
         foreach (var node in Nodes.Connected)
         {
             if ((divergent & node.Bit) == 0)
                 continue;
             LogDivergence(node.Id, request.Opcode, request.Sequence);
-            Membership.MarkDiverged(node.NodeId);
+            node.Group.Membership.MarkDiverged(node.NodeId);
             if (!node.TryStartEviction())
                 continue;
             const string reason = "its outcome of a write differed from the other nodes' (diverged data)";
@@ -343,10 +395,12 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Stops the health checks and the expiry checks, then waits for the admissions and the adoption still under way.</summary>
     public async ValueTask DisposeAsync()
     {
-        await Expiry.DisposeAsync().ConfigureAwait(false);
+        foreach (var group in Groups)
+            await group.Expiry.DisposeAsync().ConfigureAwait(false);
         await Health.DisposeAsync().ConfigureAwait(false);
         await _membershipWork.DisposeAsync().ConfigureAwait(false);
-        await Membership.DisposeAsync().ConfigureAwait(false);
+        foreach (var group in Groups)
+            await group.Membership.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 

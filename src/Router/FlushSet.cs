@@ -6,14 +6,19 @@ namespace KvnDb.Router;
 /// What one read batch touched, flushed once at its end (one syscall per peer per batch, not per
 /// frame). Owned by the loop that reads the batch (a client session or a node link); never shared.
 /// </summary>
-internal sealed class FlushSet(NodeTable nodes) : IFlushBatch
+internal sealed class FlushSet : IFlushBatch
 {
     private readonly HashSet<OutputChannel> _clients = [];
     private readonly List<NodeSender> _senders = [];
-    private bool _logAppended;
+    // The groups whose log gained writes: one in nearly every batch, so a list with room for a few never grows.
+    private readonly List<NodeTable> _appended = new(4);
 
-    /// <summary>A write was appended to the log: every node sender sends it at the end of the batch.</summary>
-    public void LogAppended() => _logAppended = true;
+    /// <summary>A write was appended to a group's log: every node sender of the group sends it at the end of the batch.</summary>
+    public void LogAppended(NodeTable groupNodes)
+    {
+        if (!_appended.Contains(groupNodes))
+            _appended.Add(groupNodes);
+    }
 
     public void Add(OutputChannel client) => _clients.Add(client);
 
@@ -25,12 +30,11 @@ internal sealed class FlushSet(NodeTable nodes) : IFlushBatch
 
     public void FlushAll()
     {
-        if (_logAppended)
-        {
-            _logAppended = false;
-            foreach (var node in nodes.Connected)
+        // Appended groups first: their writes go out before the reads queued behind them are flushed.
+        for (var i = 0; i < _appended.Count; i++)
+            foreach (var node in _appended[i].Connected)
                 node.Sender.FlushBatch();
-        }
+        _appended.Clear();
         foreach (var sender in _senders)
             sender.FlushBatch();
         _senders.Clear();

@@ -52,12 +52,14 @@ internal static class InfoReport
         Line(text, "nodes_serving", cluster.ServingNodeCount);
         Line(text, "clients_backpressured", stats.OutputsBackedUp);
         Line(text, "clients_cut_output_limit", stats.OutputLimitCuts);
+        AppendGroups(text, cluster);
         foreach (var node in nodes)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} max_record={node.Hello.MaxRecord} acked={node.AckedSequence} lag={cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}");
+                $"node{node.Id}: address={node.RemoteAddress} state={node.State.ToString().ToLowerInvariant()} in_sync={(node.IsMember ? "yes" : "no")} joined={node.JoinMode.ToString().ToLowerInvariant()} replayed={node.ReplayedWrites} outstanding={node.Outstanding} hello_sequence={node.Hello.Sequence} max_record={node.Hello.MaxRecord} acked={node.AckedSequence} lag={node.Group.Sequencer.Sequence - Math.Min(node.Group.Sequencer.Sequence, node.AckedSequence)} unsent_bytes={node.Sender.UnsentBytes} oldest_unacked_ms={cluster.OldestUnacknowledged(node).TotalMilliseconds:0} silent_ms={node.SilentMs} id={node.NodeId} connected={node.ConnectedAt:O}");
             if (node.Name.Length > 0)
                 text.Append(" name=").Append(node.Name);
+            text.Append(" group=").Append(node.Group.Name);
             AppendStorage(text, node.Status, node.StatusHeardMs);
             text.Append('\n');
             if (node.Status is { Message.Length: > 0 } status)
@@ -77,6 +79,28 @@ internal static class InfoReport
             text.Append('\n');
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// <c>groups: a,b</c>, <c>slot_map: 0-8191=a 8192-16383=b</c> (ranges of slots and their group), then per group <c>group_NAME: slots=N sequence=N history=ID in_sync=1,2 nodes=N serving=N
+    /// backlog_bytes=N keys=N|unknown adopted=yes|no</c>: keys as the group's first serving node last reported them.
+    /// </summary>
+    private static void AppendGroups(StringBuilder text, Cluster cluster)
+    {
+        Line(text, "groups", string.Join(",", cluster.Groups.Select(g => g.Name)));
+        Line(text, "slot_map", string.Join(" ", cluster.Slots.ToRanges().Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.First}-{r.Last}={r.Group}"))));
+        var slots = cluster.Slots.SlotCounts();
+        foreach (var group in cluster.Groups)
+        {
+            var serving = group.Nodes.Serving;
+            var keys = Array.Find(serving, n => n.Status is { } s && s.KeyCount != NodeStatusReport.Unknown)?.Status?.KeyCount;
+            var membership = group.Membership;
+            Line(text, $"group_{group.Name}", string.Create(CultureInfo.InvariantCulture,
+                $"slots={slots[group.Index]} sequence={group.Sequencer.Sequence} history={membership.Metadata.History} " +
+                $"in_sync={string.Join(",", membership.Metadata.Members.Select(m => m.Number))} nodes={group.Nodes.Connected.Length} " +
+                $"serving={serving.Length} backlog_bytes={group.Sequencer.Log.Bytes} keys={(keys is { } k ? k.ToString(CultureInfo.InvariantCulture) : "unknown")} " +
+                $"adopted={(membership.IsAdopted ? "yes" : "no")}"));
+        }
     }
 
     /// <summary>

@@ -69,6 +69,16 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         if (accepted.Role == ConnectionRole.Node)
         {
             ticket?.BecomeNode();
+            if (cluster.GroupNamed(accepted.GroupName) is not { } group)
+            {
+                // A node of a group this router does not route to would hold keys no request reaches: refused, and it exits.
+                output.WriteError(Opcode.Hello, accepted.RequestId, StatusCode.NotAuthorized,
+                    $"this router has no group '{accepted.GroupName}' (its groups: {string.Join(", ", cluster.Groups.Select(g => g.Name))}); " +
+                    "start the node with one of them (--group), or the router with it in --groups");
+                LogUnknownGroup(remote, accepted.GroupName);
+                output.Flush();
+                return;
+            }
             // A node without an identity (Guid.Empty) gets one for this link only: it can never be in sync across links.
             var nodeId = accepted.NodeId == Guid.Empty ? Guid.NewGuid() : accepted.NodeId;
             var node = new NodeLink(cluster.Membership.NumberFor(nodeId), nodeId, remote,
@@ -76,6 +86,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
                 reason => connection.Abort(new ConnectionAbortedException(reason)))
             {
                 Name = accepted.NodeName,
+                Group = group,
             };
             if (node.Name.Length > 0)
                 LogNodeName(node.Id, node.Name, remote);
@@ -160,7 +171,8 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
     }
 
     /// <summary>What a hello carried that outlives its frame.</summary>
-    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId, string NodeName);
+    private readonly record struct AcceptedHello(ConnectionRole Role, ulong LastSequence, Guid HistoryId, Guid NodeId, NodeHelloFlags Flags, long MaxRecord, ulong RequestId, string NodeName,
+        string GroupName);
 
     /// <summary>Reads and checks the hello; on refusal writes the reason and returns null.</summary>
     private async Task<AcceptedHello?> ReadHelloAsync(PipeReader input, OutputChannel output, string remote, ConnectionTicket? ticket, CancellationToken closed)
@@ -282,7 +294,10 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         }
         accepted = new AcceptedHello(hello.Role, hello.LastSequence, hello.HistoryId, hello.NodeId, hello.Flags,
             (long)Math.Min(hello.MaxRecord, (ulong)long.MaxValue), header.RequestId,
-            hello.NodeName.IsEmpty ? "" : HelloRequest.CleanNodeName(System.Text.Encoding.UTF8.GetString(hello.NodeName)));
+            hello.NodeName.IsEmpty ? "" : HelloRequest.CleanNodeName(System.Text.Encoding.UTF8.GetString(hello.NodeName)),
+            // A name longer than any valid one is never decoded: "?" is refused below as not a group name.
+            hello.GroupName.IsEmpty ? HelloRequest.DefaultGroup
+            : hello.GroupName.Length > HelloRequest.MaxGroupNameBytes ? "?" : System.Text.Encoding.UTF8.GetString(hello.GroupName));
         var verifier = hello.Role == ConnectionRole.Node ? _nodePassword : _clientPassword;
         if (!verifier.Verify(hello.Password))
         {
@@ -300,8 +315,16 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
             }
             return StatusCode.AuthFailed;
         }
+        if (hello.Role == ConnectionRole.Node && !HelloRequest.IsValidGroupName(accepted.GroupName))
+        {
+            message = $"a group name is 1 to {HelloRequest.MaxGroupNameBytes} ASCII letters, digits, '-', '_' or '.'";
+            return StatusCode.ProtocolError;
+        }
         return StatusCode.Ok;
     }
+
+    [LoggerMessage(40, LogLevel.Warning, "Refused a node from {Address}: it names group '{Group}', which this router does not have")]
+    private partial void LogUnknownGroup(string address, string group);
 
     [LoggerMessage(39, LogLevel.Information, "Node {Number} is {Name} ({Address})")]
     private partial void LogNodeName(int number, string name, string address);

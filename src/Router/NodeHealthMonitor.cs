@@ -67,7 +67,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
             if (node.State is NodeState.Serving or NodeState.Syncing)
             {
                 node.State = NodeState.Suspect;
-                cluster.Nodes.SetServing(node, false);
+                node.Group.Nodes.SetServing(node, false);
                 LogSuspect(node.Id, silent.TotalSeconds);
                 cluster.RetryReadsOf(node);
             }
@@ -76,16 +76,16 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
         {
             node.State = node.IsAdmitted ? NodeState.Serving : NodeState.Syncing;
             if (node.IsAdmitted)
-                cluster.Nodes.SetServing(node, true);
+                node.Group.Nodes.SetServing(node, true);
             LogRecovered(node.Id);
         }
 
-        var log = cluster.Sequencer.Log;
+        var log = node.Group.Sequencer.Log;
         var pinsLog = node.Sender.UnsentBytes > 2 * log.Capacity;
         if (silent > options.NodeEvictTimeout || pinsLog)
         {
             // The last healthy copy of the acknowledged writes is never evicted: writes time out instead.
-            var otherHealthyMember = Array.Exists(cluster.Nodes.Connected, n => n != node && n.IsAdmitted && n.State == NodeState.Serving);
+            var otherHealthyMember = Array.Exists(node.Group.Nodes.Connected, n => n != node && n.IsAdmitted && n.State == NodeState.Serving);
             if ((node.IsMember && !otherHealthyMember) || !node.TryStartEviction())
                 return;
             var reason = pinsLog
@@ -101,7 +101,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
     {
         try
         {
-            await cluster.Membership.LeaveAsync(node, reason).ConfigureAwait(false);
+            await node.Group.Membership.LeaveAsync(node, reason).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -27,6 +27,9 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     /// <summary>The name the node gave in its hello (kvndb-node --name), cleaned to one word; empty when it gave none.</summary>
     public string Name { get; init; } = "";
 
+    /// <summary>The replica group the node named in its hello (kvndb-node --group): it is sent that group's writes only.</summary>
+    public KvnDb.Router.Groups.ReplicaGroup Group { get; init; } = null!;
+
     /// <summary>What the node said it holds at hello: checked against the durable metadata, never trusted alone.</summary>
     public HelloClaims Hello { get; } = hello;
 
@@ -161,7 +164,7 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         try
         {
             // Error bodies are bounded from the header: a node claiming a huge message is refused before it is buffered.
-            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(cluster.Nodes)), new NodeReplySize(cluster.Options.MaxFrameSize), cancellationToken).ConfigureAwait(false);
+            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet()), new NodeReplySize(cluster.Options.MaxFrameSize), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {

@@ -4,8 +4,11 @@ namespace KvnDb.Router;
 /// The connected nodes: a slot each (its bit in the 64-bit masks of pending writes), and the
 /// snapshot arrays the hot paths read without a lock (every connected node for sending, the
 /// serving ones for reads). Changed only by membership operations, under its own short lock.
+/// A replica group's table has the cluster's table as its <paramref name="cluster"/>: it lists the
+/// group's nodes only, and every change is made to the cluster's table too, which gives out the
+/// slots, so a node's bit is unique across groups (a pending request's mask never mixes them up).
 /// </summary>
-internal sealed class NodeTable
+internal sealed class NodeTable(NodeTable? cluster = null)
 {
     /// <summary>Nodes are tracked in a 64-bit mask per write.</summary>
     public const int MaxNodes = 64;
@@ -24,6 +27,14 @@ internal sealed class NodeTable
     /// <summary>Gives the node a slot; false when all are taken.</summary>
     public bool TryAdd(NodeLink node)
     {
+        if (cluster is not null)
+        {
+            if (!cluster.TryAdd(node))
+                return false;
+            lock (_lock)
+                Volatile.Write(ref _connected, [.. _connected, node]);
+            return true;
+        }
         lock (_lock)
         {
             var slot = Array.IndexOf(_slots, null);
@@ -41,16 +52,18 @@ internal sealed class NodeTable
     {
         lock (_lock)
         {
-            if (node.Slot >= 0 && _slots[node.Slot] == node)
+            if (cluster is null && node.Slot >= 0 && _slots[node.Slot] == node)
                 _slots[node.Slot] = null;
             Volatile.Write(ref _connected, [.. _connected.Where(n => n != node)]);
             Volatile.Write(ref _serving, [.. _serving.Where(n => n != node)]);
         }
+        cluster?.Remove(node);
     }
 
     /// <summary>Starts or stops sending reads to the node.</summary>
     public void SetServing(NodeLink node, bool serving)
     {
+        cluster?.SetServing(node, serving);
         lock (_lock)
         {
             var present = Array.IndexOf(_serving, node) >= 0;

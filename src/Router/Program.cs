@@ -42,6 +42,17 @@ var advertiseOption = new Option<string?>("--advertise") { Description = "host:p
 SharedOptions.ValidateWith(peersOption, text => RouterAddress.ParseList(text));
 SharedOptions.ValidateWith(advertiseOption, text => RouterAddress.Parse(text));
 var electionTimeoutOption = new Option<double>("--election-timeout") { Description = "Milliseconds without the group leader before a new election (randomised up to twice this)", DefaultValueFactory = _ => 600 };
+var groupsOption = new Option<string>("--groups")
+{
+    Description = "Replica groups, comma-separated (e.g. a,b): at the first start the 16,384 slots are split evenly among them; nodes join one with kvndb-node --group",
+    DefaultValueFactory = _ => HelloRequest.DefaultGroup,
+};
+groupsOption.Validators.Add(result =>
+{
+    foreach (var name in (result.GetValueOrDefault<string>() ?? "").Split(','))
+        if (!HelloRequest.IsValidGroupName(name.Trim()))
+            result.AddError($"--groups: '{name}' is not a group name (1 to {HelloRequest.MaxGroupNameBytes} ASCII letters, digits, '-', '_' or '.')");
+});
 SharedOptions.ValidateSize(maxFrameOption, int.MaxValue);
 SharedOptions.ValidateSize(maxKeyOption, int.MaxValue);
 SharedOptions.ValidateSize(backlogOption);
@@ -53,7 +64,7 @@ var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database
 {
     hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, inlineIoOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
-    passwordFileOption, nodePasswordFileOption, configOption, raftPortOption, peersOption, advertiseOption, electionTimeoutOption,
+    passwordFileOption, nodePasswordFileOption, configOption, raftPortOption, peersOption, advertiseOption, electionTimeoutOption, groupsOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -74,6 +85,7 @@ root.SetAction(async (parse, cancellationToken) =>
         Password = Secrets.Resolve(parse.GetValue(passwordOption), parse.GetValue(passwordFileOption), "KVNDB_PASSWORD") ?? "",
         NodePassword = Secrets.Resolve(parse.GetValue(nodePasswordOption), parse.GetValue(nodePasswordFileOption), "KVNDB_NODE_PASSWORD"),
         EmbeddedNodes = parse.GetValue(nodesOption),
+        Groups = [.. parse.GetValue(groupsOption)!.Split(',').Select(g => g.Trim())],
         ReadPolicy = parse.GetValue(readPolicyOption),
         MaxFrameSize = checked((int)SizeParser.Parse(parse.GetValue(maxFrameOption)!)),
         MaxKeySize = checked((int)SizeParser.Parse(parse.GetValue(maxKeyOption)!)),

@@ -16,7 +16,7 @@ internal sealed partial class RecordLimit
     private readonly Dictionary<NodeLink, long> _connected = [];
     private readonly long _routerLimit;
     private readonly ILogger _logger;
-    private IReadOnlyList<InSyncMember> _members = [];
+    private readonly Dictionary<string, IReadOnlyList<InSyncMember>> _members = new(StringComparer.Ordinal);
     private long _current;
     private string _holder = RouterHolder;
 
@@ -62,11 +62,11 @@ internal sealed partial class RecordLimit
     }
 
     /// <summary>The durable in-sync set changed (or was loaded): its members' remembered limits count, connected or not.</summary>
-    public void MembersChanged(IReadOnlyList<InSyncMember> members)
+    public void MembersChanged(IReadOnlyList<InSyncMember> members, string group = KvnDb.Protocol.HelloRequest.DefaultGroup)
     {
         lock (_lock)
         {
-            _members = members;
+            _members[group] = members;
             RecomputeLocked();
         }
     }
@@ -80,7 +80,7 @@ internal sealed partial class RecordLimit
             if (max < limit)
                 (limit, holder) = (max, $"node {node.Id}");
         }
-        foreach (var member in _members)
+        foreach (var member in _members.Values.SelectMany(m => m))
         {
             // 0: remembered by a router that did not record limits yet; the member counts again once it connects.
             if (member.MaxRecord > 0 && member.MaxRecord < limit)

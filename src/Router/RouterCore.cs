@@ -33,7 +33,7 @@ internal sealed class RouterCore(Cluster cluster, ClientRegistry clients) : IRou
 
     public string Info => InfoReport.Build(cluster);
 
-    public IFlushBatch CreateFlushBatch() => new FlushSet(cluster.Nodes);
+    public IFlushBatch CreateFlushBatch() => new FlushSet();
 
     public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush) =>
         cluster.SubmitRead(client, header, frame, (FlushSet)flush);

@@ -148,7 +148,8 @@ public sealed class RouterHost : IAsyncDisposable
         var cluster = app.Services.GetRequiredService<Cluster>();
         cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
         cluster.Health.Start();
-        cluster.Expiry.Start();
+        foreach (var group in cluster.Groups)
+            group.Expiry.Start();
         HttpEndpoints? http = null;
         if (options.HttpPort is not null)
         {

@@ -142,6 +142,12 @@ public sealed record RouterOptions
     /// <summary>How often the router checks whether keys are due to expire and, if so, sends the nodes a time mark (<c>--expiry-interval</c>).</summary>
     public TimeSpan ExpiryInterval { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The replica groups (<c>--groups a,b</c>): at the first start the slots are split evenly among them and the map is
+    /// kept in the metadata; a group added later starts with no slots. Default: the one group <c>default</c>.
+    /// </summary>
+    public IReadOnlyList<string> Groups { get; init; } = [HelloRequest.DefaultGroup];
+
     public string EffectiveNodePassword => NodePassword ?? Password;
 
     /// <summary>

@@ -22,7 +22,7 @@ namespace KvnDb.Router;
 /// the node's error (StorageUnavailable for a full disk).
 /// </remarks>
 internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, PendingTable pending, RecordLimit recordLimit, RouterClock clock,
-    Func<string?> unavailableReason, Action<NodeLink, string> onApplyFailed)
+    Func<string?> unavailableReason, Action<NodeLink, string> onApplyFailed, NodeTable nodes)
 {
     /// <summary>
     /// Room a client body must leave under the frame limit: nodes receive a write with the router's
@@ -106,7 +106,7 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
             if (request.Concern == WriteConcern.None && !request.ClientAnswered)
                 Answer(request, StatusCode.Ok, null, flush);
         }
-        flush.LogAppended();
+        flush.LogAppended(nodes);
     }
 
     /// <summary>

@@ -36,7 +36,7 @@ public sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    public TestNode StartNode(IStorageEngine? engine = null, string? password = null, NodeIdentity? identity = null)
+    public TestNode StartNode(IStorageEngine? engine = null, string? password = null, NodeIdentity? identity = null, string? group = null)
     {
         var node = TestNode.Start(new NodeOptions
         {
@@ -44,6 +44,7 @@ public sealed class TestCluster : IAsyncDisposable
             RouterPort = Router.Port,
             Password = password ?? Router.Options.NodePassword ?? "",
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
+            Group = group ?? KvnDb.Protocol.HelloRequest.DefaultGroup,
         }, engine ?? new RamStorageEngine(), identity ?? new NodeIdentity(null));
         _nodes.Add(node);
         return node;

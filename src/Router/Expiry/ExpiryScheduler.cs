@@ -13,7 +13,7 @@ namespace KvnDb.Router.Expiry;
 /// Each mark's reply names the next expiry the nodes hold, and the next mark waits for it. One mark in
 /// flight at a time. Reads never wait for a mark: they carry the router's time and skip expired keys.
 /// </summary>
-internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequencer sequencer, NodeTable nodes, ILogger<ExpiryScheduler> logger)
+internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequencer sequencer, ILogger<ExpiryScheduler> logger)
     : IReplyTarget, IAsyncDisposable
 {
     private readonly Lock _lock = new();
@@ -115,7 +115,7 @@ internal sealed partial class ExpiryScheduler(RouterOptions options, WriteSequen
         Interlocked.Increment(ref _marks);
         var header = new FrameHeader(0, Opcode.TimeMark, FrameFlags.None, StatusCode.Ok, Marks);
         header.Write(_frame);
-        var flush = new FlushSet(nodes);
+        var flush = new FlushSet();
         sequencer.SubmitWrite(this, header, new ReadOnlySequence<byte>(_frame), flush);
         flush.FlushAll();
     }

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Router.Groups;
 using KvnDb.Router.Replication;
 using KvnDb.Router.Sync;
 using Microsoft.Extensions.Logging;
@@ -20,8 +21,8 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly Lock _adoptionLock = new();
     private readonly List<NodeLink> _candidates = [];
     private readonly HashSet<Guid> _diverged = [];
-    private readonly Dictionary<Guid, int> _numbers;
-    private readonly IMetadataStore _store;
+    private readonly NodeNumbers _numbers;
+    private readonly GroupMetadataView _store;
     private readonly RouterOptions _options;
     private readonly RouterStats _stats;
     private readonly NodeTable _nodes;
@@ -38,7 +39,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private string? _lastMemberLeft;
 
     public ClusterMembership(RouterOptions options, RouterStats stats, NodeTable nodes, WriteSequencer sequencer, SyncCoordinator syncs,
-        RecordLimit recordLimit, Action<NodeLink> settle, ILogger<ClusterMembership> logger)
+        RecordLimit recordLimit, Action<NodeLink> settle, GroupMetadataView store, NodeNumbers numbers, ILogger<ClusterMembership> logger)
     {
         _options = options;
         _stats = stats;
@@ -49,10 +50,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         _settle = settle;
         _logger = logger;
         _adoption = new BackgroundWork(logger);
-        _store = options.MetadataStore ?? new FileMetadataStore(options.DataDirectory);
+        _store = store;
         _metadata = _store.Load();
-        _numbers = new Dictionary<Guid, int>(_metadata.NodeNumbers);
-        recordLimit.MembersChanged(_metadata.Members);
+        _numbers = numbers;
+        recordLimit.MembersChanged(_metadata.Members, store.Group);
         syncs.SnapshotComplete = CatchUp;
         if (_metadata.Members.Count > 0)
         {
@@ -123,15 +124,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     }
 
     /// <summary>A stable display number for a node id (kept in the metadata with the next change).</summary>
-    public int NumberFor(Guid nodeId)
-    {
-        lock (_numbers)
-        {
-            if (!_numbers.TryGetValue(nodeId, out var number))
-                _numbers[nodeId] = number = _numbers.Count == 0 ? 1 : _numbers.Values.Max() + 1;
-            return number;
-        }
-    }
+    public int NumberFor(Guid nodeId) => _numbers.NumberFor(nodeId);
+
+    /// <summary>The replica group whose in-sync set this is.</summary>
+    public string Group => _store.Group;
 
     /// <summary>
     /// Admits a node after its hello: waits for adoption, decides how it catches up (current,
@@ -438,13 +434,10 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     /// <summary>The change takes effect only once durable (a group: committed in Raft); when it cannot be, it throws and nothing changes.</summary>
     private async Task SaveAsync(RouterMetadata metadata)
     {
-        Dictionary<Guid, int> numbers;
-        lock (_numbers)
-            numbers = new Dictionary<Guid, int>(_numbers);
-        metadata = metadata with { NodeNumbers = numbers };
+        metadata = metadata with { NodeNumbers = _numbers.Snapshot() };
         await _store.SaveAsync(metadata).ConfigureAwait(false);
         Volatile.Write(ref _metadata, metadata);
-        _recordLimit.MembersChanged(metadata.Members);
+        _recordLimit.MembersChanged(metadata.Members, _store.Group);
     }
 
     private static string MemberList(RouterMetadata metadata) =>

@@ -4,6 +4,10 @@ namespace KvnDb.Router.Membership;
 /// What the router keeps on disk (<c>--data DIR</c>): the history the cluster follows, the in-sync
 /// set (the nodes that hold every acknowledged write) and the numbers given to known nodes. Small,
 /// rewritten whole and fsynced on every change, before any write is acknowledged under the change.
+/// With replica groups (docs/architecture.md, "Groups and slots"): the top-level history and in-sync set
+/// are those of the group <c>default</c>, every other group's are in <see cref="Groups"/> (an entry of the
+/// same shape, its own <see cref="Groups"/>, <see cref="Slots"/> and <see cref="NodeNumbers"/> empty), and
+/// <see cref="Slots"/> says which group owns which slot. A file written before groups reads as one group.
 /// </summary>
 internal sealed record RouterMetadata
 {
@@ -25,6 +29,12 @@ internal sealed record RouterMetadata
 
     /// <summary>Stable display numbers of every node ever seen (node id to number).</summary>
     public IReadOnlyDictionary<Guid, int> NodeNumbers { get; init; } = new Dictionary<Guid, int>();
+
+    /// <summary>The history and in-sync set of every group but <c>default</c>, by group name.</summary>
+    public IReadOnlyDictionary<string, RouterMetadata> Groups { get; init; } = new Dictionary<string, RouterMetadata>();
+
+    /// <summary>The slot map: which group owns each slot, as ranges. Empty: every slot is the group <c>default</c>'s.</summary>
+    public IReadOnlyList<KvnDb.Router.Groups.SlotRange> Slots { get; init; } = [];
 
     public bool IsMember(Guid nodeId) => Members.Any(m => m.NodeId == nodeId);
 

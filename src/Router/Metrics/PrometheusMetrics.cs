@@ -59,6 +59,23 @@ internal sealed class PrometheusMetrics
         Gauge(factory, "kvndb_router_adopted", "1 once the router adopted a source of truth and serves", () => cluster.Membership.IsAdopted ? 1 : 0);
         Gauge(factory, "kvndb_router_record_limit_bytes", "Largest key plus value every node stores", () => cluster.RecordLimit.Current);
 
+        var groupSequence = factory.CreateGauge("kvndb_router_group_sequence", "Last sequence issued in the replica group", ["group"]);
+        var groupSlots = factory.CreateGauge("kvndb_router_group_slots", "Slots the replica group owns", ["group"]);
+        var groupInSync = factory.CreateGauge("kvndb_router_group_in_sync_members", "Members of the replica group's durable in-sync set", ["group"]);
+        var groupServing = factory.CreateGauge("kvndb_router_group_serving_nodes", "Nodes of the replica group serving reads", ["group"]);
+        var groupBacklog = factory.CreateGauge("kvndb_router_group_backlog_bytes", "Bytes of the replica group's replication log", ["group"]);
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var slots = cluster.Slots.SlotCounts();
+            foreach (var group in cluster.Groups)
+            {
+                groupSequence.WithLabels(group.Name).Set(group.Sequencer.Sequence);
+                groupSlots.WithLabels(group.Name).Set(slots[group.Index]);
+                groupInSync.WithLabels(group.Name).Set(group.Membership.Metadata.Members.Count);
+                groupServing.WithLabels(group.Name).Set(group.Nodes.Serving.Length);
+                groupBacklog.WithLabels(group.Name).Set(group.Sequencer.Log.Bytes);
+            }
+        });
         var nodes = factory.CreateGauge("kvndb_router_nodes", "Connected nodes by state", ["state"]);
         var state = PerNode(factory.CreateGauge("kvndb_router_node_state", "1 for the state a node is in (syncing, serving, suspect), 0 for the others", ["node", "state"]), byState: true);
         var inSync = PerNode(factory.CreateGauge("kvndb_router_node_in_sync", "1 while the node is a member of the in-sync set", ["node"]));
@@ -86,7 +103,7 @@ internal sealed class PrometheusMetrics
                     foreach (var name in States)
                         state.WithLabels(label, name).Set(StateName(node.State) == name ? 1 : 0);
                     inSync.WithLabels(label).Set(node.IsMember ? 1 : 0);
-                    lag.WithLabels(label).Set(cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence));
+                    lag.WithLabels(label).Set(node.Group.Sequencer.Sequence - Math.Min(node.Group.Sequencer.Sequence, node.AckedSequence));
                     unsent.WithLabels(label).Set(node.Sender.UnsentBytes);
                     oldest.WithLabels(label).Set(cluster.OldestUnacknowledged(node).TotalSeconds);
                     outstanding.WithLabels(label).Set(node.Outstanding);
@@ -97,7 +114,7 @@ internal sealed class PrometheusMetrics
                         if (status.FreeBytes != NodeStatusReport.Unknown)
                             free.WithLabels(label).Set(status.FreeBytes);
                     }
-                    var progress = cluster.Syncs.Progress(node);
+                    var progress = node.Group.Syncs.Progress(node);
                     syncRecords.WithLabels(label).Set(progress?.Records ?? 0);
                     syncDonorKeys.WithLabels(label).Set(progress?.DonorKeys ?? 0);
                 }

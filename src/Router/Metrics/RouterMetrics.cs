@@ -37,10 +37,14 @@ internal sealed class RouterMetrics : IDisposable
         _meter.CreateObservableGauge("kvndb.router.backlog.bytes", () => cluster.Sequencer.Log.Bytes, unit: "By");
         _meter.CreateObservableGauge("kvndb.router.sync.records", () => cluster.Syncs.Records(), description: "Snapshot records copied by syncs in progress");
         _meter.CreateObservableGauge("kvndb.router.in_sync", () => cluster.Membership.Metadata.Members.Count, description: "Members of the durable in-sync set");
-        _meter.CreateObservableGauge("kvndb.router.node.lag", () => PerNode(cluster, n => (long)(cluster.Sequence - Math.Min(cluster.Sequence, n.AckedSequence))), description: "Writes a node has not acknowledged");
+        _meter.CreateObservableGauge("kvndb.router.node.lag", () => PerNode(cluster, n => (long)(n.Group.Sequencer.Sequence - Math.Min(n.Group.Sequencer.Sequence, n.AckedSequence))), description: "Writes a node has not acknowledged");
         _meter.CreateObservableGauge("kvndb.router.node.unsent", () => PerNode(cluster, n => n.Sender.UnsentBytes), unit: "By", description: "Log bytes not yet sent to a node");
         _meter.CreateObservableGauge("kvndb.router.node.oldest_unacked", () => PerNode(cluster, n => (long)cluster.OldestUnacknowledged(n).TotalMilliseconds), unit: "ms", description: "Age of the oldest write waiting for a node");
         _meter.CreateObservableGauge("kvndb.router.nodes", () => NodesByState(cluster), description: "Nodes by state");
+        _meter.CreateObservableGauge("kvndb.router.group.sequence", () => cluster.Groups.Select(g =>
+            new Measurement<long>((long)g.Sequencer.Sequence, new KeyValuePair<string, object?>("group", g.Name))), description: "Last sequence issued per replica group");
+        _meter.CreateObservableGauge("kvndb.router.group.in_sync", () => cluster.Groups.Select(g =>
+            new Measurement<int>(g.Membership.Metadata.Members.Count, new KeyValuePair<string, object?>("group", g.Name))), description: "Members of each replica group's in-sync set");
         _latency = _meter.CreateHistogram<double>("kvndb.router.request.duration", unit: "ms", description: "Time from a request's arrival until every node involved has answered");
     }
 

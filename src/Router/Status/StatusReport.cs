@@ -104,7 +104,7 @@ internal static class StatusReport
         json.WriteBoolean("in_sync", node.IsMember);
         json.WriteString("joined", node.JoinMode.ToString().ToLowerInvariant());
         json.WriteNumber("acked", node.AckedSequence);
-        json.WriteNumber("lag", cluster.Sequence - Math.Min(cluster.Sequence, node.AckedSequence));
+        json.WriteNumber("lag", node.Group.Sequencer.Sequence - Math.Min(node.Group.Sequencer.Sequence, node.AckedSequence));
         json.WriteNumber("outstanding", node.Outstanding);
         json.WriteNumber("unsent_bytes", node.Sender.UnsentBytes);
         json.WriteNumber("oldest_unacked_ms", Math.Round(cluster.OldestUnacknowledged(node).TotalMilliseconds));
@@ -121,7 +121,7 @@ internal static class StatusReport
             if (status.KeyCount != NodeStatusReport.Unknown)
                 json.WriteNumber("keys", status.KeyCount);
         }
-        if (cluster.Syncs.Progress(node) is { } progress)
+        if (node.Group.Syncs.Progress(node) is { } progress)
         {
             json.WriteStartObject("sync");
             json.WriteNumber("records", progress.Records);

@@ -45,7 +45,14 @@ public sealed class MonitorEventTests
         var body = output.WrittenSpan[ProtocolLimits.HeaderSize..].ToArray();
         Assert.True(HelloRequest.TryRead(body, out var read));
         Assert.Equal("db1:/var/lib/kvndb/a", Encoding.UTF8.GetString(read.NodeName));
-        Assert.True(HelloRequest.TryRead([.. body, 9, 9, 9, 9, 9], out _)); // later trailing fields are ignored
+        Assert.True(read.GroupName.IsEmpty); // no group field: the default group
+        // The group name is the next trailing field (a malformed one makes the hello malformed); later ones are ignored.
+        Assert.False(HelloRequest.TryRead([.. body, 9, 9, 9, 9, 9], out _));
+        var grouped = new ArrayBufferWriter<byte>();
+        (named with { GroupName = "b" }).Write(grouped, 1);
+        Assert.True(HelloRequest.TryRead([.. grouped.WrittenSpan[ProtocolLimits.HeaderSize..], 9, 9, 9, 9, 9], out var withGroup));
+        Assert.Equal("b", Encoding.UTF8.GetString(withGroup.GroupName));
+        Assert.Equal("db1:/var/lib/kvndb/a", Encoding.UTF8.GetString(withGroup.NodeName));
 
         var unnamed = named with { NodeName = "" };
         var plain = new ArrayBufferWriter<byte>();
@@ -54,5 +61,20 @@ public sealed class MonitorEventTests
         Assert.True(HelloRequest.TryRead(plain.WrittenSpan[ProtocolLimits.HeaderSize..], out var old));
         Assert.True(old.NodeName.IsEmpty);
         Assert.Equal("a_b_c", HelloRequest.CleanNodeName("a b=c"));
+
+        // A group without a name: an empty name field goes first, so the group is the second trailing field.
+        var groupOnly = new ArrayBufferWriter<byte>();
+        (unnamed with { GroupName = "a" }).Write(groupOnly, 1);
+        Assert.True(HelloRequest.TryRead(groupOnly.WrittenSpan[ProtocolLimits.HeaderSize..], out var anonymous));
+        Assert.True(anonymous.NodeName.IsEmpty);
+        Assert.Equal("a", Encoding.UTF8.GetString(anonymous.GroupName));
     }
+
+    [Theory]
+    [InlineData("default", true)]
+    [InlineData("a-1_b.c", true)]
+    [InlineData("", false)]
+    [InlineData("a b", false)]
+    [InlineData("grüppe", false)]
+    public void Group_names_are_one_plain_word(string name, bool valid) => Assert.Equal(valid, HelloRequest.IsValidGroupName(name));
 }
