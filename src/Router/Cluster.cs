@@ -401,6 +401,7 @@ internal sealed partial class Cluster : IAsyncDisposable
         await _membershipWork.DisposeAsync().ConfigureAwait(false);
         foreach (var group in Groups)
             await group.Membership.DisposeAsync().ConfigureAwait(false);
+        Metadata.Dispose();
         _stopping.Dispose();
     }
 

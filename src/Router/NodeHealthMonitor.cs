@@ -82,7 +82,7 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
 
         var log = node.Group.Sequencer.Log;
         var pinsLog = node.Sender.UnsentBytes > 2 * log.Capacity;
-        if (silent > options.NodeEvictTimeout || pinsLog)
+        if (silent > EvictionSilence(node) || pinsLog)
         {
             // The last healthy copy of the acknowledged writes is never evicted: writes time out instead.
             var otherHealthyMember = Array.Exists(node.Group.Nodes.Connected, n => n != node && n.IsAdmitted && n.State == NodeState.Serving);
@@ -96,6 +96,17 @@ internal sealed partial class NodeHealthMonitor(RouterOptions options, Cluster c
             _evictions.Start($"eviction of node {node.Id}", _ => LeaveAsync(node, reason)); // fsyncs: not on the timer's loop
         }
     }
+
+    /// <summary>
+    /// A joiner applying a snapshot chunk is silent until the chunk is applied, which a slow engine or a loaded disk can
+    /// make take seconds: busy, not gone. It serves no reads and no write waits for it, so its link is ended for
+    /// silence only after <see cref="JoinerSilenceFactor"/> times the eviction timeout (TCP keepalive still finds a dead
+    /// one, and a joiner that pins the log is evicted at once).
+    /// </summary>
+    private TimeSpan EvictionSilence(NodeLink node) =>
+        !node.IsMember && node.IsApplyingSnapshot ? options.NodeEvictTimeout * JoinerSilenceFactor : options.NodeEvictTimeout;
+
+    private const int JoinerSilenceFactor = 10;
 
     private async Task LeaveAsync(NodeLink node, string reason)
     {

@@ -140,6 +140,9 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
     /// <summary>A SnapshotApply was sent to this joiner: one acknowledgement is now legitimate.</summary>
     public void ExpectApply() => Interlocked.Increment(ref _owedApplies);
 
+    /// <summary>It was sent a snapshot chunk it has not acknowledged yet: it answers nothing until the chunk is applied.</summary>
+    public bool IsApplyingSnapshot => Volatile.Read(ref _owedApplies) > 0;
+
     /// <summary>An expiry probe (a TimeMark with a control id) was sent to this node: one answer is now legitimate.</summary>
     public void ExpectProbe() => Interlocked.Increment(ref _owedProbes);
 

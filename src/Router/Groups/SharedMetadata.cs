@@ -8,7 +8,7 @@ namespace KvnDb.Router.Groups;
 /// changing their in-sync sets at once never lose each other's change. Persisted only through the
 /// <see cref="IMetadataStore"/> (a file, or a router group's Raft log), which sees one opaque document.
 /// </summary>
-internal sealed class SharedMetadata
+internal sealed class SharedMetadata : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly IMetadataStore _store;
@@ -47,4 +47,6 @@ internal sealed class SharedMetadata
             _gate.Release();
         }
     }
+
+    public void Dispose() => _gate.Dispose();
 }
