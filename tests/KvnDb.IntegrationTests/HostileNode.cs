@@ -45,6 +45,12 @@ internal sealed class HostileNode : IAsyncDisposable
     /// <summary>Whether it acknowledges snapshot chunks and SyncEnd (false: it stays syncing).</summary>
     public bool Joins { get; }
 
+    /// <summary>
+    /// How long it stays silent before acknowledging each snapshot chunk (reading nothing, answering no ping meanwhile),
+    /// as a node on a slow engine or a loaded disk does while it applies one. The fault's duration, not a wait for an event.
+    /// </summary>
+    public TimeSpan SnapshotApplyTime { get; set; }
+
     /// <summary>Reads the router sent this node.</summary>
     public int ReadsSeen;
 
@@ -96,6 +102,8 @@ internal sealed class HostileNode : IAsyncDisposable
                     _syncBegin.TrySetResult(frame);
                     break;
                 case Opcode.SyncEnd or Opcode.SnapshotApply when Joins:
+                    if (header.Opcode == Opcode.SnapshotApply && SnapshotApplyTime > TimeSpan.Zero)
+                        await Task.Delay(SnapshotApplyTime);
                     await SendAsync(w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId)));
                     break;
                 case Opcode.Closing:

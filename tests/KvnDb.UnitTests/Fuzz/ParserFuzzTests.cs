@@ -104,12 +104,16 @@ public sealed class ParserFuzzTests
         Assert.Equal(0, allocated);
 
         // Reference: [u16 version][u8 role][i32 n][n bytes][u64 sequence][16 history][16 node id][u8 flags][u64 max record],
-        // then optionally [i32 m][m bytes node name], and anything after the name is ignored.
+        // then optionally [i32 m][m bytes node name], then optionally [i32 g][g bytes group name], and anything after
+        // the group is ignored (bytes after the name must be a whole group field).
         var n = body.Length >= 7 ? BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(3)) : -1;
         var fixedEnd = 7L + n + 8 + 16 + 16 + 1 + 8;
         var m = n >= 0 && body.Length >= fixedEnd + 4 ? BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan((int)fixedEnd)) : -1;
+        var nameEnd = fixedEnd + 4 + m;
+        var g = m >= 0 && body.Length >= nameEnd + 4 ? BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan((int)nameEnd)) : -1;
         var wellFormed = n >= 0
-            && (body.Length == fixedEnd || (m >= 0 && fixedEnd + 4 + m <= body.Length))
+            && (body.Length == fixedEnd
+                || (m >= 0 && nameEnd <= body.Length && (body.Length == nameEnd || (g >= 0 && nameEnd + 4 + g <= body.Length))))
             && body[2] is (byte)ConnectionRole.Client or (byte)ConnectionRole.Node
             && body[(int)fixedEnd - 9] <= 7;
         Assert.Equal(wellFormed, ok);
