@@ -39,10 +39,7 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
     {
         var reader = new BodyReader(body);
         response = default;
-        if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id)
-            || !reader.TryReadUInt32(out var maxFrame) || !reader.TryReadUInt32(out var maxKey))
-            return false;
-        if (maxFrame is 0 or > int.MaxValue || maxKey is 0 or > int.MaxValue)
+        if (!TryReadCommon(ref reader, out var version, out var id, out var maxFrame, out var maxKey))
             return false;
         HelloLimits? limits = null;
         if (reader.Remaining >= HelloLimits.Size)
@@ -51,7 +48,7 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
                 return false;
             limits = read;
         }
-        response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey, limits);
+        response = new HelloResponse(version, id, maxFrame, maxKey, limits);
         return true;
     }
 
@@ -63,10 +60,7 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
     {
         var reader = new BodyReader(body);
         response = default;
-        if (!reader.TryReadUInt16(out var version) || !reader.TryReadUInt64(out var id)
-            || !reader.TryReadUInt32(out var maxFrame) || !reader.TryReadUInt32(out var maxKey))
-            return false;
-        if (maxFrame is 0 or > int.MaxValue || maxKey is 0 or > int.MaxValue)
+        if (!TryReadCommon(ref reader, out var version, out var id, out var maxFrame, out var maxKey))
             return false;
         RouterIdentity? router = null;
         if (!reader.IsAtEnd)
@@ -75,7 +69,20 @@ public readonly record struct HelloResponse(ushort Version, ulong ConnectionId, 
                 return false;
             router = read;
         }
-        response = new HelloResponse(version, id, (int)maxFrame, (int)maxKey, Router: router);
+        response = new HelloResponse(version, id, maxFrame, maxKey, Router: router);
+        return true;
+    }
+
+    /// <summary>What every hello reply starts with: version, connection id, and both limits positive and at most <see cref="int.MaxValue"/>.</summary>
+    private static bool TryReadCommon(ref BodyReader reader, out ushort version, out ulong id, out int maxFrame, out int maxKey)
+    {
+        maxFrame = maxKey = 0;
+        id = 0;
+        if (!reader.TryReadUInt16(out version) || !reader.TryReadUInt64(out id)
+            || !reader.TryReadUInt32(out var frame) || !reader.TryReadUInt32(out var key)
+            || frame is 0 or > int.MaxValue || key is 0 or > int.MaxValue)
+            return false;
+        (maxFrame, maxKey) = ((int)frame, (int)key);
         return true;
     }
 }
