@@ -46,10 +46,10 @@ internal sealed class HostileNode : IAsyncDisposable
     public bool Joins { get; }
 
     /// <summary>
-    /// How long it stays silent before acknowledging each snapshot chunk (reading nothing, answering no ping meanwhile),
-    /// as a node on a slow engine or a loaded disk does while it applies one. The fault's duration, not a wait for an event.
+    /// Awaited before each snapshot chunk is acknowledged, with nothing read and no ping answered meanwhile: a node on
+    /// a slow engine or a loaded disk is silent like this while it applies one. Null: acknowledge at once.
     /// </summary>
-    public TimeSpan SnapshotApplyTime { get; set; }
+    public Func<Task>? BeforeSnapshotAck { get; set; }
 
     /// <summary>Reads the router sent this node.</summary>
     public int ReadsSeen;
@@ -102,8 +102,8 @@ internal sealed class HostileNode : IAsyncDisposable
                     _syncBegin.TrySetResult(frame);
                     break;
                 case Opcode.SyncEnd or Opcode.SnapshotApply when Joins:
-                    if (header.Opcode == Opcode.SnapshotApply && SnapshotApplyTime > TimeSpan.Zero)
-                        await Task.Delay(SnapshotApplyTime);
+                    if (header.Opcode == Opcode.SnapshotApply && BeforeSnapshotAck is { } applying)
+                        await applying();
                     await SendAsync(w => FrameWriter.WriteHeaderOnly(w, new FrameHeader(0, header.Opcode, FrameFlags.Response, StatusCode.Ok, header.RequestId)));
                     break;
                 case Opcode.Closing:

@@ -23,12 +23,16 @@ public sealed class SlowJoinerTests
         for (var i = 0; i < 100; i++)
             await client.SetAsync($"k{i}", new string('v', 64));
 
-        // Each chunk takes it 2.5 s, past twice the eviction timeout, with nothing said meanwhile.
+        // It acknowledges its chunk only once the router has heard nothing from it for more than twice the eviction timeout.
         await using var joiner = await HostileNode.ConnectAsync(cluster.Router.Port);
-        joiner.SnapshotApplyTime = TimeSpan.FromSeconds(2.5);
+        joiner.BeforeSnapshotAck = () => Eventually.WaitAsync(() => LongestSilenceMs(cluster.Router.Info) > 2 * options.NodeEvictTimeout.TotalMilliseconds,
+            what: "the router seeing the joiner silent past twice the eviction timeout");
 
         await cluster.Router.WaitForServingNodesAsync(2, TestCluster.Timeout);
         Assert.False(joiner.Closed.IsCompleted, "the router dropped the busy joiner");
         Assert.DoesNotContain("silent for", cluster.Router.Info, StringComparison.Ordinal);
     }
+
+    private static long LongestSilenceMs(string info) =>
+        System.Text.RegularExpressions.Regex.Matches(info, @"silent_ms=(\d+)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(0).Max();
 }
