@@ -178,11 +178,18 @@ public sealed class FrameLoopTests
             return allocated;
         }
 
-        // Warm up (tiered compilation), then compare: a per-frame cost would show as 10,000 times something.
+        // Warm up (tiered compilation), then compare: a per-frame cost would show as 10,000 times something
+        // (at least 240,000 bytes) in every attempt. A one-off runtime allocation on this thread (a tier-up or
+        // on-stack replacement landing during one run) shows in one attempt only, so the least of a few counts.
         await AllocatedForAsync(10_000);
-        var few = await AllocatedForAsync(10);
-        var many = await AllocatedForAsync(10_000);
-        Assert.True(many - few <= 0, $"10,000 frames allocated {many - few} bytes more than 10");
+        var excess = long.MaxValue;
+        for (var attempt = 0; attempt < 5 && excess > 0; attempt++)
+        {
+            var few = await AllocatedForAsync(10);
+            var many = await AllocatedForAsync(10_000);
+            excess = Math.Min(excess, many - few);
+        }
+        Assert.True(excess <= 0, $"10,000 frames allocated {excess} bytes more than 10 in every attempt");
     }
 
     private static byte[] Frame(ulong requestId, int bodyLength)
