@@ -69,7 +69,7 @@ if mode in ("native", "warmup"):
 else:
     bad = socket.create_connection(("127.0.0.1", resp_port))
     burst = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 4096
-sock = bad.s if mode == "native" else bad
+sock = bad.s if mode in ("native", "warmup") else bad
 sock.setblocking(False)
 sent = 0
 t0 = time.perf_counter()
