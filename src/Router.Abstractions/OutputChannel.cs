@@ -20,7 +20,7 @@ namespace KvnDb.Router;
 /// word can overtake a peer's back-pressure; a TLS stream writer cannot (cancelling its write would cut a TLS record).
 /// </remarks>
 internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null, long holdLimit = long.MaxValue, RouterStats? stats = null,
-    bool canCancelFlush = false)
+    bool canCancelFlush = false) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
     private readonly SpillBuffer _spill = new();
@@ -29,6 +29,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     private bool _backedUp;
     private TaskCompletionSource? _drained;
     private Task _pendingFlush = Task.CompletedTask;
+    private int _flushQueued;
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
@@ -189,6 +190,24 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
             if (flush.IsCompleted)
                 _ = IsGone(flush);
         }
+    }
+
+    /// <summary>
+    /// Queues one <see cref="Flush"/> on the thread pool. With socket work inline (<c>--inline-io</c>) a flush sends on
+    /// the calling thread: a node link's batch that answers many clients would make all their sends on its I/O thread,
+    /// one after another, while its next replies wait; queued, the sends spread over the pool and the link reads on.
+    /// </summary>
+    public void FlushSoon()
+    {
+        if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Cleared before the flush: a reply written from here on queues another one, so nothing waits unsent.
+        Volatile.Write(ref _flushQueued, 0);
+        Flush();
     }
 
     /// <summary>Stops all further writes; what was flushed is still sent, what was spilled is dropped.</summary>

@@ -116,8 +116,9 @@ root.SetAction(async (parse, cancellationToken) =>
         InlineIo = parse.GetValue(inlineIoOption),
         IoQueueCount = parse.GetValue(ioQueuesOption),
     };
-    // The runtime reads this once, when the first socket starts its event loop: still ahead of us here.
-    if (options.InlineIo)
+    // The runtime reads this once, when the first socket starts its event loop: still ahead of us here. An operator's own
+    // setting wins (=0 keeps socket completions on the thread pool and runs only Kestrel's pipe callbacks inline).
+    if (options.InlineIo && Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
     try
     {
