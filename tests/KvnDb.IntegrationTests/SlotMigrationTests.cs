@@ -245,20 +245,20 @@ public sealed class SlotMigrationTests
                     switch (operation)
                     {
                         case Operation.Delete:
-                            await client.DeleteAsync(key);
+                            await client.DeleteAsync(key, cancellationToken: CancellationToken.None);
                             break;
                         case Operation.Increment:
-                            var result = await client.IncrementAsync(key);
+                            var result = await client.IncrementAsync(key, cancellationToken: CancellationToken.None);
                             if (result.ToString(System.Globalization.CultureInfo.InvariantCulture) != after)
                                 Violation($"{key}: increment of {before ?? "(absent)"} answered {result}");
                             break;
                         case Operation.Append:
-                            var length = await client.AppendAsync(key, "+");
+                            var length = await client.AppendAsync(key, "+", cancellationToken: CancellationToken.None);
                             if (length != after!.Length)
                                 Violation($"{key}: append to '{before}' answered length {length}");
                             break;
                         default:
-                            await client.SetAsync(key, after!);
+                            await client.SetAsync(key, after!, cancellationToken: CancellationToken.None);
                             break;
                     }
                     _value[i] = after;
