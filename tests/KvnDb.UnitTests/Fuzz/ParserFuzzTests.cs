@@ -307,8 +307,15 @@ public sealed class ParserFuzzTests
             case Opcode.SlotControl:
             {
                 // [u8 action 1][field from][field to][u32 count <= 16384]; names of 1 to 64 of [A-Za-z0-9._-].
-                static bool IsName(ReadOnlySpan<byte> name) => name.Length is >= 1 and <= 64
-                    && !name.ContainsAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_."u8);
+                static bool IsName(ReadOnlySpan<byte> name)
+                {
+                    if (name.Length is < 1 or > 64)
+                        return false;
+                    foreach (var b in name)
+                        if (!(b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_' or (byte)'.'))
+                            return false;
+                    return true;
+                }
                 if (body.Length < 1 || body[0] != 1)
                     return StatusCode.ProtocolError;
                 position = 1;
