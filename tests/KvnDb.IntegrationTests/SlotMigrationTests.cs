@@ -62,7 +62,10 @@ public sealed class SlotMigrationTests
             await Eventually.WaitAsync(() => first.RecordsCopied > 0, what: "the copy under way");
             Assert.Equal("copying", first.State);
             await groups.Cluster.RestartRouterAsync(whileStopped: () =>
-                recorded = new KvnDb.Router.Membership.FileMetadataStore(groups.RouterData).Load().Migration);
+            {
+                recorded = new KvnDb.Router.Membership.FileMetadataStore(groups.RouterData).Load().Migration;
+                return Task.CompletedTask;
+            });
             Assert.Equal(MigrationState.Copying, recorded?.State);
             await WaitForMigrationAsync(groups.Cluster.Router.Cluster);
             var done = load.Operations;
@@ -105,6 +108,42 @@ public sealed class SlotMigrationTests
         Assert.Equal([5461, 5462, 5461], router.Slots.SlotCounts());
         await ledger.CheckAsync(client, groups);
         Assert.True(groups.Cluster.Nodes.Skip(4).All(n => n.Engine.Count > 0), "the new group's nodes hold keys");
+    }
+
+    [Fact]
+    public async Task A_router_restarted_after_the_switch_finishes_the_cleanup_from_its_record()
+    {
+        using var folder = new TempDirectory();
+        await using var groups = await FasterGroups.StartAsync(folder, ["a", "b"], ["a", "a", "b", "b"]);
+        await using var client = await groups.Cluster.ConnectAsync();
+        var ledger = new Ledger(keys: 1000, workers: 1);
+        await ledger.PreloadAsync(client);
+        var moved = Enumerable.Range(4096, 4096).ToList();
+        var movedKeys = Enumerable.Range(0, 1000).Select(Ledger.KeyOf).Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) is >= 4096 and < 8192).ToList();
+        Assert.NotEmpty(movedKeys);
+
+        // What a router leaves when it stops between the switch and the source's cleanup: the map gives the slots to b,
+        // the record says switched, and a's nodes still hold the keys (b's copy is not the point here).
+        await groups.Cluster.RestartRouterAsync(whileStopped: async () =>
+        {
+            var store = new KvnDb.Router.Membership.FileMetadataStore(groups.RouterData);
+            var document = store.Load();
+            var map = SlotMap.FromRanges(document.Slots, ["a", "b"]).With(moved, 1);
+            await store.SaveAsync(document with
+            {
+                Slots = map.ToRanges(),
+                Migration = new MigrationRecord("a", "b", MigrationRecord.RangesOf(moved, "b"), MigrationState.Switched),
+            });
+        });
+        var router = groups.Cluster.Router.Cluster;
+        Assert.Equal([4096, 12288], router.Slots.SlotCounts());
+        await WaitForMigrationAsync(router);
+        Assert.Null(new KvnDb.Router.Membership.FileMetadataStore(groups.RouterData).Load().Migration);
+        foreach (var node in groups.Cluster.Nodes.Take(2))
+        {
+            Assert.All(node.Engine.Scan(), record => Assert.Equal(0, router.Slots.GroupOfKey(record.Key)));
+            Assert.DoesNotContain(node.Engine.Scan(), record => movedKeys.Contains(Encoding.UTF8.GetString(record.Key)));
+        }
     }
 
     private static Task WaitForMigrationAsync(Cluster router) =>

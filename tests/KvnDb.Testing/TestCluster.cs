@@ -62,11 +62,12 @@ public sealed class TestCluster : IAsyncDisposable
     /// Stops the router and starts a new one on the same port (nodes reconnect by themselves); <paramref name="whileStopped"/>
     /// runs in between (to look at what the router left on disk), <paramref name="options"/> changes the new router's options.
     /// </summary>
-    public async Task RestartRouterAsync(Action? whileStopped = null, Func<RouterOptions, RouterOptions>? options = null)
+    public async Task RestartRouterAsync(Func<Task>? whileStopped = null, Func<RouterOptions, RouterOptions>? options = null)
     {
         var next = Router.Options with { Port = Router.Port };
         await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
-        whileStopped?.Invoke();
+        if (whileStopped is not null)
+            await whileStopped();
         Router = await RouterHost.StartAsync(options is null ? next : options(next)).WaitAsync(Timeout);
     }
 

@@ -376,7 +376,7 @@ internal sealed partial class SlotMigration
     [LoggerMessage(111, LogLevel.Information, "Migration {From} -> {To}: {Records} records copied, {MiB:0.0} MiB, {Rate:0} records/s, {Chunks} chunks, {Relayed} writes relayed, copy done: {Done}")]
     private partial void LogProgress(string from, string to, long records, double miB, double rate, long chunks, long relayed, bool done);
 
-    [LoggerMessage(112, LogLevel.Information, "Migration {From} -> {To}: switched {Slots} slots to {To} ({Milliseconds:0.0} ms with writes to them parked)")]
+    [LoggerMessage(112, LogLevel.Information, "Migration {From} -> {To}: switched {Slots} slots ({Milliseconds:0.0} ms with writes to them parked)")]
     private partial void LogSwitched(string from, string to, int slots, double milliseconds);
 
     [LoggerMessage(113, LogLevel.Information, "Migration {From} -> {To} done: {Slots} slots, {Records} records, {MiB:0.0} MiB in {Seconds:0.0} s")]
