@@ -35,7 +35,8 @@ internal static class CommandTable
         new("discard", "", "drop the queued transaction", 0, 0, [], PromptOnly: true),
         new("ping", "", "round trip to the router", 0, 0, []),
         new("info", "", "router counters and every node with its state", 0, 0, []),
-        new("slots", "", "the slot map: each replica group's slots, keys, writes (its sequence) and nodes", 0, 0, []),
+        new("slots", "[move FROM TO --count N]", "the slot map: each replica group's slots, keys, writes (its sequence) and nodes, and the migration under way; " +
+            "'slots move' moves N slots of group FROM to group TO online", 0, 5, []),
         new("digest", "", "every node's keys, last sequence and content digest, with its group (exit code 2 when a group's replicas differ)", 0, 0, []),
         new("monitor", "", "print every command the router sees, as it sees it (Ctrl+C to stop)", 0, 0, []),
         new("help", "[COMMAND]", "this list, or one command's usage", 0, 1, ["?"]),

@@ -64,7 +64,9 @@ internal sealed class Commands(KvnDbClient client, ReplyPrinter printer, KeyPage
         "ping" => await PingAsync(cancellationToken).ConfigureAwait(false),
         "info" => new ConsoleReply.Text(await client.InfoAsync(cancellationToken).ConfigureAwait(false)),
         "digest" => await DigestReport.BuildAsync(client, cancellationToken).ConfigureAwait(false),
-        "slots" => await SlotsReport.BuildAsync(client, cancellationToken).ConfigureAwait(false),
+        "slots" => args.Length == 0
+            ? await SlotsReport.BuildAsync(client, cancellationToken).ConfigureAwait(false)
+            : await SlotsReport.MoveAsync(client, [.. args.Select(Text)], cancellationToken).ConfigureAwait(false),
         "monitor" => await new MonitorMode(client, printer).RunAsync(cancellationToken).ConfigureAwait(false),
         "help" => args.Length == 0 ? new ConsoleReply.Text(CommandTable.Help())
             : CommandTable.Find(Text(args[0])) is { } about ? new ConsoleReply.Text($"{about.Usage}\n  {about.Summary}\n")

@@ -29,7 +29,27 @@ internal static class SlotsReport
             if (Field("slots") != "0" && Field("serving") == "0")
                 problems.Add($"group {name} owns slots and has no serving node");
         }
+        if (info.Fields.TryGetValue("migration", out var migration))
+            text.Append("migration\t").Append(migration).Append('\n');
         return new ConsoleReply.Text(text.ToString(), problems.Count == 0 ? 0 : DigestReport.Unhealthy, string.Concat(problems.Select(p => $"error: {p}\n")));
+    }
+
+    /// <summary><c>slots move FROM TO --count N</c> (or <c>slots move FROM TO N</c>): starts an online migration; the router says which slots move.</summary>
+    public static async Task<ConsoleReply> MoveAsync(KvnDbClient client, string[] args, CancellationToken cancellationToken)
+    {
+        const string usage = "usage: slots move FROM TO --count N";
+        if (args is not (["move", _, _, "--count", _] or ["move", _, _, _]))
+            return new ConsoleReply.Error(usage);
+        if (!int.TryParse(args[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count <= 0)
+            return new ConsoleReply.Error($"N must be a positive number of slots; {usage}");
+        try
+        {
+            return new ConsoleReply.Text(await client.MoveSlotsAsync(args[1], args[2], count, cancellationToken).ConfigureAwait(false) + "\n");
+        }
+        catch (KvnDbException ex)
+        {
+            return new ConsoleReply.Error(ex.Message);
+        }
     }
 
     private static Dictionary<string, string> Pairs(string line) =>

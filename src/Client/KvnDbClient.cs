@@ -147,6 +147,22 @@ public sealed partial class KvnDbClient : IAsyncDisposable
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
+    /// <summary>
+    /// Starts an online migration of <paramref name="count"/> slots from replica group <paramref name="from"/> to
+    /// <paramref name="to"/> (<c>kvndb slots move</c>); returns the router's line saying which slots move, once the
+    /// migration is recorded durably. It goes on after the reply: <c>info</c>'s <c>migration</c> line follows it.
+    /// </summary>
+    public async Task<string> MoveSlotsAsync(string from, string to, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        var body = new byte[SlotControlRequest.BodyLength(Encoding.ASCII.GetByteCount(from), Encoding.ASCII.GetByteCount(to))];
+        SlotControlRequest.WriteBody(body, SlotControlAction.Move, from, to, count);
+        var reply = await RequestAsync(Opcode.SlotControl, FrameFlags.None, new RawBody(body), cancellationToken).ConfigureAwait(false);
+        reply.ThrowIfError();
+        return reply.Body is null ? "" : Encoding.UTF8.GetString(reply.Body);
+    }
+
     /// <summary>The router's info text: version, connections, nodes and their state, counters.</summary>
     public async Task<string> InfoAsync(CancellationToken cancellationToken = default)
     {

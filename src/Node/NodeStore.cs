@@ -64,6 +64,37 @@ internal sealed class NodeStore : IKeyStore
         Engine.MarkApplied(sequence);
     }
 
+    /// <summary>
+    /// A migration's FlushSlots: deletes every key whose slot is in <paramref name="slots"/> (a <see cref="SlotSet"/>) at
+    /// <paramref name="sequence"/>, listed first, then deleted, like <see cref="Flush"/>.
+    /// </summary>
+    public void FlushSlots(ReadOnlySpan<byte> slots, long now, ulong sequence)
+    {
+        if (slots.IndexOfAnyExcept((byte)0) >= 0)
+        {
+            var keys = new List<byte[]>();
+            foreach (var key in Engine.ListKeys(ReadOnlyMemory<byte>.Empty))
+                if (SlotSet.ContainsKey(slots, key))
+                    keys.Add(key);
+            foreach (var key in keys)
+                Delete(key, now, sequence);
+        }
+        Engine.MarkApplied(sequence);
+    }
+
+    /// <summary>
+    /// One record of a migration chunk, applied as a write at <paramref name="sequence"/> (the chunk's place in this
+    /// group's log is the point of the source group's stream where the donor read it): the key becomes exactly the
+    /// record (its value and expiry), or is deleted when the donor no longer held it (<paramref name="present"/> false).
+    /// </summary>
+    public void ApplyMigrated(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool present, long expiresAt, long now, ulong sequence)
+    {
+        if (present)
+            Write(key, value, expiresAt, sequence);
+        else
+            Delete(key, now, sequence);
+    }
+
     private static byte[] DatabasePrefix(int database)
     {
         var prefix = new byte[DatabaseKeys.PrefixSize];

@@ -85,6 +85,17 @@ internal sealed partial class RequestProcessor
         _snapshots.WriteNextChunk(output, header.RequestId, read.SyncId, Math.Min(read.MaxBytes, 16 * 1024 * 1024));
     }
 
+    /// <summary>A migration's donor: the next chunk of a snapshot of the keys in the given slots (the reply is a chunk under MigrationRead).</summary>
+    private void MigrationRead(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    {
+        if (!Protocol.MigrationRead.TryRead(body, out var snapshotId, out var maxBytes, out var slots))
+        {
+            ReplyMalformed(output, header);
+            return;
+        }
+        _snapshots.WriteNextChunk(output, header.RequestId, snapshotId, Math.Min(maxBytes, 16 * 1024 * 1024), slots);
+    }
+
     private void SnapshotApply(in FrameHeader header, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         if (!SnapshotChunkReader.TryRead(body, out var chunk))

@@ -121,6 +121,9 @@ internal sealed partial class RequestProcessor : IDisposable
             case Opcode.SnapshotApply:
                 SnapshotApply(header, body, output);
                 break;
+            case Opcode.MigrationRead:
+                MigrationRead(header, body, output);
+                break;
             case Opcode.Digest:
                 if (!TimedRead.TryRead(body, out var at, out _))
                     ReplyMalformed(output, header);

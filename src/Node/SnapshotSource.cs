@@ -39,13 +39,23 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize) : 
             cursor.Touched(key);
     }
 
-    public void WriteNextChunk(IBufferWriter<byte> output, ulong requestId, ulong syncId, int maxBytes)
+    /// <param name="output">Where the chunk frame goes.</param>
+    /// <param name="requestId">The read's request id.</param>
+    /// <param name="syncId">The snapshot: its first read opens it.</param>
+    /// <param name="maxBytes">About how many record bytes.</param>
+    /// <param name="slots">
+    /// A migration's snapshot (<see cref="Opcode.MigrationRead"/>): only keys whose slot is in this <see cref="SlotSet"/>, decided by the
+    /// snapshot's first read; empty for a full sync's snapshot (every key).
+    /// </param>
+    public void WriteNextChunk(IBufferWriter<byte> output, ulong requestId, ulong syncId, int maxBytes, ReadOnlySpan<byte> slots = default)
     {
         if (!_open.TryGetValue(syncId, out var cursor))
         {
             if (_open.Count >= MaxOpenSnapshots)
                 Close(_open.Keys.Min()); // the oldest sync was abandoned by the router
-            cursor = new Cursor(engine, engine.Scan().GetEnumerator());
+            var filter = slots.IsEmpty ? null : slots.ToArray();
+            var scan = filter is null ? engine.Scan() : engine.Scan().Where(r => SlotSet.ContainsKey(filter, r.Key));
+            cursor = new Cursor(engine, scan.GetEnumerator(), filter);
             _open[syncId] = cursor;
         }
         cursor.LastReadMs = Environment.TickCount64;
@@ -68,7 +78,8 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize) : 
         if (done)
             Close(syncId);
 
-        var chunk = new SnapshotChunkWriter(output, requestId, new SnapshotChunkHeader(done, (ulong)Math.Max(0, engine.Count), (uint)records.Count), bytes);
+        var chunk = new SnapshotChunkWriter(output, requestId, new SnapshotChunkHeader(done, (ulong)Math.Max(0, engine.Count), (uint)records.Count), bytes,
+            slots.IsEmpty ? Opcode.SnapshotRead : Opcode.MigrationRead);
         foreach (var record in records)
             chunk.Add(record.Key, record.Value.Span, record.Sequence, record.ExpiresAt);
         chunk.Complete();
@@ -98,7 +109,10 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize) : 
             cursor.Dispose();
     }
 
-    private sealed class Cursor(IStorageEngine engine, IEnumerator<StoredRecord> records) : IDisposable
+    /// <param name="engine">The store scanned.</param>
+    /// <param name="records">The scan (filtered by slot for a migration).</param>
+    /// <param name="slots">A migration's slots: only their keys are noted as touched (and sent again); null for every key.</param>
+    private sealed class Cursor(IStorageEngine engine, IEnumerator<StoredRecord> records, byte[]? slots) : IDisposable
     {
         public long LastReadMs { get; set; }
 
@@ -113,7 +127,7 @@ internal sealed class SnapshotSource(IStorageEngine engine, int maxFrameSize) : 
         /// <summary>Noted while the scan runs; afterwards every later write is evaluated by the joiner against keys it holds exactly.</summary>
         public void Touched(ReadOnlySpan<byte> key)
         {
-            if (_touched is { } touched && !touched.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(key))
+            if (_touched is { } touched && (slots is null || SlotSet.ContainsKey(slots, key)) && !touched.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(key))
                 touched.Add(key.ToArray());
         }
 

@@ -31,6 +31,9 @@ public static class BodyValidator
             Opcode.FlushKeys => KeyCountRequest.TryRead(body, out var flushed) && flushed != KeyCountRequest.PerDatabase ? StatusCode.Ok : StatusCode.ProtocolError,
             Opcode.GetExpire => Key(ExpireRequest.TryRead(body, out _, out var getCondition, out _, out var key) && getCondition == ExpiryCondition.Always, key, maxKeySize),
             Opcode.CopyKey => CopyKey(body, maxKeySize),
+            Opcode.FlushSlots => FlushSlotsRequest.TryRead(body, out _) ? StatusCode.Ok : StatusCode.ProtocolError,
+            Opcode.MigrationApply => MigrationChunk(body, maxKeySize),
+            Opcode.SlotControl => SlotControlRequest.IsWellFormed(body) ? StatusCode.Ok : StatusCode.ProtocolError,
             _ => StatusCode.UnknownOpcode,
         };
     }
@@ -40,6 +43,18 @@ public static class BodyValidator
         if (!CopyKeyRequest.TryRead(body, out _, out var source, out var target))
             return StatusCode.ProtocolError;
         return source.Length > maxKeySize || target.Length > maxKeySize ? StatusCode.KeyTooLarge : StatusCode.Ok;
+    }
+
+    /// <summary>A snapshot chunk whose every announced record is there, keys within the limit, nothing after them.</summary>
+    private static StatusCode MigrationChunk(ReadOnlySpan<byte> body, int maxKeySize)
+    {
+        if (!SnapshotChunkReader.TryRead(body, out var chunk))
+            return StatusCode.ProtocolError;
+        var status = StatusCode.Ok;
+        while (chunk.TryReadNext(out var key, out _, out _, out _))
+            if (key.Length > maxKeySize)
+                status = StatusCode.KeyTooLarge;
+        return chunk.IsComplete ? status : StatusCode.ProtocolError;
     }
 
     private static StatusCode Key(bool wellFormed, ReadOnlySpan<byte> key, int maxKeySize) =>
@@ -92,6 +107,13 @@ public static class BodyValidator
                 return SetRangeRequest.TryRead(body, out var offset, out var rangeKey, out var patch) ? (long)rangeKey.Length + (long)Math.Min(offset, int.MaxValue) + patch.Length : 0;
             case Opcode.CopyKey:
                 return CopyKeyRequest.TryRead(body, out _, out _, out var copyTarget) ? copyTarget.Length : 0;
+            case Opcode.MigrationApply:
+                if (!SnapshotChunkReader.TryRead(body, out var chunk))
+                    return 0;
+                var largestCopied = 0L;
+                while (chunk.TryReadNext(out var copiedKey, out var copiedValue, out _, out _))
+                    largestCopied = Math.Max(largestCopied, (long)copiedKey.Length + copiedValue.Length);
+                return largestCopied;
             case Opcode.Transaction or Opcode.Batch:
                 if (!TransactionRequest.TryRead(body, out var transaction))
                     return 0;

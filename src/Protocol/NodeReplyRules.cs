@@ -124,7 +124,7 @@ public static class NodeReplyRules
         var conditionFailed = status == StatusCode.ConditionFailed;
         switch (opcode)
         {
-            case Opcode.Set or Opcode.MultiSet or Opcode.FlushKeys:
+            case Opcode.Set or Opcode.MultiSet or Opcode.FlushKeys or Opcode.MigrationApply or Opcode.FlushSlots:
                 return ok && body.IsEmpty;
             case Opcode.Delete:
                 return (ok || notFound) && body.IsEmpty;

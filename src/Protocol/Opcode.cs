@@ -87,4 +87,21 @@ public enum Opcode : byte
     SnapshotApply = 0x34,
     /// <summary>Node to router, unanswered: the node's storage health (checkpoints, free space, failures), for info.</summary>
     NodeStatus = 0x35,
+
+    // Slot migration between replica groups (docs/architecture.md, "Slot migration"; docs/protocol.md section 6.3).
+
+    /// <summary>
+    /// Router to a donor node of the source group (control id): the next chunk of a snapshot of the keys in the
+    /// given slots (<see cref="MigrationRead"/>); answered like <see cref="SnapshotRead"/>, with this opcode.
+    /// </summary>
+    MigrationRead = 0x36,
+    /// <summary>
+    /// Router to the target group's nodes, sequenced: a migration chunk (a <see cref="SnapshotChunkHeader"/> body) whose
+    /// records replace what the node holds for their keys (a record of sequence 0 deletes the key), at this write's sequence.
+    /// </summary>
+    MigrationApply = 0x37,
+    /// <summary>Router to nodes, sequenced: deletes every key in the given slots (<see cref="FlushSlotsRequest"/>).</summary>
+    FlushSlots = 0x38,
+    /// <summary>Client to router: start a slot migration between groups, or add a group (<see cref="SlotControlRequest"/>).</summary>
+    SlotControl = 0x39,
 }

@@ -4,13 +4,13 @@ public static class OpcodeExtensions
 {
     /// <summary>A write the router sequences and fans out to every node (nodes answer each one, in order).</summary>
     public static bool IsSequencedWrite(this Opcode opcode) =>
-        opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet || IsEvaluatedWrite(opcode);
+        opcode is Opcode.Set or Opcode.Delete or Opcode.MultiSet or Opcode.MigrationApply or Opcode.FlushSlots || IsEvaluatedWrite(opcode);
 
     /// <summary>A write whose effect depends on the key's current state: its reply carries an outcome body.</summary>
     public static bool IsEvaluatedWrite(this Opcode opcode) => opcode is >= Opcode.SetWhen and <= Opcode.Batch;
 
-    /// <summary>A client write (everything sequenced except the router's own time marks).</summary>
-    public static bool IsClientWrite(this Opcode opcode) => opcode.IsSequencedWrite() && opcode != Opcode.TimeMark;
+    /// <summary>A client write (everything sequenced except the router's own time marks and migration writes).</summary>
+    public static bool IsClientWrite(this Opcode opcode) => opcode.IsSequencedWrite() && opcode is not (Opcode.TimeMark or Opcode.MigrationApply or Opcode.FlushSlots);
 
     /// <summary>A read answered by one serving node; forwarded as a <see cref="TimedRead"/>.</summary>
     public static bool IsRead(this Opcode opcode) =>

@@ -15,10 +15,11 @@ public ref struct SnapshotChunkWriter
     /// <param name="requestId">The SnapshotRead's request id.</param>
     /// <param name="header">Done flag, donor key count and the number of records that follow.</param>
     /// <param name="recordBytes">Sum of <see cref="SnapshotChunkHeader.RecordSize"/> over the records.</param>
-    public SnapshotChunkWriter(IBufferWriter<byte> output, ulong requestId, scoped in SnapshotChunkHeader header, int recordBytes)
+    /// <param name="opcode">SnapshotRead, or MigrationRead for a migration's (slot-filtered) snapshot.</param>
+    public SnapshotChunkWriter(IBufferWriter<byte> output, ulong requestId, scoped in SnapshotChunkHeader header, int recordBytes, Opcode opcode = Opcode.SnapshotRead)
     {
         _frame = FrameBuilder.Start(output,
-            new FrameHeader(SnapshotChunkHeader.Size + recordBytes, Opcode.SnapshotRead, FrameFlags.Response, StatusCode.Ok, requestId));
+            new FrameHeader(SnapshotChunkHeader.Size + recordBytes, opcode, FrameFlags.Response, StatusCode.Ok, requestId));
         header.Write(_frame.Rest);
         _frame.Skip(SnapshotChunkHeader.Size);
         _left = header.Count;

@@ -217,7 +217,15 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                 Interlocked.Increment(ref _inFlight);
                 cluster.SubmitDigest(this, header, flush);
                 return true;
-            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.NodeStatus or Opcode.TimeMark:
+            case Opcode.SlotControl:
+                if (IsValid(header, frame))
+                {
+                    Interlocked.Increment(ref _inFlight);
+                    cluster.Migrations.Submit(this, header, frame);
+                }
+                return true;
+            case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.NodeStatus or Opcode.TimeMark
+                or Opcode.MigrationRead or Opcode.MigrationApply or Opcode.FlushSlots:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");
                 return true;
             default:

@@ -38,8 +38,12 @@ internal sealed partial class Cluster : IAsyncDisposable
         var map = GroupLayout.Load(Metadata, options.Groups);
         Groups = [.. map.Groups.Select((name, index) => new ReplicaGroup(index, name, this, new GroupMetadataView(Metadata, name), numbers, loggerFactory))];
         Slots = map;
+        Routes = RouteTable.Plain(map);
         Primary = Groups[0];
         Routing = new GroupRouter(this);
+        Migrations = new MigrationCoordinator(this, loggerFactory);
+        if (Groups.Length > 1)
+            Migrations.ResumeRecorded();
         Health = new NodeHealthMonitor(options, this, loggerFactory.CreateLogger<NodeHealthMonitor>());
         Connections = new KvnDb.Router.Connections.ConnectionBudget(options, loggerFactory.CreateLogger<KvnDb.Router.Connections.ConnectionBudget>());
     }
@@ -68,8 +72,25 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>The replica groups, by index in the slot map.</summary>
     public ReplicaGroup[] Groups { get; }
 
-    /// <summary>Which group owns each slot.</summary>
-    public SlotMap Slots { get; }
+    private SlotMap _slots = null!;
+    private RouteTable _routes = null!;
+
+    /// <summary>Which group owns each slot (replaced whole by a migration's switch).</summary>
+    public SlotMap Slots
+    {
+        get => Volatile.Read(ref _slots);
+        set => Volatile.Write(ref _slots, value);
+    }
+
+    /// <summary>How requests are routed: the slot map, with a migration's lane while slots move (<see cref="GroupRouter"/>).</summary>
+    public RouteTable Routes
+    {
+        get => Volatile.Read(ref _routes);
+        set => Volatile.Write(ref _routes, value);
+    }
+
+    /// <summary>Slot migrations between groups (docs/architecture.md, "Slot migration").</summary>
+    public MigrationCoordinator Migrations { get; }
 
     /// <summary>Routes requests to their groups (split and merged when they span several).</summary>
     public GroupRouter Routing { get; }
@@ -255,6 +276,8 @@ internal sealed partial class Cluster : IAsyncDisposable
             _membershipWork.Start($"admission of node {node.Id} to the in-sync set", _ => AdmitAsync(node)); // fsyncs: off the I/O thread
         else if (header.Opcode == Opcode.TimeMark)
             node.Group.Expiry.OnProbeReply(header, frame);
+        else if (header.Opcode == Opcode.MigrationRead)
+            Migrations.OnChunk(node, header, frame);
         else
             node.Group.Syncs.OnReply(node, header, frame, flush);
     }
@@ -405,6 +428,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>Stops the health checks and the expiry checks, then waits for the admissions and the adoption still under way.</summary>
     public async ValueTask DisposeAsync()
     {
+        await Migrations.DisposeAsync().ConfigureAwait(false);
         foreach (var group in Groups)
             await group.Expiry.DisposeAsync().ConfigureAwait(false);
         await Health.DisposeAsync().ConfigureAwait(false);

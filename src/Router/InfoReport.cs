@@ -83,12 +83,14 @@ internal static class InfoReport
 
     /// <summary>
     /// <c>groups: a,b</c>, <c>slot_map: 0-8191=a 8192-16383=b</c> (ranges of slots and their group), then per group <c>group_NAME: slots=N sequence=N history=ID in_sync=1,2 nodes=N serving=N
-    /// backlog_bytes=N keys=N|unknown adopted=yes|no</c>: keys as the group's first serving node last reported them.
+    /// backlog_bytes=N keys=N|unknown adopted=yes|no</c>: keys as the group's first serving node last reported them; <c>migration:</c> the slot
+    /// migration under way (<see cref="Groups.MigrationCoordinator.Describe"/>) or <c>none</c>.
     /// </summary>
     private static void AppendGroups(StringBuilder text, Cluster cluster)
     {
         Line(text, "groups", string.Join(",", cluster.Groups.Select(g => g.Name)));
         Line(text, "slot_map", string.Join(" ", cluster.Slots.ToRanges().Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.First}-{r.Last}={r.Group}"))));
+        Line(text, "migration", cluster.Migrations.Describe());
         var slots = cluster.Slots.SlotCounts();
         foreach (var group in cluster.Groups)
         {

@@ -311,7 +311,7 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
                     ? null : $"its expiry probe answer ({header.Status}, {header.BodyLength} bytes) does not have the shape of a time mark's";
             case Opcode.SyncEnd:
                 return TryTake(ref _owedSyncEnds) ? null : "it answered a SyncEnd the router never sent (no sync is finishing on its link)";
-            case Opcode.SnapshotRead:
+            case Opcode.SnapshotRead or Opcode.MigrationRead:
                 return TryTake(ref _owedChunks) ? null : "it sent a snapshot chunk the router did not ask for";
             case Opcode.SnapshotApply:
                 return TryTake(ref _owedApplies) ? null : "it acknowledged a snapshot chunk the router never sent it";

@@ -110,6 +110,27 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
     }
 
     /// <summary>
+    /// Appends a write another group sequenced (a slot migration's relay, <see cref="Groups.MigrationRelay"/>) under this
+    /// group's next sequence, with the source's time (every replica evaluates it as the source's did), and no pending
+    /// request: the nodes' answers carry request id 0 and are dropped. The caller flushes the group's senders.
+    /// </summary>
+    public void AppendRelayed(Opcode opcode, long time, in ReadOnlySequence<byte> body)
+    {
+        lock (_lock)
+        {
+            var sequence = ++_sequence;
+            Log.Append(opcode, 0, sequence, time, body);
+            if (global::KvnDb.Protocol.ExpiryHint.MaySetExpiry(opcode) && ExpiryHint is { } hint)
+            {
+                using var bytes = new ContiguousBytes(body);
+                var due = global::KvnDb.Protocol.ExpiryHint.Of(opcode, bytes.Span, time);
+                if (due != long.MaxValue)
+                    hint(due);
+            }
+        }
+    }
+
+    /// <summary>
     /// Refuses, before it is sequenced, a write holding a record some node could not store: sequenced, it
     /// would be applied by the nodes that can and fail on the others (silent divergence).
     /// </summary>

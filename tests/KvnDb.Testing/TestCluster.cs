@@ -58,12 +58,17 @@ public sealed class TestCluster : IAsyncDisposable
             RequestTimeout = requestTimeout ?? Timeout,
         }).WaitAsync(Timeout);
 
-    /// <summary>Stops the router and starts a new one on the same port (nodes reconnect by themselves).</summary>
-    public async Task RestartRouterAsync()
+    /// <summary>
+    /// Stops the router and starts a new one on the same port (nodes reconnect by themselves); <paramref name="whileStopped"/>
+    /// runs in between (to look at what the router left on disk), <paramref name="options"/> changes the new router's options.
+    /// </summary>
+    public async Task RestartRouterAsync(Func<Task>? whileStopped = null, Func<RouterOptions, RouterOptions>? options = null)
     {
-        var options = Router.Options with { Port = Router.Port };
+        var next = Router.Options with { Port = Router.Port };
         await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
-        Router = await RouterHost.StartAsync(options, TestLogging.Factory).WaitAsync(Timeout);
+        if (whileStopped is not null)
+            await whileStopped();
+        Router = await RouterHost.StartAsync(options is null ? next : options(next), TestLogging.Factory).WaitAsync(Timeout);
     }
 
     public async ValueTask DisposeAsync()

@@ -76,6 +76,20 @@ internal sealed class CommandEvaluator(int maxFrameSize)
             }
             case Opcode.Get or Opcode.Exists or Opcode.GetVersioned or Opcode.TimeToLive:
                 return ReadInside(store, opcode, request, now, body);
+            case Opcode.MigrationApply when store is NodeStore node:
+            {
+                SnapshotChunkReader.TryRead(request, out var chunk);
+                while (chunk.TryReadNext(out var key, out var value, out var copied, out var expiresAt))
+                    node.ApplyMigrated(key, value, copied != 0, expiresAt, now, sequence);
+                node.Engine.MarkApplied(sequence);
+                return StatusCode.Ok;
+            }
+            case Opcode.FlushSlots when store is NodeStore node:
+            {
+                FlushSlotsRequest.TryRead(request, out var slots);
+                node.FlushSlots(slots, now, sequence);
+                return StatusCode.Ok;
+            }
             default:
                 return Fail(body, StatusCode.ProtocolError, $"{opcode} is not a write this node evaluates here");
         }

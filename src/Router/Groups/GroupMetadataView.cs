@@ -24,10 +24,10 @@ internal sealed class GroupMetadataView(SharedMetadata shared, string group)
         await shared.ChangeAsync(document =>
         {
             if (IsDefault)
-                return part with { Groups = document.Groups, Slots = document.Slots, Format = document.Format };
+                return part with { Groups = document.Groups, Slots = document.Slots, Format = document.Format, Migration = document.Migration };
             var groups = new Dictionary<string, RouterMetadata>(document.Groups, StringComparer.Ordinal)
             {
-                [Group] = part with { Groups = new Dictionary<string, RouterMetadata>(), Slots = [], NodeNumbers = new Dictionary<Guid, int>() },
+                [Group] = part with { Groups = new Dictionary<string, RouterMetadata>(), Slots = [], NodeNumbers = new Dictionary<Guid, int>(), Migration = null },
             };
             return document with { Groups = groups, NodeNumbers = part.NodeNumbers };
         }).ConfigureAwait(false);
@@ -36,7 +36,7 @@ internal sealed class GroupMetadataView(SharedMetadata shared, string group)
     private RouterMetadata Part(RouterMetadata document)
     {
         if (IsDefault)
-            return document with { Groups = new Dictionary<string, RouterMetadata>(), Slots = [] };
+            return document with { Groups = new Dictionary<string, RouterMetadata>(), Slots = [], Migration = null };
         var part = document.Groups.TryGetValue(Group, out var stored) ? stored : new RouterMetadata();
         return part with { NodeNumbers = document.NodeNumbers };
     }

@@ -15,20 +15,26 @@ internal sealed class GroupRouter(Cluster cluster)
 {
     public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        var target = Target(header, frame);
+        var routes = cluster.Routes;
+        var target = Target(header, frame, routes.Map);
         if (target >= 0)
         {
-            cluster.Groups[target].Sequencer.SubmitWrite(client, header, frame, flush);
+            WriteTo(routes, target, client, header, frame, flush);
             return;
         }
         if (target == RequestGroups.Every)
         {
+            if (routes.Migration is { } migration && header.Opcode == Opcode.FlushKeys)
+            {
+                RefuseWhileMigrating(client, header, migration);
+                return;
+            }
             Broadcast(client, header, frame, flush, static (group, part, h, f, fl) => group.Sequencer.SubmitWrite(part, h, f, fl));
             return;
         }
-        if (header.Opcode is Opcode.MultiSet or Opcode.Batch && TrySplit(client, header, frame, flush, write: true))
+        if (header.Opcode is Opcode.MultiSet or Opcode.Batch && TrySplit(routes, client, header, frame, flush, write: true))
             return;
-        RefuseCrossSlot(client, header);
+        RefuseCrossSlot(client, header, routes);
     }
 
     public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
@@ -38,10 +44,11 @@ internal sealed class GroupRouter(Cluster cluster)
             RefuseScanAcrossGroups(client, header);
             return;
         }
-        var target = Target(header, frame);
+        var routes = cluster.Routes;
+        var target = Target(header, frame, routes.Map);
         if (target >= 0)
         {
-            cluster.Groups[target].Reads.SubmitRead(client, header, frame, flush);
+            ReadFrom(routes, target, client, header, frame, flush);
             return;
         }
         if (target == RequestGroups.Every)
@@ -49,9 +56,62 @@ internal sealed class GroupRouter(Cluster cluster)
             Broadcast(client, header, frame, flush, static (group, part, h, f, fl) => group.Reads.SubmitRead(part, h, f, fl));
             return;
         }
-        if (header.Opcode == Opcode.MultiGet && TrySplit(client, header, frame, flush, write: false))
+        if (header.Opcode == Opcode.MultiGet && TrySplit(routes, client, header, frame, flush, write: false))
             return;
-        RefuseCrossSlot(client, header);
+        RefuseCrossSlot(client, header, routes);
+    }
+
+    /// <summary>
+    /// A write of one group, or of a migration's moving slots (the lane): those go to the source, which still owns them,
+    /// through the lane's gate; while the switch is being made they are parked, and after it they route again (to the target).
+    /// </summary>
+    private void WriteTo(RouteTable routes, int target, IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if (target != routes.Lane)
+        {
+            cluster.Groups[target].Sequencer.SubmitWrite(client, header, frame, flush);
+            return;
+        }
+        var migration = routes.Migration!;
+        if (migration.Lane.TryEnterWrite())
+        {
+            try
+            {
+                migration.From.Sequencer.SubmitWrite(client, header, frame, flush);
+            }
+            finally
+            {
+                migration.Lane.Exit();
+            }
+            migration.Signal();
+            return;
+        }
+        if (!migration.Lane.TryPark(client, header, frame))
+            SubmitWrite(client, header, frame, flush); // the lane closed meanwhile: the table has changed
+    }
+
+    /// <summary>A read of one group; one of moving slots reads from the source until the switch, then routes again.</summary>
+    private void ReadFrom(RouteTable routes, int target, IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        if (target != routes.Lane)
+        {
+            cluster.Groups[target].Reads.SubmitRead(client, header, frame, flush);
+            return;
+        }
+        var migration = routes.Migration!;
+        if (!migration.Lane.TryEnterRead())
+        {
+            SubmitRead(client, header, frame, flush);
+            return;
+        }
+        try
+        {
+            migration.From.Reads.SubmitRead(client, header, frame, flush);
+        }
+        finally
+        {
+            migration.Lane.Exit();
+        }
     }
 
     /// <summary>Every group's digest, taken at each group's own position; one answer naming every node.</summary>
@@ -62,10 +122,10 @@ internal sealed class GroupRouter(Cluster cluster)
             cluster.Groups[part].Digests.SubmitDigest(split, header with { RequestId = (ulong)part }, flush);
     }
 
-    private int Target(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    private static int Target(in FrameHeader header, in ReadOnlySequence<byte> frame, SlotMap map)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
-        return RequestGroups.Of(header.Opcode, body.Span, cluster.Slots);
+        return RequestGroups.Of(header.Opcode, body.Span, map);
     }
 
     private delegate void Submit(ReplicaGroup group, IReplyTarget part, FrameHeader header, ReadOnlySequence<byte> frame, FlushSet flush);
@@ -84,12 +144,12 @@ internal sealed class GroupRouter(Cluster cluster)
         }
     }
 
-    private bool TrySplit(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, bool write)
+    private bool TrySplit(RouteTable routes, IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, bool write)
     {
         RequestSplitter.Split plan;
         using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
         {
-            if (!RequestSplitter.TrySplit(header, body.Span, cluster.Slots, out plan))
+            if (!RequestSplitter.TrySplit(header, body.Span, routes.Map, out plan))
                 return false;
         }
         var split = new SplitRequest(client, header, plan.Groups.Length, plan.PartOfItem);
@@ -97,11 +157,10 @@ internal sealed class GroupRouter(Cluster cluster)
         {
             var partFrame = new ReadOnlySequence<byte>(plan.Frames[part]);
             var partHeader = FrameHeader.Read(partFrame);
-            var group = cluster.Groups[plan.Groups[part]];
             if (write)
-                group.Sequencer.SubmitWrite(split, partHeader, partFrame, flush);
+                WriteTo(routes, plan.Groups[part], split, partHeader, partFrame, flush);
             else
-                group.Reads.SubmitRead(split, partHeader, partFrame, flush);
+                ReadFrom(routes, plan.Groups[part], split, partHeader, partFrame, flush);
         }
         return true;
     }
@@ -119,12 +178,23 @@ internal sealed class GroupRouter(Cluster cluster)
                 "SCAN is not paged across replica groups yet (this router has more than one group): list keys with KEYS instead");
     }
 
-    private void RefuseCrossSlot(IReplyTarget client, in FrameHeader header)
+    private void RefuseCrossSlot(IReplyTarget client, in FrameHeader header, RouteTable routes)
+    {
+        cluster.Stats.Error();
+        if ((header.Flags & FrameFlags.NoReply) != 0)
+            return;
+        var migrating = routes.Migration is null ? "" : " (or some of its slots are migrating and the others are not: retry once the migration is done)";
+        client.Error(header.Opcode, header.RequestId, StatusCode.CrossSlot,
+            $"the keys of this {header.Opcode} are in slots of more than one group{migrating}; it must apply in one group " +
+            "(give related keys one {hash tag}, e.g. {user1}:a and {user1}:b); nothing was done");
+    }
+
+    /// <summary>A flush of every key would be applied by the source and the target at different points of the moving slots' stream.</summary>
+    private void RefuseWhileMigrating(IReplyTarget client, in FrameHeader header, SlotMigration migration)
     {
         cluster.Stats.Error();
         if ((header.Flags & FrameFlags.NoReply) == 0)
-            client.Error(header.Opcode, header.RequestId, StatusCode.CrossSlot,
-                $"the keys of this {header.Opcode} are in slots of more than one group; it must apply in one group " +
-                "(give related keys one {hash tag}, e.g. {user1}:a and {user1}:b); nothing was done");
+            client.Error(header.Opcode, header.RequestId, StatusCode.Unavailable,
+                $"slots are migrating from group {migration.Record.From} to {migration.Record.To}: flush once the migration is done; nothing was done");
     }
 }

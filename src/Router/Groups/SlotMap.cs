@@ -9,8 +9,8 @@ namespace KvnDb.Router.Groups;
 /// </summary>
 internal sealed class SlotMap
 {
-    /// <summary>A group index is one byte.</summary>
-    public const int MaxGroups = 255;
+    /// <summary>A group index is one byte (and one index past the last group is a migration's lane, <see cref="WithLane"/>).</summary>
+    public const int MaxGroups = 254;
 
     private readonly byte[] _owner;
 
@@ -28,6 +28,39 @@ internal sealed class SlotMap
 
     /// <summary>The index of the group that owns <paramref name="key"/>'s slot.</summary>
     public int GroupOfKey(ReadOnlySpan<byte> key) => _owner[KeySlot.Of(key)];
+
+    /// <summary>The slots <paramref name="group"/> owns, in order.</summary>
+    public List<int> SlotsOf(int group)
+    {
+        var slots = new List<int>();
+        for (var slot = 0; slot < _owner.Length; slot++)
+            if (_owner[slot] == group)
+                slots.Add(slot);
+        return slots;
+    }
+
+    /// <summary>This map with <paramref name="slots"/> given to group <paramref name="group"/> (a migration's switch).</summary>
+    public SlotMap With(IEnumerable<int> slots, int group)
+    {
+        var owner = (byte[])_owner.Clone();
+        foreach (var slot in slots)
+            owner[slot] = (byte)group;
+        return new SlotMap([.. Groups], owner);
+    }
+
+    /// <summary>
+    /// The routing map of a migration: <paramref name="slots"/> belong to a pseudo-group, the <em>lane</em>, whose index
+    /// (returned in <paramref name="lane"/>) is one past the last group, so a request on moving slots is told from the others
+    /// by the same lookup (<see cref="RequestGroups"/>); only <see cref="GroupRouter"/> and the relay use it.
+    /// </summary>
+    public SlotMap WithLane(IEnumerable<int> slots, out int lane)
+    {
+        lane = Groups.Count;
+        var owner = (byte[])_owner.Clone();
+        foreach (var slot in slots)
+            owner[slot] = (byte)lane;
+        return new SlotMap([.. Groups, "(moving)"], owner);
+    }
 
     /// <summary>How many slots each group owns, by index.</summary>
     public int[] SlotCounts()

@@ -36,6 +36,9 @@ internal sealed record RouterMetadata
     /// <summary>The slot map: which group owns each slot, as ranges. Empty: every slot is the group <c>default</c>'s.</summary>
     public IReadOnlyList<KvnDb.Router.Groups.SlotRange> Slots { get; init; } = [];
 
+    /// <summary>The slot migration under way (docs/architecture.md, "Slot migration"), or null.</summary>
+    public KvnDb.Router.Groups.MigrationRecord? Migration { get; init; }
+
     public bool IsMember(Guid nodeId) => Members.Any(m => m.NodeId == nodeId);
 
     /// <summary>

@@ -293,6 +293,51 @@ public sealed class ParserFuzzTests
                 return Entries(withValues: false);
             case Opcode.MultiSet:
                 return Entries(withValues: true);
+            case Opcode.FlushSlots:
+                // A set of 16,384 slots, one bit each.
+                return body.Length == 2048 ? StatusCode.Ok : StatusCode.ProtocolError;
+            case Opcode.MigrationApply:
+            {
+                // [u8 done 0|1][u64 donor keys][u32 count], then count records [field key][field value][u64 sequence][i64 expiry].
+                if (body.Length < 13 || body[0] > 1)
+                    return StatusCode.ProtocolError;
+                long records = BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(9));
+                position = 13;
+                for (long i = 0; i < records; i++)
+                {
+                    if (!Field(isKey: true) || !Field(isKey: false) || position + 16 > body.Length)
+                        return StatusCode.ProtocolError;
+                    position += 16;
+                }
+                return End();
+            }
+            case Opcode.SlotControl:
+            {
+                // [u8 action 1][field from][field to][u32 count <= 16384]; names of 1 to 64 of [A-Za-z0-9._-].
+                static bool IsName(ReadOnlySpan<byte> name)
+                {
+                    if (name.Length is < 1 or > 64)
+                        return false;
+                    foreach (var b in name)
+                        if (!(b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_' or (byte)'.'))
+                            return false;
+                    return true;
+                }
+                if (body.Length < 1 || body[0] != 1)
+                    return StatusCode.ProtocolError;
+                position = 1;
+                var fromAt = position;
+                if (!Field(isKey: false))
+                    return StatusCode.ProtocolError;
+                var from = body.AsSpan((int)fromAt + 4, (int)(position - fromAt - 4));
+                var toAt = position;
+                if (!Field(isKey: false))
+                    return StatusCode.ProtocolError;
+                var to = body.AsSpan((int)toAt + 4, (int)(position - toAt - 4));
+                if (position + 4 != body.Length || BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan((int)position)) > 16384 || !IsName(from) || !IsName(to))
+                    return StatusCode.ProtocolError;
+                return StatusCode.Ok;
+            }
             default:
                 return StatusCode.UnknownOpcode;
         }
