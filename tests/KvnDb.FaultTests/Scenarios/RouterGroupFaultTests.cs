@@ -42,28 +42,31 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         run.Log($"fault: r{run.Leader + 1} cut from {string.Join(", ", cut.Select(h => h.Role))} (node1, the client and the probe still reach it)");
         var (electedAt, leader, term) = await run.WaitForNewLeaderAsync(Patience);
         run.Log($"r{leader + 1} leads term {term}, seen {GroupScenario.Between(cutAt, electedAt)} after the cut");
-        await stepDown;
-        var steppedDownAt = await stepDownSeen;
-        var stepDownTime = Stopwatch.GetElapsedTime(cutAt, steppedDownAt);
-        run.Log($"r{run.Leader + 1} stepped down {GroupScenario.Between(cutAt, steppedDownAt)} after the cut");
         // The majority side serves: writes with concern all acknowledged by the new leader, sent after the cut.
         var newLeader = cluster.RouterAddresses[leader];
-        Assert.True(await run.Workload.WaitForAcknowledgedAsync(a => a.Router == newLeader && a.Concern == WriteConcern.All && a.Operation.Invoke > cutAt, 100, Patience),
-            $"the new leader r{leader + 1} did not acknowledge 100 writes within {Patience}\n{cluster.Diagnostics()}");
-        run.Log("the new leader serves");
+        var served = await run.Workload.WaitForAcknowledgedAsync(a => a.Router == newLeader && a.Concern == WriteConcern.All && a.Operation.Invoke > cutAt, 100, Patience);
+        run.Log(served ? "the new leader serves" : $"the new leader r{leader + 1} did not acknowledge 100 writes within {Patience}");
+        // Long since due (the new leader serves); a leader that never steps down is reported below with what it acknowledged.
+        var steppedDown = await Task.WhenAny(stepDownSeen, Task.Delay(StepDownBound)) == stepDownSeen && stepDown.IsCompletedSuccessfully;
+        var steppedDownAt = steppedDown ? await stepDownSeen : History.Now;
+        run.Log(steppedDown ? $"r{run.Leader + 1} stepped down {GroupScenario.Between(cutAt, steppedDownAt)} after the cut" : $"r{run.Leader + 1} has not stepped down");
 
         await cluster.Lab.HealAllPairsAsync();
         var healAt = History.Now;
         run.Log("heal: every link back");
-        await cluster.Probe.WaitForAsync(s => s.Serving == RouterGroupCluster.NodeCount, Patience, "3 serving nodes after the heal", healAt);
+        var whole = await cluster.Probe.TryWaitForAsync(s => s.Serving == RouterGroupCluster.NodeCount, Patience, healAt) is not null;
 
-        var failures = await run.FinishAsync();
+        // A group split in two never becomes whole: its history is judged as it stands.
+        var failures = whole ? await run.FinishAsync() : ["3 nodes not serving one leader within 60 s of the heal"];
+        if (!served)
+            failures.Add($"the new leader r{leader + 1} did not acknowledge 100 writes with concern all within {Patience} of its election");
         var late = run.AcknowledgedAfter(electedAt);
         Report(run, cutAt, electedAt, steppedDownAt, newLeader, late);
         if (late.Count > 0)
             failures.Add($"the deposed leader acknowledged {late.Count} writes it received after r{leader + 1} led term {term}, e.g. {string.Join(" | ", late.Take(3).Select(a => Describe(a, cutAt)))}");
-        if (stepDownTime > StepDownBound)
-            failures.Add($"the old leader stepped down {stepDownTime.TotalSeconds:F1} s after the cut, above {StepDownBound.TotalSeconds:F1} s");
+        var stepDownTime = Stopwatch.GetElapsedTime(cutAt, steppedDownAt);
+        if (!steppedDown || stepDownTime > StepDownBound)
+            failures.Add($"the old leader {(steppedDown ? $"stepped down {stepDownTime.TotalSeconds:F1} s after the cut" : "did not step down")}, bound {StepDownBound.TotalSeconds:F1} s");
         run.AssertPassed(failures);
     }
 
