@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Head-of-line measurement (issue 16): a well-behaved client's GET latency before and during a burst of 4096 GETs of a
-1 MiB value from a client that never reads its replies. Usage: head-of-line.py PORT RESP_PORT native|resp
-(a router started with --nodes 2 --resp-port RESP_PORT). Not a test: print the numbers with the load average."""
-import socket, struct, sys, time
+1 MiB value from a client that never reads its replies. Usage: head-of-line.py PORT RESP_PORT native|resp|warmup
+(a router started with --nodes 2 --resp-port RESP_PORT). warmup: the native attacker first widens its window with
+4096 small GETs it reads back (the warm-up attack), then sends the burst. Not a test: print the numbers with the load
+average."""
+import os, socket, struct, sys, time
 
 HEADER = struct.Struct("<IBBHQ")
 
@@ -48,18 +50,26 @@ def stats(name, lat):
     print(f"{name}: n={len(lat)} p50={p(0.5):.2f} ms p99={p(0.99):.2f} ms max={lat[-1]*1e3:.1f} ms", flush=True)
 
 port, resp_port, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+print(f"mode {mode}, load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", flush=True)
 good = Conn(port); good.hello()
 good.call(0x20, field(b"big") + field(b"x" * (1 << 20)))
 good.call(0x20, field(b"k") + field(b"v"))
 sample(good, 500)
 stats("before", sample(good, 3000))
-if mode == "native":
+if mode in ("native", "warmup"):
     bad = Conn(port); bad.hello()
+    if mode == "warmup":
+        # Widen the window: 16 rounds of 256 pipelined small GETs, each round read back in full.
+        for _ in range(16):
+            ids = [bad.send(0x10, field(b"k")) for _ in range(256)]
+            for _ in ids:
+                bad.frame()
+        print("warm-up: 4096 small GETs answered and read", flush=True)
     burst = b"".join(HEADER.pack(len(field(b"big")), 0x10, 0, 0, i + 100) + field(b"big") for i in range(4096))
 else:
     bad = socket.create_connection(("127.0.0.1", resp_port))
     burst = b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n" * 4096
-sock = bad.s if mode == "native" else bad
+sock = bad.s if mode in ("native", "warmup") else bad
 sock.setblocking(False)
 sent = 0
 t0 = time.perf_counter()
@@ -69,4 +79,5 @@ while sent < len(burst):
 print(f"burst: {len(burst)} bytes, {sent} accepted by the socket at once", flush=True)
 during = sample(good, 3000)
 stats("during", during)
-print(f"elapsed during sampling: {time.perf_counter() - t0:.1f} s", flush=True)
+print(f"elapsed during sampling: {time.perf_counter() - t0:.1f} s; longest stall of the good client {during[-1]*1e3:.1f} ms", flush=True)
+print(f"load average after {os.getloadavg()[0]:.2f}", flush=True)

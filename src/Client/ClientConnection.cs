@@ -220,25 +220,39 @@ internal sealed partial class ClientConnection : IAsyncDisposable
     public async ValueTask<PendingKeyStream> SendListKeysAsync<TBody>(TBody body, CancellationToken cancellationToken) where TBody : struct, IRequestBody
     {
         var stream = new PendingKeyStream { Opcode = Opcode.ListKeys };
+        await SendStreamAsync(stream, FrameFlags.None, body, cancellationToken).ConfigureAwait(false);
+        return stream;
+    }
+
+    /// <summary>A multi-get flagged More: the router may answer it in chunks when the values pass its frame limit.</summary>
+    public async ValueTask<PendingMultiGet> SendMultiGetAsync<TBody>(TBody body, int keys, CancellationToken cancellationToken) where TBody : struct, IRequestBody
+    {
+        var multiGet = new PendingMultiGet(keys) { Opcode = Opcode.MultiGet };
+        await SendStreamAsync(multiGet, FrameFlags.More, body, cancellationToken).ConfigureAwait(false);
+        return multiGet;
+    }
+
+    /// <summary>Sends a request answered by one or more frames, once it has one of the router's in-flight slots.</summary>
+    private async ValueTask SendStreamAsync<TBody>(PendingOperation pending, FrameFlags flags, TBody body, CancellationToken cancellationToken) where TBody : struct, IRequestBody
+    {
         var timeout = _options.RequestTimeout;
         if (_slots is { } slots)
         {
             var started = Stopwatch.GetTimestamp();
             if (!slots.TryTake())
-                await slots.TakeAsync(Opcode.ListKeys, timeout, cancellationToken).ConfigureAwait(false);
+                await slots.TakeAsync(pending.Opcode, timeout, cancellationToken).ConfigureAwait(false);
             timeout = Remaining(timeout, started);
-            stream.HoldsSlot = true;
+            pending.HoldsSlot = true;
         }
         try
         {
-            Send(stream, FrameFlags.None, body, timeout);
+            Send(pending, flags, body, timeout);
         }
         catch
         {
-            GiveSlot(stream);
+            GiveSlot(pending);
             throw;
         }
-        return stream;
     }
 
     private void GiveSlot(PendingOperation pending)

@@ -95,9 +95,9 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     {
         if (keys.Count == 0)
             return [];
-        var reply = await RequestAsync(Opcode.MultiGet, FrameFlags.None, new MultiKeyBody(keys), cancellationToken).ConfigureAwait(false);
-        reply.ThrowIfError();
-        return ValuesOf(reply.Body, keys.Count);
+        // Asked with More: values past the router's frame limit come in several frames, put together in order.
+        var multiGet = await LiveConnection().SendMultiGetAsync(new MultiKeyBody(keys), keys.Count, cancellationToken).ConfigureAwait(false);
+        return await multiGet.Values.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Sets many keys as one write (one sequence, applied together on each node).</summary>
@@ -175,21 +175,6 @@ public sealed partial class KvnDbClient : IAsyncDisposable
     {
         reply.ThrowIfError();
         return reply.Status == StatusCode.Ok ? reply.Body ?? [] : null;
-    }
-
-    /// <summary>A multi-get reply's values in request order, null for missing keys.</summary>
-    private static byte[]?[] ValuesOf(byte[]? body, int expected)
-    {
-        if (!MultiGetReply.TryRead(body, out var reply) || reply.Count != expected)
-            throw new KvnDbProtocolException($"multi-get reply has {reply.Count} values for {expected} keys");
-        var values = new byte[]?[expected];
-        for (var i = 0; i < expected; i++)
-        {
-            if (!reply.TryReadNext(out var value, out var found))
-                throw new KvnDbProtocolException("malformed multi-get reply");
-            values[i] = found ? value.ToArray() : null;
-        }
-        return values;
     }
 
     private static bool Found(in Reply reply)

@@ -5,6 +5,21 @@ namespace KvnDb.Hosting;
 /// <summary>Parses sizes such as <c>512m</c>, <c>64MiB</c>, <c>1g</c> or <c>4096</c> (bytes).</summary>
 public static class SizeParser
 {
+    /// <summary>Parses like <see cref="Parse"/>; false for text that is not a size.</summary>
+    public static bool TryParse(string text, out long size)
+    {
+        try
+        {
+            size = Parse(text);
+            return true;
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException)
+        {
+            size = 0;
+            return false;
+        }
+    }
+
     public static long Parse(string text)
     {
         var trimmed = text.Trim().ToLowerInvariant().Replace("ib", "", StringComparison.Ordinal).TrimEnd('b');

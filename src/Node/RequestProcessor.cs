@@ -235,22 +235,38 @@ internal sealed partial class RequestProcessor : IDisposable
                 bodyLength += found[i] ? MultiGetReply.ValueSize(values[i].Value.Length) : MultiGetReply.MissingSize;
             }
             // Values that fit one by one may not fit together: a reply above the limit would make the
-            // router drop this node (and then the next one it retries on).
-            if (bodyLength > _maxFrameSize)
+            // router drop this node (and then the next one it retries on). A requester that reads chunks (More on its
+            // request) gets the values in several frames; any other is refused, as before chunks.
+            if (bodyLength > _maxFrameSize && !header.HasMore)
             {
                 ErrorReply.Write(output, Opcode.MultiGet, header.RequestId, StatusCode.FrameTooLarge,
                     $"multi-get reply of {bodyLength} bytes would be above the frame limit of {_maxFrameSize} bytes; ask for fewer keys");
                 return;
             }
-            var reply = new MultiGetReplyWriter(output, header.RequestId, count, (int)bodyLength);
-            for (var i = 0; i < count; i++)
+            for (var first = 0; first < count;)
             {
-                if (found[i])
-                    reply.Add(values[i].Value.Span);
-                else
-                    reply.AddMissing();
+                // One chunk: as many entries in request order as fit the frame limit (always at least one: a value fits a frame).
+                var end = first;
+                long chunkLength = MultiGetReply.HeaderSize;
+                while (end < count)
+                {
+                    var entry = found[end] ? MultiGetReply.ValueSize(values[end].Value.Length) : MultiGetReply.MissingSize;
+                    if (end > first && chunkLength + entry > _maxFrameSize)
+                        break;
+                    chunkLength += entry;
+                    end++;
+                }
+                var reply = new MultiGetReplyWriter(output, header.RequestId, end - first, (int)chunkLength, more: end < count);
+                for (var i = first; i < end; i++)
+                {
+                    if (found[i])
+                        reply.Add(values[i].Value.Span);
+                    else
+                        reply.AddMissing();
+                }
+                reply.Complete();
+                first = end;
             }
-            reply.Complete();
         }
         finally
         {

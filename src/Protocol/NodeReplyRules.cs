@@ -5,7 +5,7 @@ namespace KvnDb.Protocol;
 /// <summary>
 /// What a router accepts from a node (docs/protocol.md section 6, "A node is a peer to verify"): a node's
 /// frames are answers to what the router sent it, with a defined status, <see cref="FrameFlags.More"/> only
-/// on a key listing, an error message of bounded size and a body of the reply's shape. The router checks
+/// on a key listing or a multi-get asked in chunks, an error message of bounded size and a body of the reply's shape. The router checks
 /// them before anything reaches a client; a frame that breaks them drops the node.
 /// </summary>
 public static class NodeReplyRules
@@ -28,7 +28,7 @@ public static class NodeReplyRules
             return header.Opcode is Opcode.Ping or Opcode.NodeStatus ? null : $"it sent a {header.Opcode} request, which nodes never send";
         if (!IsNodeStatus(header.Status))
             return $"it answered {header.Opcode} with status {(ushort)header.Status}, which is not a node's status";
-        if (header.HasMore && (header.Opcode != Opcode.ListKeys || header.Status.IsError()))
+        if (header.HasMore && (header.Opcode is not (Opcode.ListKeys or Opcode.MultiGet) || header.Status.IsError()))
             return $"it set More on a {header.Opcode} reply, which is a single frame";
         if (header.Status.IsError() && header.BodyLength > MaxErrorBody)
             return $"it sent an error body of {(uint)header.BodyLength} bytes (at most {MaxErrorBody})";
@@ -77,19 +77,35 @@ public static class NodeReplyRules
                 return request.Length > counted
                     && body.Length == (request[counted] == KeyCountRequest.PerDatabase ? KeyCountRequest.PerDatabaseReplySize : KeyCountRequest.ReplySize);
             case Opcode.MultiGet:
-                if (request.Length < ProtocolLimits.HeaderSize + TimedRead.TimeSize + CountedBodyWriter.HeaderSize
-                    || !MultiGetReply.TryRead(body, out var reply))
-                    return false;
-                var asked = BinaryPrimitives.ReadUInt32LittleEndian(request[(ProtocolLimits.HeaderSize + TimedRead.TimeSize)..]);
-                if (reply.Count != asked)
-                    return false;
-                while (reply.TryReadNext(out _, out _))
-                {
-                }
-                return reply.IsComplete;
+                return IsWellFormedMultiGet(body, request, 0, more: false, out _);
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// An Ok MultiGet reply frame, whole or one chunk: <paramref name="before"/> entries came in earlier chunks of the
+    /// same reply. A chunk (<paramref name="more"/>) answers only a request that was flagged More, holds at least one
+    /// entry and leaves some for later; the last frame brings the entries up to the count asked for, exactly.
+    /// </summary>
+    public static bool IsWellFormedMultiGet(ReadOnlySpan<byte> body, ReadOnlySpan<byte> request, uint before, bool more, out uint entries)
+    {
+        entries = 0;
+        if (request.Length < ProtocolLimits.HeaderSize + TimedRead.TimeSize + CountedBodyWriter.HeaderSize
+            || !MultiGetReply.TryRead(body, out var reply))
+            return false;
+        var asked = BinaryPrimitives.ReadUInt32LittleEndian(request[(ProtocolLimits.HeaderSize + TimedRead.TimeSize)..]);
+        var chunked = FrameHeader.Read(request).HasMore;
+        if ((more && !chunked) || before > asked || (before > 0 && !chunked))
+            return false;
+        var left = asked - before;
+        if (more ? reply.Count == 0 || reply.Count >= left : reply.Count != left)
+            return false;
+        while (reply.TryReadNext(out _, out _))
+        {
+        }
+        entries = reply.Count;
+        return reply.IsComplete;
     }
 
     /// <summary>

@@ -18,6 +18,7 @@ internal sealed partial class RespSession
     {
         var header = FrameHeader.Read(frame);
         _window.Observe(frame.Length);
+        _core.ObserveReply(frame.Length);
         lock (_replyLock)
         {
             var slot = Find(requestId);

@@ -11,7 +11,7 @@ namespace KvnDb.Resp;
 /// then touched channels are flushed once. Node replies arrive on node-link threads in any order;
 /// each command owns a <see cref="ReplySlot"/> and replies leave in command order.
 /// </summary>
-internal sealed partial class RespSession : IReplyTarget, ITrackedClient
+internal sealed partial class RespSession : IReplyTarget, ITrackedClient, IReplyBudget
 {
     private const int InitialSlots = 16;
 
@@ -344,6 +344,9 @@ internal sealed partial class RespSession : IReplyTarget, ITrackedClient
             Retire(slot);
         }
     }
+
+    /// <summary>What the request just submitted may bring back narrows the window before the next command is read.</summary>
+    public void Expect(long replyBytes) => _window.Observe(replyBytes);
 
     private void Retire(ReplySlot slot)
     {

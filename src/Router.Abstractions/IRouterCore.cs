@@ -33,6 +33,9 @@ internal interface IRouterCore
 
     void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush);
 
+    /// <summary>A reply of this many bytes went to a client (<see cref="ReplySizes.ObserveReply"/>).</summary>
+    void ObserveReply(long bytes);
+
     /// <summary>Tracks a client for the idle-timeout sweep.</summary>
     void AddClient(ITrackedClient client);
 

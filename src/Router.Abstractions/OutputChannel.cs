@@ -15,14 +15,21 @@ namespace KvnDb.Router;
 /// So no lock is held across an await, no node link or other client waits for this one, and one slow reader cannot
 /// make the router buffer without bound.
 /// </summary>
-internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null, long holdLimit = long.MaxValue, RouterStats? stats = null)
+/// <remarks>
+/// <c>canCancelFlush</c>: the transport's writer is a pipe whose pending flush may be cancelled (plain TCP), so a last
+/// word can overtake a peer's back-pressure; a TLS stream writer cannot (cancelling its write would cut a TLS record).
+/// </remarks>
+internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = null, long holdLimit = long.MaxValue, RouterStats? stats = null,
+    bool canCancelFlush = false) : IThreadPoolWorkItem
 {
     private readonly Lock _lock = new();
     private readonly SpillBuffer _spill = new();
     private bool _closed;
+    private bool _lastWord;
     private bool _backedUp;
     private TaskCompletionSource? _drained;
     private Task _pendingFlush = Task.CompletedTask;
+    private int _flushQueued;
 
     public bool IsClosed => Volatile.Read(ref _closed);
 
@@ -67,7 +74,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _lastWord)
                 return false;
             var target = Target;
             var length = (int)frame.Length;
@@ -84,7 +91,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _lastWord)
                 return;
             FrameWriter.WriteHeaderOnly(Target, new FrameHeader(0, opcode, FrameFlags.Response, status, requestId));
             CheckHoldLocked();
@@ -95,7 +102,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _lastWord)
                 return;
             FrameWriter.WriteError(Target, opcode, requestId, status, message);
             CheckHoldLocked();
@@ -106,7 +113,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _lastWord)
                 return;
             FrameWriter.WriteRaw(Target, opcode, FrameFlags.Response, StatusCode.Ok, requestId, body);
             CheckHoldLocked();
@@ -118,7 +125,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     {
         lock (_lock)
         {
-            if (_closed)
+            if (_closed || _lastWord)
                 return;
             write(Target, state);
             CheckHoldLocked();
@@ -143,6 +150,64 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
                 _closed = true; // the peer is gone: stop buffering for it
             }
         }
+    }
+
+    /// <summary>
+    /// The connection's last frame (the Closing notice of a stopping router), sent even to a peer whose output is backed
+    /// up: what waits in the spill is dropped (those requests are answered by the notice), the transport's pending flush
+    /// is cancelled so the notice is queued right behind what the transport already holds, and the channel then takes no
+    /// more writes. The peer gets it once it reads what was ahead of it; a peer that does not read in time loses it with
+    /// the connection. Bounded: waits at most <paramref name="timeout"/> for a flush it could not cancel.
+    /// </summary>
+    public async Task SendLastAsync<TState>(TState state, Action<IBufferWriter<byte>, TState> write, TimeSpan timeout)
+    {
+        Task pending;
+        lock (_lock)
+        {
+            if (_closed)
+                return;
+            _lastWord = true;
+            _spill.Clear();
+            if (_backedUp && canCancelFlush)
+                writer.CancelPendingFlush();
+            pending = _pendingFlush;
+        }
+        try
+        {
+            await pending.WaitAsync(timeout).ConfigureAwait(false); // never faults (AwaitFlushAsync)
+        }
+        catch (TimeoutException)
+        {
+            // A TLS peer that does not read: the notice cannot go out; the connection closes without it.
+        }
+        lock (_lock)
+        {
+            if (_closed || _backedUp)
+                return;
+            write(writer, state);
+            var flush = writer.FlushAsync();
+            _pendingFlush = flush.IsCompleted ? Task.CompletedTask : ObserveAsync(flush); // the peer reads it as it drains
+            if (flush.IsCompleted)
+                _ = IsGone(flush);
+        }
+    }
+
+    /// <summary>
+    /// Queues one <see cref="Flush"/> on the thread pool. With socket work inline (<c>--inline-io</c>) a flush sends on
+    /// the calling thread: a node link's batch that answers many clients would make all their sends on its I/O thread,
+    /// one after another, while its next replies wait; queued, the sends spread over the pool and the link reads on.
+    /// </summary>
+    public void FlushSoon()
+    {
+        if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        // Cleared before the flush: a reply written from here on queues another one, so nothing waits unsent.
+        Volatile.Write(ref _flushQueued, 0);
+        Flush();
     }
 
     /// <summary>Stops all further writes; what was flushed is still sent, what was spilled is dropped.</summary>
@@ -193,7 +258,7 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
         try
         {
             var result = await flush.ConfigureAwait(false);
-            gone = result.IsCompleted || result.IsCanceled;
+            gone = result.IsCompleted || (result.IsCanceled && !Volatile.Read(ref _lastWord));
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
         {
@@ -201,6 +266,13 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
         }
         lock (_lock)
         {
+            if (_lastWord && !_closed && !gone)
+            {
+                // Cancelled (or drained) for the last word: it goes out behind what the transport holds.
+                _spill.Clear();
+                EndBackPressureLocked();
+                return;
+            }
             if (gone || _closed)
             {
                 _closed = true;
@@ -221,6 +293,19 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
                     _closed = true;
             }
             EndBackPressureLocked();
+        }
+    }
+
+    /// <summary>Waits out the last flush, whatever becomes of the connection.</summary>
+    private static async Task ObserveAsync(ValueTask<FlushResult> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The connection ended before the peer read the last word.
         }
     }
 

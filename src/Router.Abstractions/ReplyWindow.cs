@@ -3,7 +3,9 @@ namespace KvnDb.Router;
 /// <summary>
 /// How many requests one client connection may have in flight now: a window that starts small and widens by one
 /// per request answered while the client drains its output (doubling per round trip, as TCP's slow start), up to
-/// <c>--max-inflight</c>, and never past the reply budget divided by the largest reply this client was sent.
+/// <c>--max-inflight</c>, and never past the reply budget divided by the largest reply this client was sent or may be
+/// sent for a request it is about to have admitted (<see cref="ReplySizes"/>), so a window widened on small replies
+/// narrows before a burst of large ones reaches the node links.
 /// Requests past the window wait in the client's socket (the router stops reading it), so a client that asks for
 /// thousands of large values and never reads puts a few of them on the shared node links, not thousands: replies
 /// travel the node links in order, and every other client's replies would queue behind them.
@@ -39,7 +41,10 @@ internal sealed class ReplyWindow
     /// <summary>The largest reply sent to this client so far, in bytes.</summary>
     public int LargestReply => Volatile.Read(ref _largestReply);
 
-    /// <summary>A reply of <paramref name="bytes"/> went to the client: a larger one than before narrows the window at once.</summary>
+    /// <summary>
+    /// A reply of <paramref name="bytes"/> went to the client, or may come for a request about to be admitted (its
+    /// <see cref="ReplySizes"/> estimate): a larger one than before narrows the window at once.
+    /// </summary>
     public void Observe(long bytes)
     {
         if (bytes <= Volatile.Read(ref _largestReply))

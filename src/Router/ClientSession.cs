@@ -17,6 +17,9 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     /// </summary>
     public const int ForwardingHeadroom = WriteSequencer.ForwardingHeadroom;
 
+    /// <summary>How long a stopping router waits for a backed-up TLS client's flush before it closes without the notice.</summary>
+    private static readonly TimeSpan LastWordTimeout = TimeSpan.FromMilliseconds(100);
+
     private readonly int _maxBodySize = cluster.Options.MaxFrameSize - ForwardingHeadroom;
     private readonly ReplyWindow _window = new(cluster.Options.MaxInFlightPerClient, cluster.Options.ReplyBudgetBytes);
     private int _inFlight;
@@ -38,6 +41,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     public void Forward(in ReadOnlySequence<byte> frame, ulong requestId)
     {
         _window.Observe(frame.Length);
+        cluster.ReplySizes.ObserveReply(frame.Length);
         Output.TryForward(frame, requestId);
         var parsed = FrameHeader.Read(frame);
         if (!parsed.HasMore || parsed.Status.IsError())
@@ -117,9 +121,10 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             cluster.Monitors.Unsubscribe(Id);
             if (cluster.Stopping.IsCancellationRequested)
             {
-                // The client hears why its connection ends (the client library fails its requests with it), then the close.
-                Output.Write(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"));
-                Output.Flush();
+                // The client hears why its connection ends (the client library fails its requests with it), then the close;
+                // a client whose output is backed up too: the replies still waiting in the router are dropped for it.
+                await Output.SendLastAsync(0, static (writer, _) => ClosingNotice.Write(writer, StatusCode.Unavailable, "the router is stopping"),
+                    LastWordTimeout).ConfigureAwait(false);
             }
             Output.Close();
         }
@@ -134,6 +139,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     {
         public FrameAction OnFrame(in FrameHeader header, in ReadOnlySequence<byte> frame)
         {
+            session.Expect(header, frame);
             if (!session.MayRead)
                 return FrameAction.Pause;
             return session.Handle(header, frame, flush) ? FrameAction.Continue : FrameAction.Stop;
@@ -154,6 +160,19 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
         public void OnFrameTooLarge(in FrameHeader header) =>
             session.Output.WriteError(header.Opcode, header.RequestId, StatusCode.FrameTooLarge,
                 $"frame body of {(uint)header.BodyLength} bytes is above the limit of {session._maxBodySize} bytes; closing");
+    }
+
+    /// <summary>
+    /// Narrows the window to what this request's reply may weigh, before it is admitted (<see cref="ReplySizes"/>): a
+    /// window widened on small replies does not let a burst of large ones onto the node links.
+    /// </summary>
+    private void Expect(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        if (header.Opcode is not (Opcode.Get or Opcode.GetVersioned or Opcode.MultiGet or Opcode.ListKeys or Opcode.ScanKeys or Opcode.GetDelete
+            or Opcode.GetExpire or Opcode.SetWhen or Opcode.Transaction or Opcode.Batch))
+            return;
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        _window.Observe(cluster.ReplySizes.Estimate(header.Opcode, body.Span));
     }
 
     /// <summary>Routes one request; returns false when the connection must close (protocol violation).</summary>
@@ -183,7 +202,7 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
             case Opcode.Set or Opcode.Delete or Opcode.MultiSet or Opcode.SetWhen or Opcode.GetDelete or Opcode.Increment
                 or Opcode.IncrementFloat or Opcode.Append or Opcode.SetRange or Opcode.Transaction or Opcode.Expire
                 or Opcode.GetExpire or Opcode.CopyKey or Opcode.FlushKeys or Opcode.Batch:
-                if (IsValid(header, frame))
+                if (IsValid(header, frame, learnSizes: true))
                 {
                     // A NoReply write never gets a final reply, so it never counts as in flight.
                     if ((header.Flags & FrameFlags.NoReply) == 0)
@@ -234,12 +253,16 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
     }
 
     /// <summary>Checks the body's shape and key sizes; a bad request is answered alone and the connection lives.</summary>
-    private bool IsValid(in FrameHeader header, in ReadOnlySequence<byte> frame)
+    private bool IsValid(in FrameHeader header, in ReadOnlySequence<byte> frame, bool learnSizes = false)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
         var status = BodyValidator.Validate(header.Opcode, body.Span, cluster.Options.MaxKeySize);
         if (status == StatusCode.Ok)
+        {
+            if (learnSizes)
+                cluster.ReplySizes.LearnWrite(header.Opcode, body.Span);
             return true;
+        }
         cluster.Stats.Error();
         var message = status == StatusCode.KeyTooLarge
             ? $"key is above the limit of {cluster.Options.MaxKeySize} bytes"

@@ -26,6 +26,7 @@ internal sealed partial class Cluster : IAsyncDisposable
     public Cluster(RouterOptions options, ILoggerFactory loggerFactory)
     {
         Options = options;
+        ReplySizes = new ReplySizes(options.MaxFrameSize);
         NodeSecret = CredentialPolicy.NodeSecret(options);
         _logger = loggerFactory.CreateLogger<Cluster>();
         _membershipWork = new BackgroundWork(_logger);
@@ -88,6 +89,9 @@ internal sealed partial class Cluster : IAsyncDisposable
     public string NodeSecret { get; }
 
     public RouterStats Stats { get; } = new();
+
+    /// <summary>What each key's reply may weigh, learned from the writes sequenced (bounds client windows in bytes).</summary>
+    public ReplySizes ReplySizes { get; }
 
     /// <summary>Every connected node, of every group (each group's table lists its own).</summary>
     public NodeTable Nodes { get; } = new();
@@ -222,7 +226,13 @@ internal sealed partial class Cluster : IAsyncDisposable
     private static bool IsWellFormedRead(PendingRequest request, in FrameHeader header, in ReadOnlySequence<byte> frame)
     {
         using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
-        return NodeReplyRules.IsWellFormedRead(header.Opcode, header.Status, body.Span, request.RetryFrameSpan);
+        if (header.Opcode != Opcode.MultiGet || header.Status != StatusCode.Ok)
+            return NodeReplyRules.IsWellFormedRead(header.Opcode, header.Status, body.Span, request.RetryFrameSpan);
+        // A multi-get reply may come in chunks (the client asked for them): each one continues the entries before it.
+        if (!NodeReplyRules.IsWellFormedMultiGet(body.Span, request.RetryFrameSpan, request.EntriesForwarded, header.HasMore, out var entries))
+            return false;
+        request.EntriesForwarded += entries;
+        return true;
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace KvnDb.Router;
 /// What one read batch touched, flushed once at its end (one syscall per peer per batch, not per
 /// frame). Owned by the loop that reads the batch (a client session or a node link); never shared.
 /// </summary>
-internal sealed class FlushSet : IFlushBatch
+/// <param name="queueClientFlushes">Client flushes are queued (<see cref="OutputChannel.FlushSoon"/>), not sent here: a node link under <c>--inline-io</c>.</param>
+internal sealed class FlushSet(bool queueClientFlushes = false) : IFlushBatch
 {
     private readonly HashSet<OutputChannel> _clients = [];
     private readonly List<NodeSender> _senders = [];
@@ -39,7 +40,12 @@ internal sealed class FlushSet : IFlushBatch
             sender.FlushBatch();
         _senders.Clear();
         foreach (var client in _clients)
-            client.Flush();
+        {
+            if (queueClientFlushes)
+                client.FlushSoon();
+            else
+                client.Flush();
+        }
         _clients.Clear();
     }
 }

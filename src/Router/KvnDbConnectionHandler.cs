@@ -39,7 +39,7 @@ internal sealed partial class KvnDbConnectionHandler(Cluster cluster, ClientRegi
         {
             LogOutputLimit(remote, cluster.Options.OutputLimitBytes);
             connection.Abort(new ConnectionAbortedException("output limit exceeded"));
-        }, Math.Max(0, cluster.Options.OutputLimitBytes - cluster.Options.EffectiveOutputPause), cluster.Stats);
+        }, Math.Max(0, cluster.Options.OutputLimitBytes - cluster.Options.EffectiveOutputPause), cluster.Stats, canCancelFlush: !cluster.Options.UsesTls);
         // The connection's end, or the router's: a stopping router ends every session and node link at once.
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, cluster.Stopping);
         var closed = lifetime.Token;

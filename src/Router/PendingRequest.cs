@@ -66,6 +66,9 @@ internal sealed class PendingRequest(int index)
     /// <summary>Streamed replies already forwarded (a listing cannot be retried once it started).</summary>
     public int ChunksForwarded { get; set; }
 
+    /// <summary>Multi-get entries received in the chunks so far (a chunked reply must add up to the keys asked for).</summary>
+    public uint EntriesForwarded { get; set; }
+
     /// <summary>Frames up to this size are kept in the slot's own buffer, reused from request to request.</summary>
     private const int OwnBufferLimit = 4096;
     private byte[]? _ownBuffer;
@@ -101,6 +104,7 @@ internal sealed class PendingRequest(int index)
         ErrorMessage = null;
         ReadNode = null;
         ChunksForwarded = 0;
+        EntriesForwarded = 0;
         DigestEntries = null;
         StrayOutcomes = 0;
         Sequence = 0;

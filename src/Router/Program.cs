@@ -21,6 +21,7 @@ var nodeTimeoutOption = new Option<double>("--node-timeout") { Description = "Se
 var nodeEvictOption = new Option<double>("--node-evict") { Description = "Seconds of silence after which a node leaves the in-sync set; unacknowledged writes fail then", DefaultValueFactory = _ => 5 };
 var forceAdoptOption = new Option<bool>("--force-adopt") { Description = "Adopt the most advanced node even if it was not in sync (LOSES the writes only the missing in-sync nodes held)" };
 var outputLimitOption = new Option<string>("--output-limit") { Description = "Unread output after which a peer is disconnected", DefaultValueFactory = _ => "128m" };
+var outputPauseOption = new Option<string>("--output-pause") { Description = "Unread output past which the router stops reading a client until it reads (at most half --output-limit)", DefaultValueFactory = _ => "4m" };
 var maxInFlightOption = new Option<int>("--max-inflight") { Description = "Requests in flight per client connection before the router stops reading it", DefaultValueFactory = _ => 4096 };
 var idleTimeoutOption = new Option<double>("--idle-timeout") { Description = "Close client connections idle this many seconds (0: never)" };
 var handshakeTimeoutOption = new Option<double>("--handshake-timeout") { Description = "Seconds a new connection has to complete its hello", DefaultValueFactory = _ => 10 };
@@ -57,15 +58,23 @@ SharedOptions.ValidateSize(maxFrameOption, int.MaxValue);
 SharedOptions.ValidateSize(maxKeyOption, int.MaxValue);
 SharedOptions.ValidateSize(backlogOption);
 SharedOptions.ValidateSize(outputLimitOption);
+SharedOptions.ValidateSize(outputPauseOption);
 var verboseOption = SharedOptions.Verbose();
 var logFileOption = SharedOptions.LogFile();
 
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
-    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
+    hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, outputPauseOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
     metricsPortOption, inlineIoOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
     passwordFileOption, nodePasswordFileOption, configOption, raftPortOption, peersOption, advertiseOption, electionTimeoutOption, groupsOption,
 };
+root.Validators.Add(result =>
+{
+    // Both sizes parse (their own validators said so otherwise); the pause must leave room under the limit.
+    if (SizeParser.TryParse(result.GetValue(outputPauseOption) ?? "", out var pause) && SizeParser.TryParse(result.GetValue(outputLimitOption) ?? "", out var limit)
+        && RouterOptions.CheckOutputPause(pause, limit) is { } error)
+        result.AddError(error);
+});
 root.SetAction(async (parse, cancellationToken) =>
 {
     // System.CommandLine 2.0.0 installs its SIGTERM/SIGINT handler once the action first yields: before that a stop
@@ -97,6 +106,7 @@ root.SetAction(async (parse, cancellationToken) =>
         NodeEvictTimeout = TimeSpan.FromSeconds(parse.GetValue(nodeEvictOption)),
         ForceAdopt = parse.GetValue(forceAdoptOption),
         OutputLimitBytes = SizeParser.Parse(parse.GetValue(outputLimitOption)!),
+        OutputPauseBytes = SizeParser.Parse(parse.GetValue(outputPauseOption)!),
         MaxInFlightPerClient = parse.GetValue(maxInFlightOption),
         IdleTimeout = TimeSpan.FromSeconds(parse.GetValue(idleTimeoutOption)),
         HandshakeTimeout = TimeSpan.FromSeconds(parse.GetValue(handshakeTimeoutOption)),
@@ -106,8 +116,9 @@ root.SetAction(async (parse, cancellationToken) =>
         InlineIo = parse.GetValue(inlineIoOption),
         IoQueueCount = parse.GetValue(ioQueuesOption),
     };
-    // The runtime reads this once, when the first socket starts its event loop: still ahead of us here.
-    if (options.InlineIo)
+    // The runtime reads this once, when the first socket starts its event loop: still ahead of us here. An operator's own
+    // setting wins (=0 keeps socket completions on the thread pool and runs only Kestrel's pipe callbacks inline).
+    if (options.InlineIo && Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") is null)
         Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
     try
     {

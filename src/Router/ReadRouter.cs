@@ -35,7 +35,7 @@ internal sealed class ReadRouter(RouterOptions options, RouterStats stats, Pendi
         abandoned?.RemoveOutstanding();
         if (request.ChunksForwarded > 0)
         {
-            Fail(request, "the node left while streaming the key listing; run it again", flush);
+            Fail(request, $"the node left while streaming the {request.Opcode} reply; run it again", flush);
             return;
         }
         stats.ReadRetry();

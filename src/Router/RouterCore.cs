@@ -35,11 +35,29 @@ internal sealed class RouterCore(Cluster cluster, ClientRegistry clients) : IRou
 
     public IFlushBatch CreateFlushBatch() => new FlushSet();
 
-    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush) =>
+    public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush)
+    {
+        Size(client, header, frame, isWrite: false);
         cluster.SubmitRead(client, header, frame, (FlushSet)flush);
+    }
 
-    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush) =>
+    public void SubmitWrite(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, IFlushBatch flush)
+    {
+        Size(client, header, frame, isWrite: true);
         cluster.SubmitWrite(client, header, frame, (FlushSet)flush);
+    }
+
+    /// <summary>The native session sizes its own requests before admitting them; RESP's are sized here, as they are submitted.</summary>
+    private void Size(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, bool isWrite)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        if (isWrite)
+            cluster.ReplySizes.LearnWrite(header.Opcode, body.Span);
+        if (client is IReplyBudget budget)
+            budget.Expect(cluster.ReplySizes.Estimate(header.Opcode, body.Span));
+    }
+
+    public void ObserveReply(long bytes) => cluster.ReplySizes.ObserveReply(bytes);
 
     public void AddClient(ITrackedClient client) => clients.Add(client);
 

@@ -67,6 +67,23 @@ public sealed record RouterOptions
     /// </summary>
     public long OutputPauseBytes { get; init; } = 4L * 1024 * 1024;
 
+    /// <summary>The smallest pause threshold (<c>--output-pause</c>): below it a client doing ordinary pipelines would pause.</summary>
+    public const long MinOutputPauseBytes = 64 * 1024;
+
+    /// <summary>
+    /// Why <paramref name="pause"/> cannot be the pause threshold under <paramref name="outputLimit"/>, or null: the pause
+    /// must leave at least as much room under the limit for replies already in flight (at most half the limit).
+    /// </summary>
+    public static string? CheckOutputPause(long pause, long outputLimit)
+    {
+        if (pause < MinOutputPauseBytes)
+            return $"--output-pause {pause} bytes: at least {MinOutputPauseBytes} bytes (64k)";
+        if (pause > outputLimit / 2)
+            return $"--output-pause {pause} bytes is above half the --output-limit ({outputLimit} bytes): at most {outputLimit / 2} bytes, "
+                + "so the replies already in flight when the router stops reading fit under the limit";
+        return null;
+    }
+
     /// <summary>The pause threshold in force: <see cref="OutputPauseBytes"/>, between 64 KiB and half the output limit.</summary>
     public long EffectiveOutputPause => Math.Max(64 * 1024, Math.Min(OutputPauseBytes, OutputLimitBytes / 2));
 

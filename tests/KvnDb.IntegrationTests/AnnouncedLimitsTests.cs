@@ -38,13 +38,46 @@ public sealed class AnnouncedLimitsTests
         await client.SetAsync(bigKey, "v");
         Assert.Equal("v", await client.GetStringAsync(bigKey));
 
-        // Eight values of 200 KB: each fits, the eight together do not fit one reply.
+        // Eight values of 200 KB and a missing key: each fits, together they do not fit one reply. The client library
+        // asks with More and gets them all, in chunks it puts together in order.
         var keys = Enumerable.Range(0, 8).Select(i => $"big{i}").ToArray();
-        foreach (var key in keys)
-            await client.SetAsync(key, new string('v', 200_000));
-        var refused = await Assert.ThrowsAsync<KvnDbProtocolException>(() => client.MultiGetStringsAsync(keys));
-        Assert.Equal(StatusCode.FrameTooLarge, refused.Status);
-        Assert.Contains("ask for fewer keys", refused.Message, StringComparison.Ordinal);
+        for (var i = 0; i < keys.Length; i++)
+            await client.SetAsync(keys[i], new string((char)('a' + i), 200_000));
+        string[] asked = [.. keys[..3], "missing", .. keys[3..]];
+        var values = await client.MultiGetStringsAsync(asked);
+        Assert.Equal(asked.Length, values.Length);
+        for (var i = 0; i < asked.Length; i++)
+        {
+            if (asked[i] == "missing")
+                Assert.Null(values[i]);
+            else
+                Assert.Equal(new string((char)('a' + int.Parse(asked[i][3..], System.Globalization.CultureInfo.InvariantCulture)), 200_000), values[i]);
+        }
+
+        // On the wire: chunks with More, each within the frame limit, the last without; a request without More (a
+        // client that reads no chunks) is refused with a status, as before chunks.
+        using var raw = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await raw.SendHelloAsync();
+        Assert.Equal(StatusCode.Ok, (await raw.ReadRawFrameAsync())!.Header.Status);
+        await raw.SendAsync(writer => WriteMultiGet(writer, keys, FrameFlags.More, 7));
+        var entries = 0u;
+        var chunks = 0;
+        ReceivedFrame chunk;
+        do
+        {
+            chunk = (await raw.ReadRawFrameAsync())!;
+            Assert.Equal(StatusCode.Ok, chunk.Header.Status);
+            Assert.True(chunk.Header.BodyLength <= 1 << 20);
+            entries += EntriesIn(chunk.Body);
+            chunks++;
+        }
+        while (chunk.Header.HasMore);
+        Assert.Equal((uint)keys.Length, entries);
+        Assert.InRange(chunks, 2, keys.Length);
+        await raw.SendAsync(writer => WriteMultiGet(writer, keys, FrameFlags.None, 8));
+        var refused = (await raw.ReadRawFrameAsync())!;
+        Assert.Equal(StatusCode.FrameTooLarge, refused.Header.Status);
+        Assert.Contains("ask for fewer keys", System.Text.Encoding.UTF8.GetString(refused.Body), StringComparison.Ordinal);
 
         // Every link survived: both nodes serve, and the keys read back in two smaller multi-gets.
         Assert.Equal(2, cluster.Router.ServingNodeCount);
@@ -57,6 +90,25 @@ public sealed class AnnouncedLimitsTests
         var tooLarge = await Assert.ThrowsAsync<KvnDbProtocolException>(async () => await client.SetAsync("x", new string('v', 1 << 20)));
         Assert.Equal(StatusCode.FrameTooLarge, tooLarge.Status);
         Assert.Contains("announced at hello", tooLarge.Message, StringComparison.Ordinal);
+    }
+
+    private static uint EntriesIn(byte[] body)
+    {
+        Assert.True(MultiGetReply.TryRead(body, out var reply));
+        var count = 0u;
+        while (reply.TryReadNext(out _, out _))
+            count++;
+        Assert.True(reply.IsComplete);
+        return count;
+    }
+
+    private static void WriteMultiGet(System.Buffers.IBufferWriter<byte> output, string[] keys, FrameFlags flags, ulong requestId)
+    {
+        var bytes = keys.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        var writer = new CountedBodyWriter(output, Opcode.MultiGet, flags, requestId, CountedBodyWriter.HeaderSize + bytes.Sum(k => CountedBodyWriter.FieldSize(k.Length)), bytes.Length, 1);
+        foreach (var key in bytes)
+            writer.Field(key);
+        _ = writer.Complete();
     }
 
     [Fact]

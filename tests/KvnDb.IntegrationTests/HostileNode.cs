@@ -54,10 +54,15 @@ internal sealed class HostileNode : IAsyncDisposable
     /// <summary>Reads the router sent this node.</summary>
     public int ReadsSeen;
 
-    public static async Task<HostileNode> ConnectAsync(int port, string password = "", Func<ReceivedFrame, Action<IBufferWriter<byte>>?>? readReply = null, bool joins = true)
+    /// <summary>
+    /// Says hello as a node claiming <paramref name="history"/> at sequence 0. The default (none) is a prefix of every
+    /// history, so the router may let it catch up by replay; a history the router never saw forces a full sync.
+    /// </summary>
+    public static async Task<HostileNode> ConnectAsync(int port, string password = "", Func<ReceivedFrame, Action<IBufferWriter<byte>>?>? readReply = null, bool joins = true,
+        Guid history = default)
     {
         var raw = await RawConnection.ConnectAsync(port);
-        await raw.SendAsync(w => new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, password, 0, Guid.Empty, Guid.NewGuid(), NodeHelloFlags.None, ulong.MaxValue).Write(w, 1));
+        await raw.SendAsync(w => new HelloRequest(ProtocolLimits.Version, ConnectionRole.Node, password, 0, history, Guid.NewGuid(), NodeHelloFlags.None, ulong.MaxValue).Write(w, 1));
         var reply = await raw.ReadRawFrameAsync() ?? throw new InvalidOperationException("the router closed the link at hello");
         Assert.Equal(StatusCode.Ok, reply.Header.Status);
         return new HostileNode(raw, readReply, joins);

@@ -112,6 +112,52 @@ public sealed class NonReadingClientTests
         Assert.True(info.GetInt64("clients_cut_output_limit") + info.GetInt64("clients_backpressured") >= 1, info.ToText());
     }
 
+    [Fact]
+    public async Task A_client_that_widens_its_window_on_small_replies_then_asks_for_large_values_gets_only_its_reply_budget_admitted()
+    {
+        // The warm-up attack: thousands of small replies read back widen the window to thousands; a burst of large Gets
+        // must still put at most the reply budget (half the output limit: 4 MiB here, four values) on the node links.
+        const int Large = 1024 * 1024;
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, new RouterOptions
+        {
+            OutputLimitBytes = 8 * 1024 * 1024,
+            MaxFrameSize = 2 * 1024 * 1024,
+        });
+        await using var good = await cluster.ConnectAsync();
+        await good.SetAsync("big"u8.ToArray(), new byte[Large]);
+        await good.SetAsync("small", "s");
+        var stats = cluster.Router.Cluster.Stats;
+
+        using var greedy = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await greedy.SendHelloAsync();
+        await greedy.ReadFrameAsync();
+        for (var round = 0; round < 16; round++)
+        {
+            await greedy.SendAsync(writer =>
+            {
+                for (var i = 0; i < 256; i++)
+                    KeyRequest.Write(writer, Opcode.Get, FrameFlags.None, (ulong)i, "small"u8);
+            });
+            for (var i = 0; i < 256; i++)
+                Assert.Equal(StatusCode.Ok, (await greedy.ReadRawFrameAsync())!.Header.Status);
+        }
+        var readsBefore = stats.Reads;
+        await greedy.SendAsync(writer =>
+        {
+            for (var i = 0; i < 1000; i++)
+                KeyRequest.Write(writer, Opcode.Get, FrameFlags.None, (ulong)i + 10_000, "big"u8);
+        });
+
+        await AssertHeldOrCutAsync(cluster, () => greedy.IsClosedByPeerAsync());
+        var greedyReads = stats.Reads - readsBefore;
+        await AssertOthersAreServedAsync(good);
+        // At most three values in flight at once (the 4 MiB budget); the reads admitted in all are those plus what drained
+        // into the kernel's socket buffers and the 4 MiB the transport holds before the router stops reading: a few
+        // dozen MiB at most, where the widened window let all 1,000 (1 GB) onto the node links.
+        Assert.InRange(greedyReads, 1, 32);
+        Assert.Equal(0, stats.OutputLimitCuts);
+    }
+
     /// <summary>The router either stopped reading the greedy client (its output is backed up) or cut it off.</summary>
     private static async Task AssertHeldOrCutAsync(TestCluster cluster, Func<Task<bool>> isClosed)
     {

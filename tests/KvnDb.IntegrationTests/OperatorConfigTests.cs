@@ -69,6 +69,18 @@ public sealed class OperatorConfigTests
         Assert.DoesNotContain("   at ", process.Output);
     }
 
+    [Theory]
+    [InlineData("100m", "128m", "--output-pause 104857600 bytes is above half the --output-limit (134217728 bytes): at most 67108864 bytes")]
+    [InlineData("5m", "8m", "--output-pause 5242880 bytes is above half the --output-limit (8388608 bytes)")]
+    [InlineData("1k", "128m", "--output-pause 1024 bytes: at least 65536 bytes")]
+    public async Task An_output_pause_above_half_the_output_limit_is_refused_with_the_reason(string pause, string limit, string message)
+    {
+        await using var process = ChildProcess.StartProgram("Router", "kvndb-router", ["--output-pause", pause, "--output-limit", limit, "--port", "0"]);
+        Assert.Equal(1, await process.WaitForExitAsync(TestCluster.Timeout));
+        Assert.Contains(message, process.Stderr);
+        Assert.DoesNotContain("   at ", process.Output);
+    }
+
     [Fact]
     public async Task A_config_file_with_an_unknown_setting_names_the_line()
     {

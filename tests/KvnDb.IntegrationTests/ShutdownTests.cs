@@ -13,6 +13,38 @@ namespace KvnDb.IntegrationTests;
 public sealed class ShutdownTests(ITestOutputHelper output)
 {
     [Fact]
+    public async Task A_client_whose_output_is_backed_up_still_gets_the_closing_notice_when_the_router_stops()
+    {
+        await using var cluster = await TestCluster.StartAsync(nodes: 1);
+        await using (var writer = await cluster.ConnectAsync())
+            await writer.SetAsync("big"u8.ToArray(), new byte[1024 * 1024]);
+        using var slow = await RawConnection.ConnectAsync(cluster.Router.Port);
+        await slow.SendHelloAsync();
+        Assert.Equal(StatusCode.Ok, (await slow.ReadRawFrameAsync())!.Header.Status);
+        // 64 MiB of replies it does not read yet: its output backs up and the router holds the rest for it.
+        await slow.SendAsync(frames =>
+        {
+            for (var i = 0; i < 64; i++)
+                KeyRequest.Write(frames, Opcode.Get, FrameFlags.None, (ulong)i + 10, "big"u8);
+        });
+        var stats = cluster.Router.Cluster.Stats;
+        await Eventually.WaitAsync(() => stats.OutputsBackedUp >= 1, what: "the slow client's output backed up");
+
+        var restart = cluster.RestartRouterAsync();
+        // It reads now: the replies the transport already held, then the notice (the ones the router held are dropped).
+        var replies = 0;
+        ReceivedFrame? frame;
+        while ((frame = await slow.ReadRawFrameAsync()) is { Header.Opcode: Opcode.Get })
+            replies++;
+        await restart;
+        output.WriteLine($"{replies} replies before the last frame");
+        Assert.NotNull(frame);
+        Assert.Equal(Opcode.Closing, frame.Header.Opcode);
+        Assert.Equal(StatusCode.Unavailable, frame.Header.Status);
+        Assert.InRange(replies, 1, 63);
+    }
+
+    [Fact]
     public async Task Sigterm_stops_the_router_at_once_nodes_hear_it_stop_and_reconnect_to_the_next_one()
     {
         var port = ChildProcess.FreePort();

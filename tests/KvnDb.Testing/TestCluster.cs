@@ -28,7 +28,7 @@ public sealed class TestCluster : IAsyncDisposable
         // Nodes have a credential of their own: a fixture with a client password gets a node password beside it.
         if (options.Password.Length > 0 && options.NodePassword is null)
             options = options with { NodePassword = options.Password + "-nodes" };
-        var router = await RouterHost.StartAsync(options with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }).WaitAsync(Timeout);
+        var router = await RouterHost.StartAsync(options with { Port = 0, JoinGrace = TimeSpan.FromMilliseconds(50) }, TestLogging.Factory).WaitAsync(Timeout);
         var cluster = new TestCluster(router);
         for (var i = 0; i < nodes; i++)
             cluster.StartNode();
@@ -63,7 +63,7 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var options = Router.Options with { Port = Router.Port };
         await Router.DisposeAsync().AsTask().WaitAsync(Timeout);
-        Router = await RouterHost.StartAsync(options).WaitAsync(Timeout);
+        Router = await RouterHost.StartAsync(options, TestLogging.Factory).WaitAsync(Timeout);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
 using KvnDb.Node;
 using KvnDb.Node.Storage;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvnDb.Testing;
 
@@ -24,7 +23,7 @@ public sealed class TestNode
 
     public static TestNode Start(NodeOptions options, IStorageEngine engine, NodeIdentity identity)
     {
-        var node = new DatabaseNode(options, engine, identity, NullLoggerFactory.Instance);
+        var node = new DatabaseNode(options, engine, identity, TestLogging.Factory);
         var stop = new CancellationTokenSource();
         return new TestNode(node, Task.Run(() => node.RunAsync(stop.Token)), stop);
     }

@@ -87,7 +87,7 @@ internal static class RequestSplitter
                 var length = CountedBodyWriter.HeaderSize;
                 while (request.TryReadNext(out var key))
                     length += partOfItem[item++] == part ? CountedBodyWriter.FieldSize(key.Length) : 0;
-                var writer = new CountedBodyWriter(output, header.Opcode, header.Flags, (ulong)part, length, count, 1);
+                var writer = new CountedBodyWriter(output, header.Opcode, header.Flags & ~FrameFlags.More, (ulong)part, length, count, 1);
                 _ = MultiGetRequest.TryRead(body, out request);
                 item = 0;
                 while (request.TryReadNext(out var key))

@@ -67,6 +67,32 @@ public sealed class NodeReplyRulesTests
         Assert.True(NodeReplyRules.IsWellFormedRead(Opcode.Get, StatusCode.InternalError, "a message"u8, default));
     }
 
+    [Fact]
+    public void A_multi_get_reply_comes_in_chunks_only_when_asked_and_the_chunks_add_up_to_the_keys_asked_for()
+    {
+        Assert.Null(NodeReplyRules.CheckHeader(Reply(Opcode.MultiGet, StatusCode.Ok, 10, FrameFlags.Response | FrameFlags.More)));
+        Assert.Contains("More", NodeReplyRules.CheckHeader(Reply(Opcode.MultiGet, StatusCode.FrameTooLarge, 5, FrameFlags.Response | FrameFlags.More)));
+
+        var asked = new byte[ProtocolLimits.HeaderSize + TimedRead.TimeSize + 4];
+        new FrameHeader(12, Opcode.MultiGet, FrameFlags.More, StatusCode.Ok, 1).Write(asked);
+        BinaryPrimitives.WriteUInt32LittleEndian(asked.AsSpan(ProtocolLimits.HeaderSize + TimedRead.TimeSize), 3);
+        byte[] one = [1, 0, 0, 0, 1, 0, 0, 0, (byte)'x'];
+        byte[] two = [2, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, (byte)'y'];
+        Assert.True(NodeReplyRules.IsWellFormedMultiGet(one, asked, 0, more: true, out var first));
+        Assert.Equal(1u, first);
+        Assert.True(NodeReplyRules.IsWellFormedMultiGet(two, asked, 1, more: false, out var last));
+        Assert.Equal(2u, last);
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet(two, asked, 0, more: false, out _)); // one short
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet(two, asked, 2, more: false, out _)); // one too many
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet(two, asked, 1, more: true, out _)); // More, yet nothing left
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet([0, 0, 0, 0], asked, 0, more: true, out _)); // an empty chunk
+
+        // A request without More is answered in one frame.
+        new FrameHeader(12, Opcode.MultiGet, FrameFlags.None, StatusCode.Ok, 1).Write(asked);
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet(one, asked, 0, more: true, out _));
+        Assert.False(NodeReplyRules.IsWellFormedMultiGet(two, asked, 1, more: false, out _));
+    }
+
     private static byte[] Header(FrameHeader header)
     {
         var bytes = new byte[ProtocolLimits.HeaderSize];
