@@ -51,6 +51,12 @@ public sealed record KvnDbClientOptions
     /// <summary>Largest frame accepted from the router.</summary>
     public int MaxFrameSize { get; init; } = ProtocolLimits.DefaultMaxFrameSize;
 
+    /// <summary>
+    /// Makes the socket of each connection (null: a new TCP socket). Tests place it in a network namespace, so a client
+    /// in the test process reaches routers on a simulated network, redirects included.
+    /// </summary>
+    internal Func<System.Net.Sockets.Socket>? SocketFactory { get; init; }
+
     /// <summary>Parses "host:port" or "host" (default port).</summary>
     public static KvnDbClientOptions FromEndpoint(string endpoint, string password = "")
     {

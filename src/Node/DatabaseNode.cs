@@ -105,6 +105,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 LogRedirected(router.ToString(), ex.Leader.Length > 0 ? ex.Leader : "unknown");
                 if (routers.Redirect(ex.Leader) && routers.RedirectsInARow <= routers.Count)
                     continue;
+                // A standby answered: the group is alive and electing. Ask again soon instead of backing off the whole
+                // election away (the new leader's join grace waits for the in-sync nodes).
+                delay = options.MinReconnectDelay;
             }
             catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or System.Security.Authentication.AuthenticationException)
             {

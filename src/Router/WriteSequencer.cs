@@ -103,7 +103,7 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                 pending.Finish(request);
                 return;
             }
-            if (request.Concern == WriteConcern.None && !request.ClientAnswered)
+            if (request.Concern == WriteConcern.None && !request.ClientAnswered && !Fenced(request, flush))
                 Answer(request, StatusCode.Ok, null, flush);
         }
         flush.LogAppended(nodes);
@@ -233,7 +233,7 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
                 else
                     Answer(request, StatusCode.Unavailable, "every in-sync node left before acknowledging the write; it may or may not have been applied", flush);
             }
-            else if (request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0))
+            else if ((request.AwaitedNodes == 0 || (request.Concern == WriteConcern.One && request.Acknowledgements > 0)) && !Fenced(request, flush))
                 AnswerOutcome(request, flush);
         }
         if (request.AwaitedNodes == 0)
@@ -241,6 +241,19 @@ internal sealed class WriteSequencer(RouterOptions options, RouterStats stats, P
             CheckAgreement(request);
             pending.Finish(request);
         }
+    }
+
+    /// <summary>
+    /// A router group's leader acknowledges a write only while it holds its lease (<c>Ha/GroupRole.HoldsLease</c>): past
+    /// it another router may lead, so the write is answered Unavailable instead (outcome unknown: nodes still linked here
+    /// may have applied it). A single router has no group and is never fenced.
+    /// </summary>
+    private bool Fenced(PendingRequest request, FlushSet flush)
+    {
+        if (options.Group is not { } role || role.HoldsLease)
+            return false;
+        Answer(request, StatusCode.Unavailable, role.LeaseLost, flush);
+        return true;
     }
 
     /// <summary>The outcome most nodes reported (the first one on a tie), as the node sent it.</summary>

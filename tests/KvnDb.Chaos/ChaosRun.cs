@@ -16,7 +16,16 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
     public async Task<int> RunAsync(CancellationToken interrupt)
     {
         Directory.CreateDirectory(options.WorkDirectory);
-        await log.WriteLineAsync($"chaos: seed {options.Seed}, {options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s"
+        if (options.Routers > 1 && options.Kinds.Any(k => k is DisturbanceKind.Cut or DisturbanceKind.CutAll))
+        {
+            // A group's nodes follow redirects to the leader's own port: there is no relay of this tool to cut.
+            var kinds = options.Kinds.Where(k => k is not (DisturbanceKind.Cut or DisturbanceKind.CutAll)).ToList();
+            if (kinds.Count == 0)
+                throw new ArgumentException("cut and cut-all need a single router (--routers 1)");
+            options = options with { Kinds = kinds };
+            await log.WriteLineAsync("chaos: cut and cut-all left out: they need a single router's relays");
+        }
+        await log.WriteLineAsync($"chaos: seed {options.Seed}, {(options.Routers > 1 ? $"a group of {options.Routers} routers, " : "")}{options.Nodes} {options.Engine} nodes, {options.Keys} keys, {options.Duration.TotalSeconds:0} s"
             + $" (at least {options.MinRounds} rounds), disturbances {string.Join(',', options.Kinds.Select(DisturbanceKinds.Name))}, logs in {options.WorkDirectory}");
         var clock = Stopwatch.StartNew();
         var check = new LedgerCheck(_ledger, log, options.RecoveryTimeout);
@@ -28,7 +37,9 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         try
         {
             await cluster.StartAsync();
-            await log.WriteLineAsync($"chaos: router on port {cluster.Port}, nodes through relays on ports {string.Join(", ", cluster.Relays.Select(r => r.Port))}");
+            await log.WriteLineAsync(cluster.IsGroup
+                ? $"chaos: routers on ports {string.Join(", ", cluster.RouterPorts)}, nodes given all of them"
+                : $"chaos: router on port {cluster.Port}, nodes through relays on ports {string.Join(", ", cluster.Relays.Select(r => r.Port))}");
             // The start and the end checks are not cut short by Ctrl+C (interrupt): it only ends the disturbances.
             _ = await cluster.WaitForServingAsync(options.RecoveryTimeout, stop: CancellationToken.None)
                 ?? throw new ChaosFailureException($"the cluster never served with every node: {await cluster.DescribeAsync()}");
@@ -66,6 +77,13 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
         await log.WriteLineAsync($"chaos: summary: seed {options.Seed}, {clock.Elapsed.TotalSeconds:0} s, {disturber.Counts.Values.Sum()} disturbances ({counts}), router restarts {disturber.RouterRestarts}");
         await log.WriteLineAsync($"chaos: summary: writes acknowledged {load.Acknowledged.Value}, failed (outcome unknown) {load.Failed}, ledger checks {check.Checks}, keys checked {check.KeysChecked}, lost {check.Lost}"
             + $", late indeterminate writes seen {check.LateIndeterminate}, longest write stall {load.LongestStall.TotalSeconds:0.0} s");
+        if (disturber.Failovers.Count > 0)
+        {
+            var sorted = disturber.Failovers.Select(f => f.TotalMilliseconds).Order().ToList();
+            var p99 = sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * 0.99) - 1)];
+            await log.WriteLineAsync($"chaos: summary: failover (leader SIGKILL to the first acknowledgement of a write sent after it) over {sorted.Count} kills: "
+                + $"median {sorted[sorted.Count / 2]:0} ms, p99 {p99:0} ms, max {sorted[^1]:0} ms; all {string.Join(" ", sorted.Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; load {LoadAverage()}");
+        }
         await log.WriteLineAsync($"chaos: summary: full syncs {disturber.FullSyncs}, replayed writes {disturber.ReplayedWrites}, all nodes serving {result.AllServing}, digests agree {result.DigestsAgree}");
         if (result.Passed)
         {
@@ -92,6 +110,9 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
             return false;
         }
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
 
     private sealed class RunResult
     {

@@ -17,6 +17,9 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
 
     public int RouterRestarts { get; private set; }
 
+    /// <summary>In a router group: from each SIGKILL of the leader to the first acknowledgement of a write sent after it.</summary>
+    public List<TimeSpan> Failovers { get; } = [];
+
     public long FullSyncs { get; private set; }
 
     public long ReplayedWrites { get; private set; }
@@ -34,7 +37,7 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
         var missed = _random.Next(options.LateWrites / 2, (options.LateWrites * 2) + 1);
 
         var node = cluster.Nodes[index];
-        var relay = cluster.Relays[index];
+        var relay = cluster.Relays.Count > 0 ? cluster.Relays[index] : null;
         var at = runClock.Elapsed;
         load.TakeStall();
         var what = kind switch
@@ -44,7 +47,7 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
             DisturbanceKind.RouterKill => await RestartRouterAsync("after router restart"),
             DisturbanceKind.Freeze => await FreezeAsync(node, duration),
             DisturbanceKind.RouterFreeze => await FreezeRouterAsync(duration),
-            DisturbanceKind.Cut => await CutAsync([relay], duration),
+            DisturbanceKind.Cut => await CutAsync([relay ?? throw new InvalidOperationException("cut needs the relays of a single router")], duration),
             DisturbanceKind.CutAll => await CutAsync(cluster.Relays, duration),
             DisturbanceKind.Late => await LateReturnAsync(node, hard, acrossRestart, missed),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
@@ -79,12 +82,32 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
 
     private async Task<string> RestartRouterAsync(string when)
     {
+        var router = await cluster.LeaderAsync(options.RecoveryTimeout);
         await CollectSyncCountersAsync();
-        await cluster.Router.KillAsync();
-        cluster.Router.Start();
+        var killedAt = runClock.Elapsed;
+        await router.KillAsync();
+        // Marked once the process is gone: a write begun before may still be the old leader's last acknowledgement.
+        var resumed = load.FirstAcknowledgedFromNowAsync();
+        var failover = "";
+        if (cluster.IsGroup)
+        {
+            // The group fails over on its own; the killed router comes back afterwards, as a standby.
+            TimeSpan at;
+            try
+            {
+                at = await resumed.WaitAsync(options.RecoveryTimeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new ChaosFailureException($"writes did not resume within {options.RecoveryTimeout.TotalSeconds:0} s of the leader's ({router.Name}) SIGKILL: {await cluster.DescribeAsync()}");
+            }
+            Failovers.Add(at - killedAt);
+            failover = $", writes resumed {(at - killedAt).TotalSeconds:0.00} s after the kill (new leader {(await cluster.LeaderAsync(options.RecoveryTimeout)).Name})";
+        }
+        router.Start();
         RouterRestarts++;
         var serving = await WaitForRouterAsync(when);
-        return $"router, serving again after {serving.TotalSeconds:0.0} s";
+        return $"{(cluster.IsGroup ? $"leader {router.Name}" : "router")}{failover}, serving again after {serving.TotalSeconds:0.0} s";
     }
 
     /// <summary>As soon as the router serves again (one node adopted), every key the ledger knows is read back.</summary>
@@ -112,9 +135,10 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
 
     private async Task<string> FreezeRouterAsync(TimeSpan duration)
     {
-        await FreezeAsync(cluster.Router, duration);
+        var router = await cluster.LeaderAsync(options.RecoveryTimeout);
+        await FreezeAsync(router, duration);
         var serving = await WaitForRouterAsync("after router freeze");
-        return $"router for {duration.TotalSeconds:0.0} s, serving again after {serving.TotalSeconds:0.0} s";
+        return $"{(cluster.IsGroup ? $"leader {router.Name}" : "router")} for {duration.TotalSeconds:0.0} s, serving again after {serving.TotalSeconds:0.0} s";
     }
 
     private static async Task<string> CutAsync(List<LinkRelay> relays, TimeSpan duration)

@@ -3,6 +3,9 @@ using KvnDb.Chaos;
 
 var seconds = new Option<double>("--seconds", "-s") { Description = "How long to disturb the cluster", DefaultValueFactory = _ => 60 };
 var nodes = new Option<int>("--nodes", "-n") { Description = "Node processes", DefaultValueFactory = _ => 3 };
+var routers = new Option<int>("--routers") { Description = "Router processes: 1, or a router group of N (router-kill and router-freeze then hit the leader; cut and cut-all need a single router)", DefaultValueFactory = _ => 1 };
+var electionTimeout = new Option<double>("--election-timeout") { Description = "The routers' --election-timeout in milliseconds (with --routers N)", DefaultValueFactory = _ => 600 };
+var joinGrace = new Option<double>("--join-grace") { Description = "The routers' --join-grace in seconds", DefaultValueFactory = _ => 1 };
 var keys = new Option<int>("--keys", "-k") { Description = "Key space of the writers", DefaultValueFactory = _ => 2000 };
 var writers = new Option<int>("--writers", "-w") { Description = "Concurrent writers", DefaultValueFactory = _ => 4 };
 var interval = new Option<double>("--interval", "-i") { Description = "Quiet seconds between one disturbance's recovery and the next", DefaultValueFactory = _ => 2 };
@@ -21,9 +24,9 @@ var nodeTimeout = new Option<double>("--node-timeout") { Description = "The rout
 var routerTimeout = new Option<double>("--router-timeout") { Description = "The nodes' --router-timeout and --connect-timeout in seconds", DefaultValueFactory = _ => 2 };
 var keep = new Option<bool>("--keep") { Description = "Keep the work directory (logs, data) after a passing run" };
 
-var root = new RootCommand("kvndb-chaos: kills, freezes, cuts and late-returns nodes and kills and freezes the router under write load; checks the ledger of acknowledged writes after every router restart and at the end, and that all replicas agree.")
+var root = new RootCommand("kvndb-chaos: kills, freezes, cuts and late-returns nodes and kills and freezes the router (the leader of a router group: --routers 3) under write load; checks the ledger of acknowledged writes after every router restart and at the end, and that all replicas agree.")
 {
-    seconds, nodes, keys, writers, interval, engine, seed, faults, minRounds, maxFault, lateWrites, nodeEvict, nodeTimeout, routerTimeout, keep,
+    seconds, nodes, routers, electionTimeout, joinGrace, keys, writers, interval, engine, seed, faults, minRounds, maxFault, lateWrites, nodeEvict, nodeTimeout, routerTimeout, keep,
 };
 root.SetAction(async (parse, interrupt) =>
 {
@@ -31,6 +34,9 @@ root.SetAction(async (parse, interrupt) =>
     {
         Duration = TimeSpan.FromSeconds(parse.GetValue(seconds)),
         Nodes = parse.GetValue(nodes),
+        Routers = Math.Max(1, parse.GetValue(routers)),
+        ElectionTimeout = TimeSpan.FromMilliseconds(parse.GetValue(electionTimeout)),
+        JoinGrace = TimeSpan.FromSeconds(parse.GetValue(joinGrace)),
         Keys = parse.GetValue(keys),
         Writers = parse.GetValue(writers),
         Interval = TimeSpan.FromSeconds(parse.GetValue(interval)),

@@ -17,6 +17,8 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
     private TimeSpan _stallSinceTaken;
     private TimeSpan _stallSinceTakenStart;
     private long _failed;
+    private TaskCompletionSource<TimeSpan>? _resumed;
+    private TimeSpan _resumeMark;
     private Task[] _writers = [];
 
     public AwaitableCounter Acknowledged { get; } = new();
@@ -46,6 +48,21 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
         }
     }
 
+    /// <summary>
+    /// Completes with the time (on the load's clock) of the first acknowledgement of a write begun after this call: when
+    /// writes resumed after a failover (an acknowledgement of a write sent before it may be the old leader's last).
+    /// </summary>
+    public Task<TimeSpan> FirstAcknowledgedFromNowAsync()
+    {
+        lock (_stallLock)
+        {
+            _resumeMark = _clock.Elapsed;
+            _resumed?.TrySetCanceled();
+            _resumed = new TaskCompletionSource<TimeSpan>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _resumed.Task;
+        }
+    }
+
     private async Task WriteAsync(int writer, CancellationToken stop)
     {
         var random = new Random(options.Seed + writer);
@@ -55,6 +72,7 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
             var key = $"w{writer}-k{random.Next(perWriter)}";
             var value = random.Next(6) == 0 ? null : $"{writer}-{n}";
             var write = ledger.Begin(key, value);
+            var started = _clock.Elapsed;
             try
             {
                 // A write in flight runs to its outcome (the ledger records it); stop is checked between writes.
@@ -63,7 +81,7 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
                 else
                     await cluster.Client.SetAsync(key, value, cancellationToken: CancellationToken.None);
                 ledger.Acknowledged(key, write);
-                NoteAcknowledged();
+                NoteAcknowledged(started);
             }
             catch (KvnDbException)
             {
@@ -75,11 +93,16 @@ internal sealed class WriteLoad(ChaosCluster cluster, KeyLedger ledger, ChaosOpt
         }
     }
 
-    private void NoteAcknowledged()
+    private void NoteAcknowledged(TimeSpan started)
     {
         lock (_stallLock)
         {
             var now = _clock.Elapsed;
+            if (_resumed is { } resumed && started >= _resumeMark)
+            {
+                resumed.TrySetResult(now);
+                _resumed = null;
+            }
             var gap = now - _lastAcknowledged;
             if (gap > _stallSinceTaken)
                 (_stallSinceTaken, _stallSinceTakenStart) = (gap, _lastAcknowledged);

@@ -21,6 +21,9 @@ internal sealed class RouterGroupProcesses : IAsyncDisposable
 
         public int RaftPort { get; } = raftPort;
 
+        /// <summary>A fixed RESP port, kept across restarts (<c>--resp-port</c>; used when the group was launched with RESP).</summary>
+        public int RespPort { get; } = ChildProcess.FreePort();
+
         public TempDirectory Data { get; private set; } = new();
 
         public ChildProcess? Process { get; set; }
@@ -58,10 +61,15 @@ internal sealed class RouterGroupProcesses : IAsyncDisposable
         MaxReconnectDelay = TimeSpan.FromMilliseconds(200),
     };
 
-    public static RouterGroupProcesses Launch(int count)
+    /// <summary>More arguments for member <c>i</c> at every start (<c>--resp-port</c>, <c>--advertise</c>, <c>--groups</c>); settable between restarts.</summary>
+    public Func<Member, IEnumerable<string>> ExtraArguments { get; set; } = _ => [];
+
+    public static RouterGroupProcesses Launch(int count, Func<Member, IEnumerable<string>>? extraArguments = null)
     {
         var members = Enumerable.Range(0, count).Select(_ => new Member(ChildProcess.FreePort(), ChildProcess.FreePort())).ToArray();
         var group = new RouterGroupProcesses(members);
+        if (extraArguments is not null)
+            group.ExtraArguments = extraArguments;
         for (var i = 0; i < count; i++)
             group.Start(i);
         return group;
@@ -80,6 +88,7 @@ internal sealed class RouterGroupProcesses : IAsyncDisposable
             "--data", member.Data.Path,
             "--join-grace", "0.3",
             "--election-timeout", "400",
+            .. ExtraArguments(member),
         ];
         member.Process = ChildProcess.StartProgram("Router", "kvndb-router", arguments);
     }

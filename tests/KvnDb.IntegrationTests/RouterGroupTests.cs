@@ -24,7 +24,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
         {
             await using var client = await group.ConnectAsync();
             await RouterCrashTests.WaitForServingAsync(client, 2);
-            await client.SetAsync("k", "v");
+            await SetAsync(client, "k", "v");
             Assert.Equal("v", await client.GetStringAsync("k"));
 
             var info = await RouterInfo.ReadAsync(client);
@@ -126,7 +126,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
         {
             await using var client = await group.ConnectAsync();
             await RouterCrashTests.WaitForServingAsync(client, 2);
-            await client.SetAsync("before", "1");
+            await SetAsync(client, "before", "1");
 
             var leader = await LeaderIndexAsync(group, client);
             var wiped = (leader + 1) % 3;
@@ -177,7 +177,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
             var acknowledged = new List<string>();
             for (var i = 0; i < 50; i++)
             {
-                await client.SetAsync($"a{i}", $"a{i}");
+                await SetAsync(client, $"a{i}", $"a{i}");
                 acknowledged.Add($"a{i}");
             }
             var leader = await LeaderIndexAsync(group, client);
@@ -204,8 +204,8 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
                         return true;
                     }
                 }, TestCluster.Timeout, "the leader without a quorum refusing writes");
-                // The old leader is a standby now, and knows no leader.
-                // (Its port is closed for a moment while its active host gives way to a standby one.)
+                // The old leader is a standby soon, and knows no leader. (Its lease ran out first, so writes were refused
+                // a moment before it stepped down; its port is closed for a moment while its active host gives way.)
                 var standbyNow = await Eventually.SucceedsAsync<KvnDbConnectionException, KvnDbNotLeaderException>(async () =>
                 {
                     try
@@ -216,7 +216,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
                     {
                         return ex;
                     }
-                    throw new InvalidOperationException("the leader without a quorum still takes clients");
+                    throw new KvnDbConnectionException("the leader without a quorum still takes clients");
                 }, TestCluster.Timeout);
                 Assert.Equal("", standbyNow.Leader);
             }
@@ -254,7 +254,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
             await RouterCrashTests.WaitForServingAsync(client, 1);
             var term = (await RouterInfo.ReadAsync(client)).GetInt64("router_term");
             Assert.True(term < 1000);
-            await client.SetAsync("k", "v");
+            await SetAsync(client, "k", "v");
             // The fenced node keeps trying and is never linked: one node serves, the fenced one holds nothing.
             await Eventually.WaitAsync(() => fenced.Node.FencedRefusals > 0 && nodes[0].Node.ConnectionCount > 0);
             Assert.Equal(0, fenced.Node.ConnectionCount);
@@ -268,6 +268,10 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
             await StopAsync([.. nodes, fenced]);
         }
     }
+
+    /// <summary>A set retried until acknowledged: a loaded machine can let the leader's lease lapse for a moment (Unavailable, outcome unknown).</summary>
+    private static Task SetAsync(KvnDbClient client, string key, string value) =>
+        Eventually.SucceedsAsync<KvnDbUnavailableException>(async () => await client.SetAsync(key, value), TestCluster.Timeout);
 
     private static List<TestNode> StartNodes(RouterGroupProcesses group, int count) =>
         [.. Enumerable.Range(0, count).Select(_ => TestNode.Start(group.NodeOptions, new RamStorageEngine(), new NodeIdentity(null)))];

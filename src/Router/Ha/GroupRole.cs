@@ -18,4 +18,11 @@ internal sealed class GroupRole(RouterGroup group, bool active, long term)
     public string Leader => group.LeaderAddress ?? "";
 
     public RouterGroup Group => group;
+
+    /// <summary>True while this (active) router may acknowledge a write: it leads its term and holds the leader lease.</summary>
+    public bool HoldsLease => IsActive && group.HoldsLease(Term);
+
+    /// <summary>The answer to a write this router may no longer acknowledge.</summary>
+    public string LeaseLost { get; } =
+        $"this router's lease as the router group's leader (term {term}) ran out: a majority of routers did not answer in time, another may lead; the write was not acknowledged and may or may not have been applied";
 }

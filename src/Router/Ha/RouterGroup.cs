@@ -100,6 +100,15 @@ public sealed partial class RouterGroup : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// True while this router leads <paramref name="term"/> and holds its leader lease: a majority answered a heartbeat
+    /// round begun less than the lower election timeout ago, so no other router can have been elected since (a follower
+    /// votes only after that long without its leader). The active router acknowledges a write only then; past it a later
+    /// term may already serve, and a node still linked here would apply a write the group never sees (issue 17 fencing).
+    /// </summary>
+    internal bool HoldsLease(long term) =>
+        _raft.Term == term && _raft.TryGetLeaseToken(out var lease) && !lease.IsCancellationRequested;
+
     /// <summary>The group's members as this router sees them: Raft endpoint, and whether it leads.</summary>
     public IReadOnlyList<(string Endpoint, bool IsLeader, bool IsSelf)> Members
     {
@@ -133,6 +142,8 @@ public sealed partial class RouterGroup : IAsyncDisposable
             UpperElectionTimeout = lower * 2,
             RequestTimeout = TimeSpan.FromMilliseconds(lower),
             ColdStart = false,
+            // The write fence (HoldsLease): the leader acknowledges only while a majority answered it within the lease.
+            IsLeaderLeaseEnabled = true,
             ConfigurationStorage = null, // in memory, from --peers at every start
             LoggerFactory = loggerFactory,
         };

@@ -17,7 +17,7 @@ public sealed class LabProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _lock = new();
     private readonly Queue<string> _tail = new();
-    private readonly List<(Regex Pattern, TaskCompletionSource<Match> Waiter)> _waiters = [];
+    private readonly List<(Regex Pattern, Func<Match, bool> Accept, TaskCompletionSource<Match> Waiter)> _waiters = [];
 
     private LabProcess(string name, Process process, StreamWriter log)
     {
@@ -79,7 +79,7 @@ public sealed class LabProcess : IAsyncDisposable
             for (var i = _waiters.Count - 1; i >= 0; i--)
             {
                 var match = _waiters[i].Pattern.Match(line);
-                if (!match.Success)
+                if (!match.Success || !_waiters[i].Accept(match))
                     continue;
                 (matched ??= []).Add(_waiters[i].Waiter);
                 (matches ??= []).Add(match);
@@ -98,7 +98,10 @@ public sealed class LabProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for an output line (already printed or still to come) that matches <paramref name="pattern"/>.</summary>
-    public async Task<Match> WaitForOutputAsync(Regex pattern, TimeSpan timeout)
+    public Task<Match> WaitForOutputAsync(Regex pattern, TimeSpan timeout) => WaitForOutputAsync(pattern, static _ => true, timeout);
+
+    /// <summary>Waits for an output line that matches <paramref name="pattern"/> with a match <paramref name="accept"/> takes (a term above some number, ...).</summary>
+    public async Task<Match> WaitForOutputAsync(Regex pattern, Func<Match, bool> accept, TimeSpan timeout)
     {
         var waiter = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
@@ -106,10 +109,10 @@ public sealed class LabProcess : IAsyncDisposable
             foreach (var line in _tail)
             {
                 var match = pattern.Match(line);
-                if (match.Success)
+                if (match.Success && accept(match))
                     return match;
             }
-            _waiters.Add((pattern, waiter));
+            _waiters.Add((pattern, accept, waiter));
         }
         var exited = _process.WaitForExitAsync();
         try

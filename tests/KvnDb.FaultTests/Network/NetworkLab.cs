@@ -9,7 +9,8 @@ namespace KvnDb.FaultTests.Network;
 /// simulated host, each wired to the bridge by a veth pair and given an address on the lab's subnet.
 /// Everything lives in namespaces this lab made (the test's own namespace is never touched), so labs
 /// of concurrent runs never see each other even on the same subnet. Faults: <see cref="CutAsync"/>
-/// and <see cref="HealAsync"/> (nft DROP on the bridge, both ways), <see cref="RestartHostAsync"/>
+/// and <see cref="HealAsync"/> (nft DROP on the bridge, both ways), <see cref="CutBetweenAsync"/> (between
+/// chosen hosts only: a partition), <see cref="RestartHostAsync"/>
 /// (a new namespace: the host's kernel TCP state is gone, as after a reboot); processes are frozen,
 /// killed and restarted through <see cref="LabProcess"/>. Disposing kills every process the lab
 /// started and deletes its namespaces; <see cref="UnavailableReasonAsync"/> also removes what a
@@ -29,6 +30,7 @@ public sealed partial class NetworkLab : IAsyncDisposable
     private readonly string _subnet;
     private readonly Dictionary<string, NetHost> _hosts = [];
     private readonly List<TrackedProcess> _processes = [];
+    private readonly HashSet<(NetHost From, NetHost To)> _cutPairs = [];
     private readonly Lock _lock = new();
 
     private NetworkLab(string id, string subnet)
@@ -90,15 +92,18 @@ public sealed partial class NetworkLab : IAsyncDisposable
             await IpAsync(lab.SwitchNamespace, "link", "set", "lo", "up").ConfigureAwait(false);
             await IpAsync(lab.SwitchNamespace, "link", "add", Bridge, "type", "bridge").ConfigureAwait(false);
             await IpAsync(lab.SwitchNamespace, "link", "set", Bridge, "up").ConfigureAwait(false);
-            // One set of cut ports; a frame from or to a port in the set is dropped.
+            // One set of cut ports (a frame from or to a port in the set is dropped) and one of cut
+            // (from, to) port pairs, for partitions that leave a host's other links alone.
             var rules = Path.Combine(lab.Directory, "cut.nft");
             await File.WriteAllTextAsync(rules, """
                 table bridge kft {
                     set cut { type ifname; }
+                    set pairs { type ifname . ifname; }
                     chain forward {
                         type filter hook forward priority 0; policy accept;
                         iifname @cut drop
                         oifname @cut drop
+                        iifname . oifname @pairs drop
                     }
                 }
                 """).ConfigureAwait(false);
@@ -157,6 +162,45 @@ public sealed partial class NetworkLab : IAsyncDisposable
         foreach (var host in hosts)
             host.IsCut = false;
     }
+
+    /// <summary>
+    /// Drops every frame between <paramref name="host"/> and each of <paramref name="others"/>, both ways, in one
+    /// atomic change: a partition that leaves every other link of theirs alone.
+    /// </summary>
+    public async Task CutBetweenAsync(NetHost host, params NetHost[] others)
+    {
+        string[] pairs;
+        lock (_lock)
+            pairs = [.. others.SelectMany(o => new[] { (host, o), (o, host) }).Where(_cutPairs.Add).Select(Pair)];
+        await PairsAsync("add", pairs).ConfigureAwait(false);
+    }
+
+    /// <summary>Lets the frames between <paramref name="host"/> and <paramref name="others"/> through again.</summary>
+    public async Task HealBetweenAsync(NetHost host, params NetHost[] others)
+    {
+        string[] pairs;
+        lock (_lock)
+            pairs = [.. others.SelectMany(o => new[] { (host, o), (o, host) }).Where(_cutPairs.Remove).Select(Pair)];
+        await PairsAsync("delete", pairs).ConfigureAwait(false);
+    }
+
+    /// <summary>Lets every cut pair through again.</summary>
+    public async Task HealAllPairsAsync()
+    {
+        string[] pairs;
+        lock (_lock)
+        {
+            pairs = [.. _cutPairs.Select(Pair)];
+            _cutPairs.Clear();
+        }
+        await PairsAsync("delete", pairs).ConfigureAwait(false);
+    }
+
+    private static string Pair((NetHost From, NetHost To) pair) => $"\"{pair.From.BridgePort}\" . \"{pair.To.BridgePort}\"";
+
+    private Task PairsAsync(string verb, string[] pairs) => pairs.Length == 0
+        ? Task.CompletedTask
+        : Shell.RunAsync("ip", "netns", "exec", SwitchNamespace, "nft", verb, "element", "bridge", "kft", "pairs", "{ " + string.Join(", ", pairs) + " }");
 
     private Task NftAsync(string verb, NetHost[] hosts) => hosts.Length == 0
         ? Task.CompletedTask

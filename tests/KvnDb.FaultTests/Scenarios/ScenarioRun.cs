@@ -276,7 +276,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     }
 
     /// <summary>The <c>kvndb digest</c> check: every node connected and serving, all digests equal (retried while a rejoin settles).</summary>
-    private static async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
+    internal static async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
     {
         var summary = "no answer";
         var deadline = DateTime.UtcNow + patience;
