@@ -310,7 +310,8 @@ public sealed class SlotMigrationTests
                     var possible = _uncertain[i] ?? [before];
                     possible.Add(after);
                     _uncertain[i] = possible;
-                    await Task.Delay(10, CancellationToken.None); // back off while the router is away
+                    // While the router is away the client fails fast: go on once it holds a connection again.
+                    await client.WaitUntilConnectedAsync().WaitAsync(stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
                 catch (KvnDbException)
                 {

@@ -47,7 +47,8 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         var served = await run.Workload.WaitForAcknowledgedAsync(a => a.Router == newLeader && a.Concern == WriteConcern.All && a.Operation.Invoke > cutAt, 100, Patience);
         run.Log(served ? "the new leader serves" : $"the new leader r{leader + 1} did not acknowledge 100 writes within {Patience}");
         // Long since due (the new leader serves); a leader that never steps down is reported below with what it acknowledged.
-        var steppedDown = await Task.WhenAny(stepDownSeen, Task.Delay(StepDownBound)) == stepDownSeen && stepDown.IsCompletedSuccessfully;
+        await ((Task)stepDownSeen).WaitAsync(StepDownBound).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        var steppedDown = stepDownSeen.IsCompleted && stepDown.IsCompletedSuccessfully;
         var steppedDownAt = steppedDown ? await stepDownSeen : History.Now;
         run.Log(steppedDown ? $"r{run.Leader + 1} stepped down {GroupScenario.Between(cutAt, steppedDownAt)} after the cut" : $"r{run.Leader + 1} has not stepped down");
 
