@@ -100,6 +100,7 @@ public sealed class RouterHost : IAsyncDisposable
             sockets.MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024;
             sockets.NoDelay = true;
             sockets.UnsafePreferInlineScheduling = options.InlineIo;
+            sockets.WaitForDataBeforeAllocatingBuffer = !options.EagerReads;
             if (options.IoQueueCount > 0)
                 sockets.IOQueueCount = options.IoQueueCount;
             // Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.
