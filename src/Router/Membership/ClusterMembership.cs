@@ -186,7 +186,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                 : log.Covers(claims.Sequence) ? SyncMode.Replay
                 : SyncMode.Full;
             var cursor = node.JoinMode == SyncMode.Replay ? log.OpenCursorAfter(claims.Sequence) : log.OpenCursorAtEnd();
-            node.Sender = new NodeSender(output, cursor, log, deferBatchFlush: _options.InlineIo);
+            node.Sender = new NodeSender(output, cursor, log, deferBatchFlush: _options.SendsInline);
             node.StartAckedAt(node.JoinMode == SyncMode.Full ? head : claims.Sequence);
             node.ReplayedWrites = node.JoinMode == SyncMode.Replay ? head - claims.Sequence : 0;
             var begin = new SyncBegin(node.JoinMode, metadata.History, _syncs.NextSyncId(),
