@@ -34,7 +34,7 @@ var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates sign
 var metricsPortOption = new Option<int?>("--http-port", "--metrics-port") { Description = "Serve the status page, /metrics (Prometheus) and /health at http://HOST:PORT/" };
 var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
 var eagerReadsOption = new Option<bool>("--eager-reads") { Description = "Receive into a buffer at once, without first waiting for data with a zero-byte read: one receive call fewer per request, a 4 KiB buffer held by each idle connection" };
-var ioEngineOption = new Option<IoEngine>("--io-engine") { Description = "Socket engine: sockets (.NET's, portable) or epoll (Linux: KvnDb's own edge-triggered loops, cheaper per request)", DefaultValueFactory = _ => IoEngine.Sockets };
+var ioEngineOption = new Option<IoEngine>("--io-engine") { Description = "Socket engine: epoll (Linux, the default there: KvnDb's own edge-triggered loops, cheaper per request) or sockets (.NET's, portable)", DefaultValueFactory = _ => new RouterOptions().IoEngine };
 var ioThreadsOption = new Option<int>("--io-threads") { Description = "Threads of the epoll engine (0: half the cores, at least one)" };
 var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
 var passwordFileOption = Secrets.FileOption("--password-file", "Read the client password from FILE (default: $KVNDB_PASSWORD)");

@@ -154,10 +154,10 @@ public sealed record RouterOptions
     public bool EagerReads { get; init; }
 
     /// <summary>
-    /// The socket engine under Kestrel (<c>--io-engine</c>): .NET's sockets, or KvnDb's own edge-triggered epoll loops
-    /// (Linux), which receive and run the handlers on their own threads and send inline.
+    /// The socket engine under Kestrel (<c>--io-engine</c>): KvnDb's own edge-triggered epoll loops where Linux has them
+    /// (they receive and run the handlers on their own threads and send inline), else .NET's sockets.
     /// </summary>
-    public IoEngine IoEngine { get; init; } = IoEngine.Sockets;
+    public IoEngine IoEngine { get; init; } = KvnDb.Router.Transport.EpollNative.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
 
     /// <summary>The epoll engine's I/O threads (<c>--io-threads</c>); 0: half the cores, at least one.</summary>
     public int IoThreads { get; init; }

@@ -18,6 +18,7 @@ namespace KvnDb.Router.Transport;
 internal sealed class EpollConnection : ConnectionContext
 {
     private const int ReceiveSize = 4096;
+    private const int MaxReceiveBatch = 16 * ReceiveSize;
     private static readonly TimeSpan DrainOnDispose = TimeSpan.FromSeconds(2);
 
     private readonly Socket _socket;
@@ -32,6 +33,7 @@ internal sealed class EpollConnection : ConnectionContext
     private ConnectionAbortedException? _abortReason;
     private int _aborted;
     private int _closeFired;
+    private bool _peerEnded;
 
     public EpollConnection(Socket socket, EpollLoop loop, EpollTransportOptions options, string connectionId)
     {
@@ -77,6 +79,10 @@ internal sealed class EpollConnection : ConnectionContext
     /// <summary>Called on the epoll thread with the events of one edge.</summary>
     internal void OnEvents(uint events)
     {
+        // The peer's end (or an error) comes as one edge, often with its last bytes: a short read of those bytes must not
+        // pass for "drained", since no further edge will announce the end.
+        if ((events & (EpollNative.EPOLLRDHUP | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
+            Volatile.Write(ref _peerEnded, true);
         if ((events & (EpollNative.EPOLLIN | EpollNative.EPOLLRDHUP | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
             _readable.Set();
         if ((events & (EpollNative.EPOLLOUT | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
@@ -92,28 +98,7 @@ internal sealed class EpollConnection : ConnectionContext
             while (true)
             {
                 _readable.Clear();
-                var received = 0;
-                var ended = false;
-                while (true)
-                {
-                    var buffer = writer.GetMemory(ReceiveSize);
-                    var count = _socket.Receive(buffer.Span, SocketFlags.None, out var status);
-                    if (status == SocketError.WouldBlock)
-                        break;
-                    if (status != SocketError.Success)
-                        throw new SocketException((int)status);
-                    if (count == 0)
-                    {
-                        ended = true;
-                        break;
-                    }
-                    writer.Advance(count);
-                    received += count;
-                    if (count < buffer.Length)
-                        break; // drained at that instant
-                    if (received >= ReceiveSize * 16)
-                        break; // let the handler see it (and the pipe push back) before reading on
-                }
+                var (received, drained, ended) = ReceiveAvailable(writer);
                 if (received > 0)
                 {
                     var flush = await writer.FlushAsync().ConfigureAwait(false);
@@ -122,7 +107,9 @@ internal sealed class EpollConnection : ConnectionContext
                 }
                 if (ended || Volatile.Read(ref _aborted) != 0)
                     break;
-                await _readable.WaitAsync().ConfigureAwait(false);
+                // Edge-triggered: only a drained socket brings another edge; bytes left in it are read on at once.
+                if (drained)
+                    await _readable.WaitAsync().ConfigureAwait(false);
             }
         }
         catch (SocketException ex) when (IsConnectionReset(ex.SocketErrorCode))
@@ -171,9 +158,11 @@ internal sealed class EpollConnection : ConnectionContext
                     break;
             }
         }
-        catch (SocketException ex) when (IsConnectionReset(ex.SocketErrorCode) || ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Shutdown)
+        catch (SocketException)
         {
-            error = ex;
+            // The peer is gone (reset, broken pipe): the handler's next flush just reports completion, as with
+            // Kestrel's own transport, and the receive side ends with the connection.
+            Abort(new ConnectionAbortedException("The peer stopped accepting data."));
         }
         catch (Exception ex)
         {
@@ -181,9 +170,35 @@ internal sealed class EpollConnection : ConnectionContext
         }
         finally
         {
-            // The handler's writes end with ours: a later write fails at once, not into a pipe nobody reads.
+            // The handler's writes end with ours: a later flush completes at once, not into a pipe nobody reads.
             await reader.CompleteAsync(error).ConfigureAwait(false);
             ShutdownSocket(SocketShutdown.Send);
+        }
+    }
+
+    /// <summary>
+    /// Receives into the input pipe until the socket is drained (a short read or EAGAIN), it ended, or a batch is in
+    /// hand (the handler sees it, and the pipe can push back, before more is read).
+    /// </summary>
+    private (int Received, bool Drained, bool Ended) ReceiveAvailable(PipeWriter writer)
+    {
+        var received = 0;
+        while (true)
+        {
+            var buffer = writer.GetSpan(ReceiveSize);
+            var count = _socket.Receive(buffer, SocketFlags.None, out var status);
+            if (status == SocketError.WouldBlock)
+                return (received, true, false);
+            if (status != SocketError.Success)
+                throw new SocketException((int)status);
+            if (count == 0)
+                return (received, true, true);
+            writer.Advance(count);
+            received += count;
+            if (count < buffer.Length && !Volatile.Read(ref _peerEnded))
+                return (received, true, false); // drained at that instant: any later byte brings an edge
+            if (received >= MaxReceiveBatch)
+                return (received, false, false);
         }
     }
 
