@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
@@ -254,10 +255,14 @@ public sealed partial class RouterGroup : IAsyncDisposable
         _swapping = true;
         try
         {
+            var started = Stopwatch.GetTimestamp();
             if (Interlocked.Exchange(ref _host, null) is { } previous)
                 await previous.DisposeAsync().ConfigureAwait(false);
+            var stopped = Stopwatch.GetTimestamp();
             var host = await RouterHost.StartAsync(_hostOptions with { Group = role, MetadataStore = store }, _loggerFactory, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _host, host);
+            LogHostReplaced(role.IsActive ? "active" : "standby", role.Term, Stopwatch.GetElapsedTime(started, stopped).TotalMilliseconds,
+                Stopwatch.GetElapsedTime(stopped).TotalMilliseconds);
             // A stop signal reaches the host's lifetime: the whole router stops then, not just this host.
             host.Stopping.Register(() =>
             {
@@ -321,6 +326,9 @@ public sealed partial class RouterGroup : IAsyncDisposable
 
     [LoggerMessage(174, LogLevel.Warning, "Router group: elected in term {Term} but the announcement was not committed: {Reason}")]
     private partial void LogAnnounceFailed(long term, string reason);
+
+    [LoggerMessage(177, LogLevel.Information, "Router group: {Role} host (term {Term}) on the ports: the previous host stopped in {StopMs:0} ms, this one started in {StartMs:0} ms")]
+    private partial void LogHostReplaced(string role, long term, double stopMs, double startMs);
 
     [LoggerMessage(175, LogLevel.Error, "Router group: the {Role} router host could not start: {Reason}; the router stops")]
     private partial void LogHostFailed(string role, string reason);
