@@ -115,7 +115,7 @@ internal sealed partial class FailoverTimeline
     [GeneratedRegex(@"this router leads term \d+")]
     private static partial Regex Announced();
 
-    [GeneratedRegex(@"Router listening on")]
+    [GeneratedRegex(@"Router group: active host \(term \d+\) on the ports")]
     private static partial Regex Listening();
 
     [GeneratedRegex(@"Connected to router")]

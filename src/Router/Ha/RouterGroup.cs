@@ -207,16 +207,21 @@ public sealed partial class RouterGroup : IAsyncDisposable
                 continue;
             }
             var term = _raft.Term;
+            // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
+            var announced = _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, _hostOptions.RespPort ?? 0)), token: leadership).AsTask();
+            // Meanwhile the standby host stops (it has nothing to redirect to): the active one takes the ports once it is committed.
+            await StopHostAsync().ConfigureAwait(false);
             try
             {
-                // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
-                await _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, Host?.RespPort ?? 0)), token: leadership).ConfigureAwait(false);
+                await announced.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException)
             {
                 if (stopping.IsCancellationRequested)
                     return;
                 LogAnnounceFailed(term, ex.Message);
+                if (!await TryReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), stopping).ConfigureAwait(false))
+                    return;
                 continue;
             }
             Interlocked.Increment(ref _elections);
@@ -246,6 +251,21 @@ public sealed partial class RouterGroup : IAsyncDisposable
             LogHostFailed(role.IsActive ? "active" : "standby", ex.Message);
             await _stopRequested.CancelAsync().ConfigureAwait(false);
             return false;
+        }
+    }
+
+    /// <summary>Stops the current host, if any (its nodes and clients are told to go); the ports refuse connections until the next starts.</summary>
+    private async Task StopHostAsync()
+    {
+        _swapping = true;
+        try
+        {
+            if (Interlocked.Exchange(ref _host, null) is { } previous)
+                await previous.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _swapping = false;
         }
     }
 
