@@ -37,6 +37,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
     private long _leaderChanges;
     private volatile bool _swapping;
     private readonly GroupMetrics _metrics;
+    private readonly StallDetector _stalls;
 
     private RouterGroup(RouterOptions options, GroupOptions group, ILoggerFactory loggerFactory, RouterStateMachine state, WriteAheadLog log, RaftCluster raft)
     {
@@ -49,6 +50,8 @@ public sealed partial class RouterGroup : IAsyncDisposable
         _log = log;
         _raft = raft;
         Advertised = "";
+        // A stall well inside the lease's margin is caught; after one, the lease waits out a whole election.
+        _stalls = new StallDetector(group.ElectionTimeout / 4, group.ElectionTimeout * 2, _logger);
         _metrics = new GroupMetrics(this);
     }
 
@@ -69,6 +72,9 @@ public sealed partial class RouterGroup : IAsyncDisposable
 
     /// <summary>Times this router became the active router, and stepped down (<c>kvndb info</c>, metrics).</summary>
     public long Elections => Interlocked.Read(ref _elections);
+
+    /// <summary>Stalls of this process the lease was not trusted across (<see cref="StallDetector"/>).</summary>
+    public long Stalls => _stalls.Stalls;
 
     public long StepDowns => Interlocked.Read(ref _stepDowns);
 
@@ -106,9 +112,10 @@ public sealed partial class RouterGroup : IAsyncDisposable
     /// round begun less than the lower election timeout ago, so no other router can have been elected since (a follower
     /// votes only after that long without its leader). The active router acknowledges a write only then; past it a later
     /// term may already serve, and a node still linked here would apply a write the group never sees (issue 17 fencing).
+    /// DotNext expires the lease by a timer, which a paused process runs late: <see cref="StallDetector"/> covers that.
     /// </summary>
     internal bool HoldsLease(long term) =>
-        _raft.Term == term && _raft.TryGetLeaseToken(out var lease) && !lease.IsCancellationRequested;
+        _raft.Term == term && _raft.TryGetLeaseToken(out var lease) && !lease.IsCancellationRequested && _stalls.Trusted;
 
     /// <summary>The group's members as this router sees them: Raft endpoint, and whether it leads.</summary>
     public IReadOnlyList<(string Endpoint, bool IsLeader, bool IsSelf)> Members
@@ -330,6 +337,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
         _stopping.Dispose();
         _stopRequested.Dispose();
         _metrics.Dispose();
+        _stalls.Dispose();
     }
 
     [LoggerMessage(170, LogLevel.Information, "Router group: Raft endpoint {Endpoint}, members {Members}; clients and nodes reach this router at {Advertised}")]
