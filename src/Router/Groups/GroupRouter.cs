@@ -140,19 +140,33 @@ internal sealed class GroupRouter(Cluster cluster)
     private delegate void Submit(ReplicaGroup group, IReplyTarget part, FrameHeader header, ReadOnlySequence<byte> frame, FlushSet flush);
 
     /// <summary>The same request to every group (each part's id is its group's index); the answers merged.</summary>
-    private void Broadcast(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit) =>
-        Broadcast(new SplitRequest(client, header, cluster.Groups.Length, partOfItem: null), header, frame, flush, submit);
+    private void Broadcast(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit)
+    {
+        var owning = OwningGroups(cluster.Slots);
+        Broadcast(new SplitRequest(client, header, owning.Length, partOfItem: null), owning, header, frame, flush, submit);
+    }
 
-    private void Broadcast(SplitRequest split, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit)
+    private void Broadcast(SplitRequest split, int[] owning, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit)
     {
         var groups = cluster.Groups;
         var copy = frame.ToArray(); // each part is the same frame with its own id
-        for (var part = 0; part < groups.Length; part++)
+        for (var part = 0; part < owning.Length; part++)
         {
             var partHeader = header with { RequestId = (ulong)part };
             partHeader.Write(copy);
-            submit(groups[part], split, partHeader, new ReadOnlySequence<byte>(copy), flush);
+            submit(groups[owning[part]], split, partHeader, new ReadOnlySequence<byte>(copy), flush);
         }
+    }
+
+    /// <summary>
+    /// The groups that own a slot in <paramref name="owners"/>: a request for every key (a listing, a count, a flush) goes to
+    /// them only. A group that owns none holds no key of its own (a group just added, maybe without nodes yet, or a
+    /// migration's target before its switch, whose copies are not its keys yet).
+    /// </summary>
+    private static int[] OwningGroups(SlotMap owners)
+    {
+        var counts = owners.SlotCounts();
+        return [.. Enumerable.Range(0, counts.Length).Where(g => counts[g] > 0)];
     }
 
     private bool TrySplit(RouteTable routes, IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, bool write)
@@ -217,12 +231,15 @@ internal sealed class GroupRouter(Cluster cluster)
     {
         var listings = cluster.Migrations.Listings;
         var epoch = listings.Enter(); // before the map is read
-        var split = new SplitRequest(client, header, cluster.Groups.Length, partOfItem: null)
+        var owners = cluster.Slots;
+        var owning = OwningGroups(owners);
+        var split = new SplitRequest(client, header, owning.Length, partOfItem: null)
         {
-            Owners = cluster.Slots,
+            Owners = owners,
+            GroupOfPart = owning,
             Answered = () => listings.Exit(epoch),
         };
-        Broadcast(split, header, frame, flush, static (group, part, h, f, fl) => group.Reads.SubmitRead(part, h, f, fl));
+        Broadcast(split, owning, header, frame, flush, static (group, part, h, f, fl) => group.Reads.SubmitRead(part, h, f, fl));
     }
 
     /// <summary>
@@ -243,22 +260,23 @@ internal sealed class GroupRouter(Cluster cluster)
         {
             var owners = cluster.Slots;
             var groups = cluster.Groups;
+            var owning = OwningGroups(owners);
             byte database;
             using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
                 database = body.Span[0]; // validated
-            var split = new SplitRequest(client, header, groups.Length, partOfItem: null);
+            var split = new SplitRequest(client, header, owning.Length, partOfItem: null);
             var excluded = new byte[SlotSet.Size];
-            for (var part = 0; part < groups.Length; part++)
+            for (var part = 0; part < owning.Length; part++)
             {
                 excluded.AsSpan().Clear();
                 for (var slot = 0; slot < KeySlot.Count; slot++)
-                    if (owners.GroupOf(slot) != part)
+                    if (owners.GroupOf(slot) != owning[part])
                         excluded[slot >> 3] |= (byte)(1 << (slot & 7));
                 var count = new byte[ProtocolLimits.HeaderSize + KeyCountRequest.ExcludingSize];
                 var partHeader = header with { BodyLength = KeyCountRequest.ExcludingSize, RequestId = (ulong)part };
                 partHeader.Write(count);
                 _ = KeyCountRequest.WriteBody(count.AsSpan(ProtocolLimits.HeaderSize), database, excluded);
-                groups[part].Reads.SubmitRead(split, partHeader, new ReadOnlySequence<byte>(count), flush);
+                groups[owning[part]].Reads.SubmitRead(split, partHeader, new ReadOnlySequence<byte>(count), flush);
             }
         }
         finally

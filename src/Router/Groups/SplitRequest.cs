@@ -30,6 +30,9 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
     /// </summary>
     public SlotMap? Owners { get; init; }
 
+    /// <summary>The group index of each part of a listing with <see cref="Owners"/> (the parts are the groups that own slots).</summary>
+    public int[]? GroupOfPart { get; init; }
+
     /// <summary>Called once, when the client has its answer (the listing tracker's exit, <see cref="ListingTracker"/>).</summary>
     public Action? Answered { get; init; }
 
@@ -125,7 +128,7 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
             if (!KeyListChunk.TryRead(body.Span, out var chunk))
                 return;
             while (chunk.TryReadNext(out var key))
-                if (Owners!.GroupOf(KeySlot.Of(key)) == part)
+                if (Owners!.GroupOf(KeySlot.Of(key)) == (GroupOfPart is { } groups ? groups[part] : part))
                     kept.Add(key.ToArray());
         }
         if (kept.Count == 0)
