@@ -173,7 +173,7 @@ public sealed class KeyScanIndexTests
         DatabaseKeys.WritePrefix(namespaced, 3);
         "key:1"u8.CopyTo(namespaced.AsSpan(DatabaseKeys.PrefixSize));
         store.Write(namespaced, "v"u8, 0, ++_sequence);
-        var slots = new[] { 0, 1, 2, 100, 5000, 5001, 16383 }.Concat(Enumerable.Range(9000, 700)).ToHashSet();
+        var slots = SomeSlots.Concat(Enumerable.Range(9000, 700)).ToHashSet();
         var set = SlotSet.Of(slots);
         var inSet = keys.Count(k => slots.Contains(KeySlot.Of(Encoding.UTF8.GetBytes(k))));
         Assert.InRange(inSet, 1, keys.Length - 1);
@@ -183,6 +183,8 @@ public sealed class KeyScanIndexTests
         Assert.Equal(keys.Length + 1 - inSet - inDatabase3, store.KeyCount(DatabaseKeys.All, set));
         Assert.Equal(keys.Length, store.KeyCount(0, default));
     }
+
+    private static readonly int[] SomeSlots = [0, 1, 2, 100, 5000, 5001, 16383];
 
     private void Set(NodeStore store, string key, long expiresAt = 0) =>
         store.Write(Encoding.UTF8.GetBytes(key), "v"u8, expiresAt, ++_sequence);
