@@ -8,7 +8,7 @@ namespace KvnDb.Benchmarks;
 /// <c>--alloc-guard</c>, the CI guard on the fan-out path (run by <c>perf/run-ci.sh</c>): a router in
 /// this process, its two ram nodes in child <c>kvndb-node</c> processes and the generator's
 /// zero-allocation connections, so every byte allocated in this process is the router's. SET and GET
-/// at pipeline 1 and 16, with the Prometheus endpoint off and on; fails when any cell allocates more
+/// at pipeline 1 and 16, with the Prometheus endpoint off and on, on both socket engines; fails when any cell allocates more
 /// than the budget per request in steady state.
 /// </summary>
 /// <remarks>
@@ -26,13 +26,14 @@ internal static class AllocationGuard
         var budget = double.Parse(Environment.GetEnvironmentVariable("KVNDB_ALLOC_BUDGET") ?? "8", CultureInfo.InvariantCulture);
         var failures = 0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"router allocation guard: 2 node processes, 50 connections, {requests} requests per cell, budget {budget} B/request"));
-        Console.WriteLine("| metrics | pipeline | test | B/request | verdict |");
-        Console.WriteLine("|---|---:|---|---:|---|");
-        foreach (var metrics in new[] { false, true })
+        Console.WriteLine("| engine | metrics | pipeline | test | B/request | verdict |");
+        Console.WriteLine("|---|---|---:|---|---:|---|");
+        var engines = OperatingSystem.IsLinux() ? new[] { IoEngine.Sockets, IoEngine.Epoll } : [IoEngine.Sockets];
+        foreach (var (engine, metrics) in engines.SelectMany(engine => new[] { (engine, false), (engine, true) }))
         {
             // A small log fills during the warm-up, so measured writes recycle its segments as a
             // long-running router does (a 64 MiB log would still be filling: one new segment per MiB).
-            await using var router = await RouterHost.StartAsync(new RouterOptions { Port = 0, MetricsPort = metrics ? 0 : null, BacklogBytes = 256 * 1024 });
+            await using var router = await RouterHost.StartAsync(new RouterOptions { Port = 0, MetricsPort = metrics ? 0 : null, BacklogBytes = 256 * 1024, IoEngine = engine });
             var nodes = new[] { NodeProcess.Start(router.Port), NodeProcess.Start(router.Port) };
             try
             {
@@ -55,7 +56,7 @@ internal static class AllocationGuard
                         var ok = perRequest <= budget;
                         failures += ok ? 0 : 1;
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"| {(metrics ? "on" : "off")} | {pipeline} | {WireProtocol.TestName(test)} | {perRequest:F1} | {(ok ? "ok" : "OVER BUDGET")} |"));
+                            $"| {engine.ToString().ToLowerInvariant()} | {(metrics ? "on" : "off")} | {pipeline} | {WireProtocol.TestName(test)} | {perRequest:F1} | {(ok ? "ok" : "OVER BUDGET")} |"));
                     }
                 }
                 foreach (var connection in connections)

@@ -20,9 +20,9 @@ public class FanOutBenchmarks
     private DirectNodeHarness? _direct;
     private LoadConnection? _connection;
 
-    public static IEnumerable<string> Paths => ["direct", "router/1", "router/2", "router/4"];
+    public static IEnumerable<string> Paths => ["direct", "router/1", "router/2", "router/4", "epoll/2"];
 
-    /// <summary><c>direct</c>: one node, no router; <c>router/N</c>: through the router to N nodes.</summary>
+    /// <summary><c>direct</c>: one node, no router; <c>router/N</c>: through the router to N nodes; <c>epoll/N</c>: the same on <c>--io-engine epoll</c>.</summary>
     [ParamsSource(nameof(Paths))]
     public string Path { get; set; } = "router/1";
 
@@ -37,8 +37,9 @@ public class FanOutBenchmarks
         }
         else
         {
-            var nodes = int.Parse(Path["router/".Length..], System.Globalization.CultureInfo.InvariantCulture);
-            _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = nodes });
+            var nodes = int.Parse(Path[(Path.IndexOf('/', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            var engine = Path.StartsWith("epoll/", StringComparison.Ordinal) ? IoEngine.Epoll : IoEngine.Sockets;
+            _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = nodes, IoEngine = engine });
             await _router.WaitForServingNodesAsync(nodes, TimeSpan.FromSeconds(20));
             _connection = await LoadConnection.ConnectAsync("127.0.0.1", _router.Port, new KvnDbWire(), "", keyspace: 0, ValueSize, seed: 1, CancellationToken.None);
         }

@@ -294,11 +294,14 @@ public sealed partial class KvnDbClient : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception)
+            catch (Exception ex)
             {
                 // Refused, unreachable, or anything else: this loop is the only thing that brings the client
-                // back, so it never dies of one attempt. Calls fail fast meanwhile.
-                delay = delay == TimeSpan.Zero ? Options.ReconnectMinDelay : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.ReconnectMaxDelay.Ticks));
+                // back, so it never dies of one attempt. Calls fail fast meanwhile. A standby of a router group answered
+                // (its group is electing a leader): ask again soon rather than back off the election away.
+                delay = delay == TimeSpan.Zero || ex.InnerException is KvnDbNotLeaderException
+                    ? Options.ReconnectMinDelay
+                    : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, Options.ReconnectMaxDelay.Ticks));
             }
         }
     }

@@ -32,6 +32,7 @@ internal sealed class RouterDirectory
         }
         order.AddRange(_routers.Where(r => !order.Contains(r)));
         KvnDbException? failure = null;
+        KvnDbNotLeaderException? standby = null;
         var redirects = 0;
         for (var i = 0; i < order.Count; i++)
         {
@@ -46,6 +47,7 @@ internal sealed class RouterDirectory
             catch (KvnDbNotLeaderException ex)
             {
                 failure = ex;
+                standby = ex;
                 // The leader it names goes next (once per router: two standbys that name each other cannot loop).
                 if (RouterAddress.TryParse(ex.Leader, out var leader) && leader != router && redirects++ < _routers.Length)
                     order.Insert(i + 1, leader);
@@ -55,6 +57,7 @@ internal sealed class RouterDirectory
                 failure = ex;
             }
         }
-        throw new KvnDbConnectionException($"no router of {string.Join(",", _routers)} took the connection: {failure?.Message}", failure);
+        // A standby's answer goes inside: the group is alive and electing, the caller asks again soon instead of backing off.
+        throw new KvnDbConnectionException($"no router of {string.Join(",", _routers)} took the connection: {failure?.Message}", (KvnDbException?)standby ?? failure);
     }
 }

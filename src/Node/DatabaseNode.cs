@@ -111,6 +111,11 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
             }
             catch (Exception ex) when (ex is SocketException or IOException or TimeoutException or InvalidDataException or System.Security.Authentication.AuthenticationException)
             {
+                if (routers.TryNextAtOnce())
+                {
+                    LogTryingNextRouter(router.ToString(), ex.Message);
+                    continue;
+                }
                 LogLinkFailed(ex.Message, delay.TotalMilliseconds);
             }
 
@@ -180,6 +185,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     [LoggerMessage(3, LogLevel.Warning, "Router link dropped: {Reason}; retrying in {DelayMs} ms")]
     private partial void LogLinkFailed(string reason, double delayMs);
+
+    [LoggerMessage(7, LogLevel.Warning, "Router {Router} cannot be reached: {Reason}; trying the next router of the group")]
+    private partial void LogTryingNextRouter(string router, string reason);
 
     [LoggerMessage(4, LogLevel.Error, "Not serving: the storage refuses writes ({Reason}); probing it every {Seconds} s, the node rejoins when it takes writes again")]
     private partial void LogWaitingForStorage(string reason, double seconds);

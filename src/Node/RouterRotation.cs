@@ -11,6 +11,7 @@ internal sealed class RouterRotation(NodeOptions options)
     private readonly RouterAddress[] _routers = options.Routers.Count > 0 ? [.. options.Routers] : [new RouterAddress(options.RouterHost, options.RouterPort)];
     private int _next;
     private RouterAddress? _redirect;
+    private int _failedInARow;
 
     public RouterAddress Current { get; private set; }
 
@@ -41,10 +42,24 @@ internal sealed class RouterRotation(NodeOptions options)
         return true;
     }
 
+    /// <summary>
+    /// An attempt failed without a link (refused, unreachable): true while this round of the list still has a router to
+    /// try at once (a group whose leader died: the next router may already lead, or name the one that does); false once
+    /// every router failed in a row, when the caller backs off. One router: always false.
+    /// </summary>
+    public bool TryNextAtOnce()
+    {
+        if (++_failedInARow < _routers.Length)
+            return true;
+        _failedInARow = 0;
+        return false;
+    }
+
     /// <summary>Linked: the next attempt after this link ends starts with the same router.</summary>
     public void Linked()
     {
         RedirectsInARow = 0;
+        _failedInARow = 0;
         var index = Array.IndexOf(_routers, Current);
         if (index >= 0)
             _next = index;

@@ -193,13 +193,13 @@ internal sealed class OutputChannel(PipeWriter writer, Action? onOutputLimit = n
     }
 
     /// <summary>
-    /// Queues one <see cref="Flush"/> on the thread pool. With socket work inline (<c>--inline-io</c>) a flush sends on
+    /// Queues one <see cref="Flush"/> (to the end of the epoll wake-up, else the pool). With socket work inline a flush sends on
     /// the calling thread: a node link's batch that answers many clients would make all their sends on its I/O thread,
     /// one after another, while its next replies wait; queued, the sends spread over the pool and the link reads on.
     /// </summary>
     public void FlushSoon()
     {
-        if (Interlocked.Exchange(ref _flushQueued, 1) == 0)
+        if (Interlocked.Exchange(ref _flushQueued, 1) == 0 && !WakeBatch.TryDefer(this))
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 

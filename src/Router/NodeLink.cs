@@ -167,7 +167,7 @@ internal sealed class NodeLink(int number, Guid nodeId, string remoteAddress, He
         try
         {
             // Error bodies are bounded from the header: a node claiming a huge message is refused before it is buffered.
-            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(queueClientFlushes: cluster.Options.InlineIo)), new NodeReplySize(cluster.Options.MaxFrameSize), cancellationToken).ConfigureAwait(false);
+            await FrameLoop.RunAsync(input, new Replies(this, cluster, new FlushSet(queueClientFlushes: cluster.Options.SendsInline)), new NodeReplySize(cluster.Options.MaxFrameSize), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or Microsoft.AspNetCore.Connections.ConnectionResetException)
         {

@@ -34,6 +34,8 @@ var tlsCaOption = SharedOptions.TlsCa("Require client and node certificates sign
 var metricsPortOption = new Option<int?>("--http-port", "--metrics-port") { Description = "Serve the status page, /metrics (Prometheus) and /health at http://HOST:PORT/" };
 var inlineIoOption = new Option<bool>("--inline-io") { Description = "Handle socket completions on the I/O threads (no thread-pool hop; see README performance)" };
 var eagerReadsOption = new Option<bool>("--eager-reads") { Description = "Receive into a buffer at once, without first waiting for data with a zero-byte read: one receive call fewer per request, a 4 KiB buffer held by each idle connection" };
+var ioEngineOption = new Option<IoEngine>("--io-engine") { Description = "Socket engine: epoll (Linux, the default there: KvnDb's own edge-triggered loops, cheaper per request) or sockets (.NET's, portable)", DefaultValueFactory = _ => new RouterOptions().IoEngine };
+var ioThreadsOption = new Option<int>("--io-threads") { Description = "Threads of the epoll engine (0: half the cores, at least one)" };
 var ioQueuesOption = new Option<int>("--io-queues") { Description = "Socket I/O queues (0: one per core)" };
 var passwordFileOption = Secrets.FileOption("--password-file", "Read the client password from FILE (default: $KVNDB_PASSWORD)");
 var nodePasswordFileOption = Secrets.FileOption("--node-password-file", "Read the node password from FILE (default: $KVNDB_NODE_PASSWORD)");
@@ -66,7 +68,7 @@ var logFileOption = SharedOptions.LogFile();
 var root = new RootCommand("kvndb-router: the KvnDb router. Clients and database nodes connect here; writes go to every node, reads to one.")
 {
     hostOption, portOption, respPortOption, passwordOption, nodePasswordOption, nodesOption, readPolicyOption, maxFrameOption, maxKeyOption, backlogOption, joinGraceOption, dataOption, heartbeatOption, nodeTimeoutOption, nodeEvictOption, forceAdoptOption, outputLimitOption, outputPauseOption, maxInFlightOption, idleTimeoutOption, handshakeTimeoutOption, maxConnectionsOption, insecureOption,
-    metricsPortOption, inlineIoOption, eagerReadsOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
+    metricsPortOption, inlineIoOption, eagerReadsOption, ioEngineOption, ioThreadsOption, ioQueuesOption, transportOption, tlsCertOption, tlsKeyOption, tlsCaOption, verboseOption, logFileOption,
     passwordFileOption, nodePasswordFileOption, configOption, raftPortOption, peersOption, advertiseOption, electionTimeoutOption, groupsOption,
 };
 root.Validators.Add(result =>
@@ -117,6 +119,8 @@ root.SetAction(async (parse, cancellationToken) =>
         InlineIo = parse.GetValue(inlineIoOption),
         IoQueueCount = parse.GetValue(ioQueuesOption),
         EagerReads = parse.GetValue(eagerReadsOption),
+        IoEngine = parse.GetValue(ioEngineOption),
+        IoThreads = parse.GetValue(ioThreadsOption),
     };
     // The runtime reads this once, when the first socket starts its event loop: still ahead of us here. An operator's own
     // setting wins (=0 keeps socket completions on the thread pool and runs only Kestrel's pipe callbacks inline).

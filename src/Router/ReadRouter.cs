@@ -49,6 +49,13 @@ internal sealed class ReadRouter(RouterOptions options, RouterStats stats, Pendi
     {
         if (request.ReadNode != node)
             return; // a late answer from a node the read was taken away from
+        if (options.Group is { } role && !role.HoldsLease)
+        {
+            // Past its lease a router group's leader may have been replaced: its node may miss the newer leader's writes.
+            node.RemoveOutstanding();
+            Fail(request, role.ReadLeaseLost, flush);
+            return;
+        }
         if (request.Client is { } client)
         {
             client.Forward(frame, request.ClientRequestId);

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using KvnDb.Router.Transport;
 
 namespace KvnDb.Router;
 
@@ -79,6 +80,8 @@ public sealed class RouterHost : IAsyncDisposable
     {
         loggerFactory ??= NullLoggerFactory.Instance;
         CredentialPolicy.Check(options);
+        if (options.IoEngine == IoEngine.Epoll && !EpollNative.IsSupported)
+            throw new PlatformNotSupportedException("--io-engine epoll needs Linux on x86-64 or arm64; use --io-engine sockets");
         var certificate = options.UsesTls
             ? TlsCertificates.LoadWithKey(options.TlsCertificateFile ?? throw new ArgumentException("-t tls needs --tls-cert FILE"), options.TlsKeyFile)
             : null;
@@ -103,14 +106,17 @@ public sealed class RouterHost : IAsyncDisposable
             sockets.WaitForDataBeforeAllocatingBuffer = !options.EagerReads;
             if (options.IoQueueCount > 0)
                 sockets.IOQueueCount = options.IoQueueCount;
-            // Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.
-            sockets.CreateBoundListenSocket = endpoint =>
-            {
-                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                KvnDb.Protocol.TcpLiveness.Apply(socket, TimeSpan.FromSeconds(10));
-                return socket;
-            };
+            sockets.CreateBoundListenSocket = CreateBoundListenSocket;
         });
+        if (options.IoEngine == IoEngine.Epoll)
+            // Registered last, so Kestrel binds with it; the same limits as the socket transport's above.
+            builder.Services.AddSingleton<IConnectionListenerFactory>(_ => new EpollTransportFactory(new EpollTransportOptions
+            {
+                LoopCount = options.IoThreads > 0 ? options.IoThreads : Math.Max(1, Environment.ProcessorCount / 2),
+                MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024,
+                MaxWriteBufferSize = options.EffectiveOutputPause,
+                CreateBoundListenSocket = CreateBoundListenSocket,
+            }, loggerFactory));
         // Kept to read the bound ports back after start (port 0 in tests).
         ListenOptions? mainListen = null, respListen = null, metricsListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -221,6 +227,14 @@ public sealed class RouterHost : IAsyncDisposable
                 : (peer, _, errors) => TlsCertificates.Validate(peer, errors & ~System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch, authorities, null),
             HandshakeTimeout = TimeSpan.FromSeconds(10),
         };
+    }
+
+    /// <summary>Accepted sockets inherit these: a vanished client or node is found by TCP even when idle.</summary>
+    private static System.Net.Sockets.Socket CreateBoundListenSocket(EndPoint endpoint)
+    {
+        var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+        KvnDb.Protocol.TcpLiveness.Apply(socket, TimeSpan.FromSeconds(10));
+        return socket;
     }
 
     private static IPAddress ParseAddress(string host) => host switch

@@ -153,6 +153,21 @@ public sealed record RouterOptions
     /// </summary>
     public bool EagerReads { get; init; }
 
+    /// <summary>
+    /// The socket engine under Kestrel (<c>--io-engine</c>): KvnDb's own edge-triggered epoll loops where Linux has them
+    /// (they receive and run the handlers on their own threads and send inline), else .NET's sockets.
+    /// </summary>
+    public IoEngine IoEngine { get; init; } = KvnDb.Router.Transport.EpollNative.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
+
+    /// <summary>The epoll engine's I/O threads (<c>--io-threads</c>); 0: half the cores, at least one.</summary>
+    public int IoThreads { get; init; }
+
+    /// <summary>
+    /// A flush sends on the thread that calls it (<c>--inline-io</c>, or the epoll engine): a read batch that touches many
+    /// peers defers its flushes, so writes of many clients still leave in one send per node.
+    /// </summary>
+    public bool SendsInline => InlineIo || IoEngine == IoEngine.Epoll;
+
     /// <summary>Kestrel socket I/O queues (<c>--io-queues</c>); 0 keeps Kestrel's default (the core count).</summary>
     public int IoQueueCount { get; init; }
 

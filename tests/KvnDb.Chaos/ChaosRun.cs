@@ -83,6 +83,7 @@ internal sealed class ChaosRun(ChaosOptions options, TextWriter log)
             var p99 = sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(sorted.Count * 0.99) - 1)];
             await log.WriteLineAsync($"chaos: summary: failover (leader SIGKILL to the first acknowledgement of a write sent after it) over {sorted.Count} kills: "
                 + $"median {sorted[sorted.Count / 2]:0} ms, p99 {p99:0} ms, max {sorted[^1]:0} ms; all {string.Join(" ", sorted.Select(f => f.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; load {LoadAverage()}");
+            await log.WriteLineAsync($"chaos: summary: failover stages, seconds from the kill, median/p99: {FailoverTimeline.Summarise(disturber.Timelines)}");
         }
         await log.WriteLineAsync($"chaos: summary: full syncs {disturber.FullSyncs}, replayed writes {disturber.ReplayedWrites}, all nodes serving {result.AllServing}, digests agree {result.DigestsAgree}");
         if (result.Passed)

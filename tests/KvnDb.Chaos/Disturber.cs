@@ -20,6 +20,9 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
     /// <summary>In a router group: from each SIGKILL of the leader to the first acknowledgement of a write sent after it.</summary>
     public List<TimeSpan> Failovers { get; } = [];
 
+    /// <summary>Where the time of each failover went (<see cref="Failovers"/>' stages).</summary>
+    public List<FailoverTimeline> Timelines { get; } = [];
+
     public long FullSyncs { get; private set; }
 
     public long ReplayedWrites { get; private set; }
@@ -85,6 +88,7 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
         var router = await cluster.LeaderAsync(options.RecoveryTimeout);
         await CollectSyncCountersAsync();
         var killedAt = runClock.Elapsed;
+        var timeline = cluster.IsGroup ? FailoverTimeline.Watch(cluster, router, runClock, killedAt) : null;
         await router.KillAsync();
         // Marked once the process is gone: a write begun before may still be the old leader's last acknowledgement.
         var resumed = load.FirstAcknowledgedFromNowAsync();
@@ -99,10 +103,12 @@ internal sealed class Disturber(ChaosCluster cluster, WriteLoad load, LedgerChec
             }
             catch (TimeoutException)
             {
-                throw new ChaosFailureException($"writes did not resume within {options.RecoveryTimeout.TotalSeconds:0} s of the leader's ({router.Name}) SIGKILL: {await cluster.DescribeAsync()}");
+                throw new ChaosFailureException($"writes did not resume within {options.RecoveryTimeout.TotalSeconds:0} s of the leader's ({router.Name}) SIGKILL ({timeline}): {await cluster.DescribeAsync()}");
             }
+            timeline!.Stop(at);
             Failovers.Add(at - killedAt);
-            failover = $", writes resumed {(at - killedAt).TotalSeconds:0.00} s after the kill (new leader {(await cluster.LeaderAsync(options.RecoveryTimeout)).Name})";
+            Timelines.Add(timeline);
+            failover = $", writes resumed {(at - killedAt).TotalSeconds:0.00} s after the kill (new leader {(await cluster.LeaderAsync(options.RecoveryTimeout)).Name}; seconds from the kill: {timeline})";
         }
         router.Start();
         RouterRestarts++;

@@ -21,9 +21,16 @@ internal sealed class ManagedProcess(string name, string executable, IReadOnlyLi
         _process = ChildProcess.Start(executable, [.. arguments, .. extraArguments ?? []], new ChildProcessOptions
         {
             Capture = false, // a long run's output goes to the file only
-            OnLine = _log.WriteLine,
+            OnLine = line =>
+            {
+                _log.WriteLine(line);
+                Watch?.Invoke(line);
+            },
         });
     }
+
+    /// <summary>Also sees every output line while set (a <see cref="FailoverTimeline"/> times the stages of a failover by them).</summary>
+    public Action<string>? Watch { get; set; }
 
     /// <summary>The value that follows <paramref name="option"/> in the program's arguments, or null.</summary>
     public string? Argument(string option)

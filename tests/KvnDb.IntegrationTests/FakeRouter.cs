@@ -121,6 +121,15 @@ internal sealed class FakePeer(Socket socket) : IAsyncDisposable
         return hello.Body;
     }
 
+    /// <summary>Reads the hello and answers it as a standby of a router group does (NotLeader, naming <paramref name="leader"/>: empty while it knows none).</summary>
+    public async Task AnswerHelloAsStandbyAsync(string leader = "")
+    {
+        var hello = await ReadFrameAsync() ?? throw new InvalidOperationException("closed before the hello");
+        Assert.Equal(Opcode.Hello, hello.Header.Opcode);
+        await SendAsync(w => ErrorReply.Write(w, Opcode.Hello, hello.Header.RequestId, StatusCode.NotLeader, leader));
+        socket.Shutdown(SocketShutdown.Both);
+    }
+
     /// <summary>Answers the hello as a version 2 router does (it read the version from the first two bytes) and closes.</summary>
     public async Task RefuseAsVersion2RouterAsync()
     {

@@ -12,9 +12,13 @@ public sealed class RawConnection : IDisposable
     private readonly Socket _socket = new(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
     private PipeReader? _input;
 
-    public static async Task<RawConnection> ConnectAsync(int port)
+    /// <param name="port">The router's port on loopback.</param>
+    /// <param name="receiveBufferSize">The socket's receive buffer (before connecting: it sets the TCP window), to make the peer's sends block.</param>
+    public static async Task<RawConnection> ConnectAsync(int port, int? receiveBufferSize = null)
     {
         var connection = new RawConnection();
+        if (receiveBufferSize is { } size)
+            connection._socket.ReceiveBufferSize = size;
         await connection._socket.ConnectAsync("127.0.0.1", port).WaitAsync(TestCluster.Timeout);
         connection._input = PipeReader.Create(new NetworkStream(connection._socket, ownsSocket: false));
         return connection;
@@ -98,6 +102,13 @@ public sealed class RawConnection : IDisposable
         {
             return true;
         }
+    }
+
+    /// <summary>Closes with a reset (linger 0), as a crashed peer's kernel would.</summary>
+    public void Reset()
+    {
+        _socket.LingerState = new LingerOption(true, 0);
+        _socket.Close();
     }
 
     public void Dispose()

@@ -19,8 +19,12 @@ internal sealed class GroupRole(RouterGroup group, bool active, long term)
 
     public RouterGroup Group => group;
 
-    /// <summary>True while this (active) router may acknowledge a write: it leads its term and holds the leader lease.</summary>
+    /// <summary>True while this (active) router may acknowledge a write or answer a read: it leads its term and holds the leader lease.</summary>
     public bool HoldsLease => IsActive && group.HoldsLease(Term);
+
+    /// <summary>The answer to a read this router may no longer answer: a later leader may have acknowledged writes its node lacks.</summary>
+    public string ReadLeaseLost { get; } =
+        $"this router's lease as the router group's leader (term {term}) ran out: a majority of routers did not answer in time, another may lead and hold newer writes; read again (the client finds the leader)";
 
     /// <summary>The answer to a write this router may no longer acknowledge.</summary>
     public string LeaseLost { get; } =

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
@@ -206,16 +207,21 @@ public sealed partial class RouterGroup : IAsyncDisposable
                 continue;
             }
             var term = _raft.Term;
+            // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
+            var announced = _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, _hostOptions.RespPort ?? 0)), token: leadership).AsTask();
+            // Meanwhile the standby host stops (it has nothing to redirect to): the active one takes the ports once it is committed.
+            await StopHostAsync().ConfigureAwait(false);
             try
             {
-                // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
-                await _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, Host?.RespPort ?? 0)), token: leadership).ConfigureAwait(false);
+                await announced.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException)
             {
                 if (stopping.IsCancellationRequested)
                     return;
                 LogAnnounceFailed(term, ex.Message);
+                if (!await TryReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), stopping).ConfigureAwait(false))
+                    return;
                 continue;
             }
             Interlocked.Increment(ref _elections);
@@ -248,16 +254,35 @@ public sealed partial class RouterGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the current host (its nodes and clients are told to go) and starts one in the new role on the same ports.</summary>
-    private async Task ReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
+    /// <summary>Stops the current host, if any (its nodes and clients are told to go); the ports refuse connections until the next starts.</summary>
+    private async Task StopHostAsync()
     {
         _swapping = true;
         try
         {
             if (Interlocked.Exchange(ref _host, null) is { } previous)
                 await previous.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _swapping = false;
+        }
+    }
+
+    /// <summary>Stops the current host (its nodes and clients are told to go) and starts one in the new role on the same ports.</summary>
+    private async Task ReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
+    {
+        _swapping = true;
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            if (Interlocked.Exchange(ref _host, null) is { } previous)
+                await previous.DisposeAsync().ConfigureAwait(false);
+            var stopped = Stopwatch.GetTimestamp();
             var host = await RouterHost.StartAsync(_hostOptions with { Group = role, MetadataStore = store }, _loggerFactory, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref _host, host);
+            LogHostReplaced(role.IsActive ? "active" : "standby", role.Term, Stopwatch.GetElapsedTime(started, stopped).TotalMilliseconds,
+                Stopwatch.GetElapsedTime(stopped).TotalMilliseconds);
             // A stop signal reaches the host's lifetime: the whole router stops then, not just this host.
             host.Stopping.Register(() =>
             {
@@ -321,6 +346,9 @@ public sealed partial class RouterGroup : IAsyncDisposable
 
     [LoggerMessage(174, LogLevel.Warning, "Router group: elected in term {Term} but the announcement was not committed: {Reason}")]
     private partial void LogAnnounceFailed(long term, string reason);
+
+    [LoggerMessage(177, LogLevel.Information, "Router group: {Role} host (term {Term}) on the ports: the previous host stopped in {StopMs:0} ms, this one started in {StartMs:0} ms")]
+    private partial void LogHostReplaced(string role, long term, double stopMs, double startMs);
 
     [LoggerMessage(175, LogLevel.Error, "Router group: the {Role} router host could not start: {Reason}; the router stops")]
     private partial void LogHostFailed(string role, string reason);

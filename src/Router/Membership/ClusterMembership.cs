@@ -34,6 +34,8 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
     private readonly BackgroundWork _adoption;
     private RouterMetadata _metadata;
     private readonly TaskCompletionSource _adopted = NewAdoption();
+    // Every member of the durable in-sync set has connected: the grace can gather no better candidate, it ends now.
+    private readonly TaskCompletionSource _everyMemberConnected = NewAdoption();
     private bool _graceRunning;
     private string _waitingReason = "no database node has connected yet";
     private string? _lastMemberLeft;
@@ -186,7 +188,7 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                 : log.Covers(claims.Sequence) ? SyncMode.Replay
                 : SyncMode.Full;
             var cursor = node.JoinMode == SyncMode.Replay ? log.OpenCursorAfter(claims.Sequence) : log.OpenCursorAtEnd();
-            node.Sender = new NodeSender(output, cursor, log, deferBatchFlush: _options.InlineIo);
+            node.Sender = new NodeSender(output, cursor, log, deferBatchFlush: _options.SendsInline);
             node.StartAckedAt(node.JoinMode == SyncMode.Full ? head : claims.Sequence);
             node.ReplayedWrites = node.JoinMode == SyncMode.Replay ? head - claims.Sequence : 0;
             var begin = new SyncBegin(node.JoinMode, metadata.History, _syncs.NextSyncId(),
@@ -367,6 +369,8 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
                 _graceRunning = true;
                 _adoption.Start("adoption of the most advanced node after the join grace", AdoptAfterGraceAsync);
             }
+            if (EveryMemberIsCandidate(metadata))
+                _everyMemberConnected.TrySetResult();
         }
         // The node waits with its hello answered: pings keep its watchdog from dropping the link meanwhile.
         while (!adopted.IsCompleted)
@@ -378,10 +382,29 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
         }
     }
 
-    /// <summary>Gathers hellos for the join grace after the first eligible one, then adopts the most advanced eligible node.</summary>
+    /// <summary>
+    /// True when every member of the last durable in-sync set is among the candidates (under the adoption lock). Only
+    /// members can be the source of truth then, so waiting longer cannot find a more advanced one: after a router group's
+    /// failover (or a restart) with every in-sync node back, adoption does not wait out the join grace.
+    /// </summary>
+    private bool EveryMemberIsCandidate(RouterMetadata metadata) =>
+        !AdoptionPolicy.StartsFresh(metadata, _options.ForceAdopt)
+        && metadata.Members.All(m => _candidates.Exists(c => c.NodeId == m.NodeId && c.State != NodeState.Gone));
+
+    /// <summary>
+    /// Gathers hellos for the join grace after the first eligible one (or until every in-sync member has connected), then
+    /// adopts the most advanced eligible node.
+    /// </summary>
     private async Task AdoptAfterGraceAsync(CancellationToken cancellationToken)
     {
-        await Task.Delay(_options.JoinGrace, cancellationToken).ConfigureAwait(false);
+        using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            var waited = await Task.WhenAny(Task.Delay(_options.JoinGrace, grace.Token), _everyMemberConnected.Task).ConfigureAwait(false);
+            await grace.CancelAsync().ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (waited == _everyMemberConnected.Task)
+                LogEveryMemberConnected(MemberList(Metadata));
+        }
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -477,6 +500,9 @@ internal sealed partial class ClusterMembership : IAsyncDisposable
 
     [LoggerMessage(37, LogLevel.Information, "Router metadata {Location}: history {History}, in-sync set {Members}")]
     private partial void LogLoaded(string location, Guid history, string members);
+
+    [LoggerMessage(41, LogLevel.Information, "Every in-sync node ({Members}) has connected: adopting the most advanced without waiting out the join grace")]
+    private partial void LogEveryMemberConnected(string members);
 
     [LoggerMessage(38, LogLevel.Warning, "Node {NodeId} claims sequence {Claimed} of the current history, ahead of the router's {Head}: those writes were never acknowledged and are replaced by a full sync")]
     private partial void LogAheadOfHistory(int nodeId, ulong claimed, ulong head);

@@ -17,9 +17,9 @@ namespace KvnDb.Router.Replication;
 /// <param name="cursor">The node's position in the log.</param>
 /// <param name="log">The replication log it streams.</param>
 /// <param name="deferBatchFlush">
-/// Socket work runs inline (<c>--inline-io</c>): a flush sends at once on the calling thread, so the end of each
-/// client's batch queues one flush instead (<see cref="FlushBatch"/>), and the writes of many clients still leave in
-/// one send per node.
+/// Socket work runs inline (<c>--inline-io</c>, the epoll engine): a flush sends at once on the calling thread, so the
+/// end of each client's batch queues one flush instead (<see cref="FlushBatch"/>: to the end of the epoll wake-up, or
+/// the pool), and the writes of many clients still leave in one send per node.
 /// </param>
 internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, ReplicationLog log, bool deferBatchFlush = false) : IThreadPoolWorkItem
 {
@@ -67,7 +67,7 @@ internal sealed class NodeSender(PipeWriter writer, LogCursor cursor, Replicatio
     {
         if (!deferBatchFlush)
             Flush();
-        else if (Interlocked.Exchange(ref _batchFlushQueued, 1) == 0)
+        else if (Interlocked.Exchange(ref _batchFlushQueued, 1) == 0 && !WakeBatch.TryDefer(this))
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
 

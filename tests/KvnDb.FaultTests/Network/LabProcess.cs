@@ -17,6 +17,7 @@ public sealed class LabProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _lock = new();
     private readonly Queue<string> _tail = new();
+    private long _lines;
     private readonly List<(Regex Pattern, Func<Match, bool> Accept, TaskCompletionSource<Match> Waiter)> _waiters = [];
 
     private LabProcess(string name, Process process, StreamWriter log)
@@ -73,6 +74,7 @@ public sealed class LabProcess : IAsyncDisposable
         lock (_lock)
         {
             _log.WriteLine(line);
+            _lines++;
             _tail.Enqueue(line);
             if (_tail.Count > TailLines)
                 _tail.Dequeue();
@@ -90,6 +92,16 @@ public sealed class LabProcess : IAsyncDisposable
             matched[i].TrySetResult(matches![i]);
     }
 
+    /// <summary>Lines printed so far: a position to wait for lines after (<see cref="WaitForOutputAsync(Regex, Func{Match, bool}, TimeSpan, long)"/>).</summary>
+    public long LinesPrinted
+    {
+        get
+        {
+            lock (_lock)
+                return _lines;
+        }
+    }
+
     /// <summary>The last lines of output.</summary>
     public string Tail(int lines = 40)
     {
@@ -100,13 +112,16 @@ public sealed class LabProcess : IAsyncDisposable
     /// <summary>Waits for an output line (already printed or still to come) that matches <paramref name="pattern"/>.</summary>
     public Task<Match> WaitForOutputAsync(Regex pattern, TimeSpan timeout) => WaitForOutputAsync(pattern, static _ => true, timeout);
 
-    /// <summary>Waits for an output line that matches <paramref name="pattern"/> with a match <paramref name="accept"/> takes (a term above some number, ...).</summary>
-    public async Task<Match> WaitForOutputAsync(Regex pattern, Func<Match, bool> accept, TimeSpan timeout)
+    /// <summary>
+    /// Waits for an output line that matches <paramref name="pattern"/> with a match <paramref name="accept"/> takes (a term
+    /// above some number, ...), among the lines printed after the first <paramref name="after"/> (<see cref="LinesPrinted"/>).
+    /// </summary>
+    public async Task<Match> WaitForOutputAsync(Regex pattern, Func<Match, bool> accept, TimeSpan timeout, long after = 0)
     {
         var waiter = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_lock)
         {
-            foreach (var line in _tail)
+            foreach (var line in _tail.Skip((int)Math.Max(0, after - (_lines - _tail.Count))))
             {
                 var match = pattern.Match(line);
                 if (match.Success && accept(match))

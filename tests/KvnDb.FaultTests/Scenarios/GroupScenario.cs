@@ -12,28 +12,15 @@ namespace KvnDb.FaultTests.Scenarios;
 /// found; the scenario's fault; then read-back of every key, digests, the linearizability check (keys written with
 /// concern <c>all</c>), the fencing check (<see cref="AcknowledgedAfter"/>) and the report.
 /// </summary>
-internal sealed class GroupScenario : IAsyncDisposable
+internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
 {
-    private const int ReadBackProcess = 99;
-    private const int ReadBackChunk = 200;
-    private readonly ITestOutputHelper _output;
-    private readonly long _started = History.Now;
-    private bool _workloadStopped;
-
     private GroupScenario(string name, ITestOutputHelper output, RouterGroupCluster cluster)
+        : base(name, output, cluster)
     {
-        Name = name;
-        _output = output;
         Cluster = cluster;
     }
 
-    public string Name { get; }
-
     public RouterGroupCluster Cluster { get; }
-
-    public History History { get; } = new();
-
-    public GroupWorkload Workload { get; private set; } = null!;
 
     /// <summary>The router that led when the scenario began, its address and its term.</summary>
     public int Leader { get; private set; }
@@ -71,9 +58,6 @@ internal sealed class GroupScenario : IAsyncDisposable
         }
     }
 
-    public void Log(string message) =>
-        _output.WriteLine($"[{Stopwatch.GetElapsedTime(_started).TotalSeconds,6:F1} s] {message}");
-
     /// <summary>Seconds from <paramref name="from"/> to <paramref name="to"/> (History times), for the log.</summary>
     public static string Between(long from, long to) =>
         Stopwatch.GetElapsedTime(from, to).TotalSeconds.ToString("F2", CultureInfo.InvariantCulture) + " s";
@@ -103,15 +87,14 @@ internal sealed class GroupScenario : IAsyncDisposable
         // A little more traffic on the healed group, then stop and read everything back.
         var before = Workload.AcknowledgedCount;
         var healedWrites = await Workload.WaitForAcknowledgedAsync(_ => true, before + 100, TimeSpan.FromSeconds(60));
-        await Workload.StopAsync();
-        _workloadStopped = true;
+        await StopWorkloadAsync();
         Log($"workload stopped: {Workload.AcknowledgedCount} writes acknowledged; failures {string.Join(", ", Workload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
         var failures = new List<string>();
         if (!healedWrites)
             failures.Add("writes did not resume after the heal");
 
         await using var reader = await Cluster.ConnectAsync(Cluster.ProbeHost, TimeSpan.FromSeconds(5), 0).WaitAsync(TimeSpan.FromSeconds(60));
-        var finals = await ReadBackAsync(reader);
+        var finals = await ReadBackAsync(reader, Enumerable.Range(0, GroupWorkload.HotKeys).Select(GroupWorkload.HotKey), attempts: 3);
         var (digestsAgree, digests) = await ScenarioRun.CompareDigestsAsync(reader, TimeSpan.FromSeconds(30));
         Log($"digests: {digests}");
         if (!digestsAgree)
@@ -130,55 +113,9 @@ internal sealed class GroupScenario : IAsyncDisposable
         return failures;
     }
 
-    private async Task<List<FinalRead>> ReadBackAsync(KvnDbClient client)
-    {
-        var keys = History.Snapshot().Where(o => o.IsWrite && o.Outcome != OpOutcome.Failed).Select(o => o.Key)
-            .Concat(Enumerable.Range(0, GroupWorkload.HotKeys).Select(GroupWorkload.HotKey))
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var finals = new List<FinalRead>(keys.Count);
-        foreach (var chunk in keys.Chunk(ReadBackChunk))
-        {
-            string?[]? values = null;
-            long invoke = 0;
-            for (var attempt = 0; attempt < 3 && values is null; attempt++)
-            {
-                invoke = History.Now;
-                try
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    values = await client.MultiGetStringsAsync(chunk, timeout.Token).WaitAsync(TimeSpan.FromSeconds(11));
-                }
-                catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
-                {
-                    Log($"read-back of {chunk.Length} keys failed: {ex.Message}");
-                }
-            }
-            var complete = History.Now;
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                finals.Add(values is null ? new FinalRead(chunk[i], null, Verified: false) : new FinalRead(chunk[i], values[i]));
-                if (values is not null)
-                    History.Add(new Operation(ReadBackProcess, chunk[i], OpKind.Get, values[i], invoke, complete, values[i] is null ? OpOutcome.NotFound : OpOutcome.Ok));
-            }
-        }
-        Log($"read back {finals.Count} keys");
-        return finals;
-    }
-
     public void AssertPassed(List<string> failures)
     {
         if (failures.Count > 0)
             Assert.Fail($"{Name}: {string.Join("; ", failures)}\n{Cluster.Diagnostics()}");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Workload is not null)
-        {
-            if (!_workloadStopped)
-                await Workload.StopAsync();
-            await Workload.DisposeAsync();
-        }
-        await Cluster.DisposeAsync();
     }
 }

@@ -15,32 +15,21 @@ internal sealed record GroupAcknowledgement(Operation Operation, string? Router,
 /// (they follow redirects). Every attempt goes into the history; every acknowledged write also records the router
 /// that acknowledged it.
 /// </summary>
-internal sealed class GroupWorkload : IAsyncDisposable
+internal sealed class GroupWorkload : WorkloadBase
 {
     public const int HotKeys = 16;
     public const string OnePrefix = "one-";
-    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(10);
 
-    private readonly History _history;
-    private readonly TimeSpan _operationTimeout;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _workers = [];
-    private readonly List<KvnDbClient> _clients = [];
     private readonly ConcurrentQueue<GroupAcknowledgement> _acknowledged = new();
-    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
 
     private GroupWorkload(History history, TimeSpan requestTimeout)
+        : base(history, requestTimeout)
     {
-        _history = history;
-        _operationTimeout = requestTimeout * 2 + TimeSpan.FromSeconds(3);
     }
 
     public IReadOnlyCollection<GroupAcknowledgement> Acknowledged => _acknowledged;
 
     public int AcknowledgedCount => _acknowledged.Count;
-
-    /// <summary>Write failures by exception type and message start, for the report.</summary>
-    public IReadOnlyDictionary<string, int> Failures => _failures;
 
     public static string HotKey(int index) => $"hot{index}";
 
@@ -52,9 +41,9 @@ internal sealed class GroupWorkload : IAsyncDisposable
         for (var i = 0; i < roles.Length; i++)
         {
             var client = await cluster.ConnectAsync(cluster.ClientHost, requestTimeout, first: i, roles[i].Concern ?? WriteConcern.All, routerTimeout, connecting.Token).ConfigureAwait(false);
-            workload._clients.Add(client);
+            workload.Clients.Add(client);
             var (process, role) = (i + 1, roles[i]);
-            workload._workers.Add(Task.Run(() => role.Concern is { } concern
+            workload.Workers.Add(Task.Run(() => role.Concern is { } concern
                 ? workload.WriteLoopAsync(process, client, concern, role.OnlyFresh)
                 : workload.ReadLoopAsync(process, client)));
         }
@@ -62,18 +51,8 @@ internal sealed class GroupWorkload : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="count"/> writes in all were acknowledged (of the concern, when given); false on timeout.</summary>
-    public async Task<bool> WaitForAcknowledgedAsync(Func<GroupAcknowledgement, bool> which, int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (_acknowledged.Count(which) < count)
-        {
-            if (DateTime.UtcNow > deadline)
-                return false;
-            await timer.WaitForNextTickAsync().ConfigureAwait(false);
-        }
-        return true;
-    }
+    public Task<bool> WaitForAcknowledgedAsync(Func<GroupAcknowledgement, bool> which, int count, TimeSpan timeout) =>
+        WaitForAsync(() => _acknowledged.Count(which) >= count, timeout);
 
     private async Task WriteLoopAsync(int process, KvnDbClient client, WriteConcern concern, bool onlyFresh)
     {
@@ -86,21 +65,20 @@ internal sealed class GroupWorkload : IAsyncDisposable
             var value = $"v{process}-{attempt}";
             var router = client.Router;
             var invoke = History.Now;
-            using var timeout = new CancellationTokenSource(_operationTimeout);
+            using var timeout = new CancellationTokenSource(OperationTimeout);
             OpOutcome outcome;
             try
             {
-                await client.SetAsync(key, value, concern, timeout.Token).AsTask().WaitAsync(_operationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                await client.SetAsync(key, value, concern, timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 outcome = OpOutcome.Ok;
             }
             catch (Exception ex) when (IsRequestFailure(ex))
             {
-                // Only a connection that was never made certainly did not carry the write.
-                outcome = ex is KvnDbConnectionException && ex.Message.StartsWith("cannot connect", StringComparison.Ordinal) ? OpOutcome.Failed : OpOutcome.Indeterminate;
-                _failures.AddOrUpdate($"{ex.GetType().Name.Replace("KvnDb", "", StringComparison.Ordinal).Replace("Exception", "", StringComparison.Ordinal)}", 1, (_, n) => n + 1);
+                outcome = Classify(ex);
+                CountFailure(ex.GetType().Name.Replace("KvnDb", "", StringComparison.Ordinal).Replace("Exception", "", StringComparison.Ordinal));
             }
             var operation = new Operation(process, key, OpKind.Set, value, invoke, History.Now, outcome);
-            _history.Add(operation);
+            History.Add(operation);
             if (outcome == OpOutcome.Ok)
                 _acknowledged.Enqueue(new GroupAcknowledgement(operation, client.Router == router ? router : null, concern));
         }
@@ -114,60 +92,16 @@ internal sealed class GroupWorkload : IAsyncDisposable
         {
             var key = HotKey(random.Next(HotKeys));
             var invoke = History.Now;
-            using var timeout = new CancellationTokenSource(_operationTimeout);
+            using var timeout = new CancellationTokenSource(OperationTimeout);
             try
             {
-                var value = await client.GetStringAsync(key, timeout.Token).AsTask().WaitAsync(_operationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                _history.Add(new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok));
+                var value = await client.GetStringAsync(key, timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                History.Add(new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok));
             }
             catch (Exception ex) when (IsRequestFailure(ex))
             {
-                _history.Add(new Operation(process, key, OpKind.Get, null, invoke, History.Now, OpOutcome.Indeterminate));
+                History.Add(new Operation(process, key, OpKind.Get, null, invoke, History.Now, OpOutcome.Indeterminate));
             }
         }
-    }
-
-    private async ValueTask<bool> TickAsync(PeriodicTimer timer)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsRequestFailure(Exception ex) =>
-        ex is KvnDbException or TimeoutException or OperationCanceledException or ObjectDisposedException or IOException;
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(_workers).WaitAsync(_operationTimeout * 2).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // A worker stuck past its own timeouts: its history entry is missing, the run goes on.
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        foreach (var client in _clients)
-        {
-            try
-            {
-                await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-        _stop.Dispose();
     }
 }

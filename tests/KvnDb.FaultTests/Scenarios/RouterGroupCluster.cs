@@ -139,19 +139,49 @@ internal sealed partial class RouterGroupCluster : IAsyncDisposable
         };
         while (true)
         {
+            var before = Routers.Select(r => (Process: r, Lines: r?.LinesPrinted ?? 0)).ToArray();
             try
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(token);
-                attempt.CancelAfter(TimeSpan.FromSeconds(10));
-                return await KvnDbClient.ConnectAsync(options, attempt.Token).WaitAsync(TimeSpan.FromSeconds(11), token).ConfigureAwait(false);
+                attempt.CancelAfter(ConnectAttemptTimeout);
+                return await KvnDbClient.ConnectAsync(options, attempt.Token).WaitAsync(ConnectAttemptTimeout + TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is KvnDbException or OperationCanceledException or TimeoutException && !token.IsCancellationRequested)
+            catch (KvnDbException) when (!token.IsCancellationRequested)
             {
-                // No leader yet (an election), or the hello got no answer: try again.
-                await Task.Delay(TimeSpan.FromMilliseconds(100), token).ConfigureAwait(false);
+                // Every router refused or redirected to no leader it could reach: an election is under way (or a leader's
+                // host is not up yet). The answer changes when a router's active host takes the ports after this attempt began.
+                await WaitForActiveHostAsync(before, token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException && !token.IsCancellationRequested)
+            {
+                // The hello got no answer in time (two loaded cores): the attempt took its time already; try again.
             }
         }
     }
+
+    private static readonly TimeSpan ConnectAttemptTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Waits until one of the routers prints that its active host took the ports, in a line after the positions
+    /// <paramref name="after"/> (each router's <see cref="LabProcess.LinesPrinted"/> when the attempt began); returns after <see cref="ConnectAttemptTimeout"/>
+    /// without one (a leader that was already up but did not take the client: the next attempt tells).
+    /// </summary>
+    private async Task WaitForActiveHostAsync((LabProcess? Process, long Lines)[] after, CancellationToken token)
+    {
+        // A router restarted since (another process) counts from its first line.
+        var waits = Routers.Select((r, i) => r?.WaitForOutputAsync(ActiveHostLine(), _ => true, ConnectAttemptTimeout, r == after[i].Process ? after[i].Lines : 0))
+            .OfType<Task<Match>>().ToList();
+        while (waits.Count > 0)
+        {
+            var done = await Task.WhenAny(waits).WaitAsync(token).ConfigureAwait(false);
+            if (done.IsCompletedSuccessfully)
+                return;
+            waits.Remove(done); // that router exited, or printed nothing in time
+        }
+    }
+
+    [GeneratedRegex(@"Router group: active host \(term \d+\) on the ports")]
+    private static partial Regex ActiveHostLine();
 
     /// <summary>Waits for router <paramref name="index"/> to log that it leads a term above <paramref name="above"/>; returns that term.</summary>
     public async Task<long> WaitForLeadingAsync(int index, long above, TimeSpan timeout)

@@ -34,30 +34,18 @@ internal sealed record Expectations
 /// recovery, read-back of every key, digests, the linearizability check, the measurements and the
 /// assertions. Every wait is on a condition with a timeout, except the fault's own duration.
 /// </summary>
-internal sealed partial class ScenarioRun : IAsyncDisposable
+internal sealed partial class ScenarioRun : ScenarioBase<Workload>
 {
-    private const int ReadBackProcess = 99;
-    private const int ReadBackChunk = 200;
-    private readonly ITestOutputHelper _output;
-    private readonly long _started = History.Now;
     private long _faultAt;
     private long _healAt;
-    private bool _workloadStopped;
 
     private ScenarioRun(string name, ITestOutputHelper output, FaultCluster cluster)
+        : base(name, output, cluster)
     {
-        Name = name;
-        _output = output;
         Cluster = cluster;
     }
 
-    public string Name { get; }
-
     public FaultCluster Cluster { get; }
-
-    public History History { get; } = new();
-
-    public Workload Workload { get; private set; } = null!;
 
     public ClusterProbe Probe => Cluster.Probe;
 
@@ -88,9 +76,6 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         }
     }
 
-    public void Log(string message) =>
-        _output.WriteLine($"[{Stopwatch.GetElapsedTime(_started).TotalSeconds,6:F1} s] {message}");
-
     /// <summary>Marks the start of the fault (the origin of stalls and detection).</summary>
     public void MarkFault(string what)
     {
@@ -108,7 +93,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     /// <summary>Keeps the fault in place for its intended duration: this wait is the scenario, not synchronisation.</summary>
     public Task HoldAsync(TimeSpan duration)
     {
-        _output.WriteLine($"{Name}: holding the fault for {duration.TotalSeconds:0.#} s");
+        Output.WriteLine($"{Name}: holding the fault for {duration.TotalSeconds:0.#} s");
         return Task.Delay(duration);
     }
 
@@ -134,7 +119,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
     {
         var heal = _healAt != 0 ? _healAt : History.Now;
         if (_faultAt == 0)
-            _faultAt = _started;
+            _faultAt = Started;
         TimeSpan? recovery = null;
         string? recoveryNote = _healAt == 0 ? "n/a" : null;
         var recovered = true;
@@ -154,12 +139,11 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         if (recovered)
             await Workload.WaitForAcknowledgedAsync(Workload.AcknowledgedWrites + 50, TimeSpan.FromSeconds(10));
         var stoppedAt = History.Now;
-        await Workload.StopAsync();
-        _workloadStopped = true;
+        await StopWorkloadAsync();
         Log($"workload stopped: {Workload.AcknowledgedWrites} writes acknowledged, failures {string.Join(", ", Workload.Failures.Select(f => $"{f.Key} {f.Value}"))}");
 
         await using var reader = await Cluster.ConnectAsync(Cluster.ProbeHost, TimeSpan.FromSeconds(5)).WaitAsync(TimeSpan.FromSeconds(30));
-        var finals = await ReadBackAsync(reader, attempts: recovered ? 3 : 1);
+        var finals = await ReadBackAsync(reader, Enumerable.Range(0, Workload.HotKeys).Select(Workload.HotKey), attempts: recovered ? 3 : 1);
         var (digestsAgree, digestSummary) = await CompareDigestsAsync(reader, TimeSpan.FromSeconds(recovered ? 20 : 2));
 
         var operations = History.Snapshot();
@@ -190,7 +174,7 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             ViolationExamples = [.. check.Violations.Take(3).Select(v => v.Explanation ?? v.Key)],
             LostExamples = [.. lost.LostKeys.Take(5).Select(k => $"{k} read back as {finals.First(f => f.Key == k).Value ?? "absent"}")],
         };
-        _output.WriteLine(report.ToString());
+        Output.WriteLine(report.ToString());
         ResultsFile.Append(report);
         return report;
     }
@@ -234,47 +218,6 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
         }
     }
 
-    /// <summary>Reads every hot key and every fresh key a writer tried, recording the reads in the history.</summary>
-    private async Task<List<FinalRead>> ReadBackAsync(KvnDbClient client, int attempts)
-    {
-        var keys = History.Snapshot().Where(o => o.IsWrite && o.Outcome != OpOutcome.Failed).Select(o => o.Key)
-            .Concat(Enumerable.Range(0, Workload.HotKeys).Select(Workload.HotKey))
-            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        var finals = new List<FinalRead>(keys.Count);
-        foreach (var chunk in keys.Chunk(ReadBackChunk))
-        {
-            string?[]? values = null;
-            long invoke = 0;
-            for (var attempt = 0; attempt < attempts && values is null; attempt++)
-            {
-                invoke = History.Now;
-                try
-                {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                    values = await client.MultiGetStringsAsync(chunk, timeout.Token).WaitAsync(TimeSpan.FromSeconds(11));
-                }
-                catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
-                {
-                    if (attempt == attempts - 1)
-                        Log($"read-back of {chunk.Length} keys failed: {ex.Message}");
-                }
-            }
-            var complete = History.Now;
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                if (values is null)
-                {
-                    finals.Add(new FinalRead(chunk[i], null, Verified: false));
-                    continue;
-                }
-                finals.Add(new FinalRead(chunk[i], values[i]));
-                History.Add(new Operation(ReadBackProcess, chunk[i], OpKind.Get, values[i], invoke, complete, values[i] is null ? OpOutcome.NotFound : OpOutcome.Ok));
-            }
-        }
-        Log($"read back {finals.Count} keys");
-        return finals;
-    }
-
     /// <summary>The <c>kvndb digest</c> check: every node connected and serving, all digests equal (retried while a rejoin settles).</summary>
     internal static async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
     {
@@ -311,16 +254,5 @@ internal sealed partial class ScenarioRun : IAsyncDisposable
             previous = time;
         }
         return Stopwatch.GetElapsedTime(0, longest);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Workload is not null)
-        {
-            if (!_workloadStopped)
-                await Workload.StopAsync();
-            await Workload.DisposeAsync();
-        }
-        await Cluster.DisposeAsync();
     }
 }

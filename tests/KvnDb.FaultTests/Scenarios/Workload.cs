@@ -11,35 +11,22 @@ namespace KvnDb.FaultTests.Scenarios;
 /// delete: registers with many writers and readers) and a fresh key written once (the ledger of
 /// acknowledged writes to read back). Every attempt writes a unique value.
 /// </summary>
-internal sealed class Workload : IAsyncDisposable
+internal sealed class Workload : WorkloadBase
 {
     public const int HotKeys = 24;
     public const int DeleteKeys = 4;
-    private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(10);
 
-    private readonly History _history;
-    private readonly TimeSpan _operationTimeout;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly List<Task> _workers = [];
-    private readonly List<KvnDbClient> _clients = [];
-    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _readFailures = new(StringComparer.Ordinal);
     private int _acknowledged;
     private int _busy;
     private volatile TaskCompletionSource _running = Open();
 
     private Workload(History history, TimeSpan requestTimeout)
+        : base(history, requestTimeout)
     {
-        _history = history;
-        // The client's own timeout, plus a reconnect (connect + hello), plus slack: past this the
-        // attempt is abandoned and recorded as indeterminate.
-        _operationTimeout = requestTimeout * 2 + TimeSpan.FromSeconds(3);
     }
 
     public int AcknowledgedWrites => Volatile.Read(ref _acknowledged);
-
-    /// <summary>Write failures by kind (exception type), for the report.</summary>
-    public IReadOnlyDictionary<string, int> Failures => _failures;
 
     /// <summary>Read failures by kind (exception type), for the report.</summary>
     public IReadOnlyDictionary<string, int> ReadFailures => _readFailures;
@@ -52,33 +39,22 @@ internal sealed class Workload : IAsyncDisposable
         var workload = new Workload(history, timeout);
         using var connecting = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         for (var i = 0; i < writers + readers; i++)
-            workload._clients.Add(await cluster.ConnectAsync(cluster.ClientHost, timeout, connecting.Token).ConfigureAwait(false));
+            workload.Clients.Add(await cluster.ConnectAsync(cluster.ClientHost, timeout, connecting.Token).ConfigureAwait(false));
         for (var i = 0; i < writers; i++)
         {
-            var (process, client) = (i + 1, workload._clients[i]);
-            workload._workers.Add(Task.Run(() => workload.WriteLoopAsync(process, client)));
+            var (process, client) = (i + 1, workload.Clients[i]);
+            workload.Workers.Add(Task.Run(() => workload.WriteLoopAsync(process, client)));
         }
         for (var i = 0; i < readers; i++)
         {
-            var (process, client) = (writers + i + 1, workload._clients[writers + i]);
-            workload._workers.Add(Task.Run(() => workload.ReadLoopAsync(process, client)));
+            var (process, client) = (writers + i + 1, workload.Clients[writers + i]);
+            workload.Workers.Add(Task.Run(() => workload.ReadLoopAsync(process, client)));
         }
         return workload;
     }
 
     /// <summary>Waits until <paramref name="count"/> writes in all were acknowledged; false on timeout.</summary>
-    public async Task<bool> WaitForAcknowledgedAsync(int count, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(50));
-        while (AcknowledgedWrites < count)
-        {
-            if (DateTime.UtcNow > deadline)
-                return false;
-            await timer.WaitForNextTickAsync().ConfigureAwait(false);
-        }
-        return true;
-    }
+    public Task<bool> WaitForAcknowledgedAsync(int count, TimeSpan timeout) => WaitForAsync(() => AcknowledgedWrites >= count, timeout);
 
     private async Task WriteLoopAsync(int process, KvnDbClient client)
     {
@@ -93,18 +69,18 @@ internal sealed class Workload : IAsyncDisposable
             // write before it in the checker's search, so other keys stay cheap to check.
             var delete = !fresh && int.Parse(key.AsSpan(3), CultureInfo.InvariantCulture) < DeleteKeys && random.Next(3) == 0;
             var invoke = History.Now;
-            using var timeout = new CancellationTokenSource(_operationTimeout);
+            using var timeout = new CancellationTokenSource(OperationTimeout);
             OpOutcome outcome;
             try
             {
                 if (delete)
                 {
-                    var existed = await client.DeleteAsync(key, cancellationToken: timeout.Token).AsTask().WaitAsync(_operationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    var existed = await client.DeleteAsync(key, cancellationToken: timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                     outcome = existed ? OpOutcome.Ok : OpOutcome.NotFound;
                 }
                 else
                 {
-                    await client.SetAsync(key, value, cancellationToken: timeout.Token).AsTask().WaitAsync(_operationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    await client.SetAsync(key, value, cancellationToken: timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                     outcome = OpOutcome.Ok;
                 }
                 Interlocked.Increment(ref _acknowledged);
@@ -112,9 +88,9 @@ internal sealed class Workload : IAsyncDisposable
             catch (Exception ex) when (IsRequestFailure(ex))
             {
                 outcome = Classify(ex);
-                _failures.AddOrUpdate(ex.GetType().Name, 1, (_, n) => n + 1);
+                CountFailure(ex.GetType().Name);
             }
-            _history.Add(new Operation(process, key, delete ? OpKind.Delete : OpKind.Set, delete ? null : value, invoke, History.Now, outcome));
+            History.Add(new Operation(process, key, delete ? OpKind.Delete : OpKind.Set, delete ? null : value, invoke, History.Now, outcome));
             Interlocked.Decrement(ref _busy);
         }
     }
@@ -127,15 +103,15 @@ internal sealed class Workload : IAsyncDisposable
         {
             var key = HotKey(random.Next(HotKeys));
             var invoke = History.Now;
-            using var timeout = new CancellationTokenSource(_operationTimeout);
+            using var timeout = new CancellationTokenSource(OperationTimeout);
             try
             {
-                var value = await client.GetStringAsync(key, timeout.Token).AsTask().WaitAsync(_operationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                _history.Add(new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok));
+                var value = await client.GetStringAsync(key, timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                History.Add(new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok));
             }
             catch (Exception ex) when (IsRequestFailure(ex))
             {
-                _history.Add(new Operation(process, key, OpKind.Get, null, invoke, History.Now, OpOutcome.Indeterminate));
+                History.Add(new Operation(process, key, OpKind.Get, null, invoke, History.Now, OpOutcome.Indeterminate));
                 _readFailures.AddOrUpdate(ex.GetType().Name, 1, (_, n) => n + 1);
             }
             Interlocked.Decrement(ref _busy);
@@ -146,18 +122,10 @@ internal sealed class Workload : IAsyncDisposable
     /// Stops issuing operations and waits until none is in flight (false on timeout): a quiet moment,
     /// when the links carry nothing but what the servers send by themselves.
     /// </summary>
-    public async Task<bool> PauseAsync(TimeSpan timeout)
+    public Task<bool> PauseAsync(TimeSpan timeout)
     {
         _running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var deadline = DateTime.UtcNow + timeout;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
-        while (Volatile.Read(ref _busy) > 0)
-        {
-            if (DateTime.UtcNow > deadline)
-                return false;
-            await timer.WaitForNextTickAsync().ConfigureAwait(false);
-        }
-        return true;
+        return WaitForAsync(() => Volatile.Read(ref _busy) <= 0, timeout);
     }
 
     public void Resume() => _running.TrySetResult();
@@ -182,60 +150,11 @@ internal sealed class Workload : IAsyncDisposable
             Interlocked.Decrement(ref _busy);
             try
             {
-                await running.Task.WaitAsync(_stop.Token).ConfigureAwait(false);
+                await running.Task.WaitAsync(Stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return false;
-            }
-        }
-    }
-
-    private async ValueTask<bool> TickAsync(PeriodicTimer timer)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsRequestFailure(Exception ex) =>
-        ex is KvnDbException or TimeoutException or OperationCanceledException or ObjectDisposedException or IOException;
-
-    /// <summary>Only a connection that was never made certainly did not carry the write; everything else may have been applied.</summary>
-    private static OpOutcome Classify(Exception ex) =>
-        ex is KvnDbConnectionException && ex.Message.StartsWith("cannot connect", StringComparison.Ordinal)
-            ? OpOutcome.Failed
-            : OpOutcome.Indeterminate;
-
-    public async Task StopAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        try
-        {
-            await Task.WhenAll(_workers).WaitAsync(_operationTimeout * 2).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // A worker stuck past its own timeouts: its history entry is missing, the run goes on.
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        foreach (var client in _clients)
-        {
-            try
-            {
-                await client.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
             }
         }
     }
