@@ -37,6 +37,8 @@ internal static class CommandTable
         new("info", "", "router counters and every node with its state", 0, 0, []),
         new("slots", "[move FROM TO --count N]", "the slot map: each replica group's slots, keys, writes (its sequence) and nodes, and the migration under way; " +
             "'slots move' moves N slots of group FROM to group TO online", 0, 5, []),
+        new("groups", "[add NAME]", "the replica groups (as 'slots' shows them); 'groups add NAME' adds an empty group to the running router " +
+            "(then start its nodes with 'kvndb-node --group NAME' and give it slots with 'slots move')", 0, 2, []),
         new("digest", "", "every node's keys, last sequence and content digest, with its group (exit code 2 when a group's replicas differ)", 0, 0, []),
         new("monitor", "", "print every command the router sees, as it sees it (Ctrl+C to stop)", 0, 0, []),
         new("help", "[COMMAND]", "this list, or one command's usage", 0, 1, ["?"]),

@@ -67,6 +67,9 @@ internal sealed class Commands(KvnDbClient client, ReplyPrinter printer, KeyPage
         "slots" => args.Length == 0
             ? await SlotsReport.BuildAsync(client, cancellationToken).ConfigureAwait(false)
             : await SlotsReport.MoveAsync(client, [.. args.Select(Text)], cancellationToken).ConfigureAwait(false),
+        "groups" => args.Length == 0
+            ? await SlotsReport.BuildAsync(client, cancellationToken).ConfigureAwait(false)
+            : await SlotsReport.AddGroupAsync(client, [.. args.Select(Text)], cancellationToken).ConfigureAwait(false),
         "monitor" => await new MonitorMode(client, printer).RunAsync(cancellationToken).ConfigureAwait(false),
         "help" => args.Length == 0 ? new ConsoleReply.Text(CommandTable.Help())
             : CommandTable.Find(Text(args[0])) is { } about ? new ConsoleReply.Text($"{about.Usage}\n  {about.Summary}\n")

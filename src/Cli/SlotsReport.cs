@@ -52,6 +52,21 @@ internal static class SlotsReport
         }
     }
 
+    /// <summary><c>groups add NAME</c>: adds an empty replica group to the running router; the router says what to do next.</summary>
+    public static async Task<ConsoleReply> AddGroupAsync(KvnDbClient client, string[] args, CancellationToken cancellationToken)
+    {
+        if (args is not ["add", var name])
+            return new ConsoleReply.Error("usage: groups add NAME");
+        try
+        {
+            return new ConsoleReply.Text(await client.AddGroupAsync(name, cancellationToken).ConfigureAwait(false) + "\n");
+        }
+        catch (KvnDbException ex)
+        {
+            return new ConsoleReply.Error(ex.Message);
+        }
+    }
+
     private static Dictionary<string, string> Pairs(string line) =>
         line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
 }

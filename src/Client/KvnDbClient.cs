@@ -163,6 +163,21 @@ public sealed partial class KvnDbClient : IAsyncDisposable
         return reply.Body is null ? "" : Encoding.UTF8.GetString(reply.Body);
     }
 
+    /// <summary>
+    /// Adds the empty replica group <paramref name="name"/> to the running router (<c>kvndb groups add</c>); returns the
+    /// router's line once the group is durable in its metadata. Nodes then join it (<c>kvndb-node --group NAME</c>) and
+    /// <see cref="MoveSlotsAsync"/> gives it slots.
+    /// </summary>
+    public async Task<string> AddGroupAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var body = new byte[GroupControlRequest.BodyLength(Encoding.ASCII.GetByteCount(name))];
+        GroupControlRequest.WriteBody(body, GroupControlAction.Add, name);
+        var reply = await RequestAsync(Opcode.GroupControl, FrameFlags.None, new RawBody(body), cancellationToken).ConfigureAwait(false);
+        reply.ThrowIfError();
+        return reply.Body is null ? "" : Encoding.UTF8.GetString(reply.Body);
+    }
+
     /// <summary>The router's info text: version, connections, nodes and their state, counters.</summary>
     public async Task<string> InfoAsync(CancellationToken cancellationToken = default)
     {

@@ -46,6 +46,19 @@ internal sealed class NodeStore : IKeyStore
         return Math.Max(0, count);
     }
 
+    /// <summary>The keys stored for one database (or all), less those whose slot is in <paramref name="excludedSlots"/> (empty: none).</summary>
+    public long KeyCount(byte database, ReadOnlySpan<byte> excludedSlots)
+    {
+        var count = KeyCount(database);
+        if (excludedSlots.IsEmpty)
+            return count;
+        if (database != DatabaseKeys.All)
+            return Math.Max(0, count - Keys.CountInSlots(database, excludedSlots));
+        for (var i = 0; i < DatabaseKeys.Count; i++)
+            count -= Keys.CountInSlots(i, excludedSlots);
+        return Math.Max(0, count);
+    }
+
     /// <summary>
     /// FLUSHDB and FLUSHALL: deletes every key of the database (or all) at <paramref name="sequence"/>. The keys
     /// are listed first, then deleted, so the listing never runs over keys it is removing.

@@ -147,15 +147,15 @@ internal sealed partial class RequestProcessor : IDisposable
         if (header.Opcode == Opcode.ScanKeys)
         {
             // One page, on the loop: its cost is bounded by its count (KeyScanIndex), not by the store.
-            if (ScanKeysRequest.TryRead(body, out var scanned, out var position, out var count, out var pattern))
-                _store.Keys.WritePage(output, header.RequestId, scanned, position, count, pattern, _store.Expiry, now);
+            if (ScanKeysRequest.TryRead(body, out var scanned, out var position, out var count, out var pattern, out var end))
+                _store.Keys.WritePage(output, header.RequestId, scanned, position, count, pattern, _store.Expiry, now, end);
             else
                 ReplyMalformed(output, header);
             return;
         }
         if (header.Opcode == Opcode.KeyCount)
         {
-            if (!KeyCountRequest.TryRead(body, out var database))
+            if (!KeyCountRequest.TryRead(body, out var database, out var excluded))
             {
                 ReplyMalformed(output, header);
                 return;
@@ -166,11 +166,11 @@ internal sealed partial class RequestProcessor : IDisposable
             if (database == KeyCountRequest.PerDatabase)
             {
                 for (var i = 0; i < DatabaseKeys.Count; i++)
-                    KeyCountRequest.WriteReply(reply[(ProtocolLimits.HeaderSize + i * KeyCountRequest.ReplySize)..], _store.KeyCount((byte)i));
+                    KeyCountRequest.WriteReply(reply[(ProtocolLimits.HeaderSize + i * KeyCountRequest.ReplySize)..], _store.KeyCount((byte)i, excluded));
             }
             else
             {
-                KeyCountRequest.WriteReply(reply[ProtocolLimits.HeaderSize..], _store.KeyCount(database));
+                KeyCountRequest.WriteReply(reply[ProtocolLimits.HeaderSize..], _store.KeyCount(database, excluded));
             }
             output.Advance(ProtocolLimits.HeaderSize + size);
             return;

@@ -34,6 +34,7 @@ public static class BodyValidator
             Opcode.FlushSlots => FlushSlotsRequest.TryRead(body, out _) ? StatusCode.Ok : StatusCode.ProtocolError,
             Opcode.MigrationApply => MigrationChunk(body, maxKeySize),
             Opcode.SlotControl => SlotControlRequest.IsWellFormed(body) ? StatusCode.Ok : StatusCode.ProtocolError,
+            Opcode.GroupControl => GroupControlRequest.IsWellFormed(body) ? StatusCode.Ok : StatusCode.ProtocolError,
             _ => StatusCode.UnknownOpcode,
         };
     }

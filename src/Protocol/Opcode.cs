@@ -102,6 +102,8 @@ public enum Opcode : byte
     MigrationApply = 0x37,
     /// <summary>Router to nodes, sequenced: deletes every key in the given slots (<see cref="FlushSlotsRequest"/>).</summary>
     FlushSlots = 0x38,
-    /// <summary>Client to router: start a slot migration between groups, or add a group (<see cref="SlotControlRequest"/>).</summary>
+    /// <summary>Client to router: start a slot migration between groups (<see cref="SlotControlRequest"/>).</summary>
     SlotControl = 0x39,
+    /// <summary>Client to router: add an empty replica group to the running router (<see cref="GroupControlRequest"/>).</summary>
+    GroupControl = 0x3A,
 }

@@ -113,7 +113,7 @@ internal static class ReplyRenderer
 
     /// <summary>
     /// SCAN's <c>[cursor, [keys]]</c> from a node's page (shape checked by the router, NodeReplyRules). The cursor is
-    /// the page's next position: no shard group bits yet (docs/resp.md, "SCAN cursors").
+    /// the page's next position, across groups too (the slot in it names the group; docs/resp.md, "SCAN cursors").
     /// </summary>
     private static void RenderScanPage(IBufferWriter<byte> output, ReadOnlySpan<byte> body)
     {

@@ -224,6 +224,13 @@ internal sealed class ClientSession(long id, string remoteAddress, OutputChannel
                     cluster.Migrations.Submit(this, header, frame);
                 }
                 return true;
+            case Opcode.GroupControl:
+                if (IsValid(header, frame))
+                {
+                    Interlocked.Increment(ref _inFlight);
+                    cluster.Migrations.SubmitGroupControl(this, header, frame);
+                }
+                return true;
             case Opcode.SyncBegin or Opcode.SyncEnd or Opcode.SnapshotRead or Opcode.SnapshotApply or Opcode.NodeStatus or Opcode.TimeMark
                 or Opcode.MigrationRead or Opcode.MigrationApply or Opcode.FlushSlots:
                 Output.WriteError(header.Opcode, header.RequestId, StatusCode.NotAuthorized, $"{header.Opcode} is for node links only");

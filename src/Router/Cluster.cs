@@ -35,8 +35,10 @@ internal sealed partial class Cluster : IAsyncDisposable
         Clock = new RouterClock(options.Clock);
         Metadata = new SharedMetadata(options.MetadataStore ?? new FileMetadataStore(options.DataDirectory));
         var numbers = new NodeNumbers(Metadata.Document.NodeNumbers);
+        _numbers = numbers;
+        _loggerFactory = loggerFactory;
         var map = GroupLayout.Load(Metadata, options.Groups);
-        Groups = [.. map.Groups.Select((name, index) => new ReplicaGroup(index, name, this, new GroupMetadataView(Metadata, name), numbers, loggerFactory))];
+        _groups = [.. map.Groups.Select((name, index) => new ReplicaGroup(index, name, this, new GroupMetadataView(Metadata, name), numbers, loggerFactory))];
         Slots = map;
         Routes = RouteTable.Plain(map);
         Primary = Groups[0];
@@ -69,8 +71,28 @@ internal sealed partial class Cluster : IAsyncDisposable
     /// <summary>The router's metadata document (every group's in-sync set and history, the slot map).</summary>
     public SharedMetadata Metadata { get; }
 
-    /// <summary>The replica groups, by index in the slot map.</summary>
-    public ReplicaGroup[] Groups { get; }
+    private readonly NodeNumbers _numbers;
+    private readonly ILoggerFactory _loggerFactory;
+    private ReplicaGroup[] _groups;
+
+    /// <summary>The replica groups, by index in the slot map (replaced whole when a group is added).</summary>
+    public ReplicaGroup[] Groups => Volatile.Read(ref _groups);
+
+    /// <summary>
+    /// Adds an empty group to the running router (<see cref="MigrationCoordinator.AddGroupAsync"/>, once the metadata names
+    /// it durably, with no migration under way): it owns no slot, so no request routes to it until slots are moved to it.
+    /// </summary>
+    public ReplicaGroup AddGroup(string name)
+    {
+        var groups = Groups;
+        var group = new ReplicaGroup(groups.Length, name, this, new GroupMetadataView(Metadata, name), _numbers, _loggerFactory);
+        var map = Slots.WithGroup(name);
+        Volatile.Write(ref _groups, [.. groups, group]); // before the map names it
+        Slots = map;
+        Routes = RouteTable.Plain(map);
+        group.Expiry.Start();
+        return group;
+    }
 
     private SlotMap _slots = null!;
     private RouteTable _routes = null!;

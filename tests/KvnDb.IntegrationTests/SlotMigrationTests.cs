@@ -84,19 +84,22 @@ public sealed class SlotMigrationTests
         using var folder = new TempDirectory();
         await using var groups = await FasterGroups.StartAsync(folder, ["a", "b"], ["a", "a", "b", "b"]);
         await using var client = await groups.Cluster.ConnectAsync();
+        var router = groups.Cluster.Router.Cluster;
         var ledger = new Ledger(keys: 2000, workers: 4);
         await ledger.PreloadAsync(client);
-
-        // The router restarts with one more group: it starts with no slots, and nodes of it join.
-        await groups.Cluster.RestartRouterAsync(options: o => o with { Groups = ["a", "b", "c"] });
-        groups.StartNodes(["c", "c"]);
-        await groups.Cluster.Router.WaitForServingNodesAsync(6, TestCluster.Timeout);
-        var router = groups.Cluster.Router.Cluster;
-        Assert.Equal([8192, 8192, 0], router.Slots.SlotCounts());
 
         await using (var load = ledger.Start(client))
         {
             await load.WaitForOperationsAsync(200);
+            // Added while writes go on, no router restart: durable in the metadata first, with no slots; its nodes join it.
+            Assert.StartsWith("group c added (no slots yet)", await client.AddGroupAsync("c"));
+            Assert.True(new KvnDb.Router.Membership.FileMetadataStore(groups.RouterData).Load().Groups.ContainsKey("c"), "the group is durable");
+            var again = await Assert.ThrowsAnyAsync<KvnDbException>(() => client.AddGroupAsync("c"));
+            Assert.Contains("has a group 'c' already", again.Message);
+            Assert.Equal([8192, 8192, 0], router.Slots.SlotCounts());
+            groups.StartNodes(["c", "c"]);
+            await groups.Cluster.Router.WaitForServingNodesAsync(6, TestCluster.Timeout);
+
             await client.MoveSlotsAsync("a", "c", 2731);
             await WaitForMigrationAsync(router);
             await client.MoveSlotsAsync("b", "c", 2730);
@@ -108,6 +111,14 @@ public sealed class SlotMigrationTests
         Assert.Equal([5461, 5462, 5461], router.Slots.SlotCounts());
         await ledger.CheckAsync(client, groups);
         Assert.True(groups.Cluster.Nodes.Skip(4).All(n => n.Engine.Count > 0), "the new group's nodes hold keys");
+
+        // The router restarted with its old --groups a,b still has c, with its slots (the metadata names it).
+        await groups.Cluster.RestartRouterAsync();
+        await groups.Cluster.Router.WaitForServingNodesAsync(6, TestCluster.Timeout);
+        var restarted = groups.Cluster.Router.Cluster.Slots;
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 5461, ["b"] = 5462, ["c"] = 5461 },
+            restarted.Groups.Zip(restarted.SlotCounts()).ToDictionary(g => g.First, g => g.Second));
+        await ledger.CheckAsync(client, groups);
     }
 
     [Fact]

@@ -35,6 +35,29 @@ internal sealed class KeyScanIndex
     /// <summary>Keys held for a database (stored keys: expired ones not yet removed included).</summary>
     public long CountOf(int database) => _databases[database].Count;
 
+    /// <summary>
+    /// Keys held for a database whose slot is in <paramref name="slots"/> (a <see cref="SlotSet"/>): two binary searches
+    /// per run of consecutive slots, then only those slots' keys (a count of the keys a group holds but does not own).
+    /// </summary>
+    public long CountInSlots(int database, ReadOnlySpan<byte> slots)
+    {
+        var set = _databases[database];
+        long count = 0;
+        for (var slot = 0; slot < KeySlot.Count; slot++)
+        {
+            if (!SlotSet.Contains(slots, slot))
+                continue;
+            var last = slot;
+            while (last + 1 < KeySlot.Count && SlotSet.Contains(slots, last + 1))
+                last++;
+            var walker = set.From(ScanOrder.FirstOrderOfSlot(slot));
+            while (walker.MoveNext() && ScanOrder.SlotOf(walker.Current.Order) <= last)
+                count++;
+            slot = last;
+        }
+        return count;
+    }
+
     /// <summary>After a key is stored (new or not).</summary>
     public void Add(ReadOnlySpan<byte> storedKey)
     {
@@ -59,11 +82,14 @@ internal sealed class KeyScanIndex
     /// Writes the page that starts at <paramref name="position"/> as a <see cref="ScanKeysReply"/>: live keys (not
     /// expired at <paramref name="now"/>) that match <paramref name="pattern"/> (empty: all), at most
     /// <paramref name="count"/>, from at most <see cref="ExaminedPerKey"/> × count records. A page never ends inside a
-    /// position (keys sharing one are returned together), so the next page starts past every key it examined.
+    /// position (keys sharing one are returned together), so the next page starts past every key it examined. Positions
+    /// at or above <paramref name="end"/> are not examined: once none is left below it, the next position is
+    /// <paramref name="end"/> (0 when it is the limit), where a router with several groups continues in another group.
     /// </summary>
     public void WritePage(IBufferWriter<byte> output, ulong requestId, byte database, ulong position, uint count, ReadOnlySpan<byte> pattern,
-        ExpiryIndex expiry, long now)
+        ExpiryIndex expiry, long now, ulong end = ScanKeysRequest.PositionLimit)
     {
+        var bounded = end < ScanKeysRequest.PositionLimit;
         var examineLimit = (int)Math.Min((long)count * ExaminedPerKey, MaxExamined);
         var checkExpiry = expiry.Count > 0;
         var prefix = database == 0 ? 0 : DatabaseKeys.PrefixSize;
@@ -71,7 +97,7 @@ internal sealed class KeyScanIndex
         var examined = 0;
         var bytes = 0;
         var last = ulong.MaxValue;
-        var next = 0UL;
+        var next = bounded ? end : 0UL; // when the walk runs out of keys below the end
         _page.Clear();
         try
         {
@@ -79,6 +105,8 @@ internal sealed class KeyScanIndex
             {
                 var entry = walker.Current;
                 var at = ScanOrder.PositionOf(entry.Order);
+                if (at >= end)
+                    break;
                 if (at != last && (examined >= examineLimit || _page.Count >= count || bytes >= MaxPageBytes))
                 {
                     next = last + 1; // more keys lie past this page

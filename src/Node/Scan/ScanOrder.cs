@@ -20,6 +20,12 @@ internal static class ScanOrder
 
     public static ulong PositionOf(ulong order) => order >> PositionShift;
 
+    /// <summary>The smallest order of a key in <paramref name="slot"/>.</summary>
+    public static ulong FirstOrderOfSlot(int slot) => (ulong)slot << SlotShift;
+
+    /// <summary>The slot of a key of this order.</summary>
+    public static int SlotOf(ulong order) => (int)(order >> SlotShift);
+
     /// <summary>The smallest order at <paramref name="position"/>.</summary>
     public static ulong FirstOrderAt(ulong position) => position << PositionShift;
 }

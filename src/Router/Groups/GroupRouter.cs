@@ -8,7 +8,9 @@ namespace KvnDb.Router.Groups;
 /// a request whose keys are in one group goes to that group's sequencer or reads as it is; a multi-get,
 /// multi-set, or unguarded batch of deletes and exists (RESP DEL/EXISTS of several keys) across groups is split per group and put back together
 /// (<see cref="RequestSplitter"/>, <see cref="SplitRequest"/>); a request without keys (listing, key count,
-/// flush, digest) goes to every group and the answers are merged; a transaction, guarded write or copy across
+/// flush, digest) goes to every group and the answers are merged (a listing and a key count only count each group's own
+/// slots); a scan page goes to the group that owns the slot at its position, bounded by the end of that group's run of
+/// slots (scan positions lead with the slot, docs/protocol.md section 5.5); a transaction, guarded write or copy across
 /// groups (a MULTI/EXEC batch too) is refused with <see cref="StatusCode.CrossSlot"/>: it must be atomic, and groups share no sequence.
 /// </summary>
 internal sealed class GroupRouter(Cluster cluster)
@@ -39,10 +41,17 @@ internal sealed class GroupRouter(Cluster cluster)
 
     public void SubmitRead(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        if (header.Opcode == Opcode.ScanKeys)
+        switch (header.Opcode)
         {
-            RefuseScanAcrossGroups(client, header);
-            return;
+            case Opcode.ScanKeys:
+                ScanPage(client, header, frame, flush);
+                return;
+            case Opcode.ListKeys:
+                ListOwnedKeys(client, header, frame, flush);
+                return;
+            case Opcode.KeyCount:
+                CountOwnedKeys(client, header, frame, flush);
+                return;
         }
         var routes = cluster.Routes;
         var target = Target(header, frame, routes.Map);
@@ -133,15 +142,31 @@ internal sealed class GroupRouter(Cluster cluster)
     /// <summary>The same request to every group (each part's id is its group's index); the answers merged.</summary>
     private void Broadcast(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit)
     {
+        var owning = OwningGroups(cluster.Slots);
+        Broadcast(new SplitRequest(client, header, owning.Length, partOfItem: null), owning, header, frame, flush, submit);
+    }
+
+    private void Broadcast(SplitRequest split, int[] owning, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, Submit submit)
+    {
         var groups = cluster.Groups;
-        var split = new SplitRequest(client, header, groups.Length, partOfItem: null);
         var copy = frame.ToArray(); // each part is the same frame with its own id
-        for (var part = 0; part < groups.Length; part++)
+        for (var part = 0; part < owning.Length; part++)
         {
             var partHeader = header with { RequestId = (ulong)part };
             partHeader.Write(copy);
-            submit(groups[part], split, partHeader, new ReadOnlySequence<byte>(copy), flush);
+            submit(groups[owning[part]], split, partHeader, new ReadOnlySequence<byte>(copy), flush);
         }
+    }
+
+    /// <summary>
+    /// The groups that own a slot in <paramref name="owners"/>: a request for every key (a listing, a count, a flush) goes to
+    /// them only. A group that owns none holds no key of its own (a group just added, maybe without nodes yet, or a
+    /// migration's target before its switch, whose copies are not its keys yet).
+    /// </summary>
+    private static int[] OwningGroups(SlotMap owners)
+    {
+        var counts = owners.SlotCounts();
+        return [.. Enumerable.Range(0, counts.Length).Where(g => counts[g] > 0)];
     }
 
     private bool TrySplit(RouteTable routes, IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush, bool write)
@@ -166,16 +191,98 @@ internal sealed class GroupRouter(Cluster cluster)
     }
 
     /// <summary>
-    /// A scan page is cut in one node's scan order, and each group's nodes hold only that group's slots: a scan sent to
-    /// one group would silently miss every other group's keys. Continuing a finished group's scan into the next (the
-    /// group in the cursor's high bits, docs/resp.md) is not built yet, so the scan is refused rather than partial.
+    /// One page of a scan across groups. Positions lead with the slot, and a group owns whole slots: the page goes to the
+    /// group that owns the slot at the cursor (the source, through the lane, for a moving slot), bounded by the end of that
+    /// group's run of consecutive slots, so the node stops there and answers that end as the next position, where the next
+    /// page continues in the next run's group. Each position is examined by one page, answered by the group that owns
+    /// its slot when the page is routed (and holds every key of it: the target takes a moving slot only once it holds it
+    /// all, and the source deletes it only once no read routed to it is in flight): a key present for the whole scan is
+    /// returned exactly once, even when its slot moves during the scan. The cursor is the position itself: no group bits.
     /// </summary>
-    private void RefuseScanAcrossGroups(IReplyTarget client, in FrameHeader header)
+    private void ScanPage(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
     {
-        cluster.Stats.Error();
-        if ((header.Flags & FrameFlags.NoReply) == 0)
-            client.Error(header.Opcode, header.RequestId, StatusCode.Unavailable,
-                "SCAN is not paged across replica groups yet (this router has more than one group): list keys with KEYS instead");
+        var routes = cluster.Routes;
+        var map = routes.Map;
+        int group;
+        byte[] page;
+        using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
+        {
+            _ = ScanKeysRequest.TryRead(body.Span, out var database, out var position, out var count, out var pattern, out var end); // validated
+            var slot = ScanKeysRequest.SlotOf(position);
+            group = map.GroupOf(slot);
+            var runEnd = slot + 1;
+            while (runEnd < KeySlot.Count && map.GroupOf(runEnd) == group)
+                runEnd++;
+            var bound = Math.Min(end, runEnd == KeySlot.Count ? ScanKeysRequest.PositionLimit : ScanKeysRequest.FirstPositionOf(runEnd));
+            var length = ScanKeysRequest.BoundedBodyLength(pattern.Length);
+            page = new byte[ProtocolLimits.HeaderSize + length];
+            (header with { BodyLength = length }).Write(page);
+            _ = ScanKeysRequest.WriteBody(page.AsSpan(ProtocolLimits.HeaderSize), database, position, count, pattern, bound);
+        }
+        ReadFrom(routes, group, client, header with { BodyLength = page.Length - ProtocolLimits.HeaderSize }, new ReadOnlySequence<byte>(page), flush);
+    }
+
+    /// <summary>
+    /// A listing from every group, each group's keys filtered to the slots it owns in the map of the listing's start
+    /// (<see cref="SplitRequest.Owners"/>): a migration's copies are listed once. The listing is tracked
+    /// (<see cref="ListingTracker"/>) so a migration's cleanup does not delete keys under it that it counts as the source's.
+    /// </summary>
+    private void ListOwnedKeys(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        var listings = cluster.Migrations.Listings;
+        var epoch = listings.Enter(); // before the map is read
+        var owners = cluster.Slots;
+        var owning = OwningGroups(owners);
+        var split = new SplitRequest(client, header, owning.Length, partOfItem: null)
+        {
+            Owners = owners,
+            GroupOfPart = owning,
+            Answered = () => listings.Exit(epoch),
+        };
+        Broadcast(split, owning, header, frame, flush, static (group, part, h, f, fl) => group.Reads.SubmitRead(part, h, f, fl));
+    }
+
+    /// <summary>
+    /// A key count from every group, each group's nodes leaving out the keys of slots the group does not own
+    /// (a trailing slot set, <see cref="KeyCountRequest.ExcludingSize"/>). While slots move, the count is sent through the
+    /// lane (as a read of the moving slots): the source counts them until the switch, and no count routed with the old
+    /// map reaches the source after its cleanup.
+    /// </summary>
+    private void CountOwnedKeys(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame, FlushSet flush)
+    {
+        var migration = cluster.Routes.Migration;
+        if (migration is not null && !migration.Lane.TryEnterRead())
+        {
+            SubmitRead(client, header, frame, flush); // the lane closed meanwhile: the map has switched
+            return;
+        }
+        try
+        {
+            var owners = cluster.Slots;
+            var groups = cluster.Groups;
+            var owning = OwningGroups(owners);
+            byte database;
+            using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
+                database = body.Span[0]; // validated
+            var split = new SplitRequest(client, header, owning.Length, partOfItem: null);
+            var excluded = new byte[SlotSet.Size];
+            for (var part = 0; part < owning.Length; part++)
+            {
+                excluded.AsSpan().Clear();
+                for (var slot = 0; slot < KeySlot.Count; slot++)
+                    if (owners.GroupOf(slot) != owning[part])
+                        excluded[slot >> 3] |= (byte)(1 << (slot & 7));
+                var count = new byte[ProtocolLimits.HeaderSize + KeyCountRequest.ExcludingSize];
+                var partHeader = header with { BodyLength = KeyCountRequest.ExcludingSize, RequestId = (ulong)part };
+                partHeader.Write(count);
+                _ = KeyCountRequest.WriteBody(count.AsSpan(ProtocolLimits.HeaderSize), database, excluded);
+                groups[owning[part]].Reads.SubmitRead(split, partHeader, new ReadOnlySequence<byte>(count), flush);
+            }
+        }
+        finally
+        {
+            migration?.Lane.Exit();
+        }
     }
 
     private void RefuseCrossSlot(IReplyTarget client, in FrameHeader header, RouteTable routes)

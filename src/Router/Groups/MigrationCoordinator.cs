@@ -26,6 +26,15 @@ internal sealed partial class MigrationCoordinator : IAsyncDisposable
         _work = new BackgroundWork(_logger);
     }
 
+    /// <summary>Key listings across groups in flight: a migration's cleanup waits for those that started before its switch.</summary>
+    public ListingTracker Listings { get; } = new();
+
+    /// <summary>
+    /// Awaited at each <see cref="MigrationStep"/> of a migration when set: a test holds a migration at a known point
+    /// (in the middle of the copy, between the switch and the cleanup) without a sleep or a throttle.
+    /// </summary>
+    public Func<MigrationStep, Task>? StepHook { get; set; }
+
     /// <summary>The migration under way, or null.</summary>
     public SlotMigration? Current => Volatile.Read(ref _current);
 
@@ -54,6 +63,61 @@ internal sealed partial class MigrationCoordinator : IAsyncDisposable
                 client.Error(Opcode.SlotControl, requestId, status, message);
             client.Output.Flush();
         });
+    }
+
+    /// <summary>A client's GroupControl (validated): answered once the new group is durable in the metadata.</summary>
+    public void SubmitGroupControl(IReplyTarget client, in FrameHeader header, in ReadOnlySequence<byte> frame)
+    {
+        using var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize));
+        GroupControlRequest.TryRead(body.Span, out _, out var name);
+        var requestId = header.RequestId;
+        _work.Start($"adding group {name}", async _ =>
+        {
+            await Task.Yield(); // off the session's I/O thread: recording the group fsyncs
+            var (status, message) = await AddGroupAsync(name).ConfigureAwait(false);
+            if (status == StatusCode.Ok)
+                client.Raw(Opcode.GroupControl, requestId, Encoding.UTF8.GetBytes(message));
+            else
+                client.Error(Opcode.GroupControl, requestId, status, message);
+            client.Output.Flush();
+        });
+    }
+
+    /// <summary>
+    /// Adds an empty group (<c>kvndb groups add NAME</c>): named durably in the metadata first (an entry of its own under
+    /// <c>Groups</c>, and the slot map stored if it was not: the map and that entry name the group at every later start,
+    /// and through the Raft metadata store on every router of a router group), then to the running router. Not while
+    /// a migration runs: its lane takes the index one past the last group.
+    /// </summary>
+    public async Task<(StatusCode, string)> AddGroupAsync(string name)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_cluster.GroupNamed(name) is { } existing)
+                return (StatusCode.ProtocolError, $"this router has a group '{name}' already ({_cluster.Slots.SlotsOf(existing.Index).Count} slots)");
+            if (Current is { } running)
+                return (StatusCode.Unavailable, $"a migration is under way ({running.Record.From} -> {running.Record.To}, {running.State}): add the group once it is done");
+            var map = _cluster.Slots;
+            if (map.Groups.Count + 1 >= SlotMap.MaxGroups)
+                return (StatusCode.ProtocolError, $"a router has at most {SlotMap.MaxGroups - 1} groups");
+            await _cluster.Metadata.ChangeAsync(d => d with
+            {
+                Groups = new Dictionary<string, KvnDb.Router.Membership.RouterMetadata>(d.Groups, StringComparer.Ordinal) { [name] = new() },
+                Slots = d.Slots.Count > 0 ? d.Slots : map.ToRanges(),
+            }).ConfigureAwait(false);
+            var group = _cluster.AddGroup(name);
+            LogGroupAdded(name, group.Index);
+            return (StatusCode.Ok, $"group {name} added (no slots yet): start its nodes with 'kvndb-node --group {name}', then 'slots move FROM {name} --count N'");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return (StatusCode.Unavailable, $"the group could not be recorded durably: {ex.Message}");
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private async Task<(StatusCode, string)> StartAsync(string fromName, string toName, int count)
@@ -132,6 +196,9 @@ internal sealed partial class MigrationCoordinator : IAsyncDisposable
         await _work.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
     }
+
+    [LoggerMessage(121, LogLevel.Information, "Group {Name} added (index {Index}, no slots): its nodes may join")]
+    private partial void LogGroupAdded(string name, int index);
 
     [LoggerMessage(119, LogLevel.Information, "Resuming the migration of {Slots} slots {From} -> {To} recorded as {State}")]
     private partial void LogResuming(string from, string to, int slots, MigrationState state);

@@ -48,6 +48,9 @@ internal sealed class SlotMap
         return new SlotMap([.. Groups], owner);
     }
 
+    /// <summary>This map with one more group, <paramref name="group"/>, which owns no slot (a group added to a running router).</summary>
+    public SlotMap WithGroup(string group) => new(Check([.. Groups, group]), (byte[])_owner.Clone());
+
     /// <summary>
     /// The routing map of a migration: <paramref name="slots"/> belong to a pseudo-group, the <em>lane</em>, whose index
     /// (returned in <paramref name="lane"/>) is one past the last group, so a request on moving slots is told from the others

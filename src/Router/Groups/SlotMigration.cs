@@ -40,6 +40,10 @@ internal sealed partial class SlotMigration
     private long _chunkCount;
     private int _attempts;
     private long _lastProgress;
+    private long _listingEpoch;
+
+    /// <summary>How long the cleanup waits for listings that started before the switch (they count the moved keys as the source's).</summary>
+    private static readonly TimeSpan ListingWait = TimeSpan.FromSeconds(30);
 
     public SlotMigration(Cluster cluster, MigrationRecord record, ILogger logger)
     {
@@ -216,6 +220,7 @@ internal sealed partial class SlotMigration
             Interlocked.Add(ref _bytes, chunk.Length);
             _chunkCount++;
             LogProgressWhenDue(header.Done);
+            await StepAsync(MigrationStep.ChunkApplied).ConfigureAwait(false);
             if (header.Done)
                 break;
             lock (relay.SyncRoot)
@@ -336,6 +341,7 @@ internal sealed partial class SlotMigration
                 _cluster.Routes = RouteTable.Plain(switched);
             }
         }
+        _listingEpoch = _cluster.Migrations.Listings.Advance(); // listings from now on read the switched map
         await Lane.CloseAsync().ConfigureAwait(false);
         relay.Dispose();
         LogSwitched(Record.From, Record.To, Slots.Count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
@@ -346,6 +352,9 @@ internal sealed partial class SlotMigration
     private async Task CleanupAsync(CancellationToken stopping)
     {
         State = "cleaning";
+        await StepAsync(MigrationStep.Switched).ConfigureAwait(false);
+        if (!await _cluster.Migrations.Listings.WaitForOlderAsync(_listingEpoch, ListingWait, stopping).ConfigureAwait(false))
+            LogListingsStillRunning(ListingWait.TotalSeconds);
         while (true)
         {
             await WaitReadyAsync(From, stopping).ConfigureAwait(false);
@@ -357,6 +366,8 @@ internal sealed partial class SlotMigration
         }
         await _cluster.Metadata.ChangeAsync(d => d with { Migration = null }).ConfigureAwait(false);
     }
+
+    private Task StepAsync(MigrationStep step) => _cluster.Migrations.StepHook?.Invoke(step) ?? Task.CompletedTask;
 
     private void LogProgressWhenDue(bool done)
     {
@@ -393,6 +404,9 @@ internal sealed partial class SlotMigration
 
     [LoggerMessage(118, LogLevel.Error, "Migration: an attempt failed; it starts over")]
     private partial void LogAttemptFailed(Exception exception);
+
+    [LoggerMessage(120, LogLevel.Warning, "Migration: key listings that started before the switch still run after {Seconds} s; the source deletes the moved keys now (they may miss them)")]
+    private partial void LogListingsStillRunning(double seconds);
 
     [LoggerMessage(117, LogLevel.Warning, "Migration: the switch could not be made durable ({Message}); writes go on in the source and the switch is tried again")]
     private partial void LogSwitchFailed(string message);

@@ -23,6 +23,19 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
     private int _remaining = parts;
     private bool _answered;
 
+    /// <summary>
+    /// A listing's ownership filter: the slot map when the listing started. A group's chunks keep only the keys of slots that
+    /// group owns in it (a part is its group's index), so a migration's copies (in the target before the switch, in the
+    /// source until its cleanup) are not listed twice.
+    /// </summary>
+    public SlotMap? Owners { get; init; }
+
+    /// <summary>The group index of each part of a listing with <see cref="Owners"/> (the parts are the groups that own slots).</summary>
+    public int[]? GroupOfPart { get; init; }
+
+    /// <summary>Called once, when the client has its answer (the listing tracker's exit, <see cref="ListingTracker"/>).</summary>
+    public Action? Answered { get; init; }
+
     /// <summary>The client's channel: the caller that delivers a part's reply flushes it.</summary>
     public OutputChannel Output => client.Output;
 
@@ -40,7 +53,7 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
             }
             if (_opcode == Opcode.ListKeys)
             {
-                ForwardChunk(frame, header);
+                ForwardChunk(frame, header, (int)requestId);
                 return;
             }
             Done((int)requestId, frame.Slice(ProtocolLimits.HeaderSize).ToArray());
@@ -79,28 +92,61 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
     }
 
     /// <summary>A listing's chunks go to the client as they come; each group's last one is marked as not the last.</summary>
-    private void ForwardChunk(in ReadOnlySequence<byte> frame, in FrameHeader header)
+    private void ForwardChunk(in ReadOnlySequence<byte> frame, in FrameHeader header, int part)
     {
-        if (header.HasMore)
+        if (Owners is not null)
+        {
+            ForwardOwnedKeys(frame, header, part);
+        }
+        else if (header.HasMore)
         {
             client.Forward(frame, _requestId);
-            return;
         }
-        var copy = frame.ToArray();
-        new FrameHeader(header.BodyLength, header.Opcode, header.Flags | FrameFlags.More, header.Status, header.RequestId).Write(copy);
-        client.Forward(new ReadOnlySequence<byte>(copy), _requestId);
+        else
+        {
+            var copy = frame.ToArray();
+            new FrameHeader(header.BodyLength, header.Opcode, header.Flags | FrameFlags.More, header.Status, header.RequestId).Write(copy);
+            client.Forward(new ReadOnlySequence<byte>(copy), _requestId);
+        }
+        if (header.HasMore)
+            return;
         if (--_remaining == 0)
         {
-            _answered = true;
+            MarkAnswered();
             var end = new ArrayBufferWriter<byte>();
             KeyListChunk.Write(end, _requestId, more: false, []);
             client.Forward(new ReadOnlySequence<byte>(end.WrittenMemory), _requestId);
         }
     }
 
-    private void Fail(StatusCode status, string message)
+    /// <summary>The chunk with only the keys its group owns (<see cref="Owners"/>), marked as not the last.</summary>
+    private void ForwardOwnedKeys(in ReadOnlySequence<byte> frame, in FrameHeader header, int part)
+    {
+        var kept = new List<byte[]>();
+        using (var body = new ContiguousBytes(frame.Slice(ProtocolLimits.HeaderSize)))
+        {
+            if (!KeyListChunk.TryRead(body.Span, out var chunk))
+                return;
+            while (chunk.TryReadNext(out var key))
+                if (Owners!.GroupOf(KeySlot.Of(key)) == (GroupOfPart is { } groups ? groups[part] : part))
+                    kept.Add(key.ToArray());
+        }
+        if (kept.Count == 0)
+            return;
+        var filtered = new ArrayBufferWriter<byte>();
+        KeyListChunk.Write(filtered, header.RequestId, more: true, [.. kept]);
+        client.Forward(new ReadOnlySequence<byte>(filtered.WrittenMemory), _requestId);
+    }
+
+    private void MarkAnswered()
     {
         _answered = true;
+        Answered?.Invoke();
+    }
+
+    private void Fail(StatusCode status, string message)
+    {
+        MarkAnswered();
         client.Error(_opcode, _requestId, status, _parts > 1 ? $"{message} (one group's part of a request split across {_parts} groups)" : message);
     }
 
@@ -111,7 +157,7 @@ internal sealed class SplitRequest(IReplyTarget client, in FrameHeader header, i
         _bodies[part] = body;
         if (--_remaining > 0)
             return;
-        _answered = true;
+        MarkAnswered();
         switch (_opcode)
         {
             case Opcode.MultiGet:

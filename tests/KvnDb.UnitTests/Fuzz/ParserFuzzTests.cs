@@ -278,9 +278,37 @@ public sealed class ParserFuzzTests
             case Opcode.Transaction or Opcode.Batch:
                 return ReferenceTransaction(body, maxKey);
             case Opcode.ScanKeys:
-                // database, position below 2^48, count of at least 1; then the pattern, bounded like a key.
-                return Fixed(13, () => body[0] < 16 && BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(1)) < 1UL << 48
-                    && BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(9)) >= 1) && Field(isKey: true) ? End() : StatusCode.ProtocolError;
+            {
+                // database, position below 2^48, count of at least 1; then the pattern, bounded like a key; then maybe
+                // an end position, above the position and at most 2^48.
+                if (!(Fixed(13, () => body[0] < 16 && BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(1)) < 1UL << 48
+                    && BinaryPrimitives.ReadUInt32LittleEndian(body.AsSpan(9)) >= 1) && Field(isKey: true)))
+                    return StatusCode.ProtocolError;
+                if (position + 8 == body.Length)
+                {
+                    var end = BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan((int)position));
+                    if (end <= BinaryPrimitives.ReadUInt64LittleEndian(body.AsSpan(1)) || end > 1UL << 48)
+                        return StatusCode.ProtocolError;
+                    position += 8;
+                }
+                return End();
+            }
+            case Opcode.GroupControl:
+            {
+                // [u8 action 1][field name]; a name of 1 to 64 of [A-Za-z0-9._-].
+                if (body.Length < 1 || body[0] != 1)
+                    return StatusCode.ProtocolError;
+                position = 1;
+                if (!Field(isKey: false) || position != body.Length)
+                    return StatusCode.ProtocolError;
+                var name = body.AsSpan(5);
+                if (name.Length is < 1 or > 64)
+                    return StatusCode.ProtocolError;
+                foreach (var b in name)
+                    if (!(b is >= (byte)'a' and <= (byte)'z' or >= (byte)'A' and <= (byte)'Z' or >= (byte)'0' and <= (byte)'9' or (byte)'-' or (byte)'_' or (byte)'.'))
+                        return StatusCode.ProtocolError;
+                return StatusCode.Ok;
+            }
             case Opcode.KeyCount:
                 return body.Length == 1 && (body[0] < 16 || body[0] >= 0xFE) ? StatusCode.Ok : StatusCode.ProtocolError;
             case Opcode.FlushKeys:

@@ -135,6 +135,57 @@ public sealed class KeyScanIndexTests
         Assert.Equal(0, store.Keys.CountOf(0));
     }
 
+    [Fact]
+    public void A_bounded_page_stops_at_its_end_and_answers_the_end_as_the_next_position()
+    {
+        var store = new NodeStore(new RamStorageEngine());
+        var keys = Enumerable.Range(0, 3000).Select(i => $"key:{i}").ToArray();
+        foreach (var key in keys)
+            Set(store, key);
+        // Slots 0 to 4095, then 4096 to the last: the two runs of a router with two groups.
+        var end = ScanKeysRequest.FirstPositionOf(4096);
+        var first = new List<string>();
+        var position = 0UL;
+        while (position != end)
+        {
+            var output = new ArrayBufferWriter<byte>();
+            store.Keys.WritePage(output, 1, 0, position, 50, default, store.Expiry, Now, end);
+            Assert.True(ScanKeysReply.TryRead(output.WrittenSpan[ProtocolLimits.HeaderSize..], out var reply));
+            while (reply.TryReadNext(out var key))
+                first.Add(Encoding.UTF8.GetString(key));
+            Assert.True(reply.Next > position && reply.Next <= end, "a bounded page never goes past its end");
+            position = reply.Next;
+        }
+        Assert.Equal(keys.Where(k => KeySlot.Of(Encoding.UTF8.GetBytes(k)) < 4096).Order(StringComparer.Ordinal), first.Order(StringComparer.Ordinal));
+        var rest = Page(store, end, 100_000);
+        Assert.Equal(0UL, rest.Next);
+        Assert.Equal(keys.Except(first).Order(StringComparer.Ordinal), rest.Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Keys_in_a_slot_set_are_counted_and_left_out_of_a_key_count()
+    {
+        var store = new NodeStore(new RamStorageEngine());
+        var keys = Enumerable.Range(0, 2000).Select(i => $"key:{i}").ToArray();
+        foreach (var key in keys)
+            Set(store, key);
+        var namespaced = new byte[DatabaseKeys.PrefixSize + 5]; // key:1 of database 3: the same slot as in database 0
+        DatabaseKeys.WritePrefix(namespaced, 3);
+        "key:1"u8.CopyTo(namespaced.AsSpan(DatabaseKeys.PrefixSize));
+        store.Write(namespaced, "v"u8, 0, ++_sequence);
+        var slots = SomeSlots.Concat(Enumerable.Range(9000, 700)).ToHashSet();
+        var set = SlotSet.Of(slots);
+        var inSet = keys.Count(k => slots.Contains(KeySlot.Of(Encoding.UTF8.GetBytes(k))));
+        Assert.InRange(inSet, 1, keys.Length - 1);
+        Assert.Equal(inSet, store.Keys.CountInSlots(0, set));
+        Assert.Equal(keys.Length - inSet, store.KeyCount(0, set));
+        var inDatabase3 = slots.Contains(KeySlot.Of("key:1"u8)) ? 1 : 0;
+        Assert.Equal(keys.Length + 1 - inSet - inDatabase3, store.KeyCount(DatabaseKeys.All, set));
+        Assert.Equal(keys.Length, store.KeyCount(0, default));
+    }
+
+    private static readonly int[] SomeSlots = [0, 1, 2, 100, 5000, 5001, 16383];
+
     private void Set(NodeStore store, string key, long expiresAt = 0) =>
         store.Write(Encoding.UTF8.GetBytes(key), "v"u8, expiresAt, ++_sequence);
 

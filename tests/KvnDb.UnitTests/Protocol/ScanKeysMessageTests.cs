@@ -23,6 +23,61 @@ public sealed class ScanKeysMessageTests
         Assert.False(ScanKeysRequest.TryRead([.. body, 0], out _, out _, out _, out _));
     }
 
+    [Fact]
+    public void A_bounded_request_round_trips_and_refuses_an_end_not_above_its_position_or_past_the_limit()
+    {
+        var body = new byte[ScanKeysRequest.BoundedBodyLength(1)];
+        Assert.Equal(body.Length, ScanKeysRequest.WriteBody(body, 0, 100, 10, "*"u8, ScanKeysRequest.FirstPositionOf(4096)));
+        Assert.True(ScanKeysRequest.TryRead(body, out _, out var position, out _, out _, out var end));
+        Assert.Equal((100UL, 4096UL << 34), (position, end));
+        Assert.Equal(StatusCode.Ok, BodyValidator.Validate(Opcode.ScanKeys, body, 64));
+        Assert.True(ScanKeysRequest.TryRead(body.AsSpan(0, ScanKeysRequest.BodyLength(1)), out _, out _, out _, out _, out var none));
+        Assert.Equal(ScanKeysRequest.PositionLimit, none);
+        Assert.Equal(4096, ScanKeysRequest.SlotOf(end));
+
+        foreach (var bad in new[] { 100UL, 99UL, ScanKeysRequest.PositionLimit + 1 })
+        {
+            ScanKeysRequest.WriteBody(body, 0, 100, 10, "*"u8, bad);
+            Assert.False(ScanKeysRequest.TryRead(body, out _, out _, out _, out _, out _));
+        }
+        Assert.False(ScanKeysRequest.TryRead([.. body, 0], out _, out _, out _, out _, out _));
+    }
+
+    [Fact]
+    public void A_key_count_with_excluded_slots_reads_back_and_is_not_a_client_body()
+    {
+        var body = new byte[KeyCountRequest.ExcludingSize];
+        Assert.Equal(body.Length, KeyCountRequest.WriteBody(body, 5, SlotSet.Of([7, 16383])));
+        Assert.True(KeyCountRequest.TryRead(body, out var database, out var excluded));
+        Assert.Equal(5, database);
+        Assert.Equal([7, 16383], SlotSet.Slots(excluded));
+        Assert.True(KeyCountRequest.TryRead(body.AsSpan(0, 1), out _, out var none));
+        Assert.True(none.IsEmpty);
+        Assert.False(KeyCountRequest.TryRead(body.AsSpan(0, 2), out _, out _));
+        Assert.Equal(StatusCode.ProtocolError, BodyValidator.Validate(Opcode.KeyCount, body, 64)); // router to node only
+    }
+
+    [Fact]
+    public void GroupControl_round_trips_an_add_and_refuses_bad_names_and_actions()
+    {
+        var body = new byte[GroupControlRequest.BodyLength(3)];
+        Assert.Equal(body.Length, GroupControlRequest.WriteBody(body, GroupControlAction.Add, "c-1"));
+        Assert.True(GroupControlRequest.TryRead(body, out var action, out var name));
+        Assert.Equal((GroupControlAction.Add, "c-1"), (action, name));
+        Assert.Equal(StatusCode.Ok, BodyValidator.Validate(Opcode.GroupControl, body, 64));
+        Assert.False(GroupControlRequest.TryRead(body.AsSpan(0, body.Length - 1), out _, out _));
+        Assert.False(GroupControlRequest.TryRead([.. body, 0], out _, out _));
+        var unknown = body.ToArray();
+        unknown[0] = 2;
+        Assert.False(GroupControlRequest.TryRead(unknown, out _, out _));
+        var badName = new byte[GroupControlRequest.BodyLength(3)];
+        GroupControlRequest.WriteBody(badName, GroupControlAction.Add, "a b");
+        Assert.Equal(StatusCode.ProtocolError, BodyValidator.Validate(Opcode.GroupControl, badName, 64));
+        var empty = new byte[GroupControlRequest.BodyLength(0)];
+        GroupControlRequest.WriteBody(empty, GroupControlAction.Add, "");
+        Assert.False(GroupControlRequest.TryRead(empty, out _, out _));
+    }
+
     [Theory]
     [InlineData(16, 0UL, 1u)] // databases are 0 to 15
     [InlineData(0, 1UL << 48, 1u)] // a position has 48 bits
