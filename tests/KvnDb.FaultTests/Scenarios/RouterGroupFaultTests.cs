@@ -82,6 +82,8 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         var process = cluster.Routers[run.Leader]!;
         var stepDown = cluster.WaitForStepDownAsync(run.Leader, run.LeaderTerm, Patience);
 
+        // The old leader must see that it did not run (StallDetector), whatever its lease timer says on waking.
+        var stall = process.WaitForOutputAsync(new System.Text.RegularExpressions.Regex("this process did not run for [0-9]+ ms"), Patience);
         var frozenAt = History.Now;
         process.Freeze();
         run.Log($"fault: r{run.Leader + 1} frozen (SIGSTOP)");
@@ -97,6 +99,7 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         var thawedAt = History.Now;
         run.Log($"r{elected.Router + 1} leads term {elected.Term}, seen {GroupScenario.Between(frozenAt, elected.SeenAt)} after the freeze; r{run.Leader + 1} thawed");
         await stepDown;
+        run.Log($"r{run.Leader + 1} saw its stall: {(await stall).Value}");
         run.Log($"r{run.Leader + 1} stepped down {GroupScenario.Between(thawedAt, History.Now)} after the thaw");
         var newLeader = cluster.RouterAddresses[elected.Router];
         Assert.True(await run.Workload.WaitForAcknowledgedAsync(a => a.Router == newLeader && a.Concern == WriteConcern.All, 100, Patience),
