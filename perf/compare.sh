@@ -27,45 +27,16 @@ PEERS="$SHARED/bench/peers.sh"
 ROUNDS=${ROUNDS:-3} N1=${N1:-100000} N16=${N16:-500000} CLIENTS=${CLIENTS:-50} DATA=${DATA:-3}
 GENERATORS=${GENERATORS:-kvndb-bench redis-benchmark} PIPELINES=${PIPELINES:-1 16}
 VARIANTS=${VARIANTS:-kvndb:} SETTLE=${SETTLE:-180}
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 PATH="$PATH:$HOME/.dotnet/tools"
+export PATH="$PATH:$HOME/.dotnet/tools"
 # Our own pid folder: another user of peers.sh stopping its peers must not stop ours.
 export PEERS_DIR=${PEERS_DIR:-/tmp/kvndb-peers-compare-$$}
-WORK=$(mktemp -d /tmp/kvndb-compare.XXXXXX)
+cleanup_more() { "$PEERS" stop >/dev/null 2>&1 || true; rm -rf "$PEERS_DIR"; }
+source "$ROOT/perf/lib.sh"
 # Every path below is absolute; run from the scratch folder so that a stray relative write lands there.
 cd "$WORK"
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 25); do
-    alive=0; for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break; sleep 0.2
-  done
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  "$PEERS" stop >/dev/null 2>&1 || true
-  rm -rf "$WORK" "$PEERS_DIR"
-}
-trap cleanup EXIT
-
-# CPU ticks (utime+stime, all threads) of the given pids, summed. The command name in field 2 may hold
-# spaces, so fields are counted after its closing parenthesis.
-ticks() {
-  local total=0 pid rest
-  for pid in "$@"; do
-    rest=$(sed 's/.*) //' "/proc/$pid/stat")
-    total=$((total + $(echo "$rest" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
-CLK_TCK=$(getconf CLK_TCK)
 
 command -v redis-benchmark >/dev/null || GENERATORS=${GENERATORS//redis-benchmark/}
-echo "building (Release)..." >&2
-for p in src/Router/KvnDb.Router.csproj src/NodeHost/KvnDb.NodeHost.csproj perf/KvnDb.Bench/KvnDb.Bench.csproj; do
-  dotnet build "$ROOT/$p" -c Release -v q -nologo >/dev/null
-done
-BIN() { echo "$ROOT/$1/bin/Release/net10.0/$2.dll"; }
-BENCH=(dotnet "$(BIN perf/KvnDb.Bench kvndb-bench)")
+build_release
 
 # Targets: name, native port, RESP port, the pid measured as "front" (router, proxy or server) and
 # the pids behind it ("back": nodes, or twemproxy's two Redis).
@@ -115,8 +86,7 @@ for name in "${NAMES[@]}"; do
 done
 
 # The load average must fall below 1 before the first cell (our own build raised it): wait for it.
-for _ in $(seq "$SETTLE"); do awk '{ exit !($1 < 1) }' /proc/loadavg && break; sleep 1; done
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+wait_for_quiet "$SETTLE"
 echo "load average before the first cell: $LOAD_BEFORE" >&2
 
 RAW="$WORK/raw.csv"
@@ -136,8 +106,8 @@ run_cell() { # round generator target P test N
   after_front=$(ticks ${FRONT[$name]}); after_back=$(ticks ${BACK[$name]})
   if grep -qv '^"test"' "$out" 2>/dev/null && ! grep -q FAILED "$WORK/stderr.txt"; then
     local front_us back_us
-    front_us=$(awk -v d=$((after_front - before_front)) -v n="$N" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
-    back_us=$(awk -v d=$((after_back - before_back)) -v n="$N" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
+    front_us=$(us_per_request $((after_front - before_front)) "$N")
+    back_us=$(us_per_request $((after_back - before_back)) "$N")
     grep -v '^"test"' "$out" | tr -d '"' | awk -F, -v OFS=, -v pre="$round,$gen,$name,$P" -v n="$N" -v f="$front_us" -v b="$back_us" \
       '{ print pre, toupper($1), $2, $3, $4, $5, $6, $7, $8, n, f, b }' >> "$RAW"
   else

@@ -19,44 +19,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-200000} CLIENTS=${CLIENTS:-50} PIPELINE=${PIPELINE:-16} DATA=${DATA:-3} KEYS=${KEYS:-100000}
 ENGINE=${ENGINE:-ram} SETTLE=${SETTLE:-120}
-export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-WORK=$(mktemp -d /tmp/kvndb-group-scaling.XXXXXX)
+source "$ROOT/perf/lib.sh"
 cd "$WORK" # every path below is absolute: a stray relative write lands here
-PIDS=()
-
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 25); do
-    alive=0; for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    [ "$alive" = 0 ] && break; sleep 0.2
-  done
-  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-# CPU ticks (utime+stime) of the given pids, summed; fields counted after the command name's closing parenthesis.
-ticks() {
-  local total=0 pid rest
-  for pid in "$@"; do
-    rest=$(sed 's/.*) //' "/proc/$pid/stat")
-    total=$((total + $(echo "$rest" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
-CLK_TCK=$(getconf CLK_TCK)
-us_per_write() { awk -v d="$1" -v n="$N" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }'; }
-
-echo "building (Release)..." >&2
-for p in src/Router/KvnDb.Router.csproj src/NodeHost/KvnDb.NodeHost.csproj perf/KvnDb.Bench/KvnDb.Bench.csproj; do
-  dotnet build "$ROOT/$p" -c Release -v q -nologo >/dev/null
-done
-BIN() { echo "$ROOT/$1/bin/Release/net10.0/$2.dll"; }
-BENCH=(dotnet "$(BIN perf/KvnDb.Bench kvndb-bench)")
+us_per_write() { us_per_request "$1" "$N"; }
+build_release
 
 # The load average must fall below 1 before the first run (our own build raised it): wait for it, up to SETTLE.
-for _ in $(seq "$SETTLE"); do awk '{ exit !($1 < 1) }' /proc/loadavg && break; sleep 1; done
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+wait_for_quiet "$SETTLE"
 echo "load average before the first run: $LOAD_BEFORE" >&2
 
 ROWS=()

@@ -10,15 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 N=${N:-100000} CLIENTS=${CLIENTS:-50} PIPELINES=${PIPELINES:-1 16} TESTS=${TESTS:-set get}
 command -v perf >/dev/null || { echo "syscalls-per-request.sh: needs perf (apt install linux-perf)" >&2; exit 2; }
-WORK=$(mktemp -d /tmp/kvndb-syscalls.XXXXXX)
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-for p in src/Router/KvnDb.Router.csproj src/NodeHost/KvnDb.NodeHost.csproj perf/KvnDb.Bench/KvnDb.Bench.csproj; do
-  dotnet build "$ROOT/$p" -c Release -v q -nologo >/dev/null
-done
-BIN() { echo "$ROOT/$1/bin/Release/net10.0/$2.dll"; }
-BENCH=(dotnet "$(BIN perf/KvnDb.Bench kvndb-bench)")
+source "$ROOT/perf/lib.sh"
+build_release
 PORT=7231
 dotnet "$(BIN src/Router kvndb-router)" --port $PORT --data "$WORK/data" "$@" > "$WORK/router.log" 2>&1 &
 ROUTER=$!; PIDS+=("$ROUTER")
