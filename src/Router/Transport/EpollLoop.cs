@@ -25,10 +25,12 @@ internal sealed unsafe partial class EpollLoop : IDisposable
     private readonly Stack<int> _free = new();
     private int _used;
     private volatile bool _stopping;
+    private readonly Action<Exception> _reportFailure; // one delegate, not one per wake-up
 
     public EpollLoop(string name, ILogger logger)
     {
         _logger = logger;
+        _reportFailure = ex => LogHandlerFailed(_logger, ex);
         _epoll = Check(EpollNative.epoll_create1(EpollNative.EPOLL_CLOEXEC), "epoll_create1");
         _wake = Check(EpollNative.eventfd(0, EpollNative.EFD_CLOEXEC | EpollNative.EFD_NONBLOCK), "eventfd");
         Check(EpollNative.Control(_epoll, EpollNative.EPOLL_CTL_ADD, _wake, EpollNative.EPOLLIN, WakeToken), "epoll_ctl");
@@ -108,7 +110,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
                         LogHandlerFailed(_logger, ex);
                     }
                 }
-                WakeBatch.RunDeferredAndClose(ex => LogHandlerFailed(_logger, ex));
+                WakeBatch.RunDeferredAndClose(_reportFailure);
             }
         }
         finally
