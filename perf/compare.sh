@@ -15,7 +15,8 @@
 # Env: ROUNDS (3), N1 (requests at P=1, 100000), N16 (at P=16, 500000), CLIENTS (50), DATA (3),
 #      GENERATORS ("kvndb-bench redis-benchmark"), PIPELINES ("1 16"),
 #      VARIANTS (router variants, "name:extra router args" separated by ';', default "kvndb:"),
-#        e.g. VARIANTS="kvndb:;kvndb-inline:--inline-io" compares a lever in the same run,
+#        e.g. VARIANTS="kvndb:;kvndb-inline:--inline-io" compares a lever in the same run, and words node:ARG
+#        go to the nodes (VARIANTS="kvndb:;kvndb-node-sockets:node:--io-engine=sockets"),
 #      SETTLE (seconds to wait for the load average to fall below 1 before the first cell, 180).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,16 +46,21 @@ NAMES=()
 port=7131
 IFS=';' read -ra variant_list <<< "$VARIANTS"
 for variant in "${variant_list[@]}"; do
-  name=${variant%%:*}; args=() envs=()
-  # Words shaped NAME=value set the router's environment (DOTNET_gcServer=1); the rest are its arguments.
-  for word in ${variant#*:}; do [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] && envs+=("$word") || args+=("$word"); done
+  name=${variant%%:*}; args=() envs=() node_args=()
+  # Words shaped NAME=value set the router's environment (DOTNET_gcServer=1); words node:ARG go to both nodes
+  # (node:--io-engine=sockets); the rest are the router's arguments.
+  for word in ${variant#*:}; do
+    if [[ $word == node:* ]]; then node_args+=("${word#node:}")
+    elif [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$word")
+    else args+=("$word"); fi
+  done
   echo "starting $name (${envs[*]} kvndb-router ${args[*]}) on $port, RESP $((port + 1)), and 2 kvndb-node processes..." >&2
   env "${envs[@]}" dotnet "$(BIN src/Router kvndb-router)" --port "$port" --resp-port $((port + 1)) --data "$WORK/$name-data" "${args[@]}" > "$WORK/$name-router.log" 2>&1 &
   router=$!; PIDS+=("$router")
   for _ in $(seq 50); do "${BENCH[@]}" -p "$port" --info >/dev/null 2>&1 && break; sleep 0.2; done
   nodes=()
   for n in 1 2; do
-    dotnet "$(BIN src/NodeHost kvndb-node)" --engine ram --port "$port" > "$WORK/$name-node$n.log" 2>&1 &
+    dotnet "$(BIN src/NodeHost kvndb-node)" --engine ram --port "$port" "${node_args[@]}" > "$WORK/$name-node$n.log" 2>&1 &
     nodes+=($!); PIDS+=($!)
   done
   for i in $(seq 100); do

@@ -1,6 +1,7 @@
 using System.Globalization;
 using KvnDb.Bench;
 using KvnDb.Router;
+using KvnDb.Transport;
 
 namespace KvnDb.Benchmarks;
 

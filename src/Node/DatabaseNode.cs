@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using KvnDb.Node.Storage;
+using KvnDb.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Node;
@@ -30,6 +31,9 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
 
     /// <summary>The router's id for the current link (0 before the first connection).</summary>
     public ulong ConnectionId { get; private set; }
+
+    /// <summary>The socket engine of the current (or last) link; null before the first.</summary>
+    public IoEngine? LinkEngine { get; private set; }
 
     private volatile bool _connected;
     private int _fencedRefusals;
@@ -67,9 +71,10 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
                 await using var link = await RouterLink.ConnectAsync(routers.OptionsFor(router), _store, identity, _logger, cancellationToken).ConfigureAwait(false);
                 ConnectionCount++;
                 ConnectionId = link.ConnectionId;
+                LinkEngine = link.Engine;
                 delay = options.MinReconnectDelay;
                 routers.Linked();
-                LogConnected(router.Host, router.Port, engine.LastSequence, identity.NodeId);
+                LogConnected(router.Host, router.Port, engine.LastSequence, identity.NodeId, link.Engine);
                 _connected = true;
                 string reason;
                 try
@@ -177,8 +182,8 @@ public sealed partial class DatabaseNode(NodeOptions options, IStorageEngine eng
     [LoggerMessage(20, LogLevel.Information, "Router {Router} is a standby of its group; the leader is {Leader}")]
     private partial void LogRedirected(string router, string leader);
 
-    [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port} as node {NodeId}; last sequence {LastSequence}")]
-    private partial void LogConnected(string host, int port, ulong lastSequence, Guid nodeId);
+    [LoggerMessage(1, LogLevel.Information, "Connected to router {Host}:{Port} as node {NodeId}; last sequence {LastSequence}; link on {Engine}")]
+    private partial void LogConnected(string host, int port, ulong lastSequence, Guid nodeId, IoEngine engine);
 
     [LoggerMessage(2, LogLevel.Warning, "Router link closed: {Reason}; reconnecting")]
     private partial void LogLinkClosed(string reason);

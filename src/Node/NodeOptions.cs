@@ -1,4 +1,5 @@
 using KvnDb.Protocol;
+using KvnDb.Transport;
 
 namespace KvnDb.Node;
 
@@ -67,4 +68,10 @@ public sealed record NodeOptions
 
     /// <summary>Keys per chunk frame of a key listing.</summary>
     public int KeysPerChunk { get; init; } = 1024;
+
+    /// <summary>
+    /// The socket engine of the link (<c>kvndb-node --io-engine</c>): on epoll (Linux, the default there) the node applies a
+    /// batch on the thread that received it, with no thread-pool hop; TLS links always run on .NET's sockets.
+    /// </summary>
+    public IoEngine IoEngine { get; init; } = EpollNative.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
 }

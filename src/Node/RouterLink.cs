@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
 using System.Net.Sockets;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
 using KvnDb.Protocol.Tls;
+using KvnDb.Transport;
 using Microsoft.Extensions.Logging;
 
 namespace KvnDb.Node;
@@ -16,8 +18,9 @@ namespace KvnDb.Node;
 /// </summary>
 internal sealed partial class RouterLink : IAsyncDisposable
 {
-    private readonly Socket _socket;
-    private readonly Stream _stream;
+    private readonly Socket? _socket; // the .NET sockets engine (and TLS)
+    private readonly Stream? _stream;
+    private readonly EpollSocket? _epoll; // or the epoll engine
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly NodeOptions _options;
@@ -39,11 +42,22 @@ internal sealed partial class RouterLink : IAsyncDisposable
     private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
 
     private RouterLink(Socket socket, Stream stream, NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger)
+        : this(PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)), options, store, identity, logger)
     {
         _socket = socket;
         _stream = stream;
-        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
-        _output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    private RouterLink(EpollSocket epoll, NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger)
+        : this(epoll.Input, epoll.Output, options, store, identity, logger)
+    {
+        _epoll = epoll;
+    }
+
+    private RouterLink(PipeReader input, PipeWriter output, NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger)
+    {
+        _input = input;
+        _output = output;
         _options = options;
         _store = store;
         _engine = store.Engine;
@@ -53,6 +67,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
         _listings = new KeyListings(store.Engine, store, options.KeysPerChunk, _input.CancelPendingRead);
         _logger = logger;
     }
+
+    /// <summary>The socket engine the link runs on (epoll unless TLS, the platform or the router's frame limit say otherwise).</summary>
+    public IoEngine Engine => _epoll is null ? IoEngine.Sockets : IoEngine.Epoll;
 
     /// <summary>The id the router gave this link (its node id in router logs and info).</summary>
     public ulong ConnectionId { get; private set; }
@@ -69,37 +86,21 @@ internal sealed partial class RouterLink : IAsyncDisposable
     /// <summary>The link ended because a write (or sync frame) could not be applied: rejoining at once would likely fail again.</summary>
     public bool FailedApply => _requests?.Failure is not null;
 
+    /// <summary>
+    /// Input the epoll engine buffers before it stops reading the socket (its back-pressure on the router): the largest
+    /// frame must fit, so it is sized by the node's limit and a router announcing more is served on .NET's sockets.
+    /// </summary>
+    private static long EpollInputCapacity(NodeOptions options) => (long)Math.Max(options.MaxFrameSize, options.FrameCeiling ?? 0) + 64 * 1024;
+
+    /// <summary>Unsent replies past this hold the serve loop's flush (the router reads them as fast as it can).</summary>
+    private const long EpollOutputPause = 1024 * 1024;
+
     public static async Task<RouterLink> ConnectAsync(NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Stream? stream = null;
-        try
-        {
-            TcpLiveness.Apply(socket, options.RouterTimeout);
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                timeout.CancelAfter(options.ConnectTimeout);
-                try
-                {
-                    await socket.ConnectAsync(options.RouterHost, options.RouterPort, timeout.Token).ConfigureAwait(false);
-                    stream = new NetworkStream(socket, ownsSocket: true);
-                    if (options.Tls is { } tls)
-                        stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, timeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new TimeoutException($"connecting to {options.RouterHost}:{options.RouterPort} took longer than the connect timeout of {options.ConnectTimeout.TotalSeconds:0.###} s", ex);
-                }
-            }
-        }
-        catch
-        {
-            if (stream is not null)
-                await stream.DisposeAsync().ConfigureAwait(false);
-            socket.Dispose();
-            throw;
-        }
-        var link = new RouterLink(socket, stream, options, store, identity, logger);
+        var onEpoll = options.IoEngine == IoEngine.Epoll && options.Tls is null && EpollNative.IsSupported;
+        var link = onEpoll
+            ? await OpenEpollAsync(options, store, identity, logger, cancellationToken).ConfigureAwait(false)
+            : await OpenSocketsAsync(options, store, identity, logger, cancellationToken).ConfigureAwait(false);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -109,6 +110,12 @@ internal sealed partial class RouterLink : IAsyncDisposable
                 var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
                 RouterHandshake.CheckLimits(accepted, options);
                 RouterHandshake.CheckTerm(accepted, identity, $"{options.RouterHost}:{options.RouterPort}");
+                if (onEpoll && accepted.MaxFrameSize + (long)ProtocolLimits.HeaderSize > EpollInputCapacity(options))
+                {
+                    LogFramesTooLargeForEpoll(logger, accepted.MaxFrameSize, EpollInputCapacity(options));
+                    await link.DisposeAsync().ConfigureAwait(false);
+                    return await ConnectAsync(options with { IoEngine = IoEngine.Sockets }, store, identity, logger, cancellationToken).ConfigureAwait(false);
+                }
                 link.ConnectionId = accepted.ConnectionId;
                 link.MaxFrameSize = accepted.MaxFrameSize;
                 link.MaxKeySize = accepted.MaxKeySize;
@@ -127,6 +134,73 @@ internal sealed partial class RouterLink : IAsyncDisposable
         }
     }
 
+    /// <summary>Connects on .NET's sockets (bounded by the connect timeout), with TLS when asked.</summary>
+    private static async Task<RouterLink> OpenSocketsAsync(NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Stream? stream = null;
+        try
+        {
+            TcpLiveness.Apply(socket, options.RouterTimeout);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.ConnectTimeout);
+            try
+            {
+                await socket.ConnectAsync(options.RouterHost, options.RouterPort, timeout.Token).ConfigureAwait(false);
+                stream = new NetworkStream(socket, ownsSocket: true);
+                if (options.Tls is { } tls)
+                    stream = await TlsConnector.AuthenticateAsync(stream, options.RouterHost, tls, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw ConnectTimedOut(options, ex);
+            }
+        }
+        catch
+        {
+            if (stream is not null)
+                await stream.DisposeAsync().ConfigureAwait(false);
+            socket.Dispose();
+            throw;
+        }
+        return new RouterLink(socket, stream, options, store, identity, logger);
+    }
+
+    /// <summary>Connects on the process's epoll loop (<see cref="LinkLoop"/>), trying each address of the router's host in turn.</summary>
+    private static async Task<RouterLink> OpenEpollAsync(NodeOptions options, NodeStore store, NodeIdentity identity, ILogger logger, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        try
+        {
+            var addresses = IPAddress.TryParse(options.RouterHost, out var literal)
+                ? [literal]
+                : await Dns.GetHostAddressesAsync(options.RouterHost, timeout.Token).ConfigureAwait(false);
+            SocketException? last = null;
+            foreach (var address in addresses)
+            {
+                try
+                {
+                    var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(address, options.RouterPort), LinkLoop.Get(logger),
+                        EpollInputCapacity(options), EpollOutputPause, socket => TcpLiveness.Apply(socket, options.RouterTimeout), timeout.Token).ConfigureAwait(false);
+                    return new RouterLink(epoll, options, store, identity, logger);
+                }
+                catch (SocketException ex)
+                {
+                    last = ex;
+                }
+            }
+            throw last ?? new SocketException((int)SocketError.HostNotFound);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw ConnectTimedOut(options, ex);
+        }
+    }
+
+    private static TimeoutException ConnectTimedOut(NodeOptions options, Exception inner) =>
+        new($"connecting to {options.RouterHost}:{options.RouterPort} took longer than the connect timeout of {options.ConnectTimeout.TotalSeconds:0.###} s", inner);
+
     private RequestProcessor Processor => _requests ?? throw new InvalidOperationException("the link serves only after its hello");
 
     /// <summary>Bytes from the router wait in the kernel: whatever the clock says, it is not silent.</summary>
@@ -134,7 +208,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
     {
         try
         {
-            return _socket.Available > 0;
+            return (_epoll?.Available ?? _socket!.Available) > 0;
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
         {
@@ -246,7 +320,10 @@ internal sealed partial class RouterLink : IAsyncDisposable
         {
             // The batch's replies promise durability the disk did not give: they must never leave. Drop the link under them.
             LogDurabilityFailed(ex.Message);
-            _socket.Dispose();
+            if (_epoll is not null)
+                _epoll.Abort(new IOException("the link was dropped: its writes could not be made durable"));
+            else
+                _socket!.Dispose();
             throw;
         }
         SendStatusIfDue();
@@ -305,10 +382,16 @@ internal sealed partial class RouterLink : IAsyncDisposable
             // The router is gone; unsent replies die with the link, the router fails or retries them.
         }
         await _input.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _socket.Dispose();
+        if (_epoll is not null)
+            await _epoll.DisposeAsync().ConfigureAwait(false);
+        if (_stream is not null)
+            await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket?.Dispose();
         _requests?.Dispose();
     }
+
+    [LoggerMessage(12, LogLevel.Information, "The router's frame limit ({FrameLimit} bytes) is above what the epoll engine buffers for this node ({Capacity} bytes, from its --max-frame): the link runs on .NET's sockets")]
+    private static partial void LogFramesTooLargeForEpoll(ILogger logger, int frameLimit, long capacity);
 
     [LoggerMessage(11, LogLevel.Error, "The writes of a batch could not be made durable ({Reason}): the link is dropped before their replies leave")]
     private partial void LogDurabilityFailed(string reason);

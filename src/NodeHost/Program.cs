@@ -4,6 +4,7 @@ using KvnDb.Node;
 using KvnDb.Node.Storage;
 using KvnDb.NodeHost;
 using KvnDb.Protocol;
+using KvnDb.Transport;
 using Microsoft.Extensions.Logging;
 
 // Exit code of a node that stopped without the final checkpoint it owed (disk full or failing, or too slow).
@@ -94,6 +95,7 @@ groupOption.Validators.Add(result =>
 });
 var maxFrameOption = new Option<string?>("--max-frame") { Description = "Refuse a router whose frame limit is above this (e.g. 64m); by default the node adopts the router's" };
 var maxKeyOption = new Option<string?>("--max-key") { Description = "Refuse a router whose key limit is above this (e.g. 64k); by default the node adopts the router's" };
+var ioEngineOption = new Option<IoEngine>("--io-engine") { Description = "Socket engine of the router link: epoll (Linux, the default there: the batch is applied on the receiving thread) or sockets (.NET's, portable); TLS always uses sockets", DefaultValueFactory = _ => new NodeOptions().IoEngine };
 var httpPortOption = new Option<int?>("--http-port") { Description = "Serve /metrics (Prometheus) and /health at http://HTTP-HOST:PORT/ (0: a free port, logged)" };
 var httpHostOption = new Option<string>("--http-host") { Description = "Address of the --http-port listener", DefaultValueFactory = _ => "127.0.0.1" };
 var verboseOption = SharedOptions.Verbose();
@@ -103,7 +105,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
-    httpPortOption, httpHostOption, nameOption, groupOption, passwordFileOption, configOption, routersOption,
+    httpPortOption, httpHostOption, nameOption, groupOption, passwordFileOption, configOption, routersOption, ioEngineOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -175,6 +177,7 @@ root.SetAction(async (parse, cancellationToken) =>
             Group = parse.GetValue(groupOption) ?? HelloRequest.DefaultGroup,
             FrameCeiling = parse.GetValue(maxFrameOption) is { } maxFrame ? (int)Math.Min(int.MaxValue, ParseSize(maxFrame, "--max-frame")) : null,
             KeyCeiling = parse.GetValue(maxKeyOption) is { } maxKey ? (int)Math.Min(int.MaxValue, ParseSize(maxKey, "--max-key")) : null,
+            IoEngine = parse.GetValue(ioEngineOption),
         };
         try
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using KvnDb.Protocol;
+using KvnDb.Transport;
 
 namespace KvnDb.Router;
 

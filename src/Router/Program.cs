@@ -2,6 +2,7 @@ using System.CommandLine;
 using KvnDb.Hosting;
 using KvnDb.Protocol;
 using KvnDb.Router;
+using KvnDb.Transport;
 using Microsoft.Extensions.Logging;
 
 var hostOption = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };

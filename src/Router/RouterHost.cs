@@ -1,19 +1,20 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
-using System.Security.Cryptography.X509Certificates;
 using KvnDb.Protocol.Tls;
+using KvnDb.Router.Transport;
+using KvnDb.Transport;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using KvnDb.Router.Transport;
 
 namespace KvnDb.Router;
 
@@ -181,7 +182,7 @@ public sealed class RouterHost : IAsyncDisposable
         RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
             RouterLog.RespListening(logger, options.Host, boundRespPort);
-        host.StartEmbeddedNodes(options.EmbeddedNodes, loggerFactory);
+        host.StartEmbeddedNodes(options, loggerFactory);
         return host;
     }
 
@@ -197,7 +198,7 @@ public sealed class RouterHost : IAsyncDisposable
         }
     }
 
-    private void StartEmbeddedNodes(int count, ILoggerFactory loggerFactory)
+    private void StartEmbeddedNodes(RouterOptions options, ILoggerFactory loggerFactory)
     {
         var nodeOptions = new NodeOptions
         {
@@ -207,8 +208,9 @@ public sealed class RouterHost : IAsyncDisposable
             // In-process nodes trust exactly this router's certificate.
             Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
             Embedded = true,
+            IoEngine = options.IoEngine,
         };
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < options.EmbeddedNodes; i++)
         {
             var node = new DatabaseNode(nodeOptions with { Name = $"embedded-{i + 1}" }, new RamStorageEngine(), loggerFactory);
             _embeddedNodes.Add(Task.Run(() => node.RunAsync(_nodesStopping.Token)));

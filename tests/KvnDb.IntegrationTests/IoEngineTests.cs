@@ -3,6 +3,7 @@ using KvnDb.Client;
 using KvnDb.Protocol;
 using KvnDb.Protocol.Tls;
 using KvnDb.Router;
+using KvnDb.Transport;
 
 namespace KvnDb.IntegrationTests;
 

@@ -36,16 +36,18 @@ public sealed class TestCluster : IAsyncDisposable
         return cluster;
     }
 
-    public TestNode StartNode(IStorageEngine? engine = null, string? password = null, NodeIdentity? identity = null, string? group = null)
+    public TestNode StartNode(IStorageEngine? engine = null, string? password = null, NodeIdentity? identity = null, string? group = null,
+        Func<NodeOptions, NodeOptions>? configure = null)
     {
-        var node = TestNode.Start(new NodeOptions
+        var options = new NodeOptions
         {
             RouterHost = "127.0.0.1",
             RouterPort = Router.Port,
             Password = password ?? Router.Options.NodePassword ?? "",
             MaxReconnectDelay = TimeSpan.FromMilliseconds(500),
             Group = group ?? KvnDb.Protocol.HelloRequest.DefaultGroup,
-        }, engine ?? new RamStorageEngine(), identity ?? new NodeIdentity(null));
+        };
+        var node = TestNode.Start(configure?.Invoke(options) ?? options, engine ?? new RamStorageEngine(), identity ?? new NodeIdentity(null));
         _nodes.Add(node);
         return node;
     }

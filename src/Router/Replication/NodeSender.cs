@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using KvnDb.Transport;
 
 namespace KvnDb.Router.Replication;
 

@@ -1,50 +1,25 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
+using KvnDb.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace KvnDb.Router.Transport;
 
-/// <summary>
-/// One accepted socket on an <see cref="EpollLoop"/>, as Kestrel's <see cref="ConnectionContext"/>. The socket is
-/// non-blocking and registered edge-triggered; both pipes schedule inline, so the handler's read loop runs on the epoll
-/// thread straight after the receive and a flush sends at once on the flushing thread, with no thread-pool hop either
-/// way. A receive shorter than the buffer means the socket was drained at that instant (an edge comes for any later
-/// data), so a request costs one receive call, not a second one that ends in EAGAIN.
-/// </summary>
+/// <summary>One accepted socket on an <see cref="EpollLoop"/> (an <see cref="EpollSocket"/>), as Kestrel's <see cref="ConnectionContext"/>.</summary>
 internal sealed class EpollConnection : ConnectionContext
 {
-    private const int ReceiveSize = 4096;
-    private const int MaxReceiveBatch = 16 * ReceiveSize;
-    private static readonly TimeSpan DrainOnDispose = TimeSpan.FromSeconds(2);
-
-    private readonly Socket _socket;
-    private readonly EpollLoop _loop;
-    private readonly Pipe _input;
-    private readonly Pipe _output;
-    private readonly ReadinessSignal _readable = new();
-    private readonly ReadinessSignal _writable = new();
-    private readonly CancellationTokenSource _closed = new();
-    private Task _receiving = Task.CompletedTask;
-    private Task _sending = Task.CompletedTask;
-    private ConnectionAbortedException? _abortReason;
-    private int _aborted;
-    private int _closeFired;
-    private bool _peerEnded;
+    private readonly EpollSocket _socket;
 
     public EpollConnection(Socket socket, EpollLoop loop, EpollTransportOptions options, string connectionId)
     {
-        _socket = socket;
-        _loop = loop;
         ConnectionId = connectionId;
         LocalEndPoint = socket.LocalEndPoint;
         RemoteEndPoint = socket.RemoteEndPoint;
-        _input = new Pipe(PipeOptionsFor(options.MaxReadBufferSize));
-        _output = new Pipe(PipeOptionsFor(options.MaxWriteBufferSize));
-        Transport = new DuplexPipe(_input.Reader, _output.Writer);
+        _socket = new EpollSocket(socket, loop, options.MaxReadBufferSize, options.MaxWriteBufferSize);
+        Transport = _socket;
         Features.Set<IConnectionIdFeature>(new ConnectionIdFeature(this));
     }
 
@@ -62,258 +37,18 @@ internal sealed class EpollConnection : ConnectionContext
 
     public override EndPoint? RemoteEndPoint { get; set; }
 
-    /// <summary>The socket's handle number, for the epoll registration.</summary>
-    internal int FileDescriptor => (int)_socket.SafeHandle.DangerousGetHandle();
-
-    /// <summary>Registration slot and generation on the loop (<see cref="EpollLoop"/>).</summary>
-    internal ulong Token { get; set; }
-
     internal void Start()
     {
-        ConnectionClosed = _closed.Token;
-        _loop.Register(this);
-        _receiving = ReceiveAsync();
-        _sending = SendAsync();
+        ConnectionClosed = _socket.Closed;
+        _socket.Start();
     }
 
-    /// <summary>Called on the epoll thread with the events of one edge.</summary>
-    internal void OnEvents(uint events)
-    {
-        // The peer's end (or an error) comes as one edge, often with its last bytes: a short read of those bytes must not
-        // pass for "drained", since no further edge will announce the end.
-        if ((events & (EpollNative.EPOLLRDHUP | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
-            Volatile.Write(ref _peerEnded, true);
-        if ((events & (EpollNative.EPOLLIN | EpollNative.EPOLLRDHUP | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
-            _readable.Set();
-        if ((events & (EpollNative.EPOLLOUT | EpollNative.EPOLLHUP | EpollNative.EPOLLERR)) != 0)
-            _writable.Set();
-    }
-
-    private async Task ReceiveAsync()
-    {
-        var writer = _input.Writer;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                _readable.Clear();
-                var (received, drained, ended) = ReceiveAvailable(writer);
-                if (received > 0)
-                {
-                    var flush = await writer.FlushAsync().ConfigureAwait(false);
-                    if (flush.IsCompleted || flush.IsCanceled)
-                        break; // the handler stopped reading
-                }
-                if (ended || Volatile.Read(ref _aborted) != 0)
-                    break;
-                // Edge-triggered: only a drained socket brings another edge; bytes left in it are read on at once.
-                if (drained)
-                    await _readable.WaitAsync().ConfigureAwait(false);
-            }
-        }
-        catch (SocketException ex) when (IsConnectionReset(ex.SocketErrorCode))
-        {
-            error = new ConnectionResetException(ex.Message, ex);
-        }
-        catch (SocketException ex) when (ex.SocketErrorCode is SocketError.OperationAborted or SocketError.Shutdown or SocketError.NotConnected)
-        {
-            // Aborted by us: the reason (if any) is what the handler sees.
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-        finally
-        {
-            await writer.CompleteAsync(_abortReason ?? error).ConfigureAwait(false);
-            FireClosed();
-        }
-    }
-
-    private async Task SendAsync()
-    {
-        var reader = _output.Reader;
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled)
-                    break;
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    _writable.Clear();
-                    var sent = SendSome(buffer, out var blocked);
-                    buffer = buffer.Slice(sent);
-                    if (blocked)
-                        await _writable.WaitAsync().ConfigureAwait(false);
-                    if (Volatile.Read(ref _aborted) != 0)
-                        return;
-                }
-                reader.AdvanceTo(result.Buffer.End);
-                if (result.IsCompleted)
-                    break;
-            }
-        }
-        catch (SocketException)
-        {
-            // The peer is gone (reset, broken pipe): the handler's next flush just reports completion, as with
-            // Kestrel's own transport, and the receive side ends with the connection.
-            Abort(new ConnectionAbortedException("The peer stopped accepting data."));
-        }
-        catch (Exception ex)
-        {
-            error = ex;
-        }
-        finally
-        {
-            // The handler's writes end with ours: a later flush completes at once, not into a pipe nobody reads.
-            await reader.CompleteAsync(error).ConfigureAwait(false);
-            ShutdownSocket(SocketShutdown.Send);
-        }
-    }
-
-    /// <summary>
-    /// Receives into the input pipe until the socket is drained (a short read or EAGAIN), it ended, or a batch is in
-    /// hand (the handler sees it, and the pipe can push back, before more is read).
-    /// </summary>
-    private (int Received, bool Drained, bool Ended) ReceiveAvailable(PipeWriter writer)
-    {
-        var received = 0;
-        while (true)
-        {
-            var buffer = writer.GetSpan(ReceiveSize);
-            var count = _socket.Receive(buffer, SocketFlags.None, out var status);
-            if (status == SocketError.WouldBlock)
-                return (received, true, false);
-            if (status != SocketError.Success)
-                throw new SocketException((int)status);
-            if (count == 0)
-                return (received, true, true);
-            writer.Advance(count);
-            received += count;
-            if (count < buffer.Length && !Volatile.Read(ref _peerEnded))
-                return (received, true, false); // drained at that instant: any later byte brings an edge
-            if (received >= MaxReceiveBatch)
-                return (received, false, false);
-        }
-    }
-
-    /// <summary>Sends segments until one blocks; returns the bytes the socket took.</summary>
-    private long SendSome(in ReadOnlySequence<byte> buffer, out bool blocked)
-    {
-        blocked = false;
-        long total = 0;
-        foreach (var segment in buffer)
-        {
-            var span = segment.Span;
-            while (!span.IsEmpty)
-            {
-                var count = _socket.Send(span, SocketFlags.None, out var status);
-                if (status == SocketError.WouldBlock)
-                {
-                    blocked = true;
-                    return total;
-                }
-                if (status != SocketError.Success)
-                    throw new SocketException((int)status);
-                total += count;
-                span = span[count..];
-            }
-        }
-        return total;
-    }
-
-    public override void Abort(ConnectionAbortedException abortReason)
-    {
-        if (Interlocked.Exchange(ref _aborted, 1) != 0)
-            return;
-        _abortReason = abortReason;
-        try
-        {
-            _output.Reader.CancelPendingRead();
-        }
-        catch (InvalidOperationException)
-        {
-            // The send loop already completed its reader.
-        }
-        ShutdownSocket(SocketShutdown.Both);
-        // The edge of the shutdown may come late or not at all for a socket already drained: wake both loops now.
-        _readable.Set();
-        _writable.Set();
-    }
+    public override void Abort(ConnectionAbortedException abortReason) => _socket.Abort(abortReason);
 
     public override async ValueTask DisposeAsync()
     {
-        await _input.Reader.CompleteAsync().ConfigureAwait(false);
-        await _output.Writer.CompleteAsync().ConfigureAwait(false);
-        try
-        {
-            // What the handler wrote last still leaves, unless the peer has stopped reading.
-            await _sending.WaitAsync(DrainOnDispose).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-        }
-        Abort(new ConnectionAbortedException("The connection was disposed."));
-        await _sending.ConfigureAwait(false);
-        await _receiving.ConfigureAwait(false);
-        _loop.Unregister(this);
-        _socket.Dispose();
-        _closed.Dispose();
+        await _socket.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
-    }
-
-    private void FireClosed()
-    {
-        if (Interlocked.Exchange(ref _closeFired, 1) != 0)
-            return;
-        // On the pool: what the handler registered on ConnectionClosed must not run on the epoll thread.
-        ThreadPool.UnsafeQueueUserWorkItem(static state =>
-        {
-            try
-            {
-                state.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Disposed first: nobody is left to tell.
-            }
-        }, _closed, preferLocal: false);
-    }
-
-    private void ShutdownSocket(SocketShutdown how)
-    {
-        try
-        {
-            _socket.Shutdown(how);
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-        {
-            // Already closed by the peer or by us.
-        }
-    }
-
-    private static bool IsConnectionReset(SocketError error) =>
-        error is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Interrupted or SocketError.TimedOut;
-
-    private static PipeOptions PipeOptionsFor(long pauseThreshold) => new(
-        pool: MemoryPool<byte>.Shared, // the pipe then rents from ArrayPool directly, with no per-buffer object
-        readerScheduler: PipeScheduler.Inline,
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: pauseThreshold,
-        resumeWriterThreshold: pauseThreshold / 2,
-        minimumSegmentSize: ReceiveSize,
-        useSynchronizationContext: false);
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
     }
 
     private sealed class ConnectionIdFeature(EpollConnection connection) : IConnectionIdFeature

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using KvnDb.Transport;
 using Microsoft.AspNetCore.Connections;
 
 namespace KvnDb.Router.Transport;
@@ -35,7 +36,6 @@ internal sealed class EpollConnectionListener(Socket listenSocket, EpollLoopSet 
             try
             {
                 socket.NoDelay = options.NoDelay;
-                socket.Blocking = false;
                 var connection = new EpollConnection(socket, loops.Next(), options, $"epoll-{Interlocked.Increment(ref _accepted):x}");
                 connection.Start();
                 return connection;

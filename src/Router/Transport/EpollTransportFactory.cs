@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using KvnDb.Transport;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 

@@ -1,11 +1,11 @@
-namespace KvnDb.Router;
+namespace KvnDb.Transport;
 
 /// <summary>
 /// Work deferred to the end of one wake-up of an I/O loop (the epoll transport's <c>epoll_wait</c> batch): the node
 /// flushes of every client that woke together leave in one send per node, after all of them were read. Off such a
 /// loop (a thread-pool thread, Kestrel's socket transport) nothing is deferred and the caller queues the work itself.
 /// </summary>
-public static class WakeBatch
+internal static class WakeBatch
 {
     [ThreadStatic] private static List<IThreadPoolWorkItem>? t_deferred;
     [ThreadStatic] private static bool t_open;

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace KvnDb.Router.Transport;
+namespace KvnDb.Transport;
 
 /// <summary>The few Linux calls the epoll transport needs (x86-64 and arm64 layouts of <c>epoll_event</c>).</summary>
 internal static unsafe partial class EpollNative
@@ -40,9 +40,6 @@ internal static unsafe partial class EpollNative
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint write(int fd, byte* buffer, nint count);
-
-    [LibraryImport("libc", SetLastError = true)]
-    public static partial nint read(int fd, byte* buffer, nint count);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);

@@ -1,4 +1,4 @@
-namespace KvnDb.Router;
+namespace KvnDb.Transport;
 
 /// <summary>The socket engine under the router's Kestrel listeners (<c>--io-engine</c>).</summary>
 public enum IoEngine

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
-namespace KvnDb.Router.Transport;
+namespace KvnDb.Transport;
 
 /// <summary>
 /// One I/O thread: an edge-triggered epoll set of connections. Each wake-up hands every ready connection its edge (its
@@ -20,7 +20,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _slotsLock = new();
     // Slot i holds a connection and its generation: an edge read from the kernel after the slot was reused is dropped.
-    private EpollConnection?[] _slots = new EpollConnection?[64];
+    private EpollSocket?[] _slots = new EpollSocket?[64];
     private uint[] _generations = new uint[64];
     private readonly Stack<int> _free = new();
     private int _used;
@@ -38,7 +38,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
         _thread.Start();
     }
 
-    public void Register(EpollConnection connection)
+    public void Register(EpollSocket connection)
     {
         int slot;
         uint generation;
@@ -61,7 +61,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
         Check(EpollNative.Control(_epoll, EpollNative.EPOLL_CTL_ADD, connection.FileDescriptor, events, connection.Token), "epoll_ctl");
     }
 
-    public void Unregister(EpollConnection connection)
+    public void Unregister(EpollSocket connection)
     {
         // Before the socket closes: a closed descriptor's number may be reused by the next accept.
         EpollNative.Control(_epoll, EpollNative.EPOLL_CTL_DEL, connection.FileDescriptor, 0, 0);

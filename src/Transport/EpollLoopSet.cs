@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace KvnDb.Router.Transport;
+namespace KvnDb.Transport;
 
 /// <summary>The transport's I/O threads, started with the first listener and stopped with the host.</summary>
 internal sealed class EpollLoopSet(int count, ILogger logger) : IDisposable

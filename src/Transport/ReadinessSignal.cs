@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Sources;
 
-namespace KvnDb.Router.Transport;
+namespace KvnDb.Transport;
 
 /// <summary>
 /// A socket's "ready again" edge, kept until someone waits for it: the epoll thread <see cref="Set"/>s it, one loop
