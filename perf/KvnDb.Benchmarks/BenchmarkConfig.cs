@@ -28,7 +28,7 @@ internal static class BenchmarkConfig
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance))
             .AddDiagnoser(MemoryDiagnoser.Default)
             .AddColumnProvider(DefaultColumnProviders.Instance)
-            .AddColumn(StatisticColumn.P95)
+            .AddColumn(StatisticColumn.Median, StatisticColumn.P95)
             .AddLogger(ConsoleLogger.Default)
             .AddExporter(MarkdownExporter.GitHub, CsvExporter.Default)
             .WithArtifactsPath(artifacts)
