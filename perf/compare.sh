@@ -46,11 +46,12 @@ NAMES=()
 port=7131
 IFS=';' read -ra variant_list <<< "$VARIANTS"
 for variant in "${variant_list[@]}"; do
-  name=${variant%%:*}; args=() envs=() node_args=()
-  # Words shaped NAME=value set the router's environment (DOTNET_gcServer=1); words node:ARG go to both nodes
-  # (node:--io-engine=sockets); the rest are the router's arguments.
+  name=${variant%%:*}; args=() envs=() node_args=() node_envs=()
+  # Words shaped NAME=value set the router's environment (DOTNET_gcServer=1); words node:ARG and node:NAME=value
+  # are the nodes' arguments and environment (node:--io-engine=sockets); the rest are the router's arguments.
   for word in ${variant#*:}; do
-    if [[ $word == node:* ]]; then node_args+=("${word#node:}")
+    if [[ $word =~ ^node:[A-Za-z_][A-Za-z0-9_]*= ]]; then node_envs+=("${word#node:}")
+    elif [[ $word == node:* ]]; then node_args+=("${word#node:}")
     elif [[ $word =~ ^[A-Za-z_][A-Za-z0-9_]*= ]]; then envs+=("$word")
     else args+=("$word"); fi
   done
@@ -60,7 +61,7 @@ for variant in "${variant_list[@]}"; do
   for _ in $(seq 50); do "${BENCH[@]}" -p "$port" --info >/dev/null 2>&1 && break; sleep 0.2; done
   nodes=()
   for n in 1 2; do
-    dotnet "$(BIN src/NodeHost kvndb-node)" --engine ram --port "$port" "${node_args[@]}" > "$WORK/$name-node$n.log" 2>&1 &
+    env "${node_envs[@]}" dotnet "$(BIN src/NodeHost kvndb-node)" --engine ram --port "$port" "${node_args[@]}" > "$WORK/$name-node$n.log" 2>&1 &
     nodes+=($!); PIDS+=($!)
   done
   for i in $(seq 100); do

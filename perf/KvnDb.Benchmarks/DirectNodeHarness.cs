@@ -5,6 +5,7 @@ using KvnDb.Bench;
 using KvnDb.Node;
 using KvnDb.Node.Storage;
 using KvnDb.Protocol;
+using KvnDb.Transport;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KvnDb.Benchmarks;
@@ -22,13 +23,13 @@ internal sealed class DirectNodeHarness : IAsyncDisposable
 
     public LoadConnection? Connection { get; private set; }
 
-    public async Task StartAsync(int valueSize, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
+    public async Task StartAsync(int valueSize, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null, IoEngine? engine = null)
     {
         using var listener = new Socket(SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var node = new DatabaseNode(new NodeOptions { RouterHost = "127.0.0.1", RouterPort = port }, new RamStorageEngine(), loggerFactory ?? NullLoggerFactory.Instance);
+        var node = new DatabaseNode(new NodeOptions { RouterHost = "127.0.0.1", RouterPort = port, IoEngine = engine ?? new NodeOptions().IoEngine }, new RamStorageEngine(), loggerFactory ?? NullLoggerFactory.Instance);
         _node = Task.Run(() => node.RunAsync(_stop.Token));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

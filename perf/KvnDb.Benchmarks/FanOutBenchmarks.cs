@@ -21,19 +21,19 @@ public class FanOutBenchmarks
     private DirectNodeHarness? _direct;
     private LoadConnection? _connection;
 
-    public static IEnumerable<string> Paths => ["direct", "router/1", "router/2", "router/4", "epoll/2"];
+    public static IEnumerable<string> Paths => ["direct", "direct/sockets", "router/1", "router/2", "router/4", "epoll/2"];
 
-    /// <summary><c>direct</c>: one node, no router; <c>router/N</c>: through the router to N nodes; <c>epoll/N</c>: the same on <c>--io-engine epoll</c>.</summary>
+    /// <summary><c>direct</c>: one node, no router (<c>direct/sockets</c>: its link on .NET's sockets); <c>router/N</c>: through the router to N nodes; <c>epoll/N</c>: the same on <c>--io-engine epoll</c>.</summary>
     [ParamsSource(nameof(Paths))]
     public string Path { get; set; } = "router/1";
 
     [GlobalSetup]
     public async Task SetupAsync()
     {
-        if (Path == "direct")
+        if (Path.StartsWith("direct", StringComparison.Ordinal))
         {
             _direct = new DirectNodeHarness();
-            await _direct.StartAsync(ValueSize);
+            await _direct.StartAsync(ValueSize, engine: Path == "direct/sockets" ? IoEngine.Sockets : IoEngine.Epoll);
             _connection = _direct.Connection!;
         }
         else
