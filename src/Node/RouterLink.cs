@@ -111,11 +111,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
                 RouterHandshake.CheckLimits(accepted, options);
                 RouterHandshake.CheckTerm(accepted, identity, $"{options.RouterHost}:{options.RouterPort}");
                 if (onEpoll && accepted.MaxFrameSize + (long)ProtocolLimits.HeaderSize > EpollInputCapacity(options))
-                {
-                    LogFramesTooLargeForEpoll(logger, accepted.MaxFrameSize, EpollInputCapacity(options));
-                    await link.DisposeAsync().ConfigureAwait(false);
-                    return await ConnectAsync(options with { IoEngine = IoEngine.Sockets }, store, identity, logger, cancellationToken).ConfigureAwait(false);
-                }
+                    throw new LinkEngineTooSmallException(accepted.MaxFrameSize);
                 link.ConnectionId = accepted.ConnectionId;
                 link.MaxFrameSize = accepted.MaxFrameSize;
                 link.MaxKeySize = accepted.MaxKeySize;
@@ -127,11 +123,23 @@ internal sealed partial class RouterLink : IAsyncDisposable
             }
             return link;
         }
+        catch (LinkEngineTooSmallException ex)
+        {
+            await link.DisposeAsync().ConfigureAwait(false);
+            LogFramesTooLargeForEpoll(logger, ex.FrameLimit, EpollInputCapacity(options));
+            return await ConnectAsync(options with { IoEngine = IoEngine.Sockets }, store, identity, logger, cancellationToken).ConfigureAwait(false);
+        }
         catch
         {
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The router's frames would not fit the epoll link's input pipe: the link is made again on .NET's sockets.</summary>
+    private sealed class LinkEngineTooSmallException(int frameLimit) : Exception($"the router's frame limit of {frameLimit} bytes does not fit the epoll link's input")
+    {
+        public int FrameLimit { get; } = frameLimit;
     }
 
     /// <summary>Connects on .NET's sockets (bounded by the connect timeout), with TLS when asked.</summary>

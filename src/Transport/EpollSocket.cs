@@ -30,6 +30,7 @@ internal sealed class EpollSocket : IDuplexPipe, IAsyncDisposable
     private Exception? _abortReason;
     private int _aborted;
     private int _closeFired;
+    private int _disposed;
     private bool _peerEnded;
 
     /// <param name="socket">Connected; made non-blocking here.</param>
@@ -306,6 +307,9 @@ internal sealed class EpollSocket : IDuplexPipe, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Once: a second unregister would name a descriptor number that may belong to another socket by then.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _output.Writer.CompleteAsync().ConfigureAwait(false);
         try
