@@ -32,6 +32,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
     private RouterOptions _hostOptions;
     private RouterHost? _host;
     private Task _run = Task.CompletedTask;
+    private Task _barrier = Task.CompletedTask;
     private long _elections;
     private long _stepDowns;
     private long _leaderChanges;
@@ -54,6 +55,15 @@ public sealed partial class RouterGroup : IAsyncDisposable
         _stalls = new StallDetector(group.ElectionTimeout / 4, group.ElectionTimeout * 2, _logger);
         _metrics = new GroupMetrics(this);
     }
+
+    /// <summary>
+    /// The leader's heartbeat period as a fraction of the election timeout T (DotNext's default is 0.5). The lease runs
+    /// T from the start of the round that renewed it, so it survives a stall of T minus one period: 0.75 T (300 ms at the
+    /// default T = 400 ms, as much as 0.5 of the former 600 ms gave). A new leader's first round also fails by design (it
+    /// sends the no-op from the follower's assumed next index, which the follower lacks) and is retried a period later,
+    /// unless <see cref="CommitBarrierAsync"/> forces the retry.
+    /// </summary>
+    internal const double HeartbeatThreshold = 0.25;
 
     /// <summary>Where clients and nodes reach this router (host:port).</summary>
     public string Advertised { get; private set; }
@@ -147,7 +157,10 @@ public sealed partial class RouterGroup : IAsyncDisposable
         var configuration = new RaftCluster.TcpConfiguration(self)
         {
             LowerElectionTimeout = lower,
+            // [T, 2T]: two followers' timeouts rarely fall within a message's delay of each other, the one way both pass
+            // DotNext's pre-vote at once and split the vote (each then waits another random timeout).
             UpperElectionTimeout = lower * 2,
+            HeartbeatThreshold = HeartbeatThreshold,
             RequestTimeout = TimeSpan.FromMilliseconds(lower),
             ColdStart = false,
             // The write fence (HoldsLease): the leader acknowledges only while a majority answered it within the lease.
@@ -307,6 +320,31 @@ public sealed partial class RouterGroup : IAsyncDisposable
     {
         Interlocked.Increment(ref _leaderChanges);
         LogLeaderChanged(leader?.EndPoint.ToString() ?? "none", cluster.Term);
+        if (leader is { IsRemote: false })
+            _barrier = Task.Run(() => CommitBarrierAsync(_stopping.Token), CancellationToken.None); // off DotNext's transition lock
+    }
+
+    /// <summary>
+    /// Leadership counts (DotNext's <c>WaitForLeadershipAsync</c>) once the term's no-op entry is committed, but a
+    /// new leader's first replication round is refused by every follower (it starts from an index they lack) and DotNext
+    /// retries only at the next heartbeat. Two forced rounds retry at once: the first ends the refused round, the second
+    /// commits the no-op.
+    /// </summary>
+    private async Task CommitBarrierAsync(CancellationToken stopping)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(_group.ElectionTimeout);
+            try
+            {
+                await _raft.ForceReplicationAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                return; // deposed, stopping, or a round that did not end in time: the heartbeats go on as usual
+            }
+        }
     }
 
     private static IPAddress Resolve(string host)
@@ -325,6 +363,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _barrier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _swapping = true;
         if (Interlocked.Exchange(ref _host, null) is { } host)
             await host.DisposeAsync().ConfigureAwait(false);
