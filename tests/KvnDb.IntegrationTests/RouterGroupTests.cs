@@ -205,7 +205,7 @@ public sealed class RouterGroupTests(ITestOutputHelper output)
                     }
                 }, TestCluster.Timeout, "the leader without a quorum refusing writes");
                 // The old leader is a standby soon, and knows no leader. (Its lease ran out first, so writes were refused
-                // a moment before it stepped down; its port is closed for a moment while its active host gives way.)
+                // a moment before it stepped down; its port stays bound while its role changes.)
                 var standbyNow = await Eventually.SucceedsAsync<KvnDbConnectionException, KvnDbNotLeaderException>(async () =>
                 {
                     try
