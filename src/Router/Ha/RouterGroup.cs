@@ -137,7 +137,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>Joins (or forms) the group and starts the standby host; the active host follows once this router leads.</summary>
+    /// <summary>Joins (or forms) the group and starts its host in the standby role; the active role follows once this router leads.</summary>
     public static async Task<RouterGroup> StartAsync(RouterOptions options, GroupOptions group, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
