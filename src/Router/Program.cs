@@ -46,7 +46,11 @@ var peersOption = new Option<string?>("--peers") { Description = "Raft endpoints
 var advertiseOption = new Option<string?>("--advertise") { Description = "host:port where clients and nodes reach this router (in a group's redirects; default: --host and --port)" };
 SharedOptions.ValidateWith(peersOption, text => RouterAddress.ParseList(text));
 SharedOptions.ValidateWith(advertiseOption, text => RouterAddress.Parse(text));
-var electionTimeoutOption = new Option<double>("--election-timeout") { Description = "Milliseconds without the group leader before a new election (randomised up to twice this)", DefaultValueFactory = _ => 600 };
+var electionTimeoutOption = new Option<double>("--election-timeout")
+{
+    Description = "Milliseconds without the group leader before a new election (randomised up to twice this); the leader heartbeats every quarter of it",
+    DefaultValueFactory = _ => KvnDb.Router.Ha.GroupOptions.DefaultElectionTimeout.TotalMilliseconds,
+};
 var groupsOption = new Option<string>("--groups")
 {
     Description = "Replica groups, comma-separated (e.g. a,b): at the first start the 16,384 slots are split evenly among them; nodes join one with kvndb-node --group",

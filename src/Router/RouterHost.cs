@@ -20,24 +20,31 @@ namespace KvnDb.Router;
 
 /// <summary>
 /// A running router: Kestrel with the KvnDb connection handler on one port (no HTTP), plus any
-/// embedded ram nodes. Used by the <c>kvndb-router</c> program and by tests (port 0).
+/// embedded ram nodes. Used by the <c>kvndb-router</c> program and by tests (port 0). The listeners live as long as
+/// the host; what they serve is its <see cref="RouterRole"/>, which a router group's member switches in place
+/// (<see cref="ChangeRole"/>: standby, active, standby again) without closing a port.
 /// </summary>
 public sealed class RouterHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ILoggerFactory _loggerFactory;
     private readonly CancellationTokenSource _nodesStopping = new();
     private readonly List<Task> _embeddedNodes = [];
     private X509Certificate2? _certificate;
+    private RouterRole _role;
 
-    private RouterHost(WebApplication app, RouterOptions options, int port)
+    private RouterHost(WebApplication app, RouterRole role, ILoggerFactory loggerFactory, int port)
     {
         _app = app;
-        Options = options;
+        _role = role;
+        _loggerFactory = loggerFactory;
         Port = port;
-        Cluster = app.Services.GetRequiredService<Cluster>();
     }
 
-    public RouterOptions Options { get; }
+    private RouterRole Role => Volatile.Read(ref _role);
+
+    /// <summary>The options of the current role (the bound ports in place of 0 once a group's member changed role).</summary>
+    public RouterOptions Options => Role.Options;
 
     /// <summary>Cancelled when the host begins to stop (SIGINT/SIGTERM reach the host's lifetime first).</summary>
     public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
@@ -59,7 +66,8 @@ public sealed class RouterHost : IAsyncDisposable
         var host => host,
     };
 
-    internal Cluster Cluster { get; }
+    /// <summary>The current role's cluster.</summary>
+    internal Cluster Cluster => Role.Cluster;
 
     /// <summary>The connection budget across every listener (for info and tests).</summary>
     internal KvnDb.Router.Connections.ConnectionBudget Connections => Cluster.Connections;
@@ -89,12 +97,6 @@ public sealed class RouterHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(sp => new Cluster(options, loggerFactory));
-        builder.Services.AddSingleton<ClientRegistry>();
-        builder.Services.AddSingleton<IRouterCore, RouterCore>();
-        builder.Services.AddSingleton<RouterMetrics>();
-        builder.Services.AddSingleton<PrometheusMetrics>();
         builder.WebHost.UseSockets(sockets =>
         {
             // Past this much unread output a flush stays pending: the router stops reading that client (OutputChannel) or
@@ -118,6 +120,10 @@ public sealed class RouterHost : IAsyncDisposable
                 MaxWriteBufferSize = options.EffectiveOutputPause,
                 CreateBoundListenSocket = CreateBoundListenSocket,
             }, loggerFactory));
+        var role = RouterRole.Start(options, loggerFactory);
+        RouterHost? host = null;
+        // Every connection is admitted by the role of the moment and stays with it (RouterRole.AdmitAsync).
+        RouterRole Current() => host?.Role ?? role;
         // Kept to read the bound ports back after start (port 0 in tests).
         ListenOptions? mainListen = null, respListen = null, metricsListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -126,64 +132,74 @@ public sealed class RouterHost : IAsyncDisposable
             // No per-listener limit: the budget counts across listeners, keeps room for nodes, and does not count a
             // connection waiting out a wrong password (a Kestrel limit would, and 2,000 of them would lock everyone out).
             kestrel.Limits.MaxConcurrentConnections = null;
-            var budget = kestrel.ApplicationServices.GetRequiredService<Cluster>().Connections;
             kestrel.Listen(ParseAddress(options.ListenHost), options.Port, listen =>
             {
                 mainListen = listen;
-                listen.Use(budget.Middleware(acceptsNodes: true)); // counted before TLS: a handshake holds a place too
+                listen.Use(next => connection => Current().AdmitAsync(next, connection, acceptsNodes: true)); // counted before TLS: a handshake holds a place too
                 if (certificate is not null)
                     listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
-                listen.UseConnectionHandler<KvnDbConnectionHandler>();
+                listen.Run(connection => RoleOf(connection).Native.OnConnectedAsync(connection));
             });
             if (options.RespPort is { } respPort)
             {
                 kestrel.Listen(ParseAddress(options.ListenHost), respPort, listen =>
                 {
                     respListen = listen;
-                    listen.Use(budget.Middleware(acceptsNodes: false));
+                    listen.Use(next => connection => Current().AdmitAsync(next, connection, acceptsNodes: false));
                     if (certificate is not null)
                         listen.UseHttps(TlsServerOptions(certificate, options.TlsCaFile));
-                    if (options.Group is { IsActive: false })
-                        listen.UseConnectionHandler<Ha.RespLeaderProxy>(); // a standby relays RESP to the leader
-                    else
-                        listen.UseConnectionHandler<KvnDb.Resp.RespConnectionHandler>();
+                    listen.Run(connection => RoleOf(connection).Resp!.OnConnectedAsync(connection));
                 });
             }
             if (options.HttpPort is { } httpPort)
                 kestrel.Listen(ParseAddress(options.ListenHost), httpPort, listen => metricsListen = listen);
         });
-        var app = builder.Build();
-        var cluster = app.Services.GetRequiredService<Cluster>();
-        cluster.Metrics = app.Services.GetRequiredService<RouterMetrics>();
-        cluster.Health.Start();
-        foreach (var group in cluster.Groups)
-            group.Expiry.Start();
-        HttpEndpoints? http = null;
-        if (options.HttpPort is not null)
+        WebApplication app;
+        try
         {
-            var prometheus = app.Services.GetRequiredService<PrometheusMetrics>();
-            var routerMetrics = cluster.Metrics!;
-            routerMetrics.Prometheus = prometheus;
-            var history = new StatusHistory(cluster, routerMetrics.Latency, TimeSpan.FromSeconds(1));
-            app.Lifetime.ApplicationStopped.Register(history.Dispose);
-            http = new HttpEndpoints(cluster, app.Services.GetRequiredService<ClientRegistry>(), prometheus, history);
-            app.Run(http.HandleAsync);
+            app = builder.Build();
+            if (options.HttpPort is not null)
+                app.Run(context => Current().Http!.HandleAsync(context));
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        catch
+        {
+            await role.StopAsync().ConfigureAwait(false);
+            await role.DisposeAsync().ConfigureAwait(false);
+            certificate?.Dispose();
+            throw;
+        }
 
-        var host = new RouterHost(app, options, mainListen!.IPEndPoint!.Port)
+        host = new RouterHost(app, role, loggerFactory, mainListen!.IPEndPoint!.Port)
         {
             _certificate = certificate,
             RespPort = respListen?.IPEndPoint?.Port,
             HttpPort = metricsListen?.IPEndPoint?.Port,
         };
-        http?.Endpoints = new RouterEndpoints(host.ConnectHost, host.Port, host.RespPort);
+        role.Http?.Endpoints = host.Endpoints;
         var logger = loggerFactory.CreateLogger<RouterHost>();
         RouterLog.Listening(logger, options.Host, host.Port, KvnDb.Protocol.ProtocolLimits.Version);
         if (host.RespPort is { } boundRespPort)
             RouterLog.RespListening(logger, options.Host, boundRespPort);
         host.StartEmbeddedNodes(options, loggerFactory);
         return host;
+
+        RouterRole RoleOf(ConnectionContext connection) => connection.Features.Get<RouterRole>() ?? Current();
+    }
+
+    private RouterEndpoints Endpoints => new(ConnectHost, Port, RespPort);
+
+    /// <summary>
+    /// Switches the ports to a role built from <paramref name="options"/> (a router group's standby or active role; the
+    /// listen settings must not change: the ports stay bound). The new role serves every connection accepted from now
+    /// on. Returns the previous one, still running its connections: the caller retires it
+    /// (<see cref="RouterRole.RetireAsync"/>: nodes get a Closing notice and find the leader, sessions end).
+    /// </summary>
+    internal RouterRole ChangeRole(RouterOptions options)
+    {
+        var role = RouterRole.Start(options with { Port = Port, RespPort = RespPort ?? options.RespPort, HttpPort = HttpPort ?? options.HttpPort }, _loggerFactory);
+        role.Http?.Endpoints = Endpoints;
+        return Interlocked.Exchange(ref _role, role);
     }
 
     /// <summary>Waits until at least <paramref name="count"/> nodes are serving (in sync and taking reads).</summary>
@@ -247,24 +263,21 @@ public sealed class RouterHost : IAsyncDisposable
         _ => IPAddress.Parse(host),
     };
 
-    /// <summary>How long native sessions and node links get to close cleanly (node links send their Closing notice) before the rest is aborted.</summary>
-    private static readonly TimeSpan CleanCloseGrace = TimeSpan.FromMilliseconds(300);
-
     /// <summary>
-    /// Stops within a second with nodes and clients connected: embedded nodes stop, every session and node link gets the
-    /// stopping signal (nodes are sent a Closing notice and reconnect with their backoff), what is still open after a short
-    /// grace (RESP connections, a node that does not read) is aborted, and only then Kestrel stops, with nothing left to wait for.
+    /// Stops within a second with nodes and clients connected: embedded nodes stop, the role ends its sessions and node
+    /// links (nodes are sent a Closing notice and reconnect with their backoff; what is still open after a short grace is
+    /// aborted), and only then Kestrel stops, with nothing left to wait for.
     /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _nodesStopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_embeddedNodes).ConfigureAwait(false);
-        await Cluster.BeginStopAsync().ConfigureAwait(false);
-        if (await Connections.WaitForCloseAsync(CleanCloseGrace).ConfigureAwait(false) > 0)
-            Connections.AbortAll("the router is stopping");
-        using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-        await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
-        await _app.DisposeAsync().ConfigureAwait(false); // disposes the cluster (a singleton) too
+        var role = Role;
+        await role.StopAsync().ConfigureAwait(false);
+        using (var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+            await _app.StopAsync(stopTimeout.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await role.DisposeAsync().ConfigureAwait(false);
         _nodesStopping.Dispose();
         _certificate?.Dispose();
     }

@@ -9,8 +9,8 @@ internal sealed record ChaosOptions
     /// <summary>Routers: 1 (a single router) or a router group of this many (<c>--raft-port</c>); router-kill and router-freeze then hit the leader.</summary>
     public int Routers { get; init; } = 1;
 
-    /// <summary>The routers' <c>--election-timeout</c> in a group.</summary>
-    public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(600);
+    /// <summary>The routers' <c>--election-timeout</c> in a group (the router's default).</summary>
+    public TimeSpan ElectionTimeout { get; init; } = TimeSpan.FromMilliseconds(400);
 
     /// <summary>The routers' <c>--join-grace</c>: how long a new active router gathers in-sync nodes before it adopts one.</summary>
     public TimeSpan JoinGrace { get; init; } = TimeSpan.FromSeconds(1);

@@ -8,7 +8,7 @@ namespace KvnDb.Chaos;
 /// Where the time of one failover goes: from the leader's SIGKILL, the first output line of every surviving router and
 /// node that marks a stage (seen as the line arrives: the processes' own clocks are not needed), and the first
 /// acknowledgement of a write sent after the kill. The stages, in the order they happen: a standby noticed the leader
-/// is gone, a new leader was elected, it committed its announcement, its active host listens, a node linked to it,
+/// is gone, a new leader was elected, it committed its announcement, its host serves the active role, a node linked to it,
 /// it adopted a source of truth, a node serves, a write was acknowledged.
 /// </summary>
 internal sealed partial class FailoverTimeline

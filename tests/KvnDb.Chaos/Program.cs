@@ -4,7 +4,7 @@ using KvnDb.Chaos;
 var seconds = new Option<double>("--seconds", "-s") { Description = "How long to disturb the cluster", DefaultValueFactory = _ => 60 };
 var nodes = new Option<int>("--nodes", "-n") { Description = "Node processes", DefaultValueFactory = _ => 3 };
 var routers = new Option<int>("--routers") { Description = "Router processes: 1, or a router group of N (router-kill and router-freeze then hit the leader; cut and cut-all need a single router)", DefaultValueFactory = _ => 1 };
-var electionTimeout = new Option<double>("--election-timeout") { Description = "The routers' --election-timeout in milliseconds (with --routers N)", DefaultValueFactory = _ => 600 };
+var electionTimeout = new Option<double>("--election-timeout") { Description = "The routers' --election-timeout in milliseconds (with --routers N; the router's default)", DefaultValueFactory = _ => 400 };
 var joinGrace = new Option<double>("--join-grace") { Description = "The routers' --join-grace in seconds", DefaultValueFactory = _ => 1 };
 var keys = new Option<int>("--keys", "-k") { Description = "Key space of the writers", DefaultValueFactory = _ => 2000 };
 var writers = new Option<int>("--writers", "-w") { Description = "Concurrent writers", DefaultValueFactory = _ => 4 };

@@ -36,10 +36,11 @@ internal sealed partial class ConnectionBudget(RouterOptions options, ILogger<Co
     /// <summary>Connections open now, whichever budget they count against.</summary>
     public int Open => _open.Count;
 
-    /// <summary>The middleware for one listener; <paramref name="acceptsNodes"/> is false for ports where no node can say hello (RESP).</summary>
-    public Func<ConnectionDelegate, ConnectionDelegate> Middleware(bool acceptsNodes) => next => connection => RunAsync(next, connection, acceptsNodes);
-
-    private async Task RunAsync(ConnectionDelegate next, ConnectionContext connection, bool acceptsNodes)
+    /// <summary>
+    /// Admits <paramref name="connection"/> and runs the rest of its pipeline (<paramref name="next"/>) holding its place, or
+    /// refuses it; <paramref name="acceptsNodes"/> is false for ports where no node can say hello (RESP).
+    /// </summary>
+    public async Task RunAsync(ConnectionDelegate next, ConnectionContext connection, bool acceptsNodes)
     {
         var ticket = Admit(connection, acceptsNodes);
         if (ticket is null)

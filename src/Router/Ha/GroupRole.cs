@@ -2,7 +2,8 @@ namespace KvnDb.Router.Ha;
 
 /// <summary>
 /// What a router host is in its group: the active router of a term (the Raft leader, <see cref="IsActive"/>) or a
-/// standby that redirects every hello to the leader. Fixed for the host's life: a change of role starts another host.
+/// standby that redirects every hello to the leader. Fixed for the <see cref="RouterRole"/>'s life: a change of role
+/// builds another role on the same host and ports (<see cref="RouterHost.ChangeRole"/>).
 /// </summary>
 internal sealed class GroupRole(RouterGroup group, bool active, long term)
 {

@@ -11,12 +11,13 @@ namespace KvnDb.Router.Ha;
 
 /// <summary>
 /// A router in a router group (issue 17): a Raft member (DotNext.Net.Cluster over TCP, its log and snapshots in
-/// <c>DIR/raft</c>) in front of a <see cref="RouterHost"/> on the client port. While another router leads, the host is
-/// a standby that answers every hello with NotLeader and the leader's address. Once this router is elected and its
-/// announcement (term, address) is committed, it starts an active host whose metadata lives in the Raft log
-/// (<see cref="RaftMetadataStore"/>): that host adopts a source of truth exactly as a restarted single router does.
-/// When leadership ends (a newer term, or a lost quorum: DotNext's leader steps down when a heartbeat round misses a
-/// majority), the active host is stopped at once (its nodes are told to go) and a standby takes the port again.
+/// <c>DIR/raft</c>) in front of a <see cref="RouterHost"/> on the client port, one for the router's life. While another
+/// router leads, the host's role is a standby's, which answers every hello with NotLeader and the leader's address.
+/// Once this router is elected and its announcement (term, address) is committed, the host switches to an active role
+/// whose metadata lives in the Raft log (<see cref="RaftMetadataStore"/>): it adopts a source of truth exactly as a
+/// restarted single router does. When leadership ends (a newer term, or a lost quorum: DotNext's leader steps down when
+/// a heartbeat round misses a majority), the host switches back to a standby role and the active one stops at once
+/// (its nodes are told to go). The ports stay bound throughout: a switch starts no Kestrel and binds nothing.
 /// </summary>
 public sealed partial class RouterGroup : IAsyncDisposable
 {
@@ -29,20 +30,20 @@ public sealed partial class RouterGroup : IAsyncDisposable
     private readonly RaftCluster _raft;
     private readonly CancellationTokenSource _stopping = new();
     private readonly CancellationTokenSource _stopRequested = new();
-    private RouterOptions _hostOptions;
     private RouterHost? _host;
     private Task _run = Task.CompletedTask;
+    private Task _barrier = Task.CompletedTask;
+    private Task _warmUp = Task.CompletedTask;
     private long _elections;
     private long _stepDowns;
     private long _leaderChanges;
-    private volatile bool _swapping;
+    private volatile bool _disposing;
     private readonly GroupMetrics _metrics;
     private readonly StallDetector _stalls;
 
     private RouterGroup(RouterOptions options, GroupOptions group, ILoggerFactory loggerFactory, RouterStateMachine state, WriteAheadLog log, RaftCluster raft)
     {
         _options = options;
-        _hostOptions = options;
         _group = group;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<RouterGroup>();
@@ -55,10 +56,19 @@ public sealed partial class RouterGroup : IAsyncDisposable
         _metrics = new GroupMetrics(this);
     }
 
+    /// <summary>
+    /// The leader's heartbeat period as a fraction of the election timeout T (DotNext's default is 0.5). The lease runs
+    /// T from the start of the round that renewed it, so it survives a stall of T minus one period: 0.75 T (300 ms at the
+    /// default T = 400 ms, as much as 0.5 of the former 600 ms gave). A new leader's first round also fails by design (it
+    /// sends the no-op from the follower's assumed next index, which the follower lacks) and is retried a period later,
+    /// unless <see cref="CommitBarrierAsync"/> forces the retry.
+    /// </summary>
+    internal const double HeartbeatThreshold = 0.25;
+
     /// <summary>Where clients and nodes reach this router (host:port).</summary>
     public string Advertised { get; private set; }
 
-    /// <summary>The router host of the moment (standby or active); null while one replaces another.</summary>
+    /// <summary>The router's host (its role standby or active); null only before it started.</summary>
     public RouterHost? Host => Volatile.Read(ref _host);
 
     /// <summary>True while this router is the group's active router.</summary>
@@ -127,7 +137,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
         }
     }
 
-    /// <summary>Joins (or forms) the group and starts the standby host; the active host follows once this router leads.</summary>
+    /// <summary>Joins (or forms) the group and starts its host in the standby role; the active role follows once this router leads.</summary>
     public static async Task<RouterGroup> StartAsync(RouterOptions options, GroupOptions group, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         loggerFactory ??= Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance;
@@ -147,7 +157,10 @@ public sealed partial class RouterGroup : IAsyncDisposable
         var configuration = new RaftCluster.TcpConfiguration(self)
         {
             LowerElectionTimeout = lower,
+            // [T, 2T]: two followers' timeouts rarely fall within a message's delay of each other, the one way both pass
+            // DotNext's pre-vote at once and split the vote (each then waits another random timeout).
             UpperElectionTimeout = lower * 2,
+            HeartbeatThreshold = HeartbeatThreshold,
             RequestTimeout = TimeSpan.FromMilliseconds(lower),
             ColdStart = false,
             // The write fence (HoldsLease): the leader acknowledges only while a majority answered it within the lease.
@@ -170,6 +183,7 @@ public sealed partial class RouterGroup : IAsyncDisposable
             await raft.StartAsync(cancellationToken).ConfigureAwait(false);
             routers.LogJoined(self.ToString(), string.Join(",", peers), routers.Advertised);
             routers._run = Task.Run(() => routers.RunAsync(routers._stopping.Token), CancellationToken.None);
+            routers._warmUp = Task.Run(() => WarmMetadataJson(state), CancellationToken.None);
             return routers;
         }
         catch
@@ -181,16 +195,16 @@ public sealed partial class RouterGroup : IAsyncDisposable
 
     private async Task StartStandbyAsync(CancellationToken cancellationToken)
     {
-        await ReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), cancellationToken).ConfigureAwait(false);
-        var host = Host!;
-        // Later hosts bind the ports the first one got (port 0 in tests): clients and nodes find the router where they left it.
-        _hostOptions = _options with
-        {
-            Port = host.Port,
-            RespPort = host.RespPort ?? _options.RespPort,
-            HttpPort = host.HttpPort ?? _options.HttpPort,
-        };
+        var host = await RouterHost.StartAsync(_options with { Group = new GroupRole(this, active: false, _raft.Term), MetadataStore = new FileMetadataStore(null) },
+            _loggerFactory, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _host, host);
         Advertised = (_group.Advertise ?? new RouterAddress(host.ConnectHost, host.Port)).ToString();
+        // A stop signal reaches the host's lifetime: the whole router stops then.
+        host.Stopping.Register(() =>
+        {
+            if (!_disposing)
+                _stopRequested.Cancel();
+        });
     }
 
     /// <summary>Standby until elected; active while leading; standby again once deposed. Ends when the router stops.</summary>
@@ -214,26 +228,22 @@ public sealed partial class RouterGroup : IAsyncDisposable
                 continue;
             }
             var term = _raft.Term;
-            // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
-            var announced = _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, _hostOptions.RespPort ?? 0)), token: leadership).AsTask();
-            // Meanwhile the standby host stops (it has nothing to redirect to): the active one takes the ports once it is committed.
-            await StopHostAsync().ConfigureAwait(false);
             try
             {
-                await announced.ConfigureAwait(false);
+                // Committed in this term, so every entry of earlier terms is applied here too: the metadata is the group's last.
+                // The standby role answers meanwhile (NotLeader, no leader known yet: nodes and clients ask again shortly).
+                await _raft.ReplicateAsync(GroupEntry.Leader(new LeaderRecord(term, Advertised, Host!.RespPort ?? 0)), token: leadership).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException)
             {
                 if (stopping.IsCancellationRequested)
                     return;
                 LogAnnounceFailed(term, ex.Message);
-                if (!await TryReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), stopping).ConfigureAwait(false))
-                    return;
                 continue;
             }
             Interlocked.Increment(ref _elections);
             LogLeading(term, Advertised);
-            if (!await TryReplaceHostAsync(new GroupRole(this, active: true, term), new RaftMetadataStore(_raft, _state, term, leadership), stopping).ConfigureAwait(false))
+            if (!await TryChangeRoleAsync(new GroupRole(this, active: true, term), new RaftMetadataStore(_raft, _state, term, leadership)).ConfigureAwait(false))
                 return;
             using (var either = CancellationTokenSource.CreateLinkedTokenSource(leadership, stopping))
                 await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -241,65 +251,51 @@ public sealed partial class RouterGroup : IAsyncDisposable
                 return;
             Interlocked.Increment(ref _stepDowns);
             LogSteppedDown(term, _raft.Term);
-            if (!await TryReplaceHostAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null), stopping).ConfigureAwait(false))
+            if (!await TryChangeRoleAsync(new GroupRole(this, active: false, _raft.Term), new FileMetadataStore(null)).ConfigureAwait(false))
                 return;
         }
     }
 
-    private async Task<bool> TryReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// Switches the host to <paramref name="role"/> on the same ports, then retires the previous role; false (and the
+    /// router stops) when the role could not start.
+    /// </summary>
+    private async Task<bool> TryChangeRoleAsync(GroupRole role, IMetadataStore store)
     {
+        var started = Stopwatch.GetTimestamp();
+        RouterRole previous;
         try
         {
-            await ReplaceHostAsync(role, store, cancellationToken).ConfigureAwait(false);
-            return true;
+            previous = Host!.ChangeRole(_options with { Group = role, MetadataStore = store });
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             LogHostFailed(role.IsActive ? "active" : "standby", ex.Message);
             await _stopRequested.CancelAsync().ConfigureAwait(false);
             return false;
         }
+        LogRoleChanged(role.IsActive ? "active" : "standby", role.Term, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        started = Stopwatch.GetTimestamp();
+        await previous.RetireAsync().ConfigureAwait(false);
+        LogRoleRetired(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return true;
     }
 
-    /// <summary>Stops the current host, if any (its nodes and clients are told to go); the ports refuse connections until the next starts.</summary>
-    private async Task StopHostAsync()
+    /// <summary>
+    /// An active role's first load of the group's metadata (and its first save, at adoption) is System.Text.Json's first
+    /// use of <see cref="RouterMetadata"/> in this process: about 50 ms of reflection on two cores, on the failover path.
+    /// A standby pays it at start instead, on the metadata it holds.
+    /// </summary>
+    private static void WarmMetadataJson(RouterStateMachine state)
     {
-        _swapping = true;
         try
         {
-            if (Interlocked.Exchange(ref _host, null) is { } previous)
-                await previous.DisposeAsync().ConfigureAwait(false);
+            var metadata = state.Document is { Length: > 0 } document ? RouterMetadataJson.Deserialize(document, "the router group's metadata") : new RouterMetadata();
+            RouterMetadataJson.Deserialize(RouterMetadataJson.Serialize(metadata), "the router group's metadata");
         }
-        finally
+        catch (Exception ex) when (ex is InvalidDataException or System.Text.Json.JsonException)
         {
-            _swapping = false;
-        }
-    }
-
-    /// <summary>Stops the current host (its nodes and clients are told to go) and starts one in the new role on the same ports.</summary>
-    private async Task ReplaceHostAsync(GroupRole role, IMetadataStore store, CancellationToken cancellationToken)
-    {
-        _swapping = true;
-        try
-        {
-            var started = Stopwatch.GetTimestamp();
-            if (Interlocked.Exchange(ref _host, null) is { } previous)
-                await previous.DisposeAsync().ConfigureAwait(false);
-            var stopped = Stopwatch.GetTimestamp();
-            var host = await RouterHost.StartAsync(_hostOptions with { Group = role, MetadataStore = store }, _loggerFactory, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _host, host);
-            LogHostReplaced(role.IsActive ? "active" : "standby", role.Term, Stopwatch.GetElapsedTime(started, stopped).TotalMilliseconds,
-                Stopwatch.GetElapsedTime(stopped).TotalMilliseconds);
-            // A stop signal reaches the host's lifetime: the whole router stops then, not just this host.
-            host.Stopping.Register(() =>
-            {
-                if (!_swapping)
-                    _stopRequested.Cancel();
-            });
-        }
-        finally
-        {
-            _swapping = false;
+            // The active role reports a document it cannot read; a warm-up has nothing to add.
         }
     }
 
@@ -307,6 +303,31 @@ public sealed partial class RouterGroup : IAsyncDisposable
     {
         Interlocked.Increment(ref _leaderChanges);
         LogLeaderChanged(leader?.EndPoint.ToString() ?? "none", cluster.Term);
+        if (leader is { IsRemote: false })
+            _barrier = Task.Run(() => CommitBarrierAsync(_stopping.Token), CancellationToken.None); // off DotNext's transition lock
+    }
+
+    /// <summary>
+    /// Leadership counts (DotNext's <c>WaitForLeadershipAsync</c>) once the term's no-op entry is committed, but a
+    /// new leader's first replication round is refused by every follower (it starts from an index they lack) and DotNext
+    /// retries only at the next heartbeat. Two forced rounds retry at once: the first ends the refused round, the second
+    /// commits the no-op.
+    /// </summary>
+    private async Task CommitBarrierAsync(CancellationToken stopping)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            timeout.CancelAfter(_group.ElectionTimeout);
+            try
+            {
+                await _raft.ForceReplicationAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NotLeaderException or OperationCanceledException or InvalidOperationException or ObjectDisposedException)
+            {
+                return; // deposed, stopping, or a round that did not end in time: the heartbeats go on as usual
+            }
+        }
     }
 
     private static IPAddress Resolve(string host)
@@ -325,7 +346,9 @@ public sealed partial class RouterGroup : IAsyncDisposable
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _run.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _swapping = true;
+        await _barrier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await _warmUp.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _disposing = true;
         if (Interlocked.Exchange(ref _host, null) is { } host)
             await host.DisposeAsync().ConfigureAwait(false);
         _raft.LeaderChanged -= OnLeaderChanged;
@@ -355,9 +378,12 @@ public sealed partial class RouterGroup : IAsyncDisposable
     [LoggerMessage(174, LogLevel.Warning, "Router group: elected in term {Term} but the announcement was not committed: {Reason}")]
     private partial void LogAnnounceFailed(long term, string reason);
 
-    [LoggerMessage(177, LogLevel.Information, "Router group: {Role} host (term {Term}) on the ports: the previous host stopped in {StopMs:0} ms, this one started in {StartMs:0} ms")]
-    private partial void LogHostReplaced(string role, long term, double stopMs, double startMs);
+    [LoggerMessage(177, LogLevel.Information, "Router group: {Role} host (term {Term}) on the ports: the role started in {StartMs:0} ms and serves the ports, which stayed bound")]
+    private partial void LogRoleChanged(string role, long term, double startMs);
 
-    [LoggerMessage(175, LogLevel.Error, "Router group: the {Role} router host could not start: {Reason}; the router stops")]
+    [LoggerMessage(179, LogLevel.Debug, "Router group: the previous role stopped in {StopMs:0} ms (its sessions and node links ended)")]
+    private partial void LogRoleRetired(double stopMs);
+
+    [LoggerMessage(175, LogLevel.Error, "Router group: the {Role} role of the router host could not start: {Reason}; the router stops")]
     private partial void LogHostFailed(string role, string reason);
 }

@@ -68,7 +68,6 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
     /// </summary>
     public async Task<(long SeenAt, int Router, long Term)> WaitForNewLeaderAsync(TimeSpan timeout)
     {
-        using var cancel = new CancellationTokenSource();
         var others = Enumerable.Range(0, RouterGroupCluster.RouterCount).Where(i => i != Leader).ToArray();
         var waits = others.Select(async i => (Router: i, Term: await Cluster.WaitForLeadingAsync(i, LeaderTerm, timeout))).ToList();
         var first = await Task.WhenAny(waits).WaitAsync(timeout + TimeSpan.FromSeconds(5));
@@ -80,6 +79,10 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
     /// <summary>Writes the old leader acknowledged that it received after <paramref name="deposedAt"/> (a History time after a later term's leader existed).</summary>
     public IReadOnlyList<GroupAcknowledgement> AcknowledgedAfter(long deposedAt) =>
         [.. Workload.Acknowledged.Where(a => a.Router == LeaderAddress && a.Operation.Invoke > deposedAt).OrderBy(a => a.Operation.Invoke)];
+
+    /// <summary>Reads the old leader answered that it received after <paramref name="deposedAt"/>: it no longer held its lease then (the read fence).</summary>
+    public IReadOnlyList<GroupRead> ReadsAnsweredAfter(long deposedAt) =>
+        [.. Workload.Answered.Where(r => r.Router == LeaderAddress && r.Operation.Invoke > deposedAt).OrderBy(r => r.Operation.Invoke)];
 
     /// <summary>Stops the workload, reads every key back, compares digests and checks the history; returns the failures found.</summary>
     public async Task<List<string>> FinishAsync()

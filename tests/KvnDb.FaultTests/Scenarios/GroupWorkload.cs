@@ -8,12 +8,15 @@ namespace KvnDb.FaultTests.Scenarios;
 /// <summary>A write its client saw acknowledged, and by which router (null: the client changed router while it was in flight).</summary>
 internal sealed record GroupAcknowledgement(Operation Operation, string? Router, WriteConcern Concern);
 
+/// <summary>A read its client saw answered (a value or not found), and by which router (null: the client changed router while it was in flight).</summary>
+internal sealed record GroupRead(Operation Operation, string? Router);
+
 /// <summary>
 /// The workload of the router group scenarios: writers with write concern <c>all</c> (a hot key or a fresh key, by
 /// turns), one writer with concern <c>one</c> (fresh keys <c>one-*</c>, where a failover may lose a write, so they are
 /// checked for fencing only), and readers of the hot keys; one connection each, given every router in another order
-/// (they follow redirects). Every attempt goes into the history; every acknowledged write also records the router
-/// that acknowledged it.
+/// (they follow redirects). Every attempt goes into the history; every acknowledged write and every answered read also
+/// records the router that answered it.
 /// </summary>
 internal sealed class GroupWorkload : WorkloadBase
 {
@@ -21,6 +24,7 @@ internal sealed class GroupWorkload : WorkloadBase
     public const string OnePrefix = "one-";
 
     private readonly ConcurrentQueue<GroupAcknowledgement> _acknowledged = new();
+    private readonly ConcurrentQueue<GroupRead> _answered = new();
 
     private GroupWorkload(History history, TimeSpan requestTimeout)
         : base(history, requestTimeout)
@@ -30,6 +34,8 @@ internal sealed class GroupWorkload : WorkloadBase
     public IReadOnlyCollection<GroupAcknowledgement> Acknowledged => _acknowledged;
 
     public int AcknowledgedCount => _acknowledged.Count;
+
+    public IReadOnlyCollection<GroupRead> Answered => _answered;
 
     public static string HotKey(int index) => $"hot{index}";
 
@@ -91,12 +97,15 @@ internal sealed class GroupWorkload : WorkloadBase
         while (await TickAsync(timer).ConfigureAwait(false))
         {
             var key = HotKey(random.Next(HotKeys));
+            var router = client.Router;
             var invoke = History.Now;
             using var timeout = new CancellationTokenSource(OperationTimeout);
             try
             {
                 var value = await client.GetStringAsync(key, timeout.Token).AsTask().WaitAsync(OperationTimeout + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                History.Add(new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok));
+                var operation = new Operation(process, key, OpKind.Get, value, invoke, History.Now, value is null ? OpOutcome.NotFound : OpOutcome.Ok);
+                History.Add(operation);
+                _answered.Enqueue(new GroupRead(operation, client.Router == router ? router : null));
             }
             catch (Exception ex) when (IsRequestFailure(ex))
             {

@@ -11,7 +11,7 @@ namespace KvnDb.FaultTests.Scenarios;
 /// clients writing through every router (they follow redirects). The leader is partitioned from the other routers and
 /// from some nodes (nft drops, no process dies), or paused; the checks: it steps down, a new leader is elected on the
 /// majority side and serves, <b>no write the old leader received after a later term's leader existed is acknowledged
-/// by it</b>, no write acknowledged with concern <c>all</c> is lost, the history is linearizable, and the digests
+/// by it, and no read it received then is answered by it</b> (both fenced by its lease), no write acknowledged with concern <c>all</c> is lost, the history is linearizable, and the digests
 /// agree after the heal.
 /// </summary>
 public sealed class RouterGroupFaultTests(ITestOutputHelper output)
@@ -19,8 +19,8 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// DotNext's leader steps down after a heartbeat round (every half election timeout) that misses a majority, a round
-    /// waiting up to one election timeout: 1.5 election timeouts, asserted at twice the upper election timeout plus 2 s
+    /// DotNext's leader steps down after a heartbeat round (every quarter election timeout) that misses a majority, a round
+    /// waiting up to one election timeout: 1.25 election timeouts, asserted at twice the upper election timeout plus 2 s
     /// (two loaded cores).
     /// </summary>
     private static readonly TimeSpan StepDownBound = RouterGroupCluster.ElectionTimeout * 4 + TimeSpan.FromSeconds(2);
@@ -65,6 +65,10 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         Report(run, cutAt, electedAt, steppedDownAt, newLeader, late);
         if (late.Count > 0)
             failures.Add($"the deposed leader acknowledged {late.Count} writes it received after r{leader + 1} led term {term}, e.g. {string.Join(" | ", late.Take(3).Select(a => Describe(a, cutAt)))}");
+        var lateReads = run.ReadsAnsweredAfter(electedAt);
+        run.Log($"{lateReads.Count} reads answered by the deposed leader after r{leader + 1} led; {ReadsBy(run, run.LeaderAddress, cutAt)} answered by it after the cut");
+        if (lateReads.Count > 0)
+            failures.Add($"the deposed leader answered {lateReads.Count} reads it received after r{leader + 1} led term {term}, e.g. {string.Join(" | ", lateReads.Take(3).Select(r => Describe(r, cutAt)))}");
         var stepDownTime = Stopwatch.GetElapsedTime(cutAt, steppedDownAt);
         if (!steppedDown || stepDownTime > StepDownBound)
             failures.Add($"the old leader {(steppedDown ? $"stepped down {stepDownTime.TotalSeconds:F1} s after the cut" : "did not step down")}, bound {StepDownBound.TotalSeconds:F1} s");
@@ -113,6 +117,11 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
         Report(run, frozenAt, elected.SeenAt, thawedAt, newLeader, late);
         if (late.Count > 0)
             failures.Add($"the deposed leader acknowledged {late.Count} writes sent to it while it was frozen or after, e.g. {string.Join(" | ", late.Take(3).Select(a => Describe(a, frozenAt)))}");
+        // Its nodes are still linked and answer the reads it finds queued: only the lease (and the stall) keeps it from passing them on.
+        var lateReads = run.ReadsAnsweredAfter(frozenAt);
+        run.Log($"{lateReads.Count} reads answered by the deposed leader after the freeze");
+        if (lateReads.Count > 0)
+            failures.Add($"the deposed leader answered {lateReads.Count} reads sent to it while it was frozen or after, e.g. {string.Join(" | ", lateReads.Take(3).Select(r => Describe(r, frozenAt)))}");
         run.AssertPassed(failures);
     }
 
@@ -129,6 +138,12 @@ public sealed class RouterGroupFaultTests(ITestOutputHelper output)
 
     private static string Describe(GroupAcknowledgement a, long faultAt) =>
         $"{a.Operation} ({a.Concern}, invoked {Signed(faultAt, a.Operation.Invoke)}, acknowledged {Signed(faultAt, a.Operation.Complete)} after the fault)";
+
+    private static string Describe(GroupRead r, long faultAt) =>
+        $"{r.Operation} (invoked {Signed(faultAt, r.Operation.Invoke)}, answered {Signed(faultAt, r.Operation.Complete)} after the fault)";
+
+    private static int ReadsBy(GroupScenario run, string router, long after) =>
+        run.Workload.Answered.Count(r => r.Router == router && r.Operation.Invoke > after);
 
     private static string Signed(long from, long to) =>
         to >= from ? GroupScenario.Between(from, to) : "-" + GroupScenario.Between(to, from);
