@@ -30,9 +30,9 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
     public long LeaderTerm { get; private set; }
 
     /// <summary>Starts the group and the workload; <paramref name="linkTimeout"/> is the nodes' --router-timeout and the clients' router timeout (null: the usual 3 s).</summary>
-    public static async Task<GroupScenario> StartAsync(string name, ITestOutputHelper output, TimeSpan? linkTimeout = null)
+    public static async Task<GroupScenario> StartAsync(string name, ITestOutputHelper output, TimeSpan? linkTimeout = null, bool twoGroups = false)
     {
-        var cluster = await RouterGroupCluster.StartAsync(linkTimeout);
+        var cluster = await RouterGroupCluster.StartAsync(linkTimeout, twoGroups);
         var run = new GroupScenario(name, output, cluster);
         try
         {
@@ -98,7 +98,9 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
 
         await using var reader = await Cluster.ConnectAsync(Cluster.ProbeHost, TimeSpan.FromSeconds(5), 0).WaitAsync(TimeSpan.FromSeconds(60));
         var finals = await ReadBackAsync(reader, Enumerable.Range(0, GroupWorkload.HotKeys).Select(GroupWorkload.HotKey), attempts: 3);
-        var (digestsAgree, digests) = await ScenarioRun.CompareDigestsAsync(reader, TimeSpan.FromSeconds(30));
+        var (digestsAgree, digests) = Cluster.TwoGroups
+            ? await CompareGroupDigestsAsync(reader, TimeSpan.FromSeconds(30))
+            : await ScenarioRun.CompareDigestsAsync(reader, TimeSpan.FromSeconds(30));
         Log($"digests: {digests}");
         if (!digestsAgree)
             failures.Add($"digests after healing: {digests}");
@@ -114,6 +116,38 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
         if (lost.LostKeys.Count > 0 || lost.UnverifiedKeys.Count > 0)
             failures.Add($"acknowledged (concern all) keys lost: {string.Join(", ", lost.LostKeys.Take(5))} (+{lost.UnverifiedKeys.Count} unreadable)");
         return failures;
+    }
+
+    /// <summary>
+    /// Two replica groups hold different keys: the nodes of each group (named by the router's <c>info</c>) must all serve
+    /// and agree with each other.
+    /// </summary>
+    private static async Task<(bool Agree, string Summary)> CompareGroupDigestsAsync(KvnDbClient client, TimeSpan patience)
+    {
+        var summary = "no answer";
+        var deadline = DateTime.UtcNow + patience;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        do
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var groups = (await RouterInfo.ReadAsync(client, timeout.Token)).Nodes.ToDictionary(n => n.Id, n => n.Fields.GetValueOrDefault("group", "?"));
+                var entries = await client.DigestAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(6));
+                summary = string.Join(", ", entries.Select(e => $"node{e.NodeId} ({groups.GetValueOrDefault(e.NodeId, "?")}) {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} hash={e.Digest.ContentHash:x}"));
+                var byGroup = entries.GroupBy(e => groups.GetValueOrDefault(e.NodeId, "?")).ToDictionary(g => g.Key, g => g.ToList());
+                if (entries.Count == RouterGroupCluster.NodeCount && entries.All(e => e.State == NodeState.Serving)
+                    && byGroup.GetValueOrDefault("a")?.Count == 2 && byGroup.GetValueOrDefault("b")?.Count == 1
+                    && byGroup.Values.All(g => g.Select(e => e.Digest).Distinct().Count() == 1))
+                    return (true, summary);
+            }
+            catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
+            {
+                summary = $"digest failed: {ex.Message}";
+            }
+        }
+        while (DateTime.UtcNow < deadline && await timer.WaitForNextTickAsync());
+        return (false, summary);
     }
 
     public void AssertPassed(List<string> failures)

@@ -25,11 +25,18 @@ internal sealed partial class RouterGroupCluster : IAsyncDisposable
 
     private readonly TimeSpan? _nodeRouterTimeout;
 
-    private RouterGroupCluster(NetworkLab lab, TimeSpan? nodeRouterTimeout)
+    private RouterGroupCluster(NetworkLab lab, TimeSpan? nodeRouterTimeout, bool twoGroups)
     {
         Lab = lab;
         _nodeRouterTimeout = nodeRouterTimeout;
+        TwoGroups = twoGroups;
     }
+
+    /// <summary>The routers split the slots between replica groups <c>a</c> (node1, node2) and <c>b</c> (node3); else one group holds all.</summary>
+    public bool TwoGroups { get; }
+
+    /// <summary>The replica group node <paramref name="index"/> (from 0) joins; null: the default group.</summary>
+    public string? GroupOf(int index) => TwoGroups ? (index < 2 ? "a" : "b") : null;
 
     public NetworkLab Lab { get; }
 
@@ -51,10 +58,10 @@ internal sealed partial class RouterGroupCluster : IAsyncDisposable
     public IReadOnlyList<string> RouterAddresses => [.. RouterHosts.Select(h => $"{h.Address}:{RouterPort}")];
 
     /// <summary>Builds the lab and starts the group and the nodes; <paramref name="nodeRouterTimeout"/> is the nodes' --router-timeout (null: the fault tests' usual).</summary>
-    public static async Task<RouterGroupCluster> StartAsync(TimeSpan? nodeRouterTimeout = null)
+    public static async Task<RouterGroupCluster> StartAsync(TimeSpan? nodeRouterTimeout = null, bool twoGroups = false)
     {
         var lab = await NetworkLab.CreateAsync().ConfigureAwait(false);
-        var cluster = new RouterGroupCluster(lab, nodeRouterTimeout);
+        var cluster = new RouterGroupCluster(lab, nodeRouterTimeout, twoGroups);
         try
         {
             for (var i = 1; i <= RouterCount; i++)
@@ -89,6 +96,7 @@ internal sealed partial class RouterGroupCluster : IAsyncDisposable
             "--election-timeout", ElectionTimeout.TotalMilliseconds.ToString(CultureInfo.InvariantCulture),
             "--password", FaultCluster.Password, "--node-password", FaultCluster.NodePassword, "--join-grace", "1",
             .. FaultSettings.RouterArguments(Path.Combine(Lab.Directory, $"r{index + 1}-data")),
+            .. TwoGroups ? (string[])["--groups", "a,b"] : [],
         ];
         var name = Routers[index] is null ? $"r{index + 1}" : $"r{index + 1}-{DateTime.UtcNow:HHmmss.fff}";
         return Routers[index] = host.Start(name, ProgramPaths.Assembly("Router", "kvndb-router"), arguments);
@@ -102,6 +110,8 @@ internal sealed partial class RouterGroupCluster : IAsyncDisposable
             "--routers", string.Join(",", RouterAddresses), "--password", FaultCluster.NodePassword,
             .. FaultSettings.NodeArguments(),
         ];
+        if (GroupOf(index) is { } group)
+            arguments.AddRange(["--group", group]);
         if (_nodeRouterTimeout is { } routerTimeout)
         {
             var at = arguments.IndexOf("--router-timeout");
