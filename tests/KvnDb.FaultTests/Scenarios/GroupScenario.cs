@@ -122,33 +122,18 @@ internal sealed class GroupScenario : ScenarioBase<GroupWorkload>
     /// Two replica groups hold different keys: the nodes of each group (named by the router's <c>info</c>) must all serve
     /// and agree with each other.
     /// </summary>
-    private static async Task<(bool Agree, string Summary)> CompareGroupDigestsAsync(KvnDbClient client, TimeSpan patience)
-    {
-        var summary = "no answer";
-        var deadline = DateTime.UtcNow + patience;
-        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
-        do
+    private static Task<(bool Agree, string Summary)> CompareGroupDigestsAsync(KvnDbClient client, TimeSpan patience) =>
+        ScenarioRun.PollDigestsAsync(patience, async token =>
         {
-            try
-            {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var groups = (await RouterInfo.ReadAsync(client, timeout.Token)).Nodes.ToDictionary(n => n.Id, n => n.Fields.GetValueOrDefault("group", "?"));
-                var entries = await client.DigestAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(6));
-                summary = string.Join(", ", entries.Select(e => $"node{e.NodeId} ({groups.GetValueOrDefault(e.NodeId, "?")}) {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} hash={e.Digest.ContentHash:x}"));
-                var byGroup = entries.GroupBy(e => groups.GetValueOrDefault(e.NodeId, "?")).ToDictionary(g => g.Key, g => g.ToList());
-                if (entries.Count == RouterGroupCluster.NodeCount && entries.All(e => e.State == NodeState.Serving)
-                    && byGroup.GetValueOrDefault("a")?.Count == 2 && byGroup.GetValueOrDefault("b")?.Count == 1
-                    && byGroup.Values.All(g => g.Select(e => e.Digest).Distinct().Count() == 1))
-                    return (true, summary);
-            }
-            catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
-            {
-                summary = $"digest failed: {ex.Message}";
-            }
-        }
-        while (DateTime.UtcNow < deadline && await timer.WaitForNextTickAsync());
-        return (false, summary);
-    }
+            var groups = (await RouterInfo.ReadAsync(client, token)).Nodes.ToDictionary(n => n.Id, n => n.Fields.GetValueOrDefault("group", "?"));
+            var entries = await client.DigestAsync(token).WaitAsync(TimeSpan.FromSeconds(6), token);
+            var summary = string.Join(", ", entries.Select(e => $"node{e.NodeId} ({groups.GetValueOrDefault(e.NodeId, "?")}) {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} hash={e.Digest.ContentHash:x}"));
+            var byGroup = entries.GroupBy(e => groups.GetValueOrDefault(e.NodeId, "?")).ToDictionary(g => g.Key, g => g.ToList());
+            var agree = entries.Count == RouterGroupCluster.NodeCount && entries.All(e => e.State == NodeState.Serving)
+                && byGroup.GetValueOrDefault("a")?.Count == 2 && byGroup.GetValueOrDefault("b")?.Count == 1
+                && byGroup.Values.All(g => g.Select(e => e.Digest).Distinct().Count() == 1);
+            return (agree, summary);
+        });
 
     public void AssertPassed(List<string> failures)
     {

@@ -219,7 +219,16 @@ internal sealed partial class ScenarioRun : ScenarioBase<Workload>
     }
 
     /// <summary>The <c>kvndb digest</c> check: every node connected and serving, all digests equal (retried while a rejoin settles).</summary>
-    internal static async Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience)
+    internal static Task<(bool Agree, string Summary)> CompareDigestsAsync(KvnDbClient client, TimeSpan patience) =>
+        PollDigestsAsync(patience, async token =>
+        {
+            var entries = await client.DigestAsync(token).WaitAsync(TimeSpan.FromSeconds(6), token);
+            var summary = entries.Count == 0 ? "no node connected" : string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
+            return (entries.Count == FaultCluster.NodeCount && entries.All(e => e.State == NodeState.Serving) && entries.Select(e => e.Digest).Distinct().Count() == 1, summary);
+        });
+
+    /// <summary>Asks <paramref name="look"/> (a 5 s budget each time) every half second until it says the digests agree or <paramref name="patience"/> ends.</summary>
+    internal static async Task<(bool Agree, string Summary)> PollDigestsAsync(TimeSpan patience, Func<CancellationToken, Task<(bool Agree, string Summary)>> look)
     {
         var summary = "no answer";
         var deadline = DateTime.UtcNow + patience;
@@ -229,9 +238,8 @@ internal sealed partial class ScenarioRun : ScenarioBase<Workload>
             try
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var entries = await client.DigestAsync(timeout.Token).WaitAsync(TimeSpan.FromSeconds(6));
-                summary = entries.Count == 0 ? "no node connected" : string.Join(", ", entries.Select(e => $"node{e.NodeId} {e.State.ToString().ToLowerInvariant()} keys={e.Digest.KeyCount} seq={e.Digest.LastSequence} hash={e.Digest.ContentHash:x}"));
-                if (entries.Count == FaultCluster.NodeCount && entries.All(e => e.State == NodeState.Serving) && entries.Select(e => e.Digest).Distinct().Count() == 1)
+                (var agree, summary) = await look(timeout.Token);
+                if (agree)
                     return (true, summary);
             }
             catch (Exception ex) when (ex is KvnDbException or TimeoutException or OperationCanceledException)
