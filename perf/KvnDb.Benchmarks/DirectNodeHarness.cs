@@ -29,7 +29,7 @@ internal sealed class DirectNodeHarness : IAsyncDisposable
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
         var port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var node = new DatabaseNode(new NodeOptions { RouterHost = "127.0.0.1", RouterPort = port, IoEngine = engine ?? new NodeOptions().IoEngine }, new RamStorageEngine(), loggerFactory ?? NullLoggerFactory.Instance);
+        var node = new DatabaseNode(new NodeOptions { RouterHost = "127.0.0.1", RouterPort = port, IoEngine = engine ?? EpollNative.DefaultEngine }, new RamStorageEngine(), loggerFactory ?? NullLoggerFactory.Instance);
         _node = Task.Run(() => node.RunAsync(_stop.Token));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));

@@ -33,7 +33,7 @@ public class FanOutBenchmarks
         if (Path.StartsWith("direct", StringComparison.Ordinal))
         {
             _direct = new DirectNodeHarness();
-            await _direct.StartAsync(ValueSize, engine: Path == "direct/sockets" ? IoEngine.Sockets : IoEngine.Epoll);
+            await _direct.StartAsync(ValueSize, engine: Path == "direct/sockets" ? IoEngine.Sockets : null);
             _connection = _direct.Connection!;
         }
         else

@@ -73,5 +73,5 @@ public sealed record NodeOptions
     /// The socket engine of the link (<c>kvndb-node --io-engine</c>): on epoll (Linux, the default there) the node applies a
     /// batch on the thread that received it, with no thread-pool hop; TLS links always run on .NET's sockets.
     /// </summary>
-    public IoEngine IoEngine { get; init; } = EpollNative.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
+    public IoEngine IoEngine { get; init; } = EpollNative.DefaultEngine;
 }

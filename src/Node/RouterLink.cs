@@ -101,45 +101,46 @@ internal sealed partial class RouterLink : IAsyncDisposable
         var link = onEpoll
             ? await OpenEpollAsync(options, store, identity, logger, cancellationToken).ConfigureAwait(false)
             : await OpenSocketsAsync(options, store, identity, logger, cancellationToken).ConfigureAwait(false);
+        HelloResponse accepted;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.HandshakeTimeout);
-            try
-            {
-                var accepted = await RouterHandshake.RunAsync(link._input, link._output, link.Hello(), options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
-                RouterHandshake.CheckLimits(accepted, options);
-                RouterHandshake.CheckTerm(accepted, identity, $"{options.RouterHost}:{options.RouterPort}");
-                if (onEpoll && accepted.MaxFrameSize + (long)ProtocolLimits.HeaderSize > EpollInputCapacity(options))
-                    throw new LinkEngineTooSmallException(accepted.MaxFrameSize);
-                link.ConnectionId = accepted.ConnectionId;
-                link.MaxFrameSize = accepted.MaxFrameSize;
-                link.MaxKeySize = accepted.MaxKeySize;
-                link._requests = new RequestProcessor(store, identity, accepted.MaxKeySize, accepted.MaxFrameSize, logger);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new TimeoutException($"the router did not answer the hello within {options.HandshakeTimeout.TotalSeconds:0.###} s", ex);
-            }
-            return link;
-        }
-        catch (LinkEngineTooSmallException ex)
-        {
-            await link.DisposeAsync().ConfigureAwait(false);
-            LogFramesTooLargeForEpoll(logger, ex.FrameLimit, EpollInputCapacity(options));
-            return await ConnectAsync(options with { IoEngine = IoEngine.Sockets }, store, identity, logger, cancellationToken).ConfigureAwait(false);
+            accepted = await link.HelloAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             await link.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+        if (onEpoll && accepted.MaxFrameSize + (long)ProtocolLimits.HeaderSize > EpollInputCapacity(options))
+        {
+            // The router's frames would not fit the epoll link's input pipe: the link is made again on .NET's sockets.
+            await link.DisposeAsync().ConfigureAwait(false);
+            LogFramesTooLargeForEpoll(logger, accepted.MaxFrameSize, EpollInputCapacity(options));
+            return await ConnectAsync(options with { IoEngine = IoEngine.Sockets }, store, identity, logger, cancellationToken).ConfigureAwait(false);
+        }
+        link.ConnectionId = accepted.ConnectionId;
+        link.MaxFrameSize = accepted.MaxFrameSize;
+        link.MaxKeySize = accepted.MaxKeySize;
+        link._requests = new RequestProcessor(store, identity, accepted.MaxKeySize, accepted.MaxFrameSize, logger);
+        return link;
     }
 
-    /// <summary>The router's frames would not fit the epoll link's input pipe: the link is made again on .NET's sockets.</summary>
-    private sealed class LinkEngineTooSmallException(int frameLimit) : Exception($"the router's frame limit of {frameLimit} bytes does not fit the epoll link's input")
+    /// <summary>The hello exchange (bounded by the handshake timeout) and its checks: limits, and the router's term (fencing).</summary>
+    private async Task<HelloResponse> HelloAsync(CancellationToken cancellationToken)
     {
-        public int FrameLimit { get; } = frameLimit;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.HandshakeTimeout);
+        try
+        {
+            var accepted = await RouterHandshake.RunAsync(_input, _output, Hello(), _options.MaxFrameSize, timeout.Token).ConfigureAwait(false);
+            RouterHandshake.CheckLimits(accepted, _options);
+            RouterHandshake.CheckTerm(accepted, _identity, $"{_options.RouterHost}:{_options.RouterPort}");
+            return accepted;
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"the router did not answer the hello within {_options.HandshakeTimeout.TotalSeconds:0.###} s", ex);
+        }
     }
 
     /// <summary>Connects on .NET's sockets (bounded by the connect timeout), with TLS when asked.</summary>

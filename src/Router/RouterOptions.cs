@@ -158,7 +158,7 @@ public sealed record RouterOptions
     /// The socket engine under Kestrel (<c>--io-engine</c>): KvnDb's own edge-triggered epoll loops where Linux has them
     /// (they receive and run the handlers on their own threads and send inline), else .NET's sockets.
     /// </summary>
-    public IoEngine IoEngine { get; init; } = EpollNative.IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
+    public IoEngine IoEngine { get; init; } = EpollNative.DefaultEngine;
 
     /// <summary>The epoll engine's I/O threads (<c>--io-threads</c>); 0: half the cores, at least one.</summary>
     public int IoThreads { get; init; }

@@ -26,6 +26,9 @@ internal static unsafe partial class EpollNative
     public static bool IsSupported =>
         OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
 
+    /// <summary>The default socket engine of the router and the node here: epoll where it is supported.</summary>
+    public static IoEngine DefaultEngine => IsSupported ? IoEngine.Epoll : IoEngine.Sockets;
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_create1(int flags);
 
