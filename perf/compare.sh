@@ -31,7 +31,8 @@ VARIANTS=${VARIANTS:-kvndb:} SETTLE=${SETTLE:-180}
 export PATH="$PATH:$HOME/.dotnet/tools"
 # Our own pid folder: another user of peers.sh stopping its peers must not stop ours.
 export PEERS_DIR=${PEERS_DIR:-/tmp/kvndb-peers-compare-$$}
-cleanup_more() { "$PEERS" stop >/dev/null 2>&1 || true; rm -rf "$PEERS_DIR"; }
+# A peer still writing its log as it stops can make the first rm find the folder not empty: try once more.
+cleanup_more() { "$PEERS" stop >/dev/null 2>&1 || true; rm -rf "$PEERS_DIR" 2>/dev/null || rm -rf "$PEERS_DIR" || true; }
 source "$ROOT/perf/lib.sh"
 # Every path below is absolute; run from the scratch folder so that a stray relative write lands there.
 cd "$WORK"

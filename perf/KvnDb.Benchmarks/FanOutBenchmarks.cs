@@ -21,9 +21,17 @@ public class FanOutBenchmarks
     private DirectNodeHarness? _direct;
     private LoadConnection? _connection;
 
-    public static IEnumerable<string> Paths => ["direct", "direct/sockets", "router/1", "router/2", "router/4", "epoll/2"];
+    /// <summary>The paths measured; <c>KVNDB_FANOUT_PATHS</c> (comma-separated) picks some, to measure one lever quickly.</summary>
+    public static IEnumerable<string> Paths =>
+        Environment.GetEnvironmentVariable("KVNDB_FANOUT_PATHS") is { Length: > 0 } chosen
+            ? chosen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : ["direct", "direct/sockets", "router/1", "router/2", "router/4", "epoll/2", "epoll/2/sleep"];
 
-    /// <summary><c>direct</c>: one node, no router (<c>direct/sockets</c>: its link on .NET's sockets); <c>router/N</c>: through the router to N nodes; <c>epoll/N</c>: the same on <c>--io-engine epoll</c>.</summary>
+    /// <summary>
+    /// <c>direct</c>: one node, no router (<c>direct/sockets</c>: its link on .NET's sockets); <c>router/N</c>: through the
+    /// router to N nodes; <c>epoll/N</c>: the same on <c>--io-engine epoll</c>; <c>epoll/N/sleep</c>: with
+    /// <c>--busy-poll 0</c> (epoll threads sleep as soon as they are idle).
+    /// </summary>
     [ParamsSource(nameof(Paths))]
     public string Path { get; set; } = "router/1";
 
@@ -38,9 +46,11 @@ public class FanOutBenchmarks
         }
         else
         {
-            var nodes = int.Parse(Path[(Path.IndexOf('/', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-            var engine = Path.StartsWith("epoll/", StringComparison.Ordinal) ? IoEngine.Epoll : IoEngine.Sockets;
-            _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = nodes, IoEngine = engine });
+            var parts = Path.Split('/');
+            var nodes = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            var engine = parts[0] == "epoll" ? IoEngine.Epoll : IoEngine.Sockets;
+            var busyPoll = parts is [_, _, "sleep"] ? TimeSpan.Zero : RouterOptions.DefaultBusyPoll;
+            _router = await RouterHost.StartAsync(new RouterOptions { Port = 0, EmbeddedNodes = nodes, IoEngine = engine, BusyPoll = busyPoll });
             await _router.WaitForServingNodesAsync(nodes, TimeSpan.FromSeconds(20));
             _connection = await LoadConnection.ConnectAsync("127.0.0.1", _router.Port, new KvnDbWire(), "", keyspace: 0, ValueSize, seed: 1, CancellationToken.None);
         }

@@ -13,11 +13,11 @@ internal static class LinkLoop
     private static readonly Lock s_lock = new();
     private static EpollLoop? s_loop;
 
-    public static EpollLoop Get(ILogger logger)
+    public static EpollLoop Get(ILogger logger, TimeSpan busyPoll)
     {
         if (Volatile.Read(ref s_loop) is { } loop)
             return loop;
         lock (s_lock)
-            return s_loop ??= new EpollLoop("kvndb-node-epoll", logger);
+            return s_loop ??= new EpollLoop("kvndb-node-epoll", logger, busyPoll);
     }
 }

@@ -74,4 +74,12 @@ public sealed record NodeOptions
     /// batch on the thread that received it, with no thread-pool hop; TLS links always run on .NET's sockets.
     /// </summary>
     public IoEngine IoEngine { get; init; } = EpollNative.DefaultEngine;
+
+    /// <summary>
+    /// The longest time the link's epoll thread polls for the router's next frame before it sleeps (<c>--busy-poll</c>,
+    /// adaptive); zero always sleeps. The process has one such thread: the first link's setting is the one it keeps.
+    /// </summary>
+    public TimeSpan BusyPoll { get; init; } = DefaultBusyPoll;
+
+    public static readonly TimeSpan DefaultBusyPoll = TimeSpan.FromMicroseconds(50);
 }

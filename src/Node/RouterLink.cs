@@ -190,7 +190,7 @@ internal sealed partial class RouterLink : IAsyncDisposable
             {
                 try
                 {
-                    var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(address, options.RouterPort), LinkLoop.Get(logger),
+                    var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(address, options.RouterPort), LinkLoop.Get(logger, options.BusyPoll),
                         EpollInputCapacity(options), EpollOutputPause, socket => TcpLiveness.Apply(socket, options.RouterTimeout), timeout.Token).ConfigureAwait(false);
                     return new RouterLink(epoll, options, store, identity, logger);
                 }

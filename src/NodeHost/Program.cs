@@ -96,6 +96,7 @@ groupOption.Validators.Add(result =>
 var maxFrameOption = new Option<string?>("--max-frame") { Description = "Refuse a router whose frame limit is above this (e.g. 64m); by default the node adopts the router's" };
 var maxKeyOption = new Option<string?>("--max-key") { Description = "Refuse a router whose key limit is above this (e.g. 64k); by default the node adopts the router's" };
 var ioEngineOption = new Option<IoEngine>("--io-engine") { Description = "Socket engine of the router link: epoll (Linux, the default there: the batch is applied on the receiving thread) or sockets (.NET's, portable); TLS always uses sockets", DefaultValueFactory = _ => new NodeOptions().IoEngine };
+var busyPollOption = new Option<int>("--busy-poll") { Description = "Microseconds the link's epoll thread polls for the router's next frame before it sleeps, adapted to the traffic (0: always sleep)", DefaultValueFactory = _ => (int)NodeOptions.DefaultBusyPoll.TotalMicroseconds };
 var httpPortOption = new Option<int?>("--http-port") { Description = "Serve /metrics (Prometheus) and /health at http://HTTP-HOST:PORT/ (0: a free port, logged)" };
 var httpHostOption = new Option<string>("--http-host") { Description = "Address of the --http-port listener", DefaultValueFactory = _ => "127.0.0.1" };
 var verboseOption = SharedOptions.Verbose();
@@ -105,7 +106,7 @@ var root = new RootCommand("kvndb-node: a KvnDb database node. Connects to a kvn
 {
     engineOption, dataOption, memoryOption, expectedKeysOption, reserveSpaceOption, checkpointIntervalOption, compactMinSizeOption, compactGrowthOption, durabilityOption, hostOption, portOption, passwordOption, resetOption,
     routerTimeoutOption, connectTimeoutOption, maxFrameOption, maxKeyOption, transportOption, tlsCaOption, tlsPinOption, tlsCertOption, tlsKeyOption, verboseOption, logFileOption,
-    httpPortOption, httpHostOption, nameOption, groupOption, passwordFileOption, configOption, routersOption, ioEngineOption,
+    httpPortOption, httpHostOption, nameOption, groupOption, passwordFileOption, configOption, routersOption, ioEngineOption, busyPollOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -178,6 +179,7 @@ root.SetAction(async (parse, cancellationToken) =>
             FrameCeiling = parse.GetValue(maxFrameOption) is { } maxFrame ? (int)Math.Min(int.MaxValue, ParseSize(maxFrame, "--max-frame")) : null,
             KeyCeiling = parse.GetValue(maxKeyOption) is { } maxKey ? (int)Math.Min(int.MaxValue, ParseSize(maxKey, "--max-key")) : null,
             IoEngine = parse.GetValue(ioEngineOption),
+            BusyPoll = TimeSpan.FromMicroseconds(Math.Max(0, parse.GetValue(busyPollOption))),
         };
         try
         {

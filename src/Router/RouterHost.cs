@@ -116,6 +116,7 @@ public sealed class RouterHost : IAsyncDisposable
             builder.Services.AddSingleton<IConnectionListenerFactory>(_ => new EpollTransportFactory(new EpollTransportOptions
             {
                 LoopCount = options.IoThreads > 0 ? options.IoThreads : Math.Max(1, Environment.ProcessorCount / 2),
+                BusyPoll = options.BusyPoll,
                 MaxReadBufferSize = (long)options.MaxFrameSize + 64 * 1024,
                 MaxWriteBufferSize = options.EffectiveOutputPause,
                 CreateBoundListenSocket = CreateBoundListenSocket,
@@ -225,6 +226,7 @@ public sealed class RouterHost : IAsyncDisposable
             Tls = _certificate is null ? null : new TlsClientSettings { PinnedSha256 = TlsCertificates.Sha256(_certificate) },
             Embedded = true,
             IoEngine = options.IoEngine,
+            BusyPoll = options.BusyPoll,
         };
         for (var i = 0; i < options.EmbeddedNodes; i++)
         {

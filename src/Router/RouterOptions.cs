@@ -164,6 +164,14 @@ public sealed record RouterOptions
     public int IoThreads { get; init; }
 
     /// <summary>
+    /// The longest time an epoll thread polls for its next event before it sleeps (<c>--busy-poll</c>, adaptive: see
+    /// <c>PollBeforeSleep</c>); zero always sleeps. Polling saves the sleep's context switch and the sender's wake-up.
+    /// </summary>
+    public TimeSpan BusyPoll { get; init; } = DefaultBusyPoll;
+
+    public static readonly TimeSpan DefaultBusyPoll = TimeSpan.FromMicroseconds(50);
+
+    /// <summary>
     /// A flush sends on the thread that calls it (<c>--inline-io</c>, or the epoll engine): a read batch that touches many
     /// peers defers its flushes, so writes of many clients still leave in one send per node.
     /// </summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 
@@ -7,7 +8,8 @@ namespace KvnDb.Transport;
 /// <summary>
 /// One I/O thread: an edge-triggered epoll set of connections. Each wake-up hands every ready connection its edge (its
 /// receive and the handler run right there), then runs the work the handlers deferred to the end of the wake-up
-/// (<see cref="WakeBatch"/>: one send per node for all the clients that woke together).
+/// (<see cref="WakeBatch"/>: one send per node for all the clients that woke together). Between wake-ups it polls a
+/// while before it sleeps (<see cref="PollBeforeSleep"/>).
 /// </summary>
 internal sealed unsafe partial class EpollLoop : IDisposable
 {
@@ -26,9 +28,14 @@ internal sealed unsafe partial class EpollLoop : IDisposable
     private int _used;
     private volatile bool _stopping;
     private readonly Action<Exception> _reportFailure; // one delegate, not one per wake-up
+    private readonly PollBeforeSleep _poll;
 
-    public EpollLoop(string name, ILogger logger)
+    /// <param name="name">The thread's name.</param>
+    /// <param name="logger">Where a failed handler or a failed wait is reported.</param>
+    /// <param name="busyPoll">The longest time to poll for the next event before sleeping (<see cref="PollBeforeSleep"/>); zero always sleeps.</param>
+    public EpollLoop(string name, ILogger logger, TimeSpan busyPoll)
     {
+        _poll = new PollBeforeSleep(busyPoll);
         _logger = logger;
         _reportFailure = ex => LogHandlerFailed(_logger, ex);
         _epoll = Check(EpollNative.epoll_create1(EpollNative.EPOLL_CLOEXEC), "epoll_create1");
@@ -82,7 +89,16 @@ internal sealed unsafe partial class EpollLoop : IDisposable
         {
             while (!_stopping)
             {
-                var ready = EpollNative.Wait(_epoll, events, MaxEvents, -1);
+                var timeout = _poll.NextTimeout(Stopwatch.GetTimestamp());
+                var ready = EpollNative.Wait(_epoll, events, MaxEvents, timeout);
+                if (timeout != 0)
+                    _poll.Woke(Stopwatch.GetTimestamp());
+                if (ready == 0)
+                {
+                    // A poll found nothing: give the core to another thread that wants it (a node, a client), then poll on.
+                    Thread.Yield();
+                    continue;
+                }
                 if (ready < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EpollNative.EINTR)
@@ -111,6 +127,8 @@ internal sealed unsafe partial class EpollLoop : IDisposable
                     }
                 }
                 WakeBatch.RunDeferredAndClose(_reportFailure);
+                if (_poll.Enabled)
+                    _poll.Handled(Stopwatch.GetTimestamp());
             }
         }
         finally

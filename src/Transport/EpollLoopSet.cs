@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace KvnDb.Transport;
 
 /// <summary>The transport's I/O threads, started with the first listener and stopped with the host.</summary>
-internal sealed class EpollLoopSet(int count, ILogger logger) : IDisposable
+internal sealed class EpollLoopSet(int count, TimeSpan busyPoll, ILogger logger) : IDisposable
 {
     private readonly Lock _lock = new();
     private EpollLoop[]? _loops;
@@ -23,7 +23,7 @@ internal sealed class EpollLoopSet(int count, ILogger logger) : IDisposable
             {
                 var loops = new EpollLoop[Math.Max(1, count)];
                 for (var i = 0; i < loops.Length; i++)
-                    loops[i] = new EpollLoop($"kvndb-epoll-{i}", logger);
+                    loops[i] = new EpollLoop($"kvndb-epoll-{i}", logger, busyPoll);
                 Volatile.Write(ref _loops, loops);
             }
             return _loops;

@@ -10,19 +10,21 @@ namespace KvnDb.IntegrationTests;
 /// <summary>
 /// The router's two socket engines (<c>--io-engine</c>) behave the same from outside: many clients at once, frames
 /// larger than any buffer in both directions, a receiver too slow for the router's sends, peers that vanish mid-frame
-/// (their last bytes and their end in one edge), TLS, the RESP port, and a stop with clients connected.
+/// (their last bytes and their end in one edge), TLS, the RESP port, and a stop with clients connected. The epoll
+/// engine's threads poll before they sleep (<c>--busy-poll</c>) or sleep at once: both serve alike.
 /// </summary>
 public sealed class IoEngineTests
 {
     private static RouterOptions On(IoEngine engine, RouterOptions? options = null) => (options ?? new RouterOptions()) with { IoEngine = engine };
 
     [Theory]
-    [InlineData(IoEngine.Sockets)]
-    [InlineData(IoEngine.Epoll)]
-    public async Task Many_clients_writing_at_once_each_read_back_every_write(IoEngine engine)
+    [InlineData(IoEngine.Sockets, 50)]
+    [InlineData(IoEngine.Epoll, 50)]
+    [InlineData(IoEngine.Epoll, 0)] // epoll threads that sleep as soon as they are idle (--busy-poll 0)
+    public async Task Many_clients_writing_at_once_each_read_back_every_write(IoEngine engine, int busyPollMicroseconds)
     {
         // The epoll engine defers node flushes to the end of each wake-up (WakeBatch): a lost one leaves a caller waiting.
-        await using var cluster = await TestCluster.StartAsync(nodes: 2, On(engine));
+        await using var cluster = await TestCluster.StartAsync(nodes: 2, On(engine, new RouterOptions { BusyPoll = TimeSpan.FromMicroseconds(busyPollMicroseconds) }));
         var clients = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => cluster.ConnectAsync()));
         try
         {

@@ -13,7 +13,7 @@ namespace KvnDb.Router.Transport;
 internal sealed class EpollTransportFactory(EpollTransportOptions options, ILoggerFactory loggerFactory)
     : IConnectionListenerFactory, IConnectionListenerFactorySelector, IDisposable
 {
-    private readonly EpollLoopSet _loops = new(options.LoopCount, loggerFactory.CreateLogger("KvnDb.Router.Transport.Epoll"));
+    private readonly EpollLoopSet _loops = new(options.LoopCount, options.BusyPoll, loggerFactory.CreateLogger("KvnDb.Router.Transport.Epoll"));
 
     public bool CanBind(EndPoint endpoint) => endpoint is IPEndPoint;
 

@@ -9,6 +9,9 @@ internal sealed record EpollTransportOptions
     /// <summary>I/O threads, each an epoll set; connections are spread over them in turn.</summary>
     public int LoopCount { get; init; } = 1;
 
+    /// <summary>The longest poll for the next event before a loop sleeps (zero: always sleep).</summary>
+    public TimeSpan BusyPoll { get; init; }
+
     /// <summary>Unread input past this stops receiving from the socket (the largest frame must fit).</summary>
     public long MaxReadBufferSize { get; init; } = 1024 * 1024;
 
