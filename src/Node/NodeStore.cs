@@ -195,8 +195,8 @@ internal sealed class NodeStore : IKeyStore
     public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, ulong sequence)
     {
         CountSet(key);
-        Engine.Set(key, value, sequence, expiresAt);
-        Keys.Add(key);
+        if (Engine.Set(key, value, sequence, expiresAt))
+            Keys.Add(key); // a key stored before is in the index already (every store and delete passes here)
         Expiry.Set(key, expiresAt);
         Sync?.OnLiveSet(key, sequence);
         Snapshots?.Touched(key);
@@ -258,8 +258,8 @@ internal sealed class NodeStore : IKeyStore
     public void WriteRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         CountSet(key);
-        Engine.Set(key, value, sequence, expiresAt);
-        Keys.Add(key);
+        if (Engine.Set(key, value, sequence, expiresAt))
+            Keys.Add(key); // a key stored before is in the index already (every store and delete passes here)
         Expiry.Set(key, expiresAt);
     }
 

@@ -67,9 +67,9 @@ public sealed class DirStorageEngine : IStorageEngine
 
     public bool Exists(ReadOnlySpan<byte> key) => File.Exists(PathOf(key));
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         var path = PathOf(key);
         var existed = File.Exists(path);
@@ -87,6 +87,7 @@ public sealed class DirStorageEngine : IStorageEngine
         if (!existed)
             _count++;
         RecordSequence(sequence);
+        return !existed;
     }
 
     public bool Delete(ReadOnlySpan<byte> key, ulong sequence)

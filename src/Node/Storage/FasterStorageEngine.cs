@@ -190,15 +190,15 @@ public sealed partial class FasterStorageEngine : IStorageEngine
         }
     }
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         CheckRecordSize(key, value, expiresAt);
         lock (_gate)
         {
             ThrowIfDisposed();
-            ApplySet(key, value, sequence, expiresAt, log: true);
+            return ApplySet(key, value, sequence, expiresAt, log: true);
         }
     }
 
@@ -279,7 +279,8 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     private long IndexCheckpointBytes => (_store.IndexSize + _store.OverflowBucketCount) * FasterSizing.BucketBytes;
 
     /// <summary>Stores the record (<see cref="StoredLayout"/>) for the key, keeps the count, and appends to the WAL when asked.</summary>
-    private unsafe void ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt, bool log)
+    /// <summary>Returns whether the key is new.</summary>
+    private unsafe bool ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt, bool log)
     {
         var existence = default(FasterReadOutput);
         var existed = ReadCore(key, ref existence, out _);
@@ -299,6 +300,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
             _count++;
         RecordApplied(sequence);
         ReleaseLargeScratch();
+        return !existed;
     }
 
     private unsafe bool ApplyDelete(ReadOnlySpan<byte> key, ulong sequence, bool log)

@@ -33,12 +33,16 @@ public sealed class RamStorageEngine : IStorageEngine
 
     public bool Exists(ReadOnlySpan<byte> key) => _lookup.ContainsKey(key);
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence) => Set(key, value, sequence, 0);
 
-    public void Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
+    public bool Set(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
-        _lookup[key] = new Entry(value.ToArray(), sequence, expiresAt);
+        var entry = new Entry(value.ToArray(), sequence, expiresAt);
+        var added = _lookup.TryAdd(key, entry);
+        if (!added)
+            _lookup[key] = entry;
         Volatile.Write(ref _lastSequence, Math.Max(_lastSequence, sequence));
+        return added;
     }
 
     public bool Delete(ReadOnlySpan<byte> key, ulong sequence)

@@ -184,6 +184,36 @@ public sealed class KeyScanIndexTests
         Assert.Equal(keys.Length, store.KeyCount(0, default));
     }
 
+    [Theory]
+    [InlineData("ram")]
+    [InlineData("faster")]
+    public async Task Overwritten_deleted_and_rewritten_keys_are_scanned_exactly_as_stored(string engine)
+    {
+        // The index hears of a key only when the engine says it is new: overwrites must neither duplicate nor drop it.
+        using var folder = new KvnDb.Testing.TempDirectory();
+        var store = new NodeStore(engine == "ram"
+            ? new RamStorageEngine()
+            : FasterStorageEngine.Open(folder.Path, new StorageOptions { Engine = "faster", DataDirectory = folder.Path, MemoryBytes = 64L << 20, CheckpointInterval = Timeout.InfiniteTimeSpan },
+                Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance));
+        try
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                foreach (var key in new[] { "a", "b", "c", "{x}d" })
+                    Set(store, key);
+            }
+            store.Delete("b"u8, Now, ++_sequence);
+            Set(store, "{x}d");
+            Assert.Equal(["a", "c", "{x}d"], ScanAll(store, 10).Keys.Order(StringComparer.Ordinal));
+            Set(store, "b");
+            Assert.Equal(["a", "b", "c", "{x}d"], ScanAll(store, 1).Keys.Order(StringComparer.Ordinal));
+        }
+        finally
+        {
+            await store.Engine.DisposeAsync();
+        }
+    }
+
     private static readonly int[] SomeSlots = [0, 1, 2, 100, 5000, 5001, 16383];
 
     private void Set(NodeStore store, string key, long expiresAt = 0) =>

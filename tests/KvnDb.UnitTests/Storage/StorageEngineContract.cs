@@ -55,6 +55,18 @@ public abstract class StorageEngineContract : IAsyncLifetime
         [.. Engine.ListKeys(B(prefix)).Select(k => Encoding.UTF8.GetString(k)).Order(StringComparer.Ordinal)];
 
     [Fact]
+    public void Set_says_whether_the_key_is_new_which_is_all_the_scan_index_is_told()
+    {
+        Assert.True(Engine.Set(B("a"), B("1"), 1));
+        Assert.False(Engine.Set(B("a"), B("2"), 2));
+        Assert.False(Engine.Set(B("a"), B("3"), 3, expiresAt: 1_900_000_000_000));
+        Assert.True(Engine.Set(B("b"), B("1"), 4));
+        Assert.True(Engine.Delete(B("a"), 5));
+        Assert.True(Engine.Set(B("a"), B("4"), 6));
+        Assert.Equal(2, Engine.Count);
+    }
+
+    [Fact]
     public void An_empty_store_has_nothing_and_sequence_zero()
     {
         Assert.Equal(0UL, Engine.LastSequence);
