@@ -6,7 +6,8 @@
 # SET and GET, interleaved rounds; the median round of each cell is reported.
 #
 # Cost is CPU time per request of every server process (utime+stime from /proc/PID/stat over the
-# cell): on two cores throughput is CPU, so that is the figure to compare.
+# cell): on two cores throughput is CPU, so that is the figure to compare. The load generator's own CPU per
+# request (bash's time) is reported too: it shares the two cores, so it caps every target alike.
 #
 # Writes only under perf/results/: compare-<date>-<host>.md, compare-latest.md, compare-raw-latest.csv,
 # and readme-table-latest.md, which is written only when the load average before the first cell was
@@ -98,26 +99,29 @@ wait_for_quiet "$SETTLE"
 echo "load average before the first cell: $LOAD_BEFORE" >&2
 
 RAW="$WORK/raw.csv"
-echo "round,generator,target,pipeline,test,rps,avg_ms,min_ms,p50_ms,p95_ms,p99_ms,max_ms,requests,front_us,back_us" > "$RAW"
+echo "round,generator,target,pipeline,test,rps,avg_ms,min_ms,p50_ms,p95_ms,p99_ms,max_ms,requests,front_us,back_us,client_us" > "$RAW"
 run_cell() { # round generator target P test N
   local round=$1 gen=$2 name=$3 P=$4 test=$5 N=$6 out="$WORK/out.csv" before_front before_back after_front after_back
+  # The generator's own CPU (bash's time: user and system seconds of the command), to tell what caps a cell.
+  local TIMEFORMAT='%3U %3S'
   # shellcheck disable=SC2086
   before_front=$(ticks ${FRONT[$name]}); before_back=$(ticks ${BACK[$name]})
   if [ "$gen" = kvndb-bench ]; then
     local proto=resp port=${RESP[$name]}
     is_kvndb "$name" && { proto=kvndb; port=${NATIVE[$name]}; }
-    "${BENCH[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv --no-progress > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"
+    { time "${BENCH[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv --no-progress > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"; } 2> "$WORK/time.txt"
   else
-    redis-benchmark -h 127.0.0.1 -p "${RESP[$name]}" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv -q > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"
+    { time redis-benchmark -h 127.0.0.1 -p "${RESP[$name]}" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv -q > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"; } 2> "$WORK/time.txt"
   fi
   # shellcheck disable=SC2086
   after_front=$(ticks ${FRONT[$name]}); after_back=$(ticks ${BACK[$name]})
   if grep -qv '^"test"' "$out" 2>/dev/null && ! grep -q FAILED "$WORK/stderr.txt"; then
-    local front_us back_us
+    local front_us back_us client_us
     front_us=$(us_per_request $((after_front - before_front)) "$N")
     back_us=$(us_per_request $((after_back - before_back)) "$N")
-    grep -v '^"test"' "$out" | tr -d '"' | awk -F, -v OFS=, -v pre="$round,$gen,$name,$P" -v n="$N" -v f="$front_us" -v b="$back_us" \
-      '{ print pre, toupper($1), $2, $3, $4, $5, $6, $7, $8, n, f, b }' >> "$RAW"
+    client_us=$(awk -v n="$N" '{ printf "%.1f", ($1 + $2) * 1e6 / n }' "$WORK/time.txt")
+    grep -v '^"test"' "$out" | tr -d '"' | awk -F, -v OFS=, -v pre="$round,$gen,$name,$P" -v n="$N" -v f="$front_us" -v b="$back_us" -v c="$client_us" \
+      '{ print pre, toupper($1), $2, $3, $4, $5, $6, $7, $8, n, f, b, c }' >> "$RAW"
   else
     # One failed cell (a peer gone, a refused connection) must not lose the rest of the table.
     sed "s/^/round $round, $gen, $name, P=$P, $test: /" "$WORK/stderr.txt" | tee -a "$WORK/notes.txt" >&2
@@ -147,18 +151,18 @@ MEDIANS=$(tail -n +2 "$RAW" | sort -t, -k2,2 -k3,3 -k4,4n -k5,5 -k6,6g | awk -F,
   { key = $2 "," $3 "," $4 "," $5; count[key]++; row[key "#" count[key]] = $0 }
   END { for (key in count) print row[key "#" int((count[key] + 1) / 2)] }')
 TABLE=$(echo "$MEDIANS" | awk -F, -v rounds="$ROUNDS" -v names="${NAMES[*]}" -v gens="$GENERATORS" -v pipes="$PIPELINES" '
-  { key = $2 "," $3 "," $4 "," $5; rps[key] = $6; p50[key] = $9; p99[key] = $11; front[key] = $14; back[key] = $15 }
+  { key = $2 "," $3 "," $4 "," $5; rps[key] = $6; p50[key] = $9; p99[key] = $11; front[key] = $14; back[key] = $15; client[key] = $16 }
   END {
     nt = split(names, targets, " "); ng = split(gens, generators, " "); np = split(pipes, pipelines, " "); split("SET GET", tests, " ")
-    printf "| generator | P | test | target | ops/s | vs twemproxy | p50 ms | p99 ms | CPU us/req front | back | total |\n"
-    printf "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+    printf "| generator | P | test | target | ops/s | vs twemproxy | p50 ms | p99 ms | CPU us/req front | back | total | client |\n"
+    printf "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     for (g = 1; g <= ng; g++) for (p = 1; p <= np; p++) for (s = 1; s <= 2; s++) {
       base = rps[generators[g] ",twemproxy," pipelines[p] "," tests[s]] + 0
       for (t = 1; t <= nt; t++) {
         key = generators[g] "," targets[t] "," pipelines[p] "," tests[s]
         if (!(key in rps)) continue
         ratio = base > 0 ? sprintf("%.2fx", rps[key] / base) : "-"
-        printf "| %s | %s | %s | %s | %.0f | %s | %s | %s | %.1f | %.1f | %.1f |\n", generators[g], pipelines[p], tests[s], targets[t], rps[key], ratio, p50[key], p99[key], front[key], back[key], front[key] + back[key]
+        printf "| %s | %s | %s | %s | %.0f | %s | %s | %s | %.1f | %.1f | %.1f | %.1f |\n", generators[g], pipelines[p], tests[s], targets[t], rps[key], ratio, p50[key], p99[key], front[key], back[key], front[key] + back[key], client[key]
       }
     }
   }')
@@ -172,7 +176,7 @@ Load average before the first cell: $LOAD_BEFORE; after the last: $LOAD_AFTER. Q
 $CLIENTS connections, -d $DATA, random keys over 100000 (-r), N=$N1 at P=1 and $N16 otherwise, $ROUNDS interleaved rounds, median round per cell.
 kvndb: kvndb-router + 2 kvndb-node processes (ram), SET acknowledged by both nodes, GET from one node. Variants: $VARIANTS.
 twemproxy: nutcracker in front of 2 redis (sharded, not replicated). Targets (issue 13): router CPU per request <= twemproxy's; SET >= 1.0x, GET >= 1.2x twemproxy.
-CPU us/req: utime+stime of the front process (router, proxy or server) and of the processes behind it (kvndb nodes; twemproxy's redis), per request of the cell.
+CPU us/req: utime+stime of the front process (router, proxy or server) and of the processes behind it (kvndb nodes; twemproxy's redis), per request of the cell; client: the load generator's own (kvndb-bench's includes its .NET start). On two cores throughput is about 2 s / (total + client) per request, so a heavy client narrows every ratio.
 
 $TABLE
 
