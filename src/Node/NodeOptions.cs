@@ -81,5 +81,5 @@ public sealed record NodeOptions
     /// </summary>
     public TimeSpan BusyPoll { get; init; } = DefaultBusyPoll;
 
-    public static readonly TimeSpan DefaultBusyPoll = TimeSpan.FromMicroseconds(50);
+    public static readonly TimeSpan DefaultBusyPoll = PollBeforeSleep.DefaultMax;
 }

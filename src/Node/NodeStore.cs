@@ -194,10 +194,7 @@ internal sealed class NodeStore : IKeyStore
 
     public void Write(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expiresAt, ulong sequence)
     {
-        CountSet(key);
-        if (Engine.Set(key, value, sequence, expiresAt))
-            Keys.Add(key); // a key stored before is in the index already (every store and delete passes here)
-        Expiry.Set(key, expiresAt);
+        Store(key, value, sequence, expiresAt);
         Sync?.OnLiveSet(key, sequence);
         Snapshots?.Touched(key);
     }
@@ -255,7 +252,11 @@ internal sealed class NodeStore : IKeyStore
     }
 
     /// <summary>A snapshot record replacing what the node holds (not a live write).</summary>
-    public void WriteRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
+    public void WriteRecord(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt) =>
+        Store(key, value, sequence, expiresAt);
+
+    /// <summary>Stores the record with its counts, scan index entry and expiry (a live write or a snapshot record alike).</summary>
+    private void Store(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt)
     {
         CountSet(key);
         if (Engine.Set(key, value, sequence, expiresAt))

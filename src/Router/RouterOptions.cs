@@ -169,7 +169,7 @@ public sealed record RouterOptions
     /// </summary>
     public TimeSpan BusyPoll { get; init; } = DefaultBusyPoll;
 
-    public static readonly TimeSpan DefaultBusyPoll = TimeSpan.FromMicroseconds(50);
+    public static readonly TimeSpan DefaultBusyPoll = PollBeforeSleep.DefaultMax;
 
     /// <summary>
     /// A flush sends on the thread that calls it (<c>--inline-io</c>, or the epoll engine): a read batch that touches many

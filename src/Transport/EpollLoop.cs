@@ -91,7 +91,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
             {
                 var timeout = _poll.NextTimeout(Stopwatch.GetTimestamp());
                 var ready = EpollNative.Wait(_epoll, events, MaxEvents, timeout);
-                if (timeout != 0)
+                if (timeout == -1)
                     _poll.Woke(Stopwatch.GetTimestamp());
                 if (ready == 0)
                 {
@@ -127,8 +127,7 @@ internal sealed unsafe partial class EpollLoop : IDisposable
                     }
                 }
                 WakeBatch.RunDeferredAndClose(_reportFailure);
-                if (_poll.Enabled)
-                    _poll.Handled(Stopwatch.GetTimestamp());
+                _poll.Handled(Stopwatch.GetTimestamp());
             }
         }
         finally

@@ -12,6 +12,9 @@ namespace KvnDb.Transport;
 /// </summary>
 internal sealed class PollBeforeSleep
 {
+    /// <summary>The default longest window of the router's and the node's loops (<c>--busy-poll</c>).</summary>
+    public static readonly TimeSpan DefaultMax = TimeSpan.FromMicroseconds(50);
+
     private readonly long _maxTicks;
     private readonly long _minTicks;
     private long _windowTicks;

@@ -279,7 +279,7 @@ public sealed partial class FasterStorageEngine : IStorageEngine
     private long IndexCheckpointBytes => (_store.IndexSize + _store.OverflowBucketCount) * FasterSizing.BucketBytes;
 
     /// <summary>Stores the record (<see cref="StoredLayout"/>) for the key, keeps the count, and appends to the WAL when asked.</summary>
-    /// <summary>Returns whether the key is new.</summary>
+    /// <returns>Whether the key is new.</returns>
     private unsafe bool ApplySet(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong sequence, long expiresAt, bool log)
     {
         var existence = default(FasterReadOutput);
