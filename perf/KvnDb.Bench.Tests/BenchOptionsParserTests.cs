@@ -1,4 +1,5 @@
 using KvnDb.Protocol;
+using KvnDb.Transport;
 
 namespace KvnDb.Bench.Tests;
 
@@ -41,11 +42,22 @@ public sealed class BenchOptionsParserTests
     [InlineData("-t", "lpush")]
     [InlineData("--protocol", "memcached")]
     [InlineData("--bogus", "1")]
+    [InlineData("--io-engine", "iouring")]
+    [InlineData("--threads", "0")]
     public void BadInputGetsAClearErrorNamingTheFlag(string flag, string value)
     {
         Assert.Null(BenchOptionsParser.Parse([flag, value], out var error));
         Assert.NotNull(error);
         Assert.Contains(flag, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheSocketEngineAndItsThreadsAreChosenByFlag()
+    {
+        var options = BenchOptionsParser.Parse(["--io-engine", "sockets", "--threads", "3"], out var error)!;
+        Assert.Null(error);
+        Assert.Equal((IoEngine.Sockets, 3), (options.IoEngine, options.Threads));
+        Assert.Equal((EpollNative.DefaultEngine, 1), (new BenchOptions().IoEngine, new BenchOptions().Threads));
     }
 
     [Fact]

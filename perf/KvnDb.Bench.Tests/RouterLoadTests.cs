@@ -1,5 +1,6 @@
 using KvnDb.Client;
 using KvnDb.Router;
+using KvnDb.Transport;
 
 namespace KvnDb.Bench.Tests;
 
@@ -22,9 +23,12 @@ public sealed class RouterLoadTests : IAsyncLifetime
             await _cluster.DisposeAsync().AsTask().WaitAsync(Timeout);
     }
 
-    private Task<LoadConnection> ConnectAsync(string password = "secret") =>
-        LoadConnection.ConnectAsync("127.0.0.1", Router.Port, new KvnDbWire(), password, keyspace: 50, valueSize: 10, seed: 1, CancellationToken.None)
+    private Task<LoadConnection> ConnectAsync(string password = "secret", LoadTransport? transport = null) =>
+        LoadConnection.ConnectAsync("127.0.0.1", Router.Port, new KvnDbWire(), password, keyspace: 50, valueSize: 10, seed: 1, CancellationToken.None, transport)
             .WaitAsync(Timeout);
+
+    /// <summary>Both of the generator's socket engines (epoll where this machine has it).</summary>
+    public static TheoryData<IoEngine> Engines => EpollNative.IsSupported ? [IoEngine.Sockets, IoEngine.Epoll] : [IoEngine.Sockets];
 
     [Fact]
     public async Task PipelinedBatchesAreAllAnsweredWithoutErrors()
@@ -36,13 +40,15 @@ public sealed class RouterLoadTests : IAsyncLifetime
         Assert.Equal(2, RouterInfo.Parse(await KvnDbWire.InfoAsync(connection, CancellationToken.None).WaitAsync(Timeout)).NodesServing);
     }
 
-    [Fact]
-    public async Task ARunCountsEveryRequestAndTheRouterSawThemAll()
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task ARunCountsEveryRequestAndTheRouterSawThemAll(IoEngine engine)
     {
+        using var transport = new LoadTransport(engine, threads: 2);
         var options = new BenchOptions { Port = Router.Port, Clients = 4, Requests = 1000, Pipeline = 8, Keyspace = 100, Password = "secret" };
         var connections = new List<LoadConnection>();
         for (var i = 0; i < options.Clients; i++)
-            connections.Add(await ConnectAsync());
+            connections.Add(await ConnectAsync(transport: transport));
         var before = RouterInfoSnapshot.Parse(Router.Info);
         var runner = new BenchRunner(options, connections);
         var set = await runner.RunAsync(TestKind.Set, showProgress: false, CancellationToken.None).WaitAsync(Timeout);

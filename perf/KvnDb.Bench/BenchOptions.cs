@@ -1,4 +1,5 @@
 using KvnDb.Protocol;
+using KvnDb.Transport;
 
 namespace KvnDb.Bench;
 
@@ -41,6 +42,12 @@ internal sealed record BenchOptions
 
     /// <summary>Only print the router's <c>info</c> text and exit (scripts use it to wait for nodes).</summary>
     public bool InfoOnly { get; init; }
+
+    /// <summary>The generator's socket engine (<c>--io-engine</c>): its own epoll loops where supported.</summary>
+    public IoEngine IoEngine { get; init; } = EpollNative.DefaultEngine;
+
+    /// <summary>Event-loop threads on epoll (<c>--threads</c>, as redis-benchmark's).</summary>
+    public int Threads { get; init; } = 1;
 
     /// <summary>Null: show the progress line only when stderr is a terminal.</summary>
     public bool? Progress { get; init; }

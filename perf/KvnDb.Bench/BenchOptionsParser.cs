@@ -1,5 +1,6 @@
 using System.Globalization;
 using KvnDb.Protocol;
+using KvnDb.Transport;
 
 namespace KvnDb.Bench;
 
@@ -13,7 +14,7 @@ internal static class BenchOptionsParser
         Usage: kvndb-bench [-h <host>] [-p <port>] [-c <clients>] [-n <requests>] [-d <size>]
                            [-P <numreq>] [-t <tests>] [-r <keyspacelen>] [-a <password>] [-q] [--csv]
                            [--protocol kvndb|resp] [--write-concern all|one|none] [--router-info] [--info]
-                           [--progress|--no-progress]
+                           [--io-engine epoll|sockets] [--threads <n>] [--progress|--no-progress]
 
          -h <hostname>      Server hostname (default 127.0.0.1)
          --routers <h:p,..> The routers of a router group: the run goes to the leader (native protocol)
@@ -31,6 +32,9 @@ internal static class BenchOptionsParser
          --write-concern    Write concern of SET on kvndb (default all)
          --router-info      Print the router's GC collections and allocated bytes per request (kvndb)
          --info             Print the router's info text and exit (kvndb)
+         --io-engine <e>    epoll: the connections on event loops of its own (Linux, the default there);
+                            sockets: .NET's engine (a thread-pool hop per reply, more CPU per request)
+         --threads <n>      Event-loop threads on epoll (default 1, as redis-benchmark)
          --progress         Always show the live progress line on stderr (default: only on a terminal)
          --help             This text
         """;
@@ -69,6 +73,8 @@ internal static class BenchOptionsParser
                     "--write-concern" => options with { WriteConcern = ParseConcern(Value()) },
                     "--router-info" => options with { RouterInfo = true },
                     "--info" => options with { InfoOnly = true },
+                    "--io-engine" => options with { IoEngine = ParseEngine(Value()) },
+                    "--threads" => options with { Threads = Positive(flag, Value(), 64) },
                     "--progress" => options with { Progress = true },
                     "--no-progress" => options with { Progress = false },
                     "--help" or "-?" => null,
@@ -111,6 +117,14 @@ internal static class BenchOptionsParser
         "kvndb" => BenchProtocol.KvnDb,
         "resp" => BenchProtocol.Resp,
         _ => throw new FormatException($"unknown protocol '{value}' (expected kvndb or resp)"),
+    };
+
+    private static IoEngine ParseEngine(string value) => value.ToLowerInvariant() switch
+    {
+        "epoll" when EpollNative.IsSupported => IoEngine.Epoll,
+        "epoll" => throw new FormatException("epoll needs Linux on x86-64 or arm64 (use sockets)"),
+        "sockets" => IoEngine.Sockets,
+        _ => throw new FormatException($"unknown engine '{value}' (expected epoll or sockets)"),
     };
 
     private static WriteConcern ParseConcern(string value) => value.ToLowerInvariant() switch

@@ -11,29 +11,34 @@ namespace KvnDb.Bench;
 /// <summary>
 /// One connection of the generator, redis-benchmark style: write a batch of requests in one send,
 /// read until every reply of the batch is in (the wire's reply loop over a pipe), time each reply
-/// from the start of its batch. Buffers are reused, so a run allocates nothing per request (the
-/// generator must not be what is measured).
+/// from the start of its batch. Requests are encoded straight into the output pipe and buffers are
+/// reused, so a run allocates nothing per request (the generator must not be what is measured).
 /// </summary>
 internal sealed class LoadConnection : IAsyncDisposable
 {
     private const int KeyDigits = 12;
     private static readonly StandardFormat KeyFormat = new('D', KeyDigits);
 
-    private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly IAsyncDisposable _owner;
+    private readonly PipeWriter _output;
     private readonly WireProtocol _wire;
     private readonly long _keyspace;
     private readonly byte[] _key = "key:000000000000"u8.ToArray();
     private readonly byte[] _value;
     private readonly Random _random;
-    private byte[] _send = new byte[4096];
     private ulong _nextRequestId;
 
-    public LoadConnection(Socket connected, WireProtocol wire, long keyspace, int valueSize, int seed)
+    /// <param name="pipe">The connection's bytes (<see cref="LoadTransport"/>).</param>
+    /// <param name="owner">Closes the connection.</param>
+    /// <param name="wire">The protocol spoken.</param>
+    /// <param name="keyspace">Keys are drawn from [0, keyspace); 0: one fixed key.</param>
+    /// <param name="valueSize">Bytes of each SET's value.</param>
+    /// <param name="seed">Of the key sequence.</param>
+    public LoadConnection(IDuplexPipe pipe, IAsyncDisposable owner, WireProtocol wire, long keyspace, int valueSize, int seed)
     {
-        _socket = connected;
-        _stream = new NetworkStream(connected, ownsSocket: false);
-        Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        _owner = owner;
+        Input = pipe.Input;
+        _output = pipe.Output;
         _wire = wire;
         _keyspace = keyspace;
         _value = new byte[valueSize];
@@ -54,20 +59,19 @@ internal sealed class LoadConnection : IAsyncDisposable
     /// <summary>Forgets the extremes of the previous test (connections are reused from test to test).</summary>
     public void ResetExtremes() => Batch.ResetExtremes();
 
-    public static async Task<LoadConnection> ConnectAsync(string host, int port, WireProtocol wire, string password,
-        long keyspace, int valueSize, int seed, CancellationToken cancellationToken)
+    /// <summary>A connection on .NET's sockets over an already connected socket (the direct-node baseline accepts its node's).</summary>
+    public static LoadConnection OverSocket(Socket connected, WireProtocol wire, long keyspace, int valueSize, int seed)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-        var connection = new LoadConnection(socket, wire, keyspace, valueSize, seed);
+        var pipe = new SocketPipe(connected);
+        return new LoadConnection(pipe, pipe, wire, keyspace, valueSize, seed);
+    }
+
+    /// <summary>Connects (on <paramref name="transport"/>, .NET's sockets by default) and runs the wire's handshake.</summary>
+    public static async Task<LoadConnection> ConnectAsync(string host, int port, WireProtocol wire, string password,
+        long keyspace, int valueSize, int seed, CancellationToken cancellationToken, LoadTransport? transport = null)
+    {
+        var (pipe, owner) = await (transport ?? LoadTransport.Sockets).ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        var connection = new LoadConnection(pipe, owner, wire, keyspace, valueSize, seed);
         try
         {
             await wire.HandshakeAsync(connection, password, cancellationToken).ConfigureAwait(false);
@@ -85,19 +89,17 @@ internal sealed class LoadConnection : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<int> RunBatchAsync(TestKind test, int count, LongHistogram? histogram, CancellationToken cancellationToken)
     {
-        var length = EncodeBatch(test, count);
+        EncodeBatch(test, count);
         Batch.Begin(count, histogram);
-        await SendAsync(_send.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
         await _wire.ReceiveRepliesAsync(Input, Batch, cancellationToken).ConfigureAwait(false);
         return Batch.Errors;
     }
 
-    private int EncodeBatch(TestKind test, int count)
+    private void EncodeBatch(TestKind test, int count)
     {
         var size = _wire.RequestSize(test, _key.Length, _value.Length);
-        if (_send.Length < size * count)
-            _send = new byte[Math.Max(size * count, _send.Length * 2)];
-        var span = _send.AsSpan();
+        var span = _output.GetSpan(size * count);
         var offset = 0;
         for (var i = 0; i < count; i++)
         {
@@ -105,23 +107,23 @@ internal sealed class LoadConnection : IAsyncDisposable
                 Utf8Formatter.TryFormat(_random.NextInt64(_keyspace), _key.AsSpan(_key.Length - KeyDigits), out _, KeyFormat);
             offset += _wire.WriteRequest(span[offset..], test, ++_nextRequestId, _key, _value);
         }
-        return offset;
+        _output.Advance(offset);
+    }
+
+    /// <summary>Sends <paramref name="bytes"/> (handshakes, info requests).</summary>
+    public ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        _output.Write(bytes.Span);
+        return FlushAsync(cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
-        while (bytes.Length > 0)
-        {
-            var sent = await _socket.SendAsync(bytes, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            bytes = bytes[sent..];
-        }
+        var flush = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        if (flush.IsCompleted)
+            throw new BenchException("the server closed the connection");
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await Input.CompleteAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => _owner.DisposeAsync();
 }

@@ -25,26 +25,27 @@ if (options.Routers.Count > 0 && options.Protocol == BenchProtocol.KvnDb)
     options = options with { Host = leader.Host, Port = leader.Port };
 }
 
+using var transport = new LoadTransport(options.IoEngine, options.Threads);
 WireProtocol wire = options.Protocol == BenchProtocol.Resp ? new RespWire() : new KvnDbWire(options.WriteConcern);
 var connections = new List<LoadConnection>();
 try
 {
     if (options.InfoOnly)
     {
-        await using var info = await LoadConnection.ConnectAsync(options.Host, options.EffectivePort, new KvnDbWire(), options.Password, 0, 0, 0, cancel.Token);
+        await using var info = await LoadConnection.ConnectAsync(options.Host, options.EffectivePort, new KvnDbWire(), options.Password, 0, 0, 0, cancel.Token, transport);
         Console.Write(await KvnDbWire.InfoAsync(info, cancel.Token));
         return 0;
     }
 
     var connecting = Enumerable.Range(0, options.Clients).Select(i => LoadConnection.ConnectAsync(options.Host, options.EffectivePort, wire,
-        options.Password, options.Keyspace, options.DataSize, seed: i, cancel.Token));
+        options.Password, options.Keyspace, options.DataSize, seed: i, cancel.Token, transport));
     connections.AddRange(await Task.WhenAll(connecting));
 
     LoadConnection? infoConnection = null;
     RouterInfoSnapshot before = default;
     if (options.RouterInfo && options.Protocol == BenchProtocol.KvnDb)
     {
-        infoConnection = await LoadConnection.ConnectAsync(options.Host, options.EffectivePort, wire, options.Password, 0, 0, 0, cancel.Token);
+        infoConnection = await LoadConnection.ConnectAsync(options.Host, options.EffectivePort, wire, options.Password, 0, 0, 0, cancel.Token, transport);
         before = RouterInfoSnapshot.Parse(await KvnDbWire.InfoAsync(infoConnection, cancel.Token));
     }
 

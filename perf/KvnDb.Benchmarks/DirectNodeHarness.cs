@@ -35,7 +35,7 @@ internal sealed class DirectNodeHarness : IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var socket = await listener.AcceptAsync(timeout.Token).ConfigureAwait(false);
         socket.NoDelay = true;
-        Connection = new LoadConnection(socket, new KvnDbWire(sequencedWrites: true), keyspace: 0, valueSize, seed: 1);
+        Connection = LoadConnection.OverSocket(socket, new KvnDbWire(sequencedWrites: true), keyspace: 0, valueSize, seed: 1);
         await AnswerHelloAsync(Connection, timeout.Token).ConfigureAwait(false);
     }
 
