@@ -14,7 +14,8 @@
 # below 1 (a loaded machine flatters whoever suffers least from it: such a table is never published).
 #
 # Env: ROUNDS (3), N1 (requests at P=1, 100000), N16 (at P=16, 500000), CLIENTS (50), DATA (3),
-#      GENERATORS ("kvndb-bench redis-benchmark"), PIPELINES ("1 16"),
+#      GENERATORS ("kvndb-bench redis-benchmark"; kvndb-bench-sockets is kvndb-bench on .NET's sockets engine,
+#        the generator of runs before 2026-12-02 evening), PIPELINES ("1 16"),
 #      VARIANTS (router variants, "name:extra router args" separated by ';', default "kvndb:"),
 #        e.g. VARIANTS="kvndb:;kvndb-inline:--inline-io" compares a lever in the same run, and words node:ARG
 #        go to the nodes (VARIANTS="kvndb:;kvndb-node-sockets:node:--io-engine=sockets"),
@@ -106,10 +107,11 @@ run_cell() { # round generator target P test N
   local TIMEFORMAT='%3U %3S'
   # shellcheck disable=SC2086
   before_front=$(ticks ${FRONT[$name]}); before_back=$(ticks ${BACK[$name]})
-  if [ "$gen" = kvndb-bench ]; then
-    local proto=resp port=${RESP[$name]}
+  if [[ $gen == kvndb-bench* ]]; then
+    local proto=resp port=${RESP[$name]} engine=()
+    [ "$gen" = kvndb-bench-sockets ] && engine=(--io-engine sockets)
     is_kvndb "$name" && { proto=kvndb; port=${NATIVE[$name]}; }
-    { time "${BENCH[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv --no-progress > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"; } 2> "$WORK/time.txt"
+    { time "${BENCH[@]}" "${engine[@]}" --protocol "$proto" -p "$port" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv --no-progress > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"; } 2> "$WORK/time.txt"
   else
     { time redis-benchmark -h 127.0.0.1 -p "${RESP[$name]}" -c "$CLIENTS" -n "$N" -d "$DATA" -P "$P" -t "$test" -r 100000 --csv -q > "$out" 2> "$WORK/stderr.txt" || echo FAILED >> "$WORK/stderr.txt"; } 2> "$WORK/time.txt"
   fi
