@@ -71,6 +71,17 @@ public sealed class RouterLoadTests : IAsyncLifetime
             await connection.DisposeAsync();
     }
 
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task EitherEngineConnectsByHostName(IoEngine engine)
+    {
+        using var transport = new LoadTransport(engine);
+        // "localhost" may resolve to ::1 first while the router listens on IPv4: every address is tried in turn.
+        await using var connection = await LoadConnection.ConnectAsync("localhost", Router.Port, new KvnDbWire(), "secret", keyspace: 0, valueSize: 3, seed: 1,
+            CancellationToken.None, transport).WaitAsync(Timeout);
+        Assert.Equal(0, await connection.RunBatchAsync(TestKind.Ping, 4, null, CancellationToken.None).AsTask().WaitAsync(Timeout));
+    }
+
     [Fact]
     public async Task AWrongPasswordIsReportedWithTheRoutersReason()
     {

@@ -29,13 +29,10 @@ internal sealed class LoadTransport : IDisposable
             throw new PlatformNotSupportedException("--io-engine epoll needs Linux on x86-64 or arm64");
         // The generator never polls before it sleeps: it must leave the cores to the servers it measures.
         _loops = engine == IoEngine.Epoll ? new EpollLoopSet(threads, TimeSpan.Zero, NullLogger.Instance) : null;
-        Engine = engine;
     }
 
     /// <summary>The default: .NET's sockets, for callers (tests, the BenchmarkDotNet suites) that run their own servers beside it.</summary>
     public static LoadTransport Sockets { get; } = new(IoEngine.Sockets);
-
-    public IoEngine Engine { get; }
 
     /// <summary>A connected TCP connection (no Nagle) as a pair of pipes, and what closes it.</summary>
     public async Task<(IDuplexPipe Pipe, IAsyncDisposable Owner)> ConnectAsync(string host, int port, CancellationToken cancellationToken)
@@ -55,10 +52,21 @@ internal sealed class LoadTransport : IDisposable
             var pipe = new SocketPipe(socket);
             return (pipe, pipe);
         }
-        var address = IPAddress.TryParse(host, out var parsed) ? parsed : (await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false))[0];
-        var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(address, port), _loops.Next(), MaxBuffered, MaxBuffered,
-            static _ => { }, cancellationToken).ConfigureAwait(false);
-        return (epoll, epoll);
+        // Every address of the name in turn, as Socket.ConnectAsync(host, port) does ("localhost" may come as ::1 first).
+        var addresses = IPAddress.TryParse(host, out var parsed) ? [parsed] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        for (var i = 0; ; i++)
+        {
+            try
+            {
+                var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(addresses[i], port), _loops.Next(), MaxBuffered, MaxBuffered,
+                    static _ => { }, cancellationToken).ConfigureAwait(false);
+                return (epoll, epoll);
+            }
+            catch (SocketException) when (i + 1 < addresses.Length)
+            {
+                // The next address may answer.
+            }
+        }
     }
 
     public void Dispose() => _loops?.Dispose();
