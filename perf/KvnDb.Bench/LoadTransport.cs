@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using KvnDb.Protocol;
 using KvnDb.Transport;
@@ -52,21 +51,8 @@ internal sealed class LoadTransport : IDisposable
             var pipe = new SocketPipe(socket);
             return (pipe, pipe);
         }
-        // Every address of the name in turn, as Socket.ConnectAsync(host, port) does ("localhost" may come as ::1 first).
-        var addresses = IPAddress.TryParse(host, out var parsed) ? [parsed] : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
-        for (var i = 0; ; i++)
-        {
-            try
-            {
-                var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(addresses[i], port), _loops.Next(), MaxBuffered, MaxBuffered,
-                    static _ => { }, cancellationToken).ConfigureAwait(false);
-                return (epoll, epoll);
-            }
-            catch (SocketException) when (i + 1 < addresses.Length)
-            {
-                // The next address may answer.
-            }
-        }
+        var epoll = await EpollSocket.ConnectAsync(host, port, _loops.Next(), MaxBuffered, MaxBuffered, static _ => { }, cancellationToken).ConfigureAwait(false);
+        return (epoll, epoll);
     }
 
     public void Dispose() => _loops?.Dispose();

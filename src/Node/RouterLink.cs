@@ -182,24 +182,9 @@ internal sealed partial class RouterLink : IAsyncDisposable
         timeout.CancelAfter(options.ConnectTimeout);
         try
         {
-            var addresses = IPAddress.TryParse(options.RouterHost, out var literal)
-                ? [literal]
-                : await Dns.GetHostAddressesAsync(options.RouterHost, timeout.Token).ConfigureAwait(false);
-            SocketException? last = null;
-            foreach (var address in addresses)
-            {
-                try
-                {
-                    var epoll = await EpollSocket.ConnectAsync(new IPEndPoint(address, options.RouterPort), LinkLoop.Get(logger, options.BusyPoll),
-                        EpollInputCapacity(options), EpollOutputPause, socket => TcpLiveness.Apply(socket, options.RouterTimeout), timeout.Token).ConfigureAwait(false);
-                    return new RouterLink(epoll, options, store, identity, logger);
-                }
-                catch (SocketException ex)
-                {
-                    last = ex;
-                }
-            }
-            throw last ?? new SocketException((int)SocketError.HostNotFound);
+            var epoll = await EpollSocket.ConnectAsync(options.RouterHost, options.RouterPort, LinkLoop.Get(logger, options.BusyPoll),
+                EpollInputCapacity(options), EpollOutputPause, socket => TcpLiveness.Apply(socket, options.RouterTimeout), timeout.Token).ConfigureAwait(false);
+            return new RouterLink(epoll, options, store, identity, logger);
         }
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {

@@ -127,6 +127,38 @@ internal sealed class EpollSocket : IDuplexPipe, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to <paramref name="host"/> as <see cref="ConnectAsync(EndPoint, EpollLoop, long, long, Action{Socket}, CancellationToken)"/>
+    /// does, trying each of its addresses in turn ("localhost" may come as ::1 first while the peer listens on IPv4).
+    /// </summary>
+    /// <param name="host">A name, or an address literal (then the only one tried).</param>
+    /// <param name="port">The peer's port.</param>
+    /// <param name="loop">The I/O thread that receives its edges.</param>
+    /// <param name="maxReadBufferSize">As in the constructor.</param>
+    /// <param name="maxWriteBufferSize">As in the constructor.</param>
+    /// <param name="configure">Sets each socket up before its connect.</param>
+    /// <param name="cancellationToken">Abandons the attempt.</param>
+    public static async Task<EpollSocket> ConnectAsync(string host, int port, EpollLoop loop, long maxReadBufferSize, long maxWriteBufferSize,
+        Action<Socket> configure, CancellationToken cancellationToken)
+    {
+        var addresses = IPAddress.TryParse(host, out var literal)
+            ? [literal]
+            : await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        SocketException? last = null;
+        foreach (var address in addresses)
+        {
+            try
+            {
+                return await ConnectAsync(new IPEndPoint(address, port), loop, maxReadBufferSize, maxWriteBufferSize, configure, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                last = ex;
+            }
+        }
+        throw last ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
     private void StartPumps()
     {
         _receiving = ReceiveAsync();
